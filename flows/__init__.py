@@ -1,0 +1,1 @@
+"""Prefect flows: they order the steps of portal/ and hold no business rules."""

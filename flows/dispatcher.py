@@ -1,0 +1,112 @@
+"""The dispatcher: claims waiting documents in bounded batches and runs `ingest` over them.
+
+    poll (or be woken) -> claim a batch -> ingest flow run in a worker thread
+    every so often     -> release documents stuck in processing (crashed runs)
+
+Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
+process) the other sanitises, so two cores are both used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from flows.ingest import ingest
+from portal.bootstrap import Container, utc_now
+
+log = logging.getLogger(__name__)
+
+RECONCILE_EVERY_SECONDS = 30.0
+
+
+class Dispatcher:
+    """Runs ingest flow runs over whatever is waiting, until stopped."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.settings = container.settings
+        self.wakeup = threading.Event()
+        self.stopping = threading.Event()
+        self._last_reconcile = 0.0
+
+    def wake(self) -> None:
+        """Ask for a look at the queue now rather than at the next poll."""
+        self.wakeup.set()
+
+    def stop(self) -> None:
+        """Stop claiming; batches already running finish."""
+        self.stopping.set()
+        self.wakeup.set()
+
+    def reconcile(self) -> list[str]:
+        """Release documents whose processing outlived the lease, so they run again."""
+        released = self.container.repository.release_stale(
+            utc_now(), self.settings.processing_lease_seconds
+        )
+        if released:
+            log.warning("re-queued %d documents stuck in processing: %s", len(released), released)
+        return released
+
+    def claim_batch(self) -> tuple[str, list[str]]:
+        """Claim the next bounded batch; returns its claim token and document ids."""
+        token = uuid.uuid4().hex
+        documents = self.container.repository.claim_next_batch(
+            token,
+            utc_now(),
+            self.settings.batch_max_documents,
+            self.settings.batch_max_bytes,
+        )
+        return token, [d.id for d in documents]
+
+    def run_forever(self) -> None:
+        """Claim and run batches until stop() is called."""
+        in_flight: set[Future[object]] = set()
+        with ThreadPoolExecutor(
+            max_workers=self.settings.dispatcher_concurrency, thread_name_prefix="ingest"
+        ) as pool:
+            while not self.stopping.is_set():
+                if time.monotonic() - self._last_reconcile > RECONCILE_EVERY_SECONDS:
+                    self._last_reconcile = time.monotonic()
+                    self.reconcile()
+                while len(in_flight) < self.settings.dispatcher_concurrency:
+                    token, ids = self.claim_batch()
+                    if not ids:
+                        break
+                    in_flight.add(pool.submit(self.run_batch, ids, token))
+                if in_flight:
+                    done, in_flight = _wait_any(in_flight, self.settings.dispatcher_poll_seconds)
+                    for future in done:
+                        _log_failure(future)
+                else:
+                    self.wakeup.wait(self.settings.dispatcher_poll_seconds)
+                    self.wakeup.clear()
+            wait(in_flight)
+
+
+    def run_batch(self, document_ids: list[str], claim_token: str) -> object:
+        """Run one `ingest` flow run (with Prefect's retries) to its end in this thread."""
+        flow = ingest.with_options(
+            retries=self.settings.flow_retries,
+            retry_delay_seconds=self.settings.flow_retry_delay_seconds,
+        )
+        return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+
+
+def _wait_any(
+    futures: set[Future[object]], timeout: float
+) -> tuple[set[Future[object]], set[Future[object]]]:
+    done, pending = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+    return set(done), set(pending)
+
+
+def _log_failure(future: Future[object]) -> None:
+    error = future.exception()
+    if error is not None:
+        # The flow's documents stay failed with a retry time (or processing, for the
+        # reconciler); nothing is lost by logging and carrying on.
+        log.warning("ingest run ended in failure: %s", error)

@@ -1,0 +1,436 @@
+"""The repository: the only code that reads and writes the metadata database.
+
+Every state change of a document is a conditional UPDATE guarded by the state it expects,
+so two processes racing for one document cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.adapters.db.tables import (
+    ApiTokenRow,
+    AuditEventRow,
+    DocumentRow,
+    InspectionAgencyRow,
+    InspectionRow,
+)
+from portal.domain.access import Inspection, Principal, Role
+from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.errors import TransientError
+from portal.domain.reasons import ReasonCode, WarningCode
+
+_CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
+
+
+class DatabaseUnavailable(TransientError):
+    """The metadata database could not be reached."""
+
+
+class SqlRepository:
+    """Inspections, tokens, documents and audit events in SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailable unless a trivial query succeeds now."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"database unreachable: {exc.orig}") from exc
+
+    # inspections -------------------------------------------------------------------------
+
+    def add_inspection(self, inspection: Inspection, actor: str) -> None:
+        """Store a new inspection and its agencies, with an audit event, in one transaction."""
+        with self._session() as session, session.begin():
+            session.add(
+                InspectionRow(
+                    id=inspection.id,
+                    theme_key=inspection.theme_key,
+                    area_name=inspection.area_name,
+                    fieldwork_start=inspection.fieldwork_start,
+                    notification_date=inspection.notification_date,
+                    created_at=inspection.created_at,
+                )
+            )
+            session.flush()
+            session.add_all(
+                InspectionAgencyRow(inspection_id=inspection.id, agency=agency)
+                for agency in inspection.agencies
+            )
+            _audit(session, inspection.created_at, actor, "inspection_created", inspection.id)
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection with this id, or None."""
+        with self._session() as session:
+            row = session.get(InspectionRow, inspection_id)
+            if row is None:
+                return None
+            agencies = session.scalars(
+                select(InspectionAgencyRow.agency)
+                .where(InspectionAgencyRow.inspection_id == inspection_id)
+                .order_by(InspectionAgencyRow.agency)
+            ).all()
+            return Inspection(
+                id=row.id,
+                theme_key=row.theme_key,
+                area_name=row.area_name,
+                fieldwork_start=row.fieldwork_start,
+                notification_date=row.notification_date,
+                agencies=tuple(agencies),
+                created_at=row.created_at,
+            )
+
+    # tokens ------------------------------------------------------------------------------
+
+    def add_token(
+        self, principal: Principal, token_sha256: str, label: str, now: datetime, actor: str
+    ) -> None:
+        """Store a token's hash (never the token) and who it belongs to."""
+        with self._session() as session, session.begin():
+            session.add(
+                ApiTokenRow(
+                    id=principal.token_id,
+                    token_sha256=token_sha256,
+                    role=principal.role.value,
+                    inspection_id=principal.inspection_id,
+                    agency=principal.agency,
+                    label=label,
+                    created_at=now,
+                )
+            )
+            _audit(session, now, actor, "token_issued", principal.inspection_id,
+                   detail={"token_id": principal.token_id, "role": principal.role.value,
+                           "agency": principal.agency})
+
+    def principal_for_token(self, token_sha256: str) -> Principal | None:
+        """The principal of an unrevoked token with this hash, or None."""
+        with self._session() as session:
+            row = session.scalars(
+                select(ApiTokenRow).where(
+                    ApiTokenRow.token_sha256 == token_sha256, ApiTokenRow.revoked_at.is_(None)
+                )
+            ).one_or_none()
+            if row is None:
+                return None
+            return Principal(
+                token_id=row.id,
+                role=Role(row.role),
+                inspection_id=row.inspection_id,
+                agency=row.agency,
+            )
+
+    def has_admin_token(self) -> bool:
+        """Whether any unrevoked admin token exists."""
+        with self._session() as session:
+            count = session.scalar(
+                select(func.count()).select_from(ApiTokenRow).where(
+                    ApiTokenRow.role == Role.admin.value, ApiTokenRow.revoked_at.is_(None)
+                )
+            )
+            return bool(count)
+
+    # documents ---------------------------------------------------------------------------
+
+    def add_document(self, document: Document, actor: str) -> None:
+        """Record a newly received document, with an audit event."""
+        with self._session() as session, session.begin():
+            session.add(_row_from_document(document))
+            _audit(session, document.received_at, actor, "document_received",
+                   document.inspection_id, document.id,
+                   {"item": document.item_number, "sha256": document.sha256_received,
+                    "size": document.size_bytes})
+
+    def get_document(self, document_id: str) -> Document | None:
+        """The document with this id, or None."""
+        with self._session() as session:
+            row = session.get(DocumentRow, document_id)
+            return None if row is None else _document_from_row(row)
+
+    def claim_next_batch(
+        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
+    ) -> list[Document]:
+        """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest first.
+
+        Waiting means received, or failed with its retry time passed. The batch always takes
+        at least one document, however large.
+        """
+        with self._session() as session:
+            candidates = session.execute(
+                select(DocumentRow.id, DocumentRow.size_bytes)
+                .where(
+                    or_(
+                        DocumentRow.status == DocumentStatus.received.value,
+                        (DocumentRow.status == DocumentStatus.failed.value)
+                        & (DocumentRow.next_attempt_at <= now),
+                    )
+                )
+                .order_by(DocumentRow.received_at)
+                .limit(max_documents)
+            ).all()
+        chosen: list[str] = []
+        total = 0
+        for document_id, size in candidates:
+            if chosen and total + (size or 0) > max_bytes:
+                break
+            chosen.append(document_id)
+            total += size or 0
+        return self.claim_documents(chosen, claim_token, now)
+
+    def claim_documents(
+        self, document_ids: Iterable[str], claim_token: str, now: datetime
+    ) -> list[Document]:
+        """Move each document to processing under `claim_token`, if nobody else holds it.
+
+        A document already processing under the same token stays claimed (a retried flow
+        run re-claims its own batch); final documents are never claimed.
+        """
+        claimed: list[str] = []
+        with self._session() as session, session.begin():
+            for document_id in document_ids:
+                first_claim = session.execute(
+                    update(DocumentRow)
+                    .where(DocumentRow.id == document_id, DocumentRow.status.in_(_CLAIMABLE))
+                    .values(
+                        status=DocumentStatus.processing.value,
+                        claim_token=claim_token,
+                        claimed_at=now,
+                        attempts=DocumentRow.attempts + 1,
+                        updated_at=now,
+                    )
+                )
+                if first_claim.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(document_id)
+                    continue
+                held = session.scalar(
+                    select(DocumentRow.id).where(
+                        DocumentRow.id == document_id,
+                        DocumentRow.status == DocumentStatus.processing.value,
+                        DocumentRow.claim_token == claim_token,
+                    )
+                )
+                if held:
+                    claimed.append(document_id)
+        return self._documents(claimed)
+
+    def _documents(self, document_ids: Sequence[str]) -> list[Document]:
+        if not document_ids:
+            return []
+        with self._session() as session:
+            rows = session.scalars(select(DocumentRow).where(DocumentRow.id.in_(document_ids)))
+            by_id = {row.id: _document_from_row(row) for row in rows}
+        return [by_id[i] for i in document_ids if i in by_id]
+
+    def record_outcome(
+        self,
+        document_id: str,
+        claim_token: str,
+        now: datetime,
+        *,
+        status: DocumentStatus,
+        reasons: Sequence[ReasonCode] = (),
+        warnings: Sequence[WarningCode] = (),
+        detail: str = "",
+        file_type: str | None = None,
+        mime_type: str | None = None,
+        sha256_stored: str | None = None,
+        area: Area | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Write a step's outcome if the document is still processing under `claim_token`.
+
+        Returns False (and writes nothing) if the claim was lost, e.g. to the reconciler.
+        """
+        values: dict[str, Any] = {
+            "status": status.value,
+            "reasons": [r.value for r in reasons],
+            "warnings": [w.value for w in warnings],
+            "detail": detail[:2000],
+            "file_type": file_type,
+            "mime_type": mime_type,
+            "sha256_stored": sha256_stored,
+            "next_attempt_at": next_attempt_at,
+            "updated_at": now,
+            "decided_at": now if status.is_final else None,
+        }
+        if area is not None:
+            values["area"] = area.value
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id == document_id,
+                    DocumentRow.status == DocumentStatus.processing.value,
+                    DocumentRow.claim_token == claim_token,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            inspection_id = session.scalar(
+                select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
+            )
+            _audit(session, now, "pipeline", f"document_{status.value}", inspection_id,
+                   document_id, {"reasons": values["reasons"], "warnings": values["warnings"],
+                                 "detail": values["detail"], "sha256_stored": sha256_stored})
+        return True
+
+    def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:
+        """Return documents stuck in processing longer than the lease to received, for a re-run.
+
+        Prefect does not retry a crashed flow run; this is how its documents are not lost.
+        """
+        cutoff = now - timedelta(seconds=lease_seconds)
+        with self._session() as session, session.begin():
+            stale = session.scalars(
+                select(DocumentRow.id).where(
+                    DocumentRow.status == DocumentStatus.processing.value,
+                    DocumentRow.claimed_at < cutoff,
+                )
+            ).all()
+            released = []
+            for document_id in stale:
+                result = session.execute(
+                    update(DocumentRow)
+                    .where(
+                        DocumentRow.id == document_id,
+                        DocumentRow.status == DocumentStatus.processing.value,
+                        DocumentRow.claimed_at < cutoff,
+                    )
+                    .values(status=DocumentStatus.received.value, claim_token=None, updated_at=now)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    released.append(document_id)
+                    _audit(session, now, "reconciler", "document_released", None, document_id)
+        return released
+
+    def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
+        """Put a failed document back in the queue now. Returns False unless it was failed."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id == document_id,
+                    DocumentRow.status == DocumentStatus.failed.value,
+                )
+                .values(status=DocumentStatus.received.value, next_attempt_at=None,
+                        updated_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            _audit(session, now, actor, "document_reprocess_requested", None, document_id)
+        return True
+
+    def count_by_status(self) -> dict[DocumentStatus, int]:
+        """How many documents are in each status."""
+        with self._session() as session:
+            rows = session.execute(
+                select(DocumentRow.status, func.count()).group_by(DocumentRow.status)
+            ).all()
+        return {DocumentStatus(status): count for status, count in rows}
+
+    def audit_events(self, document_id: str) -> list[dict[str, Any]]:
+        """The audit events of one document, oldest first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.document_id == document_id)
+                .order_by(AuditEventRow.id)
+            ).all()
+            return [
+                {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail}
+                for r in rows
+            ]
+
+
+def _audit(
+    session: Session,
+    at: datetime,
+    actor: str,
+    action: str,
+    inspection_id: str | None = None,
+    document_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEventRow(
+            at=at,
+            actor=actor,
+            action=action,
+            inspection_id=inspection_id,
+            document_id=document_id,
+            detail=detail or {},
+        )
+    )
+
+
+def _row_from_document(document: Document) -> DocumentRow:
+    return DocumentRow(
+        id=document.id,
+        inspection_id=document.inspection_id,
+        agency=document.agency,
+        item_number=document.item_number,
+        child_id=document.child_id,
+        document_date=document.document_date,
+        original_filename=document.original_filename,
+        declared_content_type=document.declared_content_type,
+        status=document.status.value,
+        reasons=[r.value for r in document.reasons],
+        warnings=[w.value for w in document.warnings],
+        detail=document.detail,
+        file_type=document.file_type,
+        mime_type=document.mime_type,
+        size_bytes=document.size_bytes,
+        sha256_received=document.sha256_received,
+        sha256_stored=document.sha256_stored,
+        area=document.area.value,
+        attempts=document.attempts,
+        received_at=document.received_at,
+        updated_at=document.updated_at,
+        decided_at=document.decided_at,
+    )
+
+
+def _document_from_row(row: DocumentRow) -> Document:
+    return Document(
+        id=row.id,
+        inspection_id=row.inspection_id,
+        agency=row.agency,
+        item_number=row.item_number,
+        child_id=row.child_id,
+        document_date=row.document_date,
+        original_filename=row.original_filename,
+        declared_content_type=row.declared_content_type,
+        status=DocumentStatus(row.status),
+        reasons=tuple(ReasonCode(r) for r in row.reasons),
+        warnings=tuple(WarningCode(w) for w in row.warnings),
+        detail=row.detail,
+        file_type=row.file_type,
+        mime_type=row.mime_type,
+        size_bytes=row.size_bytes,
+        sha256_received=row.sha256_received,
+        sha256_stored=row.sha256_stored,
+        area=Area(row.area),
+        attempts=row.attempts,
+        received_at=_aware(row.received_at),
+        updated_at=_aware(row.updated_at),
+        decided_at=_aware(row.decided_at) if row.decided_at else None,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite drops the zone of stored datetimes; every time the portal stores is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

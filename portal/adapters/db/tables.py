@@ -1,0 +1,91 @@
+"""Table definitions. Every schema change also gets an Alembic migration in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class InspectionRow(Base):
+    __tablename__ = "inspections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    theme_key: Mapped[str] = mapped_column(String(100))
+    area_name: Mapped[str] = mapped_column(String(200))
+    fieldwork_start: Mapped[date | None] = mapped_column(Date)
+    notification_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+class InspectionAgencyRow(Base):
+    __tablename__ = "inspection_agencies"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_documents_inspection_agency", "inspection_id", "agency"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    agency: Mapped[str] = mapped_column(String(64))
+    item_number: Mapped[str] = mapped_column(String(16))
+    child_id: Mapped[str | None] = mapped_column(String(64))
+    document_date: Mapped[date | None] = mapped_column(Date)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    declared_content_type: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    file_type: Mapped[str | None] = mapped_column(String(32))
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256_received: Mapped[str | None] = mapped_column(String(64))
+    sha256_stored: Mapped[str | None] = mapped_column(String(64))
+    area: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_document", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    inspection_id: Mapped[str | None] = mapped_column(String(32))
+    document_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

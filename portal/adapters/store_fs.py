@@ -1,0 +1,121 @@
+"""The filesystem object store: the embedded default. Durable (fsync) and atomic (rename)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from portal.adapters.hashing import HashingReader, iter_chunks
+from portal.domain.documents import Area, StoredObject
+from portal.domain.errors import ObjectMissing, StoreUnavailable
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class FilesystemStore:
+    """Objects as files under `root/<area>/<key>`.
+
+    A put writes a temporary file in the target directory, fsyncs it, renames it over the
+    key and fsyncs the directory, so a reader sees the whole object or none of it, even
+    after a crash.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, area: Area, key: str) -> Path:
+        if not _SAFE_KEY.match(key) or ".." in key.split("/"):
+            raise ValueError(f"unsafe object key {key!r}")
+        return self.root / area.value / key
+
+    def put(self, area: Area, key: str, source: BinaryIO) -> StoredObject:
+        """Store `source` under `key` atomically; return its size and sha256."""
+        path = self._path(area, key)
+        reader = HashingReader(source)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write under {path.parent}: {exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                for chunk in iter_chunks(reader):  # type: ignore[arg-type]
+                    tmp.write(chunk)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            _remove_quietly(Path(tmp_name))
+            raise StoreUnavailable(f"cannot write {area.value}/{key}: {exc}") from exc
+        except BaseException:
+            _remove_quietly(Path(tmp_name))
+            raise
+        return StoredObject(size=reader.size, sha256=reader.sha256)
+
+    @contextmanager
+    def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
+        """Open the object for reading; raises ObjectMissing if it is not there."""
+        try:
+            handle = self._path(area, key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"no object {area.value}/{key}") from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {area.value}/{key}: {exc}") from exc
+        with handle:
+            yield handle
+
+    @contextmanager
+    def local_copy(self, area: Area, key: str) -> Iterator[Path]:
+        """The object's own file: no copy is needed on a local filesystem."""
+        path = self._path(area, key)
+        if not path.is_file():
+            raise ObjectMissing(f"no object {area.value}/{key}")
+        yield path
+
+    def delete(self, area: Area, key: str) -> None:
+        """Remove the object's file; a missing object is not an error."""
+        path = self._path(area, key)
+        try:
+            path.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot delete {area.value}/{key}: {exc}") from exc
+
+    def exists(self, area: Area, key: str) -> bool:
+        """Whether a whole object is stored under `key`."""
+        return self._path(area, key).is_file()
+
+    def check(self) -> None:
+        """Write, read and delete a probe object in every area."""
+        for area in Area:
+            directory = self.root / area.value
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-") as probe:
+                    probe.write(b"ok")
+                    probe.flush()
+            except OSError as exc:
+                raise StoreUnavailable(f"store area {directory} is not writable: {exc}") from exc
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -1,0 +1,66 @@
+"""An in-memory object store for unit tests; behaves like the real ones."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from portal.adapters.hashing import HashingReader
+from portal.domain.documents import Area, StoredObject
+from portal.domain.errors import ObjectMissing, StoreUnavailable
+
+
+class MemoryStore:
+    """Objects in a dict. Set `available = False` to make every call fail as a down store would."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[Area, str], bytes] = {}
+        self.available = True
+
+    def _require_available(self) -> None:
+        if not self.available:
+            raise StoreUnavailable("memory store switched off")
+
+    def put(self, area: Area, key: str, source: BinaryIO) -> StoredObject:
+        """Store all of `source` under `key`."""
+        self._require_available()
+        reader = HashingReader(source)
+        data = reader.read()
+        self.objects[(area, key)] = data
+        return StoredObject(size=reader.size, sha256=reader.sha256)
+
+    @contextmanager
+    def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
+        """A reader over the stored bytes."""
+        self._require_available()
+        try:
+            data = self.objects[(area, key)]
+        except KeyError as exc:
+            raise ObjectMissing(f"no object {area.value}/{key}") from exc
+        yield io.BytesIO(data)
+
+    @contextmanager
+    def local_copy(self, area: Area, key: str) -> Iterator[Path]:
+        """A temporary file holding the object's bytes."""
+        with self.open(area, key) as source, tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "object"
+            path.write_bytes(source.read())
+            yield path
+
+    def delete(self, area: Area, key: str) -> None:
+        """Forget the object; a missing one is not an error."""
+        self._require_available()
+        self.objects.pop((area, key), None)
+
+    def exists(self, area: Area, key: str) -> bool:
+        """Whether an object is stored under `key`."""
+        self._require_available()
+        return (area, key) in self.objects
+
+    def check(self) -> None:
+        """Raise StoreUnavailable when switched off."""
+        self._require_available()

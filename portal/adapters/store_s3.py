@@ -1,0 +1,466 @@
+"""The S3 object store: AWS S3 or any S3 API (MinIO, Ceph RGW) through boto3.
+
+Layout: the object for `(area, key)` lives at `f"{prefix}{area}/{key}"`; every object is
+written with server-side encryption and carries its sha256 as the user metadata `sha256`.
+
+How a put works, and why:
+
+1. The source is streamed once, through a HashingReader, into a staging object
+   `f"{prefix}{STAGING_AREA}/<random>"` with the transfer manager (`upload_fileobj`): objects
+   of 8 MiB or more go as a multipart upload. If anything fails (the source raises, the
+   network drops), s3transfer aborts the multipart upload, so no parts are left behind.
+2. Only when the whole stream has been read is its sha256 known. S3 fixes an object's
+   metadata when the upload starts, so the staging object is copied server-side (no bytes
+   pass through this process) to the real key with `Metadata={"sha256": ...}`. A copy is
+   atomic: the real key holds the complete new object or whatever it held before.
+3. The staging object (every version of it) is deleted, whether the put succeeded or not.
+
+If the process dies between the steps, a staging object or an incomplete multipart upload
+may remain; `ensure_bucket` installs lifecycle rules that remove both after a day.
+
+Memory: the API streams every upload through here, several at once, so a put must hold a
+bounded amount whatever the object's size. The transfer manager reads a non-seekable stream
+into in-memory parts; with `default_transfer_config()` a put peaks at about 4 parts of 8 MiB
+(measured: 35 MiB for a 160 MiB stream; 99 MiB with s3transfer's stock in-memory limit).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, BinaryIO, Literal, cast
+
+import boto3  # type: ignore[import-untyped]
+import boto3.exceptions  # type: ignore[import-untyped]
+import botocore.exceptions  # type: ignore[import-untyped]
+import s3transfer.exceptions  # type: ignore[import-untyped]
+from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+
+from portal.adapters.hashing import HashingReader
+from portal.domain.documents import Area, StoredObject
+from portal.domain.errors import ObjectMissing, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+SseMode = Literal["AES256", "aws:kms"]
+
+STAGING_AREA = ".staging"
+"""Where puts stream to before the finished object is copied under its key (not an Area)."""
+
+SHA256_METADATA_KEY = "sha256"
+"""User metadata key (sent as `x-amz-meta-sha256`) holding the hex sha256 of the object."""
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+# Error codes meaning "no such object". HEAD requests have no body, so botocore only knows
+# the HTTP status and reports it as the code (a missing bucket looks the same to HEAD; a GET
+# or a listing says NoSuchBucket, which is not in this set).
+_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+
+# Errors raised while talking to the endpoint rather than by S3's answer: transient.
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    botocore.exceptions.ConnectionError,  # endpoint, connect timeout, proxy, TLS
+    botocore.exceptions.HTTPClientError,  # read timeout, connection closed, broken stream
+    botocore.exceptions.IncompleteReadError,
+    botocore.exceptions.ChecksumError,
+    botocore.exceptions.FlexibleChecksumError,
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.PartialCredentialsError,
+    botocore.exceptions.CredentialRetrievalError,
+    s3transfer.exceptions.RetriesExceededError,  # a download stream kept failing
+    boto3.exceptions.RetriesExceededError,
+)
+
+
+def default_transfer_config() -> TransferConfig:
+    """A TransferConfig that bounds a transfer's memory to a few 8 MiB parts (~35 MiB).
+
+    The API streams uploads through `S3Store.put`, so many may run at once. A multipart
+    upload from a stream holds parts in memory: up to max_in_memory_upload_chunks parts
+    queued or being sent, one being read, and botocore's copy while checksumming, so about
+    (max_in_memory_upload_chunks + 2) x multipart_chunksize. boto3's TransferConfig does
+    not take max_in_memory_upload_chunks and s3transfer's default is 10 (~100 MiB per
+    upload with 8 MiB parts), so it is set here to max_concurrency (2): two part uploads in
+    flight keep one upload moving while the next part is read. 8 MiB parts allow objects up
+    to 80 GB (10,000 parts). Downloads go to a file through an io queue of at most
+    max_io_queue x io_chunksize = 4 MiB.
+
+    A TransferConfig built elsewhere and passed to S3Store keeps s3transfer's default of 10
+    unless its max_in_memory_upload_chunks attribute is set the same way.
+    """
+    config = TransferConfig(
+        multipart_threshold=8 * MiB,
+        multipart_chunksize=8 * MiB,
+        max_concurrency=2,
+        max_io_queue=16,
+        io_chunksize=256 * 1024,
+    )
+    config.max_in_memory_upload_chunks = 2
+    return config
+
+
+def default_copy_config() -> TransferConfig:
+    """A TransferConfig for the server-side copy from staging to the real key.
+
+    No object bytes pass through this process during a copy, so memory is not a concern:
+    objects below 4 GiB are copied with one atomic CopyObject (its limit is 5 GB), larger
+    ones with parallel UploadPartCopy requests of 256 MiB.
+    """
+    return TransferConfig(
+        multipart_threshold=4 * GiB,
+        multipart_chunksize=256 * MiB,
+        max_concurrency=8,
+    )
+
+
+class S3Store:
+    """Objects in one S3 bucket under `f"{prefix}{area}/{key}"`, encrypted at rest.
+
+    `client` is a boto3 S3 client (see `make_s3_client`); `prefix` is "" or ends in "/".
+    `sse` is "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with `kms_key_id` or the account's
+    default key). `transfer_config` bounds the memory of uploads and downloads and defaults
+    to `default_transfer_config()`; `copy_config` tunes the server-side copy of step 2 of a
+    put (see the module docstring) and defaults to `default_copy_config()`.
+
+    The credentials need s3:PutObject, s3:GetObject, s3:GetObjectVersion,
+    s3:DeleteObject, s3:DeleteObjectVersion, s3:ListBucket, s3:ListBucketVersions and
+    s3:AbortMultipartUpload on the prefix (with s3:ListBucket S3 answers 404, not 403, for a
+    missing key), plus kms:GenerateDataKey and kms:Decrypt on the key for SSE-KMS.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        sse: SseMode = "AES256",
+        kms_key_id: str | None = None,
+        transfer_config: TransferConfig | None = None,
+        copy_config: TransferConfig | None = None,
+    ) -> None:
+        if prefix and not prefix.endswith("/"):
+            raise ValueError(f"S3 key prefix must be empty or end with '/': {prefix!r}")
+        if sse not in ("AES256", "aws:kms"):
+            raise ValueError(f"unsupported server-side encryption {sse!r}")
+        if kms_key_id is not None and sse != "aws:kms":
+            raise ValueError("kms_key_id is only used with sse='aws:kms'")
+        self._client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self._sse_args: dict[str, str] = {"ServerSideEncryption": sse}
+        if kms_key_id is not None:
+            self._sse_args["SSEKMSKeyId"] = kms_key_id
+        self._transfer_config = transfer_config or default_transfer_config()
+        self._copy_config = copy_config or default_copy_config()
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client this store talks through."""
+        return self._client
+
+    def object_key(self, area: Area, key: str) -> str:
+        """The S3 key of `(area, key)`; raises ValueError for a key that is not a safe path."""
+        if not _SAFE_KEY.match(key):
+            raise ValueError(f"unsafe object key {key!r}")
+        return f"{self.prefix}{area.value}/{key}"
+
+    def put(self, area: Area, key: str, source: BinaryIO) -> StoredObject:
+        """Stream all of `source` to S3 under `key`; return its size and sha256.
+
+        All or nothing: the key holds the complete new object, with SSE and its sha256 as
+        metadata, or, if this raises, whatever it held before. An exception raised by
+        `source` propagates unchanged; S3 failures raise StoreUnavailable. Either way the
+        multipart upload is aborted and the staging object deleted.
+        """
+        target = self.object_key(area, key)
+        staging = f"{self.prefix}{STAGING_AREA}/{uuid.uuid4().hex}"
+        reader = HashingReader(source)
+        try:
+            with _translated(f"put {target}"):
+                self._client.upload_fileobj(
+                    _ReadFully(reader),
+                    self.bucket,
+                    staging,
+                    ExtraArgs=dict(self._sse_args),
+                    Config=self._transfer_config,
+                )
+                self._client.copy(
+                    {"Bucket": self.bucket, "Key": staging},
+                    self.bucket,
+                    target,
+                    ExtraArgs={
+                        **self._sse_args,
+                        "Metadata": {SHA256_METADATA_KEY: reader.sha256},
+                        "MetadataDirective": "REPLACE",
+                        # S3 computes a checksum of the copy: for a single CopyObject it is
+                        # the object's sha256 again, verified by S3 itself. (Without it the
+                        # staging object's per-part checksum would be carried over.)
+                        "ChecksumAlgorithm": "SHA256",
+                    },
+                    Config=self._copy_config,
+                )
+        finally:
+            self._discard_staging(staging)
+        return StoredObject(size=reader.size, sha256=reader.sha256)
+
+    @contextmanager
+    def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
+        """Stream the object's bytes; raises ObjectMissing if there is no object under `key`.
+
+        The response body is closed when the block ends. A connection failure while reading
+        the body inside the block raises StoreUnavailable.
+        """
+        target = self.object_key(area, key)
+        with _translated(f"open {target}", missing=True):
+            body = self._client.get_object(Bucket=self.bucket, Key=target)["Body"]
+        try:
+            yield cast(BinaryIO, body)
+        except _TRANSPORT_ERRORS as exc:
+            raise StoreUnavailable(f"read {target}: {exc}") from exc
+        finally:
+            body.close()
+
+    @contextmanager
+    def local_copy(self, area: Area, key: str) -> Iterator[Path]:
+        """A private temporary file holding the object's bytes, deleted when the block ends.
+
+        Raises ObjectMissing if there is no object under `key`.
+        """
+        target = self.object_key(area, key)
+        with tempfile.NamedTemporaryFile(prefix="portal-s3-") as tmp:
+            with _translated(f"download {target}", missing=True):
+                self._client.download_fileobj(
+                    self.bucket, target, tmp, Config=self._transfer_config
+                )
+            tmp.flush()
+            yield Path(tmp.name)
+
+    def delete(self, area: Area, key: str) -> None:
+        """Delete every version and delete marker of the object; a missing object is fine.
+
+        Works on versioned, suspended and unversioned buckets (unversioned objects are
+        listed with version id "null").
+        """
+        target = self.object_key(area, key)
+        with _translated(f"delete {target}"):
+            self._delete_all_versions(target)
+
+    def exists(self, area: Area, key: str) -> bool:
+        """Whether a current (not deleted) object is stored under `key`."""
+        target = self.object_key(area, key)
+        try:
+            with _translated(f"head {target}", missing=True):
+                self._client.head_object(Bucket=self.bucket, Key=target)
+        except ObjectMissing:
+            return False
+        return True
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the bucket answers HeadBucket (reachable, permitted)."""
+        with _translated(f"check bucket {self.bucket}"):
+            self._client.head_bucket(Bucket=self.bucket)
+
+    def _delete_all_versions(self, target: str) -> None:
+        paginator = self._client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=target):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                # Prefix matching also lists "a/b2" for "a/b": keep the exact key only.
+                if entry["Key"] == target:
+                    self._client.delete_object(
+                        Bucket=self.bucket, Key=target, VersionId=entry["VersionId"]
+                    )
+
+    def _discard_staging(self, staging: str) -> None:
+        """Best effort: a failure here must not hide the put's own outcome or error."""
+        try:
+            with _translated(f"discard {staging}"):
+                self._delete_all_versions(staging)
+        except StoreUnavailable as exc:
+            log.warning(
+                "could not delete staging object %s (a lifecycle rule will): %s", staging, exc
+            )
+
+
+class _ReadFully:
+    """Make every read(n) return n bytes unless the stream ends.
+
+    s3transfer takes a short read as the end of a small object, or uploads it as a short
+    part (S3 refuses parts under 5 MiB but the last), so a stream that returns what it
+    has (a socket, a request body) must be read until the chunk is full.
+    """
+
+    def __init__(self, source: HashingReader) -> None:
+        self._source = source
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            return self._source.read()
+        parts: list[bytes] = []
+        wanted = n
+        while wanted > 0:
+            data = self._source.read(wanted)
+            if not data:
+                break
+            parts.append(data)
+            wanted -= len(data)
+        return b"".join(parts)
+
+
+@contextmanager
+def _translated(what: str, *, missing: bool = False) -> Iterator[None]:
+    """Turn botocore/s3transfer errors raised in the block into domain errors.
+
+    With `missing`, "no such key" becomes ObjectMissing; otherwise (in a put the staging
+    object vanishing, in a delete or check) every S3 refusal is StoreUnavailable.
+    """
+    try:
+        yield
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if missing and code in _MISSING_CODES:
+            raise ObjectMissing(f"{what}: no such object ({code})") from exc
+        # Throttling, 5xx and refusals (AccessDenied, NoSuchBucket, KMS): the store refused.
+        # The work is retried; once the store or its configuration is right it succeeds.
+        raise StoreUnavailable(f"{what}: S3 answered {code or status}") from exc
+    except _TRANSPORT_ERRORS as exc:
+        raise StoreUnavailable(f"{what}: {exc}") from exc
+
+
+def make_s3_client(
+    endpoint_url: str | None,
+    region: str,
+    access_key: str | None,
+    secret_key: str | None,
+    *,
+    connect_timeout: float = 5,
+    read_timeout: float = 60,
+    max_attempts: int = 5,
+    addressing_style: Literal["auto", "path", "virtual"] = "auto",
+) -> Any:
+    """A boto3 S3 client with explicit timeouts and bounded retries.
+
+    `endpoint_url` None means AWS itself; with `access_key`/`secret_key` None boto3's
+    credential chain (instance role, environment) is used. Nothing is read from or written
+    to the process environment here; no request is made. Retries use botocore's "standard"
+    mode (throttling and 5xx back off), `max_attempts` counting the first try.
+    """
+    session = boto3.session.Session(
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+    )
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        s3={"addressing_style": addressing_style},
+        signature_version="s3v4",
+    )
+    return session.client("s3", endpoint_url=endpoint_url, config=config)
+
+
+STAGING_LIFECYCLE_RULE_ID = "portal-expire-staging"
+ABORT_MULTIPART_RULE_ID = "portal-abort-incomplete-multipart-uploads"
+
+
+def ensure_bucket(
+    client: Any,
+    bucket: str,
+    *,
+    prefix: str = "",
+    sse: SseMode = "AES256",
+    kms_key_id: str | None = None,
+) -> None:
+    """Make `bucket` ready for S3Store; safe to run again on a bucket that is ready.
+
+    Creates the bucket if missing (in the client's region), then turns on versioning,
+    default encryption (`sse`, with `kms_key_id` for aws:kms), the public access block
+    (all four settings) and two lifecycle rules: abort multipart uploads left incomplete
+    for a day, and expire staging objects under `f"{prefix}{STAGING_AREA}/"` after a day.
+    Lifecycle rules with other ids are kept. Raises StoreUnavailable if S3 refuses.
+    """
+    with _translated(f"ensure bucket {bucket}"):
+        _create_bucket_if_missing(client, bucket)
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        default: dict[str, str] = {"SSEAlgorithm": sse}
+        if kms_key_id is not None:
+            default["KMSMasterKeyID"] = kms_key_id
+        client.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": default,
+                        "BucketKeyEnabled": sse == "aws:kms",
+                    }
+                ]
+            },
+        )
+        client.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        _put_lifecycle_rules(client, bucket, prefix)
+
+
+def _create_bucket_if_missing(client: Any, bucket: str) -> None:
+    try:
+        client.head_bucket(Bucket=bucket)
+        return
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+            raise
+    region = client.meta.region_name
+    kwargs: dict[str, Any] = {"Bucket": bucket}
+    if region and region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    with suppress(client.exceptions.BucketAlreadyOwnedByYou):  # created meanwhile
+        client.create_bucket(**kwargs)
+
+
+def _put_lifecycle_rules(client: Any, bucket: str, prefix: str) -> None:
+    ours = {STAGING_LIFECYCLE_RULE_ID, ABORT_MULTIPART_RULE_ID}
+    try:
+        existing = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+            raise
+        existing = []
+    rules = [rule for rule in existing if rule.get("ID") not in ours]
+    rules.append(
+        {
+            "ID": ABORT_MULTIPART_RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": prefix},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    )
+    rules.append(
+        {
+            "ID": STAGING_LIFECYCLE_RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": f"{prefix}{STAGING_AREA}/"},
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+    )
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+    )

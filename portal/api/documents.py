@@ -1,0 +1,224 @@
+"""Uploading documents, following their status, and reading accepted ones."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
+
+import anyio
+import anyio.from_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from portal.api.auth import ContainerDep, PrincipalDep, forbidden
+from portal.api.inspections import load_inspection
+from portal.api.problems import Problem
+from portal.api.schemas import DocumentAccepted, DocumentOut
+from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Principal, can_read_content, can_see_status, can_upload
+from portal.domain.checklist import decide_scope
+from portal.domain.documents import Area, Document, DocumentStatus, Outcome
+from portal.domain.errors import UploadTooLarge
+from portal.domain.reasons import ReasonCode
+
+router = APIRouter(tags=["documents"])
+
+_FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+class UploadForm(BaseModel):
+    """The text fields that come with an uploaded file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item: str = Field(pattern=r"^\d+\.\d+$", description="Annex A item number, e.g. 1.4")
+    child_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    document_date: date | None = None
+
+
+@router.post(
+    "/v1/inspections/{inspection_id}/documents",
+    status_code=202,
+    response_model=DocumentAccepted,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": {
+                "type": "object",
+                "required": ["file", "item"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "item": {"type": "string", "example": "1.4"},
+                    "child_id": {"type": "string"},
+                    "document_date": {"type": "string", "format": "date"},
+                },
+            }}},
+        }
+    },
+)
+async def upload_document(
+    inspection_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
+) -> DocumentAccepted:
+    """Stream a file into quarantine and queue it for checking; 202 with its status URL."""
+    inspection = load_inspection(container, inspection_id)
+    agency = principal.agency or ""
+    if not can_upload(principal, inspection_id, agency):
+        raise forbidden("Only an uploader token of an agency of this inspection can upload.")
+    limit = container.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
+        raise Problem.for_reason(ReasonCode.too_large, f"The largest file accepted is "
+                                 f"{limit // (1024 * 1024)} MB.")
+    try:
+        boundary = boundary_of(request.headers.get("content-type"))
+    except MalformedUpload as exc:
+        raise Problem(415, "not_multipart", "Send a form upload", str(exc)) from exc
+
+    document_id = uuid.uuid4().hex
+    key = f"{inspection_id}/{document_id}"
+    body = request.stream()
+    upload = MultipartUpload(_chunk_puller(body), boundary, limit)
+    try:
+        stored = await anyio.to_thread.run_sync(
+            upload.store_into, container.store, Area.quarantine, key
+        )
+    except UploadTooLarge as exc:
+        await _discard_rest(body, cap=limit)
+        raise Problem.for_reason(ReasonCode.too_large, f"The largest file accepted is "
+                                 f"{limit // (1024 * 1024)} MB.") from exc
+    except MalformedUpload as exc:
+        raise Problem(400, "malformed_upload", "The upload could not be read", str(exc)) from exc
+
+    try:
+        form = _validated_form(upload.fields)
+        _check_scope(container, inspection.theme_key, agency, form.item)
+        now = utc_now()
+        document = Document(
+            id=document_id,
+            inspection_id=inspection_id,
+            agency=agency,
+            item_number=form.item,
+            child_id=form.child_id,
+            document_date=form.document_date,
+            original_filename=(upload.filename or "upload")[:255],
+            declared_content_type=upload.file_content_type,
+            status=DocumentStatus.received,
+            size_bytes=stored.size,
+            sha256_received=stored.sha256,
+            received_at=now,
+            updated_at=now,
+        )
+        container.repository.add_document(document, principal.actor)
+    except BaseException:
+        container.store.delete(Area.quarantine, key)
+        raise
+    wake = getattr(request.app.state, "wake_dispatcher", None)
+    if wake is not None:
+        wake()
+    return DocumentAccepted(id=document_id, status=document.status.value,
+                            status_url=f"/v1/documents/{document_id}")
+
+
+async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:
+    """Read and drop what the client still sends (up to `cap`), so it gets our answer."""
+    discarded = 0
+    async for chunk in body:
+        discarded += len(chunk)
+        if discarded > cap:
+            return
+
+
+def _chunk_puller(stream: AsyncIterator[bytes]) -> Callable[[], bytes | None]:
+    async def next_chunk() -> bytes | None:
+        try:
+            return await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def pull() -> bytes | None:
+        return anyio.from_thread.run(next_chunk)
+
+    return pull
+
+
+def _validated_form(fields: dict[str, str]) -> UploadForm:
+    try:
+        return UploadForm.model_validate({k: v for k, v in fields.items() if v != ""})
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                  for e in exc.errors()]
+        names = ", ".join(e["field"] for e in errors)
+        raise Problem(422, "invalid_request", "The form is not valid",
+                      f"Please correct {names} and upload again.", errors=errors) from exc
+
+
+def _check_scope(container: Container, theme_key: str, agency: str, item: str) -> None:
+    verdict = decide_scope(container.themes[theme_key], agency, item)
+    if verdict.outcome is not Outcome.proceed and verdict.reason is not None:
+        raise Problem.for_reason(verdict.reason, verdict.detail)
+
+
+def _visible_document(container: Container, principal: Principal, document_id: str) -> Document:
+    document = container.repository.get_document(document_id)
+    if document is None or not can_see_status(principal, document):
+        raise Problem(404, "document_not_found", "No such document",
+                      f"There is no document {document_id} that your token can see.")
+    return document
+
+
+@router.get("/v1/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: str, principal: PrincipalDep, container: ContainerDep
+                 ) -> DocumentOut:
+    """A document's status, with reason codes and a sentence for the uploader."""
+    return DocumentOut.of(_visible_document(container, principal, document_id))
+
+
+@router.get("/v1/documents/{document_id}/content")
+def get_document_content(document_id: str, principal: PrincipalDep, container: ContainerDep
+                         ) -> StreamingResponse:
+    """The accepted (sanitised) bytes, to the inspection's inspectors."""
+    document = _visible_document(container, principal, document_id)
+    if document.area is Area.onsite and document.status is DocumentStatus.accepted:
+        raise Problem(403, "onsite_only", "Only viewable on site",
+                      "Health records can only be viewed on site during fieldwork.")
+    if not can_read_content(principal, document):
+        if document.status is not DocumentStatus.accepted:
+            raise Problem(409, "not_accepted", "Not available",
+                          f"This document is {document.status.value}; only accepted documents "
+                          "can be read.")
+        raise forbidden("Only the inspection's inspectors can read documents.")
+
+    def body() -> Iterator[bytes]:
+        with container.store.open(document.area, document.object_key) as source:
+            while chunk := source.read(256 * 1024):
+                yield chunk
+
+    media_type = document.mime_type or "application/octet-stream"
+    safe_name = "".join(c for c in document.original_filename if c.isalnum() or c in "._- ")
+    return StreamingResponse(
+        body(), media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{safe_name or "document"}"',
+                 "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/v1/documents/{document_id}/reprocess", status_code=202,
+             response_model=DocumentAccepted)
+def reprocess_document(document_id: str, request: Request, principal: PrincipalDep,
+                       container: ContainerDep) -> DocumentAccepted:
+    """Run a failed document through the pipeline again now (admin or lead inspector)."""
+    document = _visible_document(container, principal, document_id)
+    if principal.role.value not in ("admin", "lead_inspector"):
+        raise forbidden("Only an administrator or the lead inspector can re-run a document.")
+    if not container.repository.request_reprocess(document_id, utc_now(), principal.actor):
+        raise Problem(409, "not_failed", "Nothing to re-run",
+                      f"This document is {document.status.value}; only failed documents can be "
+                      "re-run.")
+    wake = getattr(request.app.state, "wake_dispatcher", None)
+    if wake is not None:
+        wake()
+    return DocumentAccepted(id=document_id, status=DocumentStatus.received.value,
+                            status_url=f"/v1/documents/{document_id}")

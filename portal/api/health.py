@@ -1,0 +1,63 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from portal.api.auth import ContainerDep
+from portal.domain.errors import TransientError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up and serving HTTP."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(container: ContainerDep) -> JSONResponse:
+    """Every dependency answers now: clamd, the object store, the database and Prefect."""
+    checks: dict[str, dict[str, Any]] = {
+        "clamd": _probe(container.scanner.check),
+        "store": _probe(container.store.check),
+        "database": _probe(container.repository.check),
+        "prefect": _probe(lambda: _check_prefect(container.settings.prefect_api_url)),
+    }
+    ready = all(c["ok"] for c in checks.values())
+    if ready:
+        return JSONResponse({"status": "ready", "checks": checks})
+    failing = ", ".join(name for name, c in checks.items() if not c["ok"])
+    return JSONResponse(
+        {
+            "type": "https://jtai-portal.example/problems/not_ready",
+            "title": "The portal is not ready",
+            "status": 503,
+            "detail": f"These dependencies do not answer: {failing}.",
+            "instance": "/readyz",
+            "code": "not_ready",
+            "checks": checks,
+        },
+        status_code=503,
+        media_type="application/problem+json",
+    )
+
+
+def _probe(check: Any) -> dict[str, Any]:
+    try:
+        check()
+    except (TransientError, OSError, httpx.HTTPError, RuntimeError) as exc:
+        return {"ok": False, "error": str(exc)}
+    return {"ok": True}
+
+
+def _check_prefect(api_url: str | None) -> None:
+    if not api_url:
+        raise RuntimeError("no Prefect API URL is configured (JTAI_PREFECT_API_URL)")
+    response = httpx.get(api_url.rstrip("/") + "/health", timeout=3.0)
+    response.raise_for_status()

@@ -1,0 +1,100 @@
+"""Inspections and their tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from portal.api.auth import ContainerDep, PrincipalDep, forbidden, issue_token
+from portal.api.problems import Problem
+from portal.api.schemas import InspectionIn, InspectionOut, TokenIn, TokenOut
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Inspection, Role, can_manage_inspection
+
+router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
+
+
+def _out(inspection: Inspection) -> InspectionOut:
+    return InspectionOut(
+        id=inspection.id,
+        theme=inspection.theme_key,
+        area_name=inspection.area_name,
+        fieldwork_start=inspection.fieldwork_start,
+        notification_date=inspection.notification_date,
+        agencies=list(inspection.agencies),
+        created_at=inspection.created_at,
+    )
+
+
+def load_inspection(container: Container, inspection_id: str) -> Inspection:
+    """The inspection, or a 404 problem."""
+    inspection = container.repository.get_inspection(inspection_id)
+    if inspection is None:
+        raise Problem(404, "inspection_not_found", "No such inspection",
+                      f"There is no inspection {inspection_id}.")
+    return inspection
+
+
+@router.post("", status_code=201, response_model=InspectionOut)
+def create_inspection(
+    body: InspectionIn, principal: PrincipalDep, container: ContainerDep
+) -> InspectionOut:
+    """Create an inspection of one area under one theme variant (admin only)."""
+    if principal.role is not Role.admin:
+        raise forbidden("Only an administrator can create an inspection.")
+    theme = container.themes.get(body.theme)
+    if theme is None:
+        raise Problem(422, "unknown_theme", "Unknown theme",
+                      f"There is no theme variant {body.theme!r}. Choose one of: "
+                      f"{', '.join(sorted(container.themes))}.")
+    known = [a.code for a in theme.agencies]
+    agencies = body.agencies if body.agencies is not None else known
+    unknown = sorted(set(agencies) - set(known))
+    if unknown or not agencies:
+        raise Problem(422, "unknown_agency", "Unknown agency",
+                      f"{theme.key} asks nothing of {unknown or 'no agencies'}; "
+                      f"its agencies are {', '.join(known)}.")
+    inspection = Inspection(
+        id=uuid.uuid4().hex,
+        theme_key=theme.key,
+        area_name=body.area_name,
+        fieldwork_start=body.fieldwork_start,
+        notification_date=body.notification_date,
+        agencies=tuple(sorted(set(agencies))),
+        created_at=utc_now(),
+    )
+    container.repository.add_inspection(inspection, principal.actor)
+    return _out(inspection)
+
+
+@router.get("/{inspection_id}", response_model=InspectionOut)
+def get_inspection(
+    inspection_id: str, principal: PrincipalDep, container: ContainerDep
+) -> InspectionOut:
+    """An inspection, to anyone scoped to it."""
+    inspection = load_inspection(container, inspection_id)
+    if principal.role is not Role.admin and principal.inspection_id != inspection_id:
+        raise forbidden("Your token is for a different inspection.")
+    return _out(inspection)
+
+
+@router.post("/{inspection_id}/tokens", status_code=201, response_model=TokenOut)
+def create_token(
+    inspection_id: str, body: TokenIn, principal: PrincipalDep, container: ContainerDep
+) -> TokenOut:
+    """Issue a token scoped to this inspection (and, for uploaders, to one agency)."""
+    inspection = load_inspection(container, inspection_id)
+    if not can_manage_inspection(principal, inspection_id):
+        raise forbidden("Only an administrator or this inspection's lead can issue tokens.")
+    if body.role is Role.admin:
+        raise forbidden("Admin tokens are not scoped to an inspection.")
+    if body.role is Role.agency_uploader and body.agency not in inspection.agencies:
+        raise Problem(422, "unknown_agency", "Unknown agency",
+                      f"An uploader token needs one of this inspection's agencies: "
+                      f"{', '.join(inspection.agencies)}.")
+    agency = body.agency if body.role is Role.agency_uploader else None
+    issued, token = issue_token(container, body.role, inspection_id=inspection_id,
+                                agency=agency, label=body.label, actor=principal.actor)
+    return TokenOut(token_id=issued.token_id, role=issued.role,
+                    inspection_id=issued.inspection_id, agency=issued.agency, token=token)

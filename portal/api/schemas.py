@@ -1,0 +1,122 @@
+"""Request and response bodies of the v1 API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal.domain.access import Role
+from portal.domain.documents import Document
+from portal.domain.reasons import reason_sentence, warning_sentence
+
+
+class InspectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    theme: str = Field(description="Theme variant, e.g. 'domestic-abuse/sept-2024'.")
+    area_name: str = Field(min_length=1, max_length=200)
+    fieldwork_start: date | None = None
+    notification_date: date | None = None
+    agencies: list[str] | None = Field(
+        default=None, description="Agency codes in scope; default every agency of the theme."
+    )
+
+
+class InspectionOut(BaseModel):
+    id: str
+    theme: str
+    area_name: str
+    fieldwork_start: date | None
+    notification_date: date | None
+    agencies: list[str]
+    created_at: datetime
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    agency: str | None = Field(default=None, description="Required for agency_uploader.")
+    label: str = Field(default="", max_length=200)
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    role: Role
+    inspection_id: str | None
+    agency: str | None
+    token: str = Field(description="Shown once; only its hash is kept.")
+
+
+class CodeAndMessage(BaseModel):
+    code: str
+    message: str
+
+
+class DocumentAccepted(BaseModel):
+    id: str
+    status: str
+    status_url: str
+
+
+class DocumentOut(BaseModel):
+    id: str
+    inspection_id: str
+    agency: str
+    item: str
+    child_id: str | None
+    filename: str
+    status: str
+    final: bool
+    message: str
+    reasons: list[CodeAndMessage]
+    warnings: list[CodeAndMessage]
+    file_type: str | None
+    mime_type: str | None
+    size_bytes: int | None
+    sha256: str | None = Field(description="Of the stored (sanitised) copy once accepted.")
+    sensitivity: str
+    received_at: datetime
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        """The API's view of a document, with sentences an uploader understands."""
+        return cls(
+            id=document.id,
+            inspection_id=document.inspection_id,
+            agency=document.agency,
+            item=document.item_number,
+            child_id=document.child_id,
+            filename=document.original_filename,
+            status=document.status.value,
+            final=document.status.is_final,
+            message=_status_message(document),
+            reasons=[CodeAndMessage(code=r.value, message=reason_sentence(r))
+                     for r in document.reasons],
+            warnings=[CodeAndMessage(code=w.value, message=warning_sentence(w))
+                      for w in document.warnings],
+            file_type=document.file_type,
+            mime_type=document.mime_type,
+            size_bytes=document.size_bytes,
+            sha256=document.sha256_stored or document.sha256_received,
+            sensitivity="on_site_only" if document.area.value == "onsite" else "standard",
+            received_at=document.received_at,
+            decided_at=document.decided_at,
+        )
+
+
+def _status_message(document: Document) -> str:
+    status = document.status.value
+    if status in ("received", "processing"):
+        return "We are checking this file. This usually takes a few seconds."
+    if status == "accepted":
+        return "This file was accepted and is ready for the inspectors."
+    if status == "rejected":
+        return "This file was not accepted. " + " ".join(
+            reason_sentence(r) for r in document.reasons
+        )
+    return " ".join(reason_sentence(r) for r in document.reasons) or (
+        "We could not finish checking this file; it will be retried."
+    )

@@ -1,0 +1,119 @@
+"""The one place where adapters are chosen and wired, from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from portal.adapters.clamd_scanner import ClamdScanner
+from portal.adapters.db.engine import make_engine, migrate
+from portal.adapters.db.repository import SqlRepository
+from portal.adapters.magic_classifier import MagicClassifier
+from portal.adapters.pdf_sanitiser import PikepdfSanitiser
+from portal.adapters.policy_files import load_file_type_policy, load_themes
+from portal.adapters.store_fs import FilesystemStore
+from portal.domain.checklist import ThemePolicy
+from portal.domain.file_types import FileTypePolicy
+from portal.domain.ports import Classifier, ObjectStore, Sanitiser, Scanner
+from portal.ingest import IngestServices, check_step_order
+from portal.settings import Settings
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC; the portal stores no other zone."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Container:
+    """The wired application: settings, adapters and policies, built once per process."""
+
+    settings: Settings
+    repository: SqlRepository
+    store: ObjectStore
+    scanner: Scanner
+    classifier: Classifier
+    sanitiser: Sanitiser
+    themes: dict[str, ThemePolicy]
+    file_types: FileTypePolicy
+
+    def ingest_services(self) -> IngestServices:
+        """The services the ingest steps run on."""
+        return IngestServices(
+            store=self.store,
+            scanner=self.scanner,
+            classifier=self.classifier,
+            sanitiser=self.sanitiser,
+            repository=self.repository,
+            themes=self.themes,
+            file_types=self.file_types,
+            retry_delay=timedelta(seconds=self.settings.retry_delay_seconds),
+            clock=utc_now,
+        )
+
+
+def make_store(settings: Settings) -> ObjectStore:
+    """The object store the settings name: the filesystem by default, or S3."""
+    if settings.store == "s3":
+        from portal.adapters.store_s3 import S3Store, make_s3_client
+
+        if not settings.s3_bucket:
+            raise ValueError("JTAI_STORE=s3 needs JTAI_S3_BUCKET")
+        client = make_s3_client(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key_id,
+            secret_key=(
+                settings.s3_secret_access_key.get_secret_value()
+                if settings.s3_secret_access_key
+                else None
+            ),
+        )
+        return S3Store(
+            client,
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            sse=settings.s3_sse,
+            kms_key_id=settings.s3_kms_key_id,
+        )
+    return FilesystemStore(settings.store_root)
+
+
+def make_scanner(settings: Settings) -> Scanner:
+    """clamd over TCP if a host is set, else over the Unix socket."""
+    if settings.clamd_host:
+        return ClamdScanner(
+            host=settings.clamd_host,
+            port=settings.clamd_port,
+            timeout=settings.clamd_timeout_seconds,
+            chunk_size=settings.clamd_chunk_bytes,
+        )
+    return ClamdScanner(
+        unix_socket=settings.resolved_clamd_socket,
+        timeout=settings.clamd_timeout_seconds,
+        chunk_size=settings.clamd_chunk_bytes,
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    store: ObjectStore | None = None,
+    scanner: Scanner | None = None,
+    run_migrations: bool = True,
+) -> Container:
+    """Wire the application. Policies are validated here, so a bad file fails at start-up."""
+    check_step_order()
+    engine = make_engine(settings.resolved_database_url)
+    if run_migrations:
+        migrate(engine)
+    return Container(
+        settings=settings,
+        repository=SqlRepository(engine),
+        store=store or make_store(settings),
+        scanner=scanner or make_scanner(settings),
+        classifier=MagicClassifier(),
+        sanitiser=PikepdfSanitiser(),
+        themes=load_themes(settings.policies_dir / "themes"),
+        file_types=load_file_type_policy(settings.policies_dir / "file_types.yaml"),
+    )

@@ -1,0 +1,180 @@
+"""Command line: `jtai-portal up` runs everything with embedded defaults; the rest are parts.
+
+    jtai-portal up        clamd + Prefect server + API + ingest worker, seeded demo
+    jtai-portal api       the HTTP API (uvicorn)
+    jtai-portal worker    the dispatcher that runs `ingest` flow runs
+    jtai-portal migrate   bring the database schema up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from portal.settings import REPO_ROOT, Settings
+
+log = logging.getLogger("jtai")
+
+
+def _api(settings: Settings) -> None:
+    import uvicorn
+
+    from portal.api.app import create_app
+    from portal.bootstrap import build
+
+    app = create_app(build(settings, run_migrations=False))
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+
+
+def _worker(settings: Settings) -> None:
+    from flows.dispatcher import Dispatcher
+    from flows.ingest import use_container
+    from portal.bootstrap import build
+
+    container = build(settings, run_migrations=False)
+    use_container(container)
+    dispatcher = Dispatcher(container)
+    signal.signal(signal.SIGTERM, lambda *_: dispatcher.stop())
+    log.info("ingest dispatcher running (concurrency %d)", settings.dispatcher_concurrency)
+    try:
+        dispatcher.run_forever()
+    except KeyboardInterrupt:
+        dispatcher.stop()
+
+
+def _migrate(settings: Settings) -> None:
+    from portal.adapters.db.engine import make_engine, migrate
+
+    migrate(make_engine(settings.resolved_database_url))
+    print(f"database at {settings.resolved_database_url} is up to date")
+
+
+def _wait_until(check: object, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode}; see its log above")
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{what} did not become ready within {timeout:.0f} s")
+
+
+def _up(settings: Settings) -> None:
+    from portal.bootstrap import build
+    from portal.demo import ensure_admin_token, ensure_demo_inspection
+
+    data = settings.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    prefect_port = int(os.environ.get("JTAI_PREFECT_PORT", "4200"))
+    prefect_url = settings.prefect_api_url or f"http://127.0.0.1:{prefect_port}/api"
+    env = {
+        **os.environ,
+        "JTAI_PREFECT_API_URL": prefect_url,
+        "PREFECT_API_URL": prefect_url,
+        "PREFECT_HOME": str(data / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "JTAI_DATA_DIR": str(data),
+    }
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(args, env=env)
+        children.append(proc)
+        return proc
+
+    def stop_all(*_: object) -> None:
+        for proc in reversed(children):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in children:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    try:
+        container = build(settings)
+        if settings.clamd_host is None:
+            clamd = start([str(REPO_ROOT / "infra/clamd/start-clamd"),
+                           str(settings.resolved_clamd_socket.parent)])
+            _wait_until(lambda: (container.scanner.check() or True), "clamd", 60, clamd)
+        if settings.prefect_api_url is None:
+            prefect = start([sys.executable, "-m", "prefect", "server", "start",
+                             "--host", "127.0.0.1", "--port", str(prefect_port)])
+            _wait_until(lambda: httpx.get(prefect_url + "/health", timeout=2).is_success,
+                        "Prefect server", 120, prefect)
+        admin_token = ensure_admin_token(container)
+        demo = ensure_demo_inspection(container)
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        api = start([sys.executable, "-m", "portal.cli", "api"])
+        start([sys.executable, "-m", "portal.cli", "worker"])
+        _wait_until(lambda: httpx.get(api_url + "/healthz", timeout=2).is_success,
+                    "API", 60, api)
+        _print_welcome(api_url, prefect_url, data, admin_token, demo)
+        while all(proc.poll() is None for proc in children):
+            time.sleep(1)
+        failed = [" ".join(map(str, p.args)) for p in children if p.poll() is not None]
+        raise SystemExit(f"stopped because a process exited: {failed}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_all()
+
+
+def _print_welcome(api_url: str, prefect_url: str, data: Path, admin_token: str | None,
+                   demo: dict[str, object]) -> None:
+    tokens = demo["tokens"]
+    assert isinstance(tokens, dict)
+    inspection = demo["inspection_id"]
+    admin = admin_token or f"(shown on first run; stored in {data / 'admin-token'})"
+    print(f"""
+==========================================================================
+ JTAI evidence portal is running (Ctrl-C stops everything)
+
+   API            {api_url}
+   API docs       {api_url}/docs
+   Readiness      {api_url}/readyz
+   Prefect UI     {prefect_url.removesuffix('/api')}
+
+ Demo inspection {inspection} ({demo['theme']})
+   local authority uploader token: {tokens['local_authority']}
+   police uploader token:          {tokens['police']}
+   lead inspector token:           {tokens['lead_inspector']}
+   admin token:                    {admin}
+
+ Try it:
+   curl -H "Authorization: Bearer {tokens['local_authority']}" \\
+        -F item=1.1 -F file=@README.md \\
+        {api_url}/v1/inspections/{inspection}/documents
+   then GET the status_url it returns with the same token.
+==========================================================================
+""", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `jtai-portal` command."""
+    parser = argparse.ArgumentParser(prog="jtai-portal", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "api", "worker", "migrate"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    {"up": _up, "api": _api, "worker": _worker, "migrate": _migrate}[args.command](settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""First-run set-up for the embedded defaults: an admin token and a demo inspection."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from portal.api.auth import issue_token
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Inspection, Role
+
+DEMO_THEME = "domestic-abuse/sept-2024"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def ensure_admin_token(container: Container) -> str | None:
+    """Issue the first admin token if there is none; return it (else None).
+
+    The token is written to data_dir/admin-token (mode 600) so the operator can find it.
+    """
+    if container.repository.has_admin_token():
+        return None
+    _principal, token = issue_token(container, Role.admin, label="bootstrap admin")
+    _write_private(container.settings.data_dir / "admin-token", token + "\n")
+    return token
+
+
+def ensure_demo_inspection(container: Container) -> dict[str, Any]:
+    """Create the demo inspection and its tokens once; return what to show the user."""
+    path = container.settings.data_dir / "demo.json"
+    if path.exists():
+        demo: dict[str, Any] = json.loads(path.read_text())
+        return demo
+    today = date.today()
+    fieldwork_start = today + timedelta(days=(7 - today.weekday()) % 7 + 14)
+    theme = container.themes[DEMO_THEME]
+    inspection = Inspection(
+        id="demo" + utc_now().strftime("%Y%m%d%H%M%S"),
+        theme_key=theme.key,
+        area_name="Demoshire (demonstration)",
+        fieldwork_start=fieldwork_start,
+        agencies=tuple(a.code for a in theme.agencies),
+        created_at=utc_now(),
+    )
+    container.repository.add_inspection(inspection, "demo-seed")
+    tokens = {}
+    for role, agency in ((Role.agency_uploader, "local_authority"),
+                         (Role.agency_uploader, "police"),
+                         (Role.lead_inspector, None),
+                         (Role.inspector, None)):
+        _p, token = issue_token(container, role, inspection_id=inspection.id, agency=agency,
+                                label="demo", actor="demo-seed")
+        tokens[agency or role.value] = token
+    demo = {"inspection_id": inspection.id, "theme": theme.key, "tokens": tokens}
+    _write_private(path, json.dumps(demo, indent=2))
+    return demo

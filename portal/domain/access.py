@@ -1,0 +1,92 @@
+"""Who may do what: roles, the principal behind a token, and pure permission rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from portal.domain.documents import Area, Document, DocumentStatus
+
+
+class Role(StrEnum):
+    admin = "admin"
+    lead_inspector = "lead_inspector"
+    inspector = "inspector"
+    records_officer = "records_officer"
+    agency_uploader = "agency_uploader"
+
+
+class Principal(BaseModel):
+    """The holder of a bearer token. Inspection-scoped roles carry their inspection id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token_id: str
+    role: Role
+    inspection_id: str | None = None
+    agency: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names this principal."""
+        scope = f"{self.inspection_id}/{self.agency}" if self.agency else self.inspection_id
+        return f"{self.role.value}:{self.token_id}" + (f"@{scope}" if scope else "")
+
+
+class Inspection(BaseModel):
+    """An inspection of one local area, following one theme variant."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    theme_key: str
+    area_name: str
+    fieldwork_start: date | None = None
+    notification_date: date | None = None
+    agencies: tuple[str, ...]
+    created_at: datetime
+
+
+def _in_inspection(principal: Principal, inspection_id: str) -> bool:
+    return principal.role is Role.admin or principal.inspection_id == inspection_id
+
+
+def can_upload(principal: Principal, inspection_id: str, agency: str) -> bool:
+    """Uploaders upload for their own agency of their own inspection only."""
+    return (
+        principal.role is Role.agency_uploader
+        and principal.inspection_id == inspection_id
+        and principal.agency == agency
+    )
+
+
+def can_manage_inspection(principal: Principal, inspection_id: str) -> bool:
+    """Admins manage every inspection; a lead inspector manages their own."""
+    return principal.role is Role.admin or (
+        principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
+    )
+
+
+def can_see_status(principal: Principal, document: Document) -> bool:
+    """Uploaders see their own agency's documents; inspection staff see all of theirs."""
+    if principal.role is Role.agency_uploader:
+        return (
+            principal.inspection_id == document.inspection_id
+            and principal.agency == document.agency
+        )
+    return _in_inspection(principal, document.inspection_id)
+
+
+def can_read_content(principal: Principal, document: Document) -> bool:
+    """Only inspection staff read documents, and only accepted ones outside the on-site area.
+
+    Health records (the on-site area) are refused here until on-site access is built.
+    """
+    return (
+        principal.role in (Role.lead_inspector, Role.inspector)
+        and principal.inspection_id == document.inspection_id
+        and document.status is DocumentStatus.accepted
+        and document.area is Area.clean
+    )

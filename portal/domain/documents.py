@@ -1,0 +1,110 @@
+"""Documents as the inspection sees them: their status, where their bytes live, and step verdicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from portal.domain.reasons import ReasonCode, WarningCode
+
+
+class DocumentStatus(StrEnum):
+    """received -> processing -> accepted | rejected | failed (failed is retried)."""
+
+    received = "received"
+    processing = "processing"
+    accepted = "accepted"
+    rejected = "rejected"
+    failed = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more will happen to the document without a person asking."""
+        return self in (DocumentStatus.accepted, DocumentStatus.rejected)
+
+
+class Area(StrEnum):
+    """Where an object lives: quarantine (unchecked), clean (accepted), onsite (health records)."""
+
+    quarantine = "quarantine"
+    clean = "clean"
+    onsite = "onsite"
+
+
+class Outcome(StrEnum):
+    """What a step decided: go on, stop for good, or try again later."""
+
+    proceed = "proceed"
+    reject = "reject"
+    retry = "retry"
+
+
+class Verdict(BaseModel):
+    """The frozen result of one step's decision."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    reason: ReasonCode | None = None
+    warnings: tuple[WarningCode, ...] = ()
+    detail: str = ""
+
+    @classmethod
+    def proceed(cls, *warnings: WarningCode, detail: str = "") -> Verdict:
+        """A verdict that lets the document go on to the next step."""
+        return cls(outcome=Outcome.proceed, warnings=warnings, detail=detail)
+
+    @classmethod
+    def reject(cls, reason: ReasonCode, detail: str = "") -> Verdict:
+        """A verdict that ends processing: the document is not accepted."""
+        return cls(outcome=Outcome.reject, reason=reason, detail=detail)
+
+    @classmethod
+    def retry(cls, reason: ReasonCode, detail: str = "") -> Verdict:
+        """A verdict that leaves the document failed, to be processed again."""
+        return cls(outcome=Outcome.retry, reason=reason, detail=detail)
+
+
+class Document(BaseModel):
+    """One uploaded file and everything the portal knows about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    inspection_id: str
+    agency: str
+    item_number: str
+    child_id: str | None = None
+    document_date: date | None = None
+    original_filename: str
+    declared_content_type: str | None = None
+    status: DocumentStatus
+    reasons: tuple[ReasonCode, ...] = ()
+    warnings: tuple[WarningCode, ...] = ()
+    detail: str = ""
+    file_type: str | None = None
+    mime_type: str | None = None
+    size_bytes: int | None = None
+    sha256_received: str | None = None
+    sha256_stored: str | None = None
+    area: Area = Area.quarantine
+    attempts: int = 0
+    received_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None = None
+
+    @property
+    def object_key(self) -> str:
+        """The key of this document's bytes inside its area; the same in every area."""
+        return f"{self.inspection_id}/{self.id}"
+
+
+class StoredObject(BaseModel):
+    """What the store knows of an object it has written in full."""
+
+    model_config = ConfigDict(frozen=True)
+
+    size: int
+    sha256: str

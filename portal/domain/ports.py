@@ -1,0 +1,78 @@
+"""The ports: small Protocols through which the domain and flows reach the outside world.
+
+Each has a real adapter and an in-memory one in portal/adapters/; one contract suite runs
+against both.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from portal.domain.documents import Area, StoredObject
+from portal.domain.file_types import FileFacts
+from portal.domain.sanitising import SanitiseReport
+from portal.domain.scanning import ScanReply
+
+
+class ObjectStore(Protocol):
+    """Durable bytes by area and key. A put is all-or-nothing: never a partial object."""
+
+    def put(self, area: Area, key: str, source: BinaryIO) -> StoredObject:
+        """Read `source` to its end and store it; return its size and sha256.
+
+        Raises StoreUnavailable on a transient failure; nothing is left under `key` then.
+        """
+        ...
+
+    def open(self, area: Area, key: str) -> AbstractContextManager[BinaryIO]:
+        """Open an object for streaming reads. Raises ObjectMissing if absent."""
+        ...
+
+    def local_copy(self, area: Area, key: str) -> AbstractContextManager[Path]:
+        """A local file path holding the object's bytes for the length of the block."""
+        ...
+
+    def delete(self, area: Area, key: str) -> None:
+        """Delete the object and every version of it; deleting a missing object is not an error."""
+        ...
+
+    def exists(self, area: Area, key: str) -> bool:
+        """Whether an object is stored under `key`."""
+        ...
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the store can be written and read now."""
+        ...
+
+
+class Scanner(Protocol):
+    """A virus scanner that reads a stream to its end and replies."""
+
+    def scan(self, source: BinaryIO) -> ScanReply:
+        """Scan all of `source`. Raises ScannerUnavailable if no reply could be had."""
+        ...
+
+    def check(self) -> None:
+        """Raise ScannerUnavailable unless the scanner answers now."""
+        ...
+
+
+class Classifier(Protocol):
+    """Finds out what a file is from its bytes, never from what the client said."""
+
+    def classify(self, path: Path, filename: str) -> FileFacts:
+        """Describe the file at `path` (uploaded under `filename`)."""
+        ...
+
+
+class Sanitiser(Protocol):
+    """Makes a safe copy of a PDF."""
+
+    def sanitise_pdf(self, source: Path, target: Path) -> SanitiseReport:
+        """Write a sanitised copy of `source` to `target` and report what was removed.
+
+        An encrypted or unparseable PDF is reported (report.problem), not raised.
+        """
+        ...

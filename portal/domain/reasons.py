@@ -1,0 +1,119 @@
+"""Reason and warning codes: one vocabulary for the database, the API, logs and metrics.
+
+Codes are added, never renamed: agencies' scripts and the audit trail depend on them.
+"""
+
+from enum import StrEnum
+
+
+class ReasonCode(StrEnum):
+    """Why a document was rejected, or why it is waiting to be retried."""
+
+    infected = "infected"
+    file_type_not_allowed = "file_type_not_allowed"
+    archive_not_allowed = "archive_not_allowed"
+    macros_not_allowed = "macros_not_allowed"
+    type_mismatch = "type_mismatch"
+    encrypted = "encrypted"
+    corrupt = "corrupt"
+    too_large = "too_large"
+    empty_file = "empty_file"
+    scan_limits_exceeded = "scan_limits_exceeded"
+    unknown_item = "unknown_item"
+    not_for_agency = "not_for_agency"
+    duplicate = "duplicate"
+    scanner_unavailable = "scanner_unavailable"
+    store_unavailable = "store_unavailable"
+    processing_error = "processing_error"
+
+
+class WarningCode(StrEnum):
+    """Something the portal changed or noticed in an accepted document."""
+
+    active_content_removed = "active_content_removed"
+    embedded_files_removed = "embedded_files_removed"
+    metadata_stripped = "metadata_stripped"
+
+
+_REASON_SENTENCES: dict[ReasonCode, str] = {
+    ReasonCode.infected: (
+        "Our virus scanner found something harmful in this file, so it has been deleted. "
+        "Please ask your IT team to check the original, then upload a clean copy."
+    ),
+    ReasonCode.file_type_not_allowed: (
+        "This kind of file cannot be accepted. Please save it as PDF, Word (.docx), "
+        "Excel (.xlsx), OpenDocument (.odt, .ods), CSV, plain text, PNG or JPEG and upload it again."
+    ),
+    ReasonCode.archive_not_allowed: (
+        "Zip files and other archives cannot be accepted. Please upload the files inside it one by one."
+    ),
+    ReasonCode.macros_not_allowed: (
+        "This file contains macros, which cannot be accepted. Please save it without macros "
+        "(for example as .docx or .xlsx) and upload it again."
+    ),
+    ReasonCode.type_mismatch: (
+        "The file's name says one type but its contents are another. Please check you chose "
+        "the right file, save it with the correct extension and upload it again."
+    ),
+    ReasonCode.encrypted: (
+        "This file is password-protected, so inspectors cannot open it. Please remove the "
+        "password and upload it again."
+    ),
+    ReasonCode.corrupt: (
+        "This file is damaged or incomplete and cannot be opened. Please check it opens on "
+        "your computer, then upload it again."
+    ),
+    ReasonCode.too_large: (
+        "This file is too large. Please split it into smaller files and upload them one by one."
+    ),
+    ReasonCode.empty_file: "This file is empty. Please choose the right file and upload it again.",
+    ReasonCode.scan_limits_exceeded: (
+        "This file is too large or too deeply nested for our virus scanner to check fully. "
+        "Please split it into smaller files and upload them one by one."
+    ),
+    ReasonCode.unknown_item: (
+        "The item number does not match any item on this inspection's list. Please check the "
+        "item number in Annex A and upload again."
+    ),
+    ReasonCode.not_for_agency: (
+        "This item is not requested from your agency. Please check the item number in your "
+        "agency's checklist."
+    ),
+    ReasonCode.duplicate: (
+        "This exact file has already been accepted for this item, so it was not stored twice."
+    ),
+    ReasonCode.scanner_unavailable: (
+        "We could not finish checking this file because the virus scanner was unavailable. "
+        "It will be checked again automatically; you do not need to upload it again."
+    ),
+    ReasonCode.store_unavailable: (
+        "We could not finish storing this file because the storage service was unavailable. "
+        "It will be retried automatically; you do not need to upload it again."
+    ),
+    ReasonCode.processing_error: (
+        "Something went wrong on our side while checking this file. Our support team has been "
+        "told; you do not need to upload it again."
+    ),
+}
+
+_WARNING_SENTENCES: dict[WarningCode, str] = {
+    WarningCode.active_content_removed: (
+        "Scripts and automatic actions were removed from this PDF. Its text and pages are unchanged."
+    ),
+    WarningCode.embedded_files_removed: (
+        "Files attached inside this PDF were removed. If inspectors need them, upload them separately."
+    ),
+    WarningCode.metadata_stripped: (
+        "Hidden details such as the author's name were removed from this file."
+    ),
+}
+
+
+def reason_sentence(code: ReasonCode) -> str:
+    """Return the sentence shown to a non-technical uploader for a reason code."""
+    return _REASON_SENTENCES[code]
+
+
+def warning_sentence(code: WarningCode) -> str:
+    """Return the sentence shown to a non-technical uploader for a warning code."""
+    return _WARNING_SENTENCES[code]

@@ -1,0 +1,90 @@
+"""Configuration: one pydantic-settings model, read from JTAI_* environment variables.
+
+Nothing reads the environment at import; portal.bootstrap builds Settings once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting of a deployment. Environment variables are JTAI_<NAME>, e.g. JTAI_DATA_DIR."""
+
+    model_config = SettingsConfigDict(env_prefix="JTAI_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        default=REPO_ROOT / ".data", description="Where the embedded defaults keep their state."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database; default SQLite in data_dir.",
+    )
+    policies_dir: Path = Field(default=REPO_ROOT / "policies")
+
+    store: Literal["filesystem", "s3"] = "filesystem"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str = "eu-west-2"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_sse: Literal["AES256", "aws:kms"] = "AES256"
+    s3_kms_key_id: str | None = None
+
+    clamd_socket: Path | None = Field(
+        default=None, description="clamd's Unix socket; default data_dir/clamd/clamd.sock."
+    )
+    clamd_host: str | None = Field(default=None, description="clamd's TCP host, used if set.")
+    clamd_port: int = 3310
+    clamd_timeout_seconds: float = 120.0
+    clamd_chunk_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
+
+    max_upload_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
+
+    batch_max_documents: int = Field(default=32, ge=1)
+    batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    dispatcher_concurrency: int = Field(default=2, ge=1)
+    dispatcher_poll_seconds: float = Field(default=0.1, gt=0)
+    processing_lease_seconds: float = Field(
+        default=900.0, gt=0, description="A document processing longer than this is re-run."
+    )
+    retry_delay_seconds: float = Field(
+        default=30.0, ge=0, description="How long a failed document waits before it runs again."
+    )
+    flow_retries: int = Field(default=2, ge=0, description="Prefect retries of an ingest run.")
+    flow_retry_delay_seconds: float = Field(default=10.0, ge=0)
+
+    prefect_api_url: str | None = Field(
+        default=None, description="Prefect server API; default the local server on port 4200."
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _no_placeholder_bucket(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() in {"", "changeme", "your-bucket"}:
+            raise ValueError("JTAI_S3_BUCKET is a placeholder; name the real bucket")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The metadata database URL, defaulting to SQLite inside data_dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
+
+    @property
+    def resolved_clamd_socket(self) -> Path:
+        """clamd's Unix socket path, defaulting to the one infra/clamd starts."""
+        return self.clamd_socket or self.data_dir / "clamd" / "clamd.sock"
+
+    @property
+    def store_root(self) -> Path:
+        """Root of the filesystem store."""
+        return self.data_dir / "objects"

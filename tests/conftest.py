@@ -1,0 +1,119 @@
+"""Shared fixtures: real services, started once per run, that fail (never skip) if absent.
+
+- clamd: Debian's clamd with infra's local signature database, on a Unix socket.
+- Prefect: a temporary local server (prefect_test_harness) for flow tests.
+- PostgreSQL: JTAI_TEST_POSTGRES_URL (infra/test sets it), one fresh database per run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal.adapters.clamd_scanner import ClamdScanner
+from portal.domain.errors import ScannerUnavailable
+from portal.settings import REPO_ROOT, Settings
+
+DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class ClamdProcess:
+    """A clamd daemon the tests own: they can stop and start it mid-test."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.socket = state_dir / "clamd.sock"
+        self.log = state_dir / "clamd.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start clamd and wait until it answers PING."""
+        with self.log.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [str(REPO_ROOT / "infra/clamd/start-clamd"), str(self.state_dir)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        scanner = ClamdScanner(unix_socket=self.socket, timeout=5)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                scanner.check()
+                return
+            except ScannerUnavailable:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"clamd did not start: {self.log.read_text()[-2000:]}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop clamd; its socket then refuses connections."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+        self._proc = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClamdProcess]:
+    """A running clamd for the whole run (a test that stops it must start it again)."""
+    process = ClamdProcess(tmp_path_factory.mktemp("clamd"))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def running_clamd(clamd: ClamdProcess) -> ClamdProcess:
+    """clamd, restarted first if an earlier test left it stopped."""
+    if not clamd.running:
+        clamd.start()
+    return clamd
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server for the run; flows called in tests report to it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this run, dropped at the end."""
+    admin_url = os.environ.get("JTAI_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"jtai_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+    yield f"{base}/{name}"
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, clamd: ClamdProcess) -> Settings:
+    """Embedded-default settings in a private data directory, pointing at the test clamd."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        clamd_socket=clamd.socket,
+        clamd_timeout_seconds=10,
+        retry_delay_seconds=0,
+        flow_retries=0,
+        batch_max_documents=100,
+        _env_file=None,  # type: ignore[call-arg]
+    )

@@ -1,0 +1,497 @@
+"""One contract for every ObjectStore: memory, filesystem, S3 (moto in-process and over HTTP).
+
+The S3 cases at the end check what only S3 has: versions, encryption, multipart uploads.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
+
+from portal.adapters.store_fs import FilesystemStore
+from portal.adapters.store_memory import MemoryStore
+from portal.adapters.store_s3 import (
+    ABORT_MULTIPART_RULE_ID,
+    SHA256_METADATA_KEY,
+    STAGING_AREA,
+    STAGING_LIFECYCLE_RULE_ID,
+    S3Store,
+    ensure_bucket,
+)
+from portal.domain.documents import Area
+from portal.domain.errors import ObjectMissing, StoreUnavailable
+from tests.integration.s3_fixtures import (  # noqa: F401  (fixtures are used by name)
+    STORE_PREFIX,
+    S3Target,
+    closed_port_endpoint,
+    moto_server,
+    s3_inprocess,
+    s3_server,
+    s3_test_client,
+    unique_bucket_name,
+)
+
+MiB = 1024 * 1024
+KEY = "insp-1/doc-1"
+
+Store = MemoryStore | FilesystemStore | S3Store
+
+
+SERVER = pytest.param("s3-moto-server", marks=pytest.mark.services)
+
+
+@pytest.fixture(params=["memory", "filesystem", "s3-moto-inprocess", SERVER])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Each ObjectStore implementation in turn, empty."""
+    if request.param == "memory":
+        return MemoryStore()
+    if request.param == "filesystem":
+        return FilesystemStore(tmp_path / "objects")
+    fixture = "s3_inprocess" if request.param == "s3-moto-inprocess" else "s3_server"
+    target: S3Target = request.getfixturevalue(fixture)
+    return target.store
+
+
+@pytest.fixture(params=["s3-moto-inprocess", SERVER])
+def s3(request: pytest.FixtureRequest) -> S3Target:
+    """A fresh bucket and S3Store on each moto backend in turn."""
+    target: S3Target = request.getfixturevalue(
+        "s3_inprocess" if request.param == "s3-moto-inprocess" else "s3_server"
+    )
+    return target
+
+
+def payload(size: int, seed: int = 0) -> bytes:
+    """Deterministic, incompressible-looking bytes."""
+    block = hashlib.sha256(f"seed-{seed}".encode()).digest() * 4096  # 128 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+class SourceBroke(Exception):
+    """Raised by a test source part-way through, as a dropped client connection would."""
+
+
+class BreakingSource(io.RawIOBase):
+    """Yields `good` bytes, then raises SourceBroke."""
+
+    def __init__(self, good: bytes) -> None:
+        self._data = io.BytesIO(good)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        chunk = self._data.read(-1 if n is None else n)
+        if not chunk or n is None or n < 0:  # reading to the end reaches the break
+            raise SourceBroke("client went away")
+        return chunk
+
+
+class TricklingSource(io.RawIOBase):
+    """Returns at most `most` bytes per sized read, as a socket does; read() reads all."""
+
+    def __init__(self, data: bytes, most: int) -> None:
+        self._data = io.BytesIO(data)
+        self._most = most
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            return self._data.read()
+        return self._data.read(min(n, self._most))
+
+
+def read_all(store: Store, area: Area, key: str) -> bytes:
+    with store.open(area, key) as handle:
+        return handle.read()
+
+
+def s3_leftovers(store: Store) -> dict[str, list[str]]:
+    """Pending multipart uploads and staging objects an S3Store left behind."""
+    if not isinstance(store, S3Store):
+        return {"uploads": [], "staging": []}
+    client, bucket = store.client, store.bucket
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    listing = client.list_object_versions(Bucket=bucket, Prefix=f"{STORE_PREFIX}{STAGING_AREA}/")
+    staging = [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+    return {
+        "uploads": [upload["Key"] for upload in uploads],
+        "staging": [entry["Key"] for entry in staging],
+    }
+
+
+def count_calls(client: Any, operation: str) -> Callable[[], int]:
+    """Count the client's calls of `operation` from now on."""
+    calls: list[str] = []
+    client.meta.events.register(f"before-call.s3.{operation}", lambda **_: calls.append(operation))
+    return lambda: len(calls)
+
+
+# --- the contract: every store ----------------------------------------------------------
+
+
+def test_put_then_open_returns_the_same_bytes_and_the_sha256_and_size_put_reported(
+    store: Store,
+) -> None:
+    data = payload(300_000)
+
+    stored = store.put(Area.quarantine, KEY, io.BytesIO(data))
+
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert read_all(store, Area.quarantine, KEY) == data
+    assert store.exists(Area.quarantine, KEY)
+
+
+def test_a_20_mib_object_round_trips(store: Store) -> None:
+    data = payload(20 * MiB, seed=1)
+
+    stored = store.put(Area.clean, KEY, io.BytesIO(data))
+
+    assert stored.size == 20 * MiB
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert hashlib.sha256(read_all(store, Area.clean, KEY)).hexdigest() == stored.sha256
+
+
+def test_an_empty_source_is_stored_as_an_empty_object(store: Store) -> None:
+    stored = store.put(Area.quarantine, KEY, io.BytesIO(b""))
+
+    assert stored.size == 0
+    assert stored.sha256 == hashlib.sha256(b"").hexdigest()
+    assert read_all(store, Area.quarantine, KEY) == b""
+
+
+def test_a_source_that_returns_short_reads_is_stored_whole(store: Store) -> None:
+    data = payload(17 * MiB, seed=2)
+
+    stored = store.put(Area.quarantine, KEY, TricklingSource(data, most=100_000))  # type: ignore[arg-type]
+
+    assert stored.size == len(data)
+    assert read_all(store, Area.quarantine, KEY) == data
+
+
+def test_put_of_a_source_that_raises_mid_stream_leaves_no_object_under_the_key(
+    store: Store,
+) -> None:
+    source = BreakingSource(payload(10 * MiB, seed=3))  # past the first 8 MiB part on S3
+
+    with pytest.raises(SourceBroke):
+        store.put(Area.quarantine, KEY, source)  # type: ignore[arg-type]
+
+    assert not store.exists(Area.quarantine, KEY)
+    with pytest.raises(ObjectMissing):
+        read_all(store, Area.quarantine, KEY)
+    assert s3_leftovers(store) == {"uploads": [], "staging": []}
+
+
+def test_put_of_a_small_source_that_raises_leaves_no_object_under_the_key(store: Store) -> None:
+    with pytest.raises(SourceBroke):
+        store.put(Area.quarantine, KEY, BreakingSource(b"partial"))  # type: ignore[arg-type]
+
+    assert not store.exists(Area.quarantine, KEY)
+    assert s3_leftovers(store) == {"uploads": [], "staging": []}
+
+
+def test_a_failed_put_keeps_the_object_already_under_the_key(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"first version"))
+
+    with pytest.raises(SourceBroke):
+        store.put(Area.quarantine, KEY, BreakingSource(payload(10 * MiB)))  # type: ignore[arg-type]
+
+    assert read_all(store, Area.quarantine, KEY) == b"first version"
+
+
+def test_put_replaces_the_object_under_the_key(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"first"))
+    store.put(Area.quarantine, KEY, io.BytesIO(b"second"))
+
+    assert read_all(store, Area.quarantine, KEY) == b"second"
+
+
+def test_delete_removes_the_object_and_deleting_again_is_fine(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"to be deleted"))
+
+    store.delete(Area.quarantine, KEY)
+
+    assert not store.exists(Area.quarantine, KEY)
+    with pytest.raises(ObjectMissing):
+        read_all(store, Area.quarantine, KEY)
+    store.delete(Area.quarantine, KEY)
+    store.delete(Area.quarantine, "insp-1/never-stored")
+
+
+def test_open_of_a_missing_key_raises_object_missing(store: Store) -> None:
+    with pytest.raises(ObjectMissing):
+        read_all(store, Area.clean, "insp-1/missing")
+    with pytest.raises(ObjectMissing), store.local_copy(Area.clean, "insp-1/missing"):
+        pass
+    assert not store.exists(Area.clean, "insp-1/missing")
+
+
+def test_local_copy_gives_a_path_holding_the_bytes(store: Store) -> None:
+    data = payload(9 * MiB, seed=4)
+    store.put(Area.onsite, KEY, io.BytesIO(data))
+
+    with store.local_copy(Area.onsite, KEY) as path:
+        assert path.read_bytes() == data
+
+
+def test_areas_are_separate_namespaces(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"unchecked"))
+    store.put(Area.clean, KEY, io.BytesIO(b"accepted"))
+
+    assert read_all(store, Area.quarantine, KEY) == b"unchecked"
+    assert read_all(store, Area.clean, KEY) == b"accepted"
+    assert not store.exists(Area.onsite, KEY)
+
+    store.delete(Area.quarantine, KEY)
+
+    assert not store.exists(Area.quarantine, KEY)
+    assert read_all(store, Area.clean, KEY) == b"accepted"
+
+
+def test_check_passes_on_a_working_store(store: Store) -> None:
+    store.check()
+
+
+# --- S3 only ----------------------------------------------------------------------------
+
+
+def test_objects_on_s3_are_stored_with_sse_and_their_sha256_as_metadata(s3: S3Target) -> None:
+    data = payload(20 * MiB, seed=5)
+    stored = s3.store.put(Area.clean, KEY, io.BytesIO(data))
+
+    head = s3.client.head_object(Bucket=s3.bucket, Key=f"{STORE_PREFIX}clean/{KEY}")
+
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["Metadata"] == {SHA256_METADATA_KEY: stored.sha256}
+    assert head["ContentLength"] == len(data)
+
+
+def test_s3_computes_its_own_sha256_of_the_stored_object_which_matches_put(s3: S3Target) -> None:
+    data = payload(20 * MiB, seed=7)
+    stored = s3.store.put(Area.clean, KEY, io.BytesIO(data))
+
+    head = s3.client.head_object(
+        Bucket=s3.bucket, Key=f"{STORE_PREFIX}clean/{KEY}", ChecksumMode="ENABLED"
+    )
+
+    assert base64.b64decode(head["ChecksumSHA256"]).hex() == stored.sha256
+
+
+def test_s3_objects_live_under_prefix_area_and_key(s3: S3Target) -> None:
+    s3.store.put(Area.onsite, KEY, io.BytesIO(b"health record"))
+
+    listing = s3.client.list_objects_v2(Bucket=s3.bucket)
+
+    assert [entry["Key"] for entry in listing["Contents"]] == [f"{STORE_PREFIX}onsite/{KEY}"]
+
+
+def test_a_20_mib_put_goes_to_s3_as_a_multipart_upload_of_8_mib_parts(s3: S3Target) -> None:
+    parts = count_calls(s3.client, "UploadPart")
+    single_puts = count_calls(s3.client, "PutObject")
+
+    s3.store.put(Area.quarantine, KEY, io.BytesIO(payload(20 * MiB)))
+
+    assert (parts(), single_puts()) == (3, 0)
+
+
+def test_a_source_that_returns_short_reads_still_goes_to_s3_in_8_mib_parts(s3: S3Target) -> None:
+    # s3transfer takes a short first read as "small object" and would then read the whole
+    # rest of the stream into memory for one PutObject.
+    parts = count_calls(s3.client, "UploadPart")
+    single_puts = count_calls(s3.client, "PutObject")
+
+    s3.store.put(Area.quarantine, KEY, TricklingSource(payload(17 * MiB), most=100_000))  # type: ignore[arg-type]
+
+    assert (parts(), single_puts()) == (3, 0)
+
+
+def test_delete_removes_every_version_of_an_overwritten_key_in_a_versioned_bucket(
+    s3: S3Target,
+) -> None:
+    full_key = f"{STORE_PREFIX}quarantine/{KEY}"
+    for version in range(3):
+        s3.store.put(Area.quarantine, KEY, io.BytesIO(f"version {version}".encode()))
+    s3.client.delete_object(Bucket=s3.bucket, Key=full_key)  # leaves a delete marker
+    s3.store.put(Area.quarantine, KEY, io.BytesIO(b"after the marker"))
+    before = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=full_key)
+    assert len(before["Versions"]) == 4
+    assert len(before["DeleteMarkers"]) == 1
+
+    s3.store.delete(Area.quarantine, KEY)
+
+    after = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=full_key)
+    assert after.get("Versions", []) == []
+    assert after.get("DeleteMarkers", []) == []
+
+
+def test_delete_leaves_other_keys_that_share_the_prefix(s3: S3Target) -> None:
+    s3.store.put(Area.quarantine, "insp-1/doc-1", io.BytesIO(b"one"))
+    s3.store.put(Area.quarantine, "insp-1/doc-10", io.BytesIO(b"ten"))
+
+    s3.store.delete(Area.quarantine, "insp-1/doc-1")
+
+    assert read_all(s3.store, Area.quarantine, "insp-1/doc-10") == b"ten"
+
+
+def test_delete_works_on_an_unversioned_bucket(s3: S3Target) -> None:
+    bucket = unique_bucket_name()
+    s3.client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.client.meta.region_name}
+    )
+    store = S3Store(s3.client, bucket)
+    store.put(Area.clean, KEY, io.BytesIO(b"unversioned"))
+
+    store.delete(Area.clean, KEY)
+    store.delete(Area.clean, KEY)
+
+    assert not store.exists(Area.clean, KEY)
+    assert s3.client.list_object_versions(Bucket=bucket).get("Versions", []) == []
+
+
+def test_a_put_whose_source_fails_mid_stream_aborts_its_multipart_upload(s3: S3Target) -> None:
+    calls = {
+        operation: count_calls(s3.client, operation)
+        for operation in (
+            "CreateMultipartUpload",
+            "UploadPart",
+            "AbortMultipartUpload",
+            "CompleteMultipartUpload",
+            "CopyObject",
+        )
+    }
+
+    with pytest.raises(SourceBroke):
+        s3.store.put(Area.quarantine, KEY, BreakingSource(payload(20 * MiB)))  # type: ignore[arg-type]
+
+    counted = {operation: count() for operation, count in calls.items()}
+    assert counted["CreateMultipartUpload"] == 1
+    assert counted["UploadPart"] >= 1
+    assert counted["AbortMultipartUpload"] == 1
+    assert counted["CompleteMultipartUpload"] == counted["CopyObject"] == 0
+    assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}
+
+
+def test_a_successful_put_leaves_no_staging_object_or_pending_upload(s3: S3Target) -> None:
+    s3.store.put(Area.quarantine, KEY, io.BytesIO(payload(20 * MiB)))
+
+    assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}
+
+
+def test_large_objects_are_copied_from_staging_in_parts_and_keep_their_sha256(
+    s3: S3Target,
+) -> None:
+    copy_config = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
+    store = S3Store(s3.client, s3.bucket, STORE_PREFIX, copy_config=copy_config)
+    part_copies = count_calls(s3.client, "UploadPartCopy")
+    data = payload(20 * MiB, seed=6)
+
+    stored = store.put(Area.clean, KEY, io.BytesIO(data))
+
+    head = s3.client.head_object(Bucket=s3.bucket, Key=f"{STORE_PREFIX}clean/{KEY}")
+    assert part_copies() == 3
+    assert head["Metadata"] == {SHA256_METADATA_KEY: stored.sha256}
+    assert head["ServerSideEncryption"] == "AES256"
+    assert read_all(store, Area.clean, KEY) == data
+
+
+def test_sse_kms_with_a_key_id_is_requested_for_every_object(s3: S3Target) -> None:
+    kms_key = "arn:aws:kms:eu-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"
+    store = S3Store(s3.client, s3.bucket, STORE_PREFIX, sse="aws:kms", kms_key_id=kms_key)
+
+    store.put(Area.clean, KEY, io.BytesIO(b"secret"))
+
+    head = s3.client.head_object(Bucket=s3.bucket, Key=f"{STORE_PREFIX}clean/{KEY}")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == kms_key
+
+
+def test_local_copy_on_s3_is_deleted_after_the_block(s3: S3Target) -> None:
+    s3.store.put(Area.clean, KEY, io.BytesIO(b"evidence"))
+
+    with s3.store.local_copy(Area.clean, KEY) as path:
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+    assert not path.exists()
+
+
+def test_ensure_bucket_sets_versioning_encryption_public_access_block_and_lifecycle(
+    s3: S3Target,
+) -> None:
+    s3.client.put_bucket_lifecycle_configuration(
+        Bucket=s3.bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "someone-elses-rule",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "logs/"},
+                    "Expiration": {"Days": 30},
+                }
+            ]
+        },
+    )
+
+    ensure_bucket(s3.client, s3.bucket, prefix=STORE_PREFIX)  # a second time: nothing breaks
+
+    client, bucket = s3.client, s3.bucket
+    assert client.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rules = client.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    lifecycle = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert sorted(rule["ID"] for rule in lifecycle) == sorted(
+        ["someone-elses-rule", ABORT_MULTIPART_RULE_ID, STAGING_LIFECYCLE_RULE_ID]
+    )
+
+
+def test_check_raises_store_unavailable_when_the_bucket_is_missing(s3: S3Target) -> None:
+    store = S3Store(s3.client, unique_bucket_name())
+
+    with pytest.raises(StoreUnavailable):
+        store.check()
+
+
+def test_a_missing_bucket_raises_store_unavailable_not_object_missing(s3: S3Target) -> None:
+    store = S3Store(s3.client, unique_bucket_name())
+
+    with pytest.raises(StoreUnavailable):
+        store.put(Area.quarantine, KEY, io.BytesIO(b"data"))
+    with pytest.raises(StoreUnavailable):
+        read_all(store, Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.delete(Area.quarantine, KEY)
+
+
+def test_an_unreachable_s3_endpoint_raises_store_unavailable() -> None:
+    client = s3_test_client(closed_port_endpoint(), connect_timeout=0.5, max_attempts=2)
+    store = S3Store(client, "portal-unreachable")
+
+    with pytest.raises(StoreUnavailable):
+        store.put(Area.quarantine, KEY, io.BytesIO(b"data"))
+    with pytest.raises(StoreUnavailable):
+        store.put(Area.quarantine, KEY, io.BytesIO(payload(9 * MiB)))
+    with pytest.raises(StoreUnavailable):
+        store.check()
+    with pytest.raises(StoreUnavailable):
+        read_all(store, Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.exists(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.delete(Area.quarantine, KEY)

@@ -1,0 +1,156 @@
+"""The repository behaves the same on SQLite (WAL) and PostgreSQL, migrated by Alembic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+from portal.adapters.db.engine import make_engine, migrate
+from portal.adapters.db.repository import SqlRepository
+from portal.domain.access import Inspection
+from portal.domain.documents import Document, DocumentStatus
+from portal.domain.reasons import ReasonCode
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    if request.param == "postgresql":
+        from portal.adapters.db.tables import Base
+
+        Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+
+
+@pytest.fixture
+def repository(engine: Engine) -> SqlRepository:
+    repository = SqlRepository(engine)
+    repository.add_inspection(
+        Inspection(
+            id="insp1", theme_key="t/v", area_name="Testshire", agencies=("police",), created_at=NOW
+        ),
+        actor="test",
+    )
+    return repository
+
+
+def _received(size: int = 10, at: datetime = NOW) -> Document:
+    return Document(
+        id=uuid.uuid4().hex,
+        inspection_id="insp1",
+        agency="police",
+        item_number="3.1",
+        original_filename="a.pdf",
+        status=DocumentStatus.received,
+        size_bytes=size,
+        received_at=at,
+        updated_at=at,
+    )
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "inspections",
+        "inspection_agencies",
+        "api_tokens",
+        "documents",
+        "audit_events",
+        "alembic_version",
+    } <= tables
+
+
+def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+    migrate(engine)
+
+
+def test_a_document_is_claimed_by_one_batch_only(repository: SqlRepository) -> None:
+    document = _received()
+    repository.add_document(document, "test")
+    first = repository.claim_next_batch("a" * 32, NOW, 10, 10_000)
+    second = repository.claim_next_batch("b" * 32, NOW, 10, 10_000)
+    assert [d.id for d in first] == [document.id]
+    assert second == []
+    assert first[0].status is DocumentStatus.processing
+    assert first[0].attempts == 1
+
+
+def test_a_batch_is_bounded_by_count_and_bytes_oldest_first(repository: SqlRepository) -> None:
+    documents = [_received(size=400, at=NOW + timedelta(seconds=i)) for i in range(5)]
+    for document in documents:
+        repository.add_document(document, "test")
+    batch = repository.claim_next_batch("c" * 32, NOW, 4, 1000)
+    assert [d.id for d in batch] == [d.id for d in documents[:2]]
+
+
+def test_an_outcome_is_recorded_only_under_the_claim_that_holds_the_document(
+    repository: SqlRepository,
+) -> None:
+    document = _received()
+    repository.add_document(document, "test")
+    repository.claim_next_batch("d" * 32, NOW, 1, 100)
+    assert not repository.record_outcome(document.id, "e" * 32, NOW, status=DocumentStatus.accepted)
+    assert repository.record_outcome(
+        document.id, "d" * 32, NOW, status=DocumentStatus.rejected, reasons=[ReasonCode.infected]
+    )
+    stored = repository.get_document(document.id)
+    assert stored is not None
+    assert stored.status is DocumentStatus.rejected
+    assert stored.reasons == (ReasonCode.infected,)
+    assert not repository.record_outcome(document.id, "d" * 32, NOW, status=DocumentStatus.accepted)
+
+
+def test_a_failed_document_waits_for_its_retry_time(repository: SqlRepository) -> None:
+    document = _received()
+    repository.add_document(document, "test")
+    repository.claim_next_batch("f" * 32, NOW, 1, 100)
+    repository.record_outcome(
+        document.id,
+        "f" * 32,
+        NOW,
+        status=DocumentStatus.failed,
+        reasons=[ReasonCode.scanner_unavailable],
+        next_attempt_at=NOW + timedelta(seconds=30),
+    )
+    assert repository.claim_next_batch("g" * 32, NOW + timedelta(seconds=10), 1, 100) == []
+    retried = repository.claim_next_batch("g" * 32, NOW + timedelta(seconds=31), 1, 100)
+    assert [d.id for d in retried] == [document.id]
+    assert retried[0].attempts == 2
+
+
+def test_documents_stuck_in_processing_are_released_after_the_lease(
+    repository: SqlRepository,
+) -> None:
+    document = _received()
+    repository.add_document(document, "test")
+    repository.claim_next_batch("h" * 32, NOW, 1, 100)
+    assert repository.release_stale(NOW + timedelta(seconds=60), lease_seconds=300) == []
+    assert repository.release_stale(NOW + timedelta(seconds=301), lease_seconds=300) == [
+        document.id
+    ]
+    stored = repository.get_document(document.id)
+    assert stored is not None and stored.status is DocumentStatus.received
+
+
+def test_every_state_change_leaves_an_audit_event(repository: SqlRepository) -> None:
+    document = _received()
+    repository.add_document(document, "uploader")
+    repository.claim_next_batch("i" * 32, NOW, 1, 100)
+    repository.record_outcome(document.id, "i" * 32, NOW, status=DocumentStatus.accepted)
+    actions = [e["action"] for e in repository.audit_events(document.id)]
+    assert actions == ["document_received", "document_accepted"]

@@ -1,0 +1,173 @@
+"""Uploads go through the API, the ingest flow (on a Prefect server) and real clamd,
+libmagic and pikepdf, into the store; only safe, typed, sanitised files become readable."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+
+import pikepdf
+import pytest
+
+from flows.dispatcher import Dispatcher
+from portal.bootstrap import build
+from portal.domain.documents import Area
+from portal.settings import Settings
+from tests import samples
+from tests.conftest import ClamdProcess
+from tests.scenario.harness import PortalUnderTest, start_portal
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@pytest.fixture
+def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
+    return start_portal(build(settings))
+
+
+def _upload_and_process(portal: PortalUnderTest, filename: str, data: bytes,
+                        item: str = "1.1") -> dict[str, object]:
+    response = portal.upload(filename, data, item=item)
+    assert response.status_code == 202, response.text
+    document_id = response.json()["id"]
+    portal.process_pending()
+    return portal.status(document_id)
+
+
+@pytest.mark.parametrize(
+    ("filename", "make"),
+    [
+        ("eicar.txt", samples.eicar),
+        ("evidence.zip", samples.eicar_zip),
+        ("nested.zip", samples.eicar_nested_zip),
+        ("report.pdf", samples.eicar_pdf),
+    ],
+)
+def test_rejects_eicar_wherever_it_hides_as_infected(
+    portal: PortalUnderTest, filename: str, make: object
+) -> None:
+    status = _upload_and_process(portal, filename, make())  # type: ignore[operator]
+    assert status["status"] == "rejected"
+    assert [r["code"] for r in status["reasons"]] == ["infected"]
+    assert "virus" in status["message"]
+    assert not portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{status['id']}")
+    assert not portal.container.store.exists(Area.clean, f"{portal.inspection_id}/{status['id']}")
+
+
+@pytest.mark.parametrize("make", [samples.pe_executable, samples.elf_executable])
+def test_rejects_an_executable_named_pdf(portal: PortalUnderTest, make: object) -> None:
+    status = _upload_and_process(portal, "minutes.pdf", make())  # type: ignore[operator]
+    assert status["status"] == "rejected"
+    assert [r["code"] for r in status["reasons"]] == ["file_type_not_allowed"]
+
+
+def test_accepts_pdf_with_javascript_and_attachment_and_stores_a_copy_without_them(
+    portal: PortalUnderTest,
+) -> None:
+    status = _upload_and_process(portal, "plan.pdf", samples.pdf_with_active_content())
+    assert status["status"] == "accepted", status
+    warnings = {w["code"] for w in status["warnings"]}
+    assert {"active_content_removed", "embedded_files_removed", "metadata_stripped"} <= warnings
+
+    response = portal.client.get(f"/v1/documents/{status['id']}/content",
+                                 headers=portal.auth("inspector"))
+    assert response.status_code == 200
+    stored = response.content
+    with pikepdf.open(io.BytesIO(stored)) as pdf:
+        assert "/OpenAction" not in pdf.Root
+        assert "/Names" not in pdf.Root or "/EmbeddedFiles" not in pdf.Root.Names
+        assert not pdf.attachments
+        assert "/Author" not in pdf.docinfo
+        assert len(pdf.pages) >= 1
+    assert b"/JavaScript" not in stored and b"/JS" not in stored
+    assert b"Jane Example" not in stored
+    assert status["sha256"] != portal.container.repository.get_document(status["id"]).sha256_received
+
+
+def test_rejects_an_encrypted_pdf_as_encrypted(portal: PortalUnderTest) -> None:
+    status = _upload_and_process(portal, "locked.pdf", samples.encrypted_pdf())
+    assert status["status"] == "rejected"
+    assert [r["code"] for r in status["reasons"]] == ["encrypted"]
+
+
+def test_rejects_a_truncated_pdf_as_corrupt(portal: PortalUnderTest) -> None:
+    status = _upload_and_process(portal, "cut.pdf", samples.truncated_pdf())
+    assert status["status"] == "rejected"
+    assert [r["code"] for r in status["reasons"]] == ["corrupt"]
+
+
+def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_rerun(
+    portal: PortalUnderTest, clamd: ClamdProcess,
+) -> None:
+    clamd.stop()
+    try:
+        response = portal.upload("minutes.pdf", samples.pdf_text_pages(2))
+        assert response.status_code == 202
+        document_id = response.json()["id"]
+        portal.process_pending()
+        failed = portal.status(document_id)
+        assert failed["status"] == "failed"
+        assert [r["code"] for r in failed["reasons"]] == ["scanner_unavailable"]
+        assert portal.client.get(f"/v1/documents/{document_id}/content",
+                                 headers=portal.auth("inspector")).status_code == 409
+        assert portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{document_id}")
+    finally:
+        clamd.start()
+    portal.process_pending()
+    assert portal.status(document_id)["status"] == "accepted"
+
+
+def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
+    portal: PortalUnderTest, clamd: ClamdProcess,
+) -> None:
+    clamd.stop()
+    try:
+        document_id = portal.upload("a.csv", samples.csv_text()).json()["id"]
+        portal.process_pending()
+    finally:
+        clamd.start()
+    response = portal.client.post(f"/v1/documents/{document_id}/reprocess",
+                                  headers=portal.auth("lead_inspector"))
+    assert response.status_code == 202, response.text
+    portal.process_pending()
+    assert portal.status(document_id)["status"] == "accepted"
+
+
+@pytest.fixture
+def dispatched_portal(settings: Settings, running_clamd: ClamdProcess
+                      ) -> Iterator[PortalUnderTest]:
+    container = build(settings)
+    dispatcher = Dispatcher(container)
+    portal = start_portal(container, wake=dispatcher.wake)
+    thread = threading.Thread(target=dispatcher.run_forever, daemon=True)
+    thread.start()
+    yield portal
+    dispatcher.stop()
+    thread.join(timeout=60)
+
+
+def test_uploads_reach_a_final_status_through_the_dispatcher_without_further_calls(
+    dispatched_portal: PortalUnderTest,
+) -> None:
+    ids = [dispatched_portal.upload(f"doc{i}.pdf", samples.pdf_of_size(50_000 + i)).json()["id"]
+           for i in range(5)]
+    ids.append(dispatched_portal.upload("eicar.txt", samples.eicar()).json()["id"])
+    final = [dispatched_portal.wait_final(i) for i in ids]
+    assert [f["status"] for f in final] == ["accepted"] * 5 + ["rejected"]
+
+
+def test_a_prefect_retry_of_the_flow_run_accepts_documents_once_clamd_is_back(
+    settings: Settings, clamd: ClamdProcess,
+) -> None:
+    portal = start_portal(build(settings.model_copy(update={
+        "flow_retries": 1, "flow_retry_delay_seconds": 2.0})))
+    clamd.stop()
+    try:
+        document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
+        threading.Timer(0.5, clamd.start).start()
+        portal.process_pending()
+    finally:
+        if not clamd.running:
+            clamd.start()
+    assert portal.status(document_id)["status"] == "accepted"
