@@ -8,6 +8,7 @@ from datetime import date
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -132,6 +133,10 @@ async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:
 
 
 def _chunk_puller(stream: AsyncIterator[bytes]) -> Callable[[], bytes | None]:
+    # The store may read from threads of its own (boto3's transfer manager), so the hop
+    # back to the event loop names the loop explicitly.
+    token = anyio.lowlevel.current_token()
+
     async def next_chunk() -> bytes | None:
         try:
             return await stream.__anext__()
@@ -139,7 +144,7 @@ def _chunk_puller(stream: AsyncIterator[bytes]) -> Callable[[], bytes | None]:
             return None
 
     def pull() -> bytes | None:
-        return anyio.from_thread.run(next_chunk)
+        return anyio.from_thread.run(next_chunk, token=token)
 
     return pull
 
