@@ -15,10 +15,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from portal.domain.errors import TransientError
 from portal.settings import REPO_ROOT, Settings
 
 log = logging.getLogger("jtai")
@@ -57,15 +59,17 @@ def _migrate(settings: Settings) -> None:
     print(f"database at {settings.resolved_database_url} is up to date")
 
 
-def _wait_until(check: object, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+def _wait_until(
+    check: Callable[[], object], what: str, timeout: float, proc: subprocess.Popen[bytes]
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{what} exited with status {proc.returncode}; see its log above")
         try:
-            if check():  # type: ignore[operator]
-                return
-        except (OSError, httpx.HTTPError):
+            check()
+            return
+        except (OSError, httpx.HTTPError, TransientError):
             pass
         time.sleep(0.3)
     raise SystemExit(f"{what} did not become ready within {timeout:.0f} s")
@@ -105,29 +109,33 @@ def _up(settings: Settings) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    def on_sigterm(*_: object) -> None:
+        stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         container = build(settings)
         if settings.clamd_host is None:
             clamd = start([str(REPO_ROOT / "infra/clamd/start-clamd"),
                            str(settings.resolved_clamd_socket.parent)])
-            _wait_until(lambda: (container.scanner.check() or True), "clamd", 60, clamd)
+            _wait_until(container.scanner.check, "clamd", 60, clamd)
         if settings.prefect_api_url is None:
             prefect = start([sys.executable, "-m", "prefect", "server", "start",
                              "--host", "127.0.0.1", "--port", str(prefect_port)])
-            _wait_until(lambda: httpx.get(prefect_url + "/health", timeout=2).is_success,
+            _wait_until(lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
                         "Prefect server", 120, prefect)
         admin_token = ensure_admin_token(container)
         demo = ensure_demo_inspection(container)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         api = start([sys.executable, "-m", "portal.cli", "api"])
         start([sys.executable, "-m", "portal.cli", "worker"])
-        _wait_until(lambda: httpx.get(api_url + "/healthz", timeout=2).is_success,
+        _wait_until(lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(),
                     "API", 60, api)
         _print_welcome(api_url, prefect_url, data, admin_token, demo)
         while all(proc.poll() is None for proc in children):
             time.sleep(1)
-        failed = [" ".join(map(str, p.args)) for p in children if p.poll() is not None]
+        failed = [str(p.args) for p in children if p.poll() is not None]
         raise SystemExit(f"stopped because a process exited: {failed}")
     except KeyboardInterrupt:
         pass
@@ -158,7 +166,7 @@ def _print_welcome(api_url: str, prefect_url: str, data: Path, admin_token: str 
 
  Try it:
    curl -H "Authorization: Bearer {tokens['local_authority']}" \\
-        -F item=1.1 -F file=@README.md \\
+        -F item=1.1 -F file=@{demo['sample_file']} \\
         {api_url}/v1/inspections/{inspection}/documents
    then GET the status_url it returns with the same token.
 ==========================================================================
@@ -172,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", choices=["up", "api", "worker", "migrate"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("alembic", "httpx", "pikepdf"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
     {"up": _up, "api": _api, "worker": _worker, "migrate": _migrate}[args.command](settings)
 

@@ -60,6 +60,25 @@ def ensure_demo_inspection(container: Container) -> dict[str, Any]:
         _p, token = issue_token(container, role, inspection_id=inspection.id, agency=agency,
                                 label="demo", actor="demo-seed")
         tokens[agency or role.value] = token
-    demo = {"inspection_id": inspection.id, "theme": theme.key, "tokens": tokens}
+    sample = container.settings.data_dir / "demo" / "organisational-structure.pdf"
+    _write_sample_pdf(sample)
+    demo = {"inspection_id": inspection.id, "theme": theme.key, "tokens": tokens,
+            "sample_file": str(sample)}
     _write_private(path, json.dumps(demo, indent=2))
     return demo
+
+
+def _write_sample_pdf(path: Path) -> None:
+    """A one-page PDF to try the upload with."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
+                                                Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(
+        b"BT /F1 14 Tf 72 770 Td (Demoshire local authority: organisational structure) Tj ET")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.save(path)

@@ -70,6 +70,7 @@ class DocumentOut(BaseModel):
     status: str
     final: bool
     message: str
+    detail: str = Field(description="Technical detail for support staff, e.g. the signature.")
     reasons: list[CodeAndMessage]
     warnings: list[CodeAndMessage]
     file_type: str | None
@@ -93,6 +94,7 @@ class DocumentOut(BaseModel):
             status=document.status.value,
             final=document.status.is_final,
             message=_status_message(document),
+            detail=document.detail,
             reasons=[CodeAndMessage(code=r.value, message=reason_sentence(r))
                      for r in document.reasons],
             warnings=[CodeAndMessage(code=w.value, message=warning_sentence(w))
