@@ -87,7 +87,6 @@ class Dispatcher:
                     self.wakeup.clear()
             wait(in_flight)
 
-
     def run_batch(self, document_ids: list[str], claim_token: str) -> object:
         """Run one `ingest` flow run (with Prefect's retries) to its end in this thread."""
         flow = ingest.with_options(

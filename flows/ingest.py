@@ -20,6 +20,7 @@ from portal.bootstrap import Container, build, utc_now
 from portal.ingest import DocumentResult, process_document
 from portal.settings import Settings
 
+
 class DependencyUnavailable(RuntimeError):
     """Raised at the end of a run in which documents failed for a transient reason."""
 
@@ -52,7 +53,10 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     for document in documents:
         result = await asyncio.to_thread(process_document, document, claim_token, services)
         logger.info(
-            "%s item %s: %s %s", document.id, document.item_number, result.status.value,
+            "%s item %s: %s %s",
+            document.id,
+            document.item_number,
+            result.status.value,
             ",".join(result.reasons),
         )
         results.append(result)
@@ -80,4 +84,3 @@ def _artifact_row(result: DocumentResult) -> dict[str, str | int]:
         "warnings": ", ".join(result.warnings),
         "ms": result.milliseconds,
     }
-

@@ -1,1 +1,1 @@
-"""JTAI evidence portal: the backend through which local agencies hand documents to a joint inspection."""
+"""JTAI evidence portal: local agencies hand documents to a joint targeted area inspection."""

@@ -1,9 +1,9 @@
 """Command line: `jtai-portal up` runs everything with embedded defaults; the rest are parts.
 
-    jtai-portal up        clamd + Prefect server + API + ingest worker, seeded demo
-    jtai-portal api       the HTTP API (uvicorn)
-    jtai-portal worker    the dispatcher that runs `ingest` flow runs
-    jtai-portal migrate   bring the database schema up to date
+jtai-portal up        clamd + Prefect server + API + ingest worker, seeded demo
+jtai-portal api       the HTTP API (uvicorn)
+jtai-portal worker    the dispatcher that runs `ingest` flow runs
+jtai-portal migrate   bring the database schema up to date
 """
 
 from __future__ import annotations
@@ -117,21 +117,41 @@ def _up(settings: Settings) -> None:
     try:
         container = build(settings)
         if settings.clamd_host is None:
-            clamd = start([str(REPO_ROOT / "infra/clamd/start-clamd"),
-                           str(settings.resolved_clamd_socket.parent)])
+            clamd = start(
+                [
+                    str(REPO_ROOT / "infra/clamd/start-clamd"),
+                    str(settings.resolved_clamd_socket.parent),
+                ]
+            )
             _wait_until(container.scanner.check, "clamd", 60, clamd)
         if settings.prefect_api_url is None:
-            prefect = start([sys.executable, "-m", "prefect", "server", "start",
-                             "--host", "127.0.0.1", "--port", str(prefect_port)])
-            _wait_until(lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
-                        "Prefect server", 120, prefect)
+            prefect = start(
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(prefect_port),
+                ]
+            )
+            _wait_until(
+                lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
+                "Prefect server",
+                120,
+                prefect,
+            )
         admin_token = ensure_admin_token(container)
         demo = ensure_demo_inspection(container)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         api = start([sys.executable, "-m", "portal.cli", "api"])
         start([sys.executable, "-m", "portal.cli", "worker"])
-        _wait_until(lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(),
-                    "API", 60, api)
+        _wait_until(
+            lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(), "API", 60, api
+        )
         _print_welcome(api_url, prefect_url, data, admin_token, demo)
         while all(proc.poll() is None for proc in children):
             time.sleep(1)
@@ -143,40 +163,47 @@ def _up(settings: Settings) -> None:
         stop_all()
 
 
-def _print_welcome(api_url: str, prefect_url: str, data: Path, admin_token: str | None,
-                   demo: dict[str, object]) -> None:
+def _print_welcome(
+    api_url: str, prefect_url: str, data: Path, admin_token: str | None, demo: dict[str, object]
+) -> None:
     tokens = demo["tokens"]
     assert isinstance(tokens, dict)
     inspection = demo["inspection_id"]
     admin = admin_token or f"(shown on first run; stored in {data / 'admin-token'})"
-    print(f"""
+    print(
+        f"""
 ==========================================================================
  JTAI evidence portal is running (Ctrl-C stops everything)
 
    API            {api_url}
    API docs       {api_url}/docs
    Readiness      {api_url}/readyz
-   Prefect UI     {prefect_url.removesuffix('/api')}
+   Prefect UI     {prefect_url.removesuffix("/api")}
 
- Demo inspection {inspection} ({demo['theme']})
-   local authority uploader token: {tokens['local_authority']}
-   police uploader token:          {tokens['police']}
-   lead inspector token:           {tokens['lead_inspector']}
+ Demo inspection {inspection} ({demo["theme"]})
+   local authority uploader token: {tokens["local_authority"]}
+   police uploader token:          {tokens["police"]}
+   lead inspector token:           {tokens["lead_inspector"]}
    admin token:                    {admin}
 
  Try it:
-   curl -H "Authorization: Bearer {tokens['local_authority']}" \\
-        -F item=1.1 -F file=@{demo['sample_file']} \\
+   curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
+        -F item=1.1 -F file=@{demo["sample_file"]} \\
         {api_url}/v1/inspections/{inspection}/documents
    then GET the status_url it returns with the same token.
 ==========================================================================
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `jtai-portal` command."""
-    parser = argparse.ArgumentParser(prog="jtai-portal", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="jtai-portal",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["up", "api", "worker", "migrate"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

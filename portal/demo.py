@@ -53,17 +53,29 @@ def ensure_demo_inspection(container: Container) -> dict[str, Any]:
     )
     container.repository.add_inspection(inspection, "demo-seed")
     tokens = {}
-    for role, agency in ((Role.agency_uploader, "local_authority"),
-                         (Role.agency_uploader, "police"),
-                         (Role.lead_inspector, None),
-                         (Role.inspector, None)):
-        _p, token = issue_token(container, role, inspection_id=inspection.id, agency=agency,
-                                label="demo", actor="demo-seed")
+    for role, agency in (
+        (Role.agency_uploader, "local_authority"),
+        (Role.agency_uploader, "police"),
+        (Role.lead_inspector, None),
+        (Role.inspector, None),
+    ):
+        _p, token = issue_token(
+            container,
+            role,
+            inspection_id=inspection.id,
+            agency=agency,
+            label="demo",
+            actor="demo-seed",
+        )
         tokens[agency or role.value] = token
     sample = container.settings.data_dir / "demo" / "organisational-structure.pdf"
     _write_sample_pdf(sample)
-    demo = {"inspection_id": inspection.id, "theme": theme.key, "tokens": tokens,
-            "sample_file": str(sample)}
+    demo = {
+        "inspection_id": inspection.id,
+        "theme": theme.key,
+        "tokens": tokens,
+        "sample_file": str(sample),
+    }
     _write_private(path, json.dumps(demo, indent=2))
     return demo
 
@@ -74,11 +86,14 @@ def _write_sample_pdf(path: Path) -> None:
 
     pdf = pikepdf.new()
     page = pdf.add_blank_page(page_size=(595, 842))
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
-                                                Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
     page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.Contents = pdf.make_stream(
-        b"BT /F1 14 Tf 72 770 Td (Demoshire local authority: organisational structure) Tj ET")
+        b"BT /F1 14 Tf 72 770 Td (Demoshire local authority: organisational structure) Tj ET"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.save(path)

@@ -38,7 +38,8 @@ class ClamdProcess:
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [str(REPO_ROOT / "infra/clamd/start-clamd"), str(self.state_dir)],
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         scanner = ClamdScanner(unix_socket=self.socket, timeout=5)
         deadline = time.monotonic() + timeout
@@ -46,9 +47,10 @@ class ClamdProcess:
             try:
                 scanner.check()
                 return
-            except ScannerUnavailable:
+            except ScannerUnavailable as exc:
                 if self._proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"clamd did not start: {self.log.read_text()[-2000:]}")
+                    log = self.log.read_text()[-2000:]
+                    raise RuntimeError(f"clamd did not start: {log}") from exc
                 time.sleep(0.1)
 
     def stop(self) -> None:

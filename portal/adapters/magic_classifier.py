@@ -10,8 +10,8 @@ used for nothing but the extension.
 
 from __future__ import annotations
 
+import errno
 import re
-import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -96,11 +96,12 @@ _MEDIA_TYPE = re.compile(rb"""media-type\s*=\s*["']([^"']+)["']""")
 
 
 class MagicClassifier:
-    """Classifies files with libmagic (python-magic) and zipfile; safe to share between threads."""
+    """Classifies files with libmagic (python-magic) and zipfile.
+
+    Safe to share between threads: python-magic serialises calls on each libmagic handle.
+    """
 
     def __init__(self) -> None:
-        # libmagic handles are not thread-safe, so both are used under one lock.
-        self._lock = threading.Lock()
         self._mime = magic.Magic(mime=True)
         self._text = magic.Magic()
 
@@ -115,9 +116,8 @@ class MagicClassifier:
         """
         real = path.resolve(strict=True)  # libmagic would describe a symlink, not its target
         size = real.stat().st_size
-        with self._lock:
-            mime_type = str(self._mime.from_file(str(real))).lower()
-            description = _first_clause(str(self._text.from_file(str(real))))
+        mime_type = str(self._mime.from_file(str(real))).lower()
+        description = _first_clause(str(self._text.from_file(str(real))))
         facts = FileFacts(
             filename=filename,
             extension=extension_of(filename),
@@ -165,6 +165,12 @@ def _look_inside_zip(path: Path, facts: FileFacts) -> FileFacts:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error):
         # A central directory that cannot be read, an unsupported compression method in a
         # declaration, or a declaration that does not inflate: the container is damaged.
+        return facts.model_copy(update={"unreadable_container": True})
+    except OSError as error:
+        # zipfile seeks to offsets read from the file; a damaged offset makes the seek
+        # itself fail with EINVAL. Any other OSError is the disk's, not the file's.
+        if error.errno != errno.EINVAL:
+            raise
         return facts.model_copy(update={"unreadable_container": True})
     if refined is None:
         if _claims_document(facts.mime_type):

@@ -74,8 +74,11 @@ class PikepdfSanitiser:
             report = self._sanitise(source, partial)
         except pikepdf.PasswordError:
             return SanitiseReport(problem="encrypted")
-        except pikepdf.PdfError:
-            report = SanitiseReport(problem="corrupt")
+        except pikepdf.PdfError as error:
+            # qpdf opens only the standard password handler; a certificate-encrypted PDF
+            # (/Adobe.PubSec) fails on its encryption dictionary and is encrypted, not damaged.
+            encrypted = "encryption" in str(error).removeprefix(str(source))
+            report = SanitiseReport(problem="encrypted" if encrypted else "corrupt")
         if report.problem is not None:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()

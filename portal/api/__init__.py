@@ -1,1 +1,1 @@
-"""The HTTP API: FastAPI routers and request/response models. HTTP only; rules live in the domain."""
+"""The HTTP API: FastAPI routers and request/response models. Rules live in the domain."""

@@ -11,8 +11,7 @@ from portal.api.problems import register_problem_handlers
 from portal.bootstrap import Container
 
 
-def create_app(container: Container, wake_dispatcher: Callable[[], None] | None = None
-               ) -> FastAPI:
+def create_app(container: Container, wake_dispatcher: Callable[[], None] | None = None) -> FastAPI:
     """The API over a wired container; `wake_dispatcher` is called after each upload."""
     app = FastAPI(
         title="JTAI evidence portal",

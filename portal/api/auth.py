@@ -52,13 +52,20 @@ def current_principal(
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "unauthenticated", "Sign-in needed",
-                      "Send your portal token as 'Authorization: Bearer <token>'.")
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Sign-in needed",
+            "Send your portal token as 'Authorization: Bearer <token>'.",
+        )
     principal = container.repository.principal_for_token(token_hash(token.strip()))
     if principal is None:
-        raise Problem(401, "invalid_token", "Token not recognised",
-                      "This token is unknown or has been revoked. Ask your administrator "
-                      "for a new one.")
+        raise Problem(
+            401,
+            "invalid_token",
+            "Token not recognised",
+            "This token is unknown or has been revoked. Ask your administrator for a new one.",
+        )
     return principal
 
 

@@ -47,16 +47,20 @@ class UploadForm(BaseModel):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"multipart/form-data": {"schema": {
-                "type": "object",
-                "required": ["file", "item"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "item": {"type": "string", "example": "1.4"},
-                    "child_id": {"type": "string"},
-                    "document_date": {"type": "string", "format": "date"},
-                },
-            }}},
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "item"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "item": {"type": "string", "example": "1.4"},
+                            "child_id": {"type": "string"},
+                            "document_date": {"type": "string", "format": "date"},
+                        },
+                    }
+                }
+            },
         }
     },
 )
@@ -71,8 +75,9 @@ async def upload_document(
     limit = container.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
-        raise Problem.for_reason(ReasonCode.too_large, f"The largest file accepted is "
-                                 f"{limit // (1024 * 1024)} MB.")
+        raise Problem.for_reason(
+            ReasonCode.too_large, f"The largest file accepted is {limit // (1024 * 1024)} MB."
+        )
     try:
         boundary = boundary_of(request.headers.get("content-type"))
     except MalformedUpload as exc:
@@ -88,8 +93,9 @@ async def upload_document(
         )
     except UploadTooLarge as exc:
         await _discard_rest(body, cap=limit)
-        raise Problem.for_reason(ReasonCode.too_large, f"The largest file accepted is "
-                                 f"{limit // (1024 * 1024)} MB.") from exc
+        raise Problem.for_reason(
+            ReasonCode.too_large, f"The largest file accepted is {limit // (1024 * 1024)} MB."
+        ) from exc
     except MalformedUpload as exc:
         raise Problem(400, "malformed_upload", "The upload could not be read", str(exc)) from exc
 
@@ -119,8 +125,9 @@ async def upload_document(
     wake = getattr(request.app.state, "wake_dispatcher", None)
     if wake is not None:
         wake()
-    return DocumentAccepted(id=document_id, status=document.status.value,
-                            status_url=f"/v1/documents/{document_id}")
+    return DocumentAccepted(
+        id=document_id, status=document.status.value, status_url=f"/v1/documents/{document_id}"
+    )
 
 
 async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:
@@ -153,11 +160,17 @@ def _validated_form(fields: dict[str, str]) -> UploadForm:
     try:
         return UploadForm.model_validate({k: v for k, v in fields.items() if v != ""})
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                  for e in exc.errors()]
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
         names = ", ".join(e["field"] for e in errors)
-        raise Problem(422, "invalid_request", "The form is not valid",
-                      f"Please correct {names} and upload again.", errors=errors) from exc
+        raise Problem(
+            422,
+            "invalid_request",
+            "The form is not valid",
+            f"Please correct {names} and upload again.",
+            errors=errors,
+        ) from exc
 
 
 def _check_scope(container: Container, theme_key: str, agency: str, item: str) -> None:
@@ -169,31 +182,42 @@ def _check_scope(container: Container, theme_key: str, agency: str, item: str) -
 def _visible_document(container: Container, principal: Principal, document_id: str) -> Document:
     document = container.repository.get_document(document_id)
     if document is None or not can_see_status(principal, document):
-        raise Problem(404, "document_not_found", "No such document",
-                      f"There is no document {document_id} that your token can see.")
+        raise Problem(
+            404,
+            "document_not_found",
+            "No such document",
+            f"There is no document {document_id} that your token can see.",
+        )
     return document
 
 
 @router.get("/v1/documents/{document_id}", response_model=DocumentOut)
-def get_document(document_id: str, principal: PrincipalDep, container: ContainerDep
-                 ) -> DocumentOut:
+def get_document(document_id: str, principal: PrincipalDep, container: ContainerDep) -> DocumentOut:
     """A document's status, with reason codes and a sentence for the uploader."""
     return DocumentOut.of(_visible_document(container, principal, document_id))
 
 
 @router.get("/v1/documents/{document_id}/content")
-def get_document_content(document_id: str, principal: PrincipalDep, container: ContainerDep
-                         ) -> StreamingResponse:
+def get_document_content(
+    document_id: str, principal: PrincipalDep, container: ContainerDep
+) -> StreamingResponse:
     """The accepted (sanitised) bytes, to the inspection's inspectors."""
     document = _visible_document(container, principal, document_id)
     if document.area is Area.onsite and document.status is DocumentStatus.accepted:
-        raise Problem(403, "onsite_only", "Only viewable on site",
-                      "Health records can only be viewed on site during fieldwork.")
+        raise Problem(
+            403,
+            "onsite_only",
+            "Only viewable on site",
+            "Health records can only be viewed on site during fieldwork.",
+        )
     if not can_read_content(principal, document):
         if document.status is not DocumentStatus.accepted:
-            raise Problem(409, "not_accepted", "Not available",
-                          f"This document is {document.status.value}; only accepted documents "
-                          "can be read.")
+            raise Problem(
+                409,
+                "not_accepted",
+                "Not available",
+                f"This document is {document.status.value}; only accepted documents can be read.",
+            )
         raise forbidden("Only the inspection's inspectors can read documents.")
 
     def body() -> Iterator[bytes]:
@@ -204,26 +228,37 @@ def get_document_content(document_id: str, principal: PrincipalDep, container: C
     media_type = document.mime_type or "application/octet-stream"
     safe_name = "".join(c for c in document.original_filename if c.isalnum() or c in "._- ")
     return StreamingResponse(
-        body(), media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe_name or "document"}"',
-                 "X-Content-Type-Options": "nosniff"},
+        body(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name or "document"}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
-@router.post("/v1/documents/{document_id}/reprocess", status_code=202,
-             response_model=DocumentAccepted)
-def reprocess_document(document_id: str, request: Request, principal: PrincipalDep,
-                       container: ContainerDep) -> DocumentAccepted:
+@router.post(
+    "/v1/documents/{document_id}/reprocess", status_code=202, response_model=DocumentAccepted
+)
+def reprocess_document(
+    document_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
+) -> DocumentAccepted:
     """Run a failed document through the pipeline again now (admin or lead inspector)."""
     document = _visible_document(container, principal, document_id)
     if principal.role.value not in ("admin", "lead_inspector"):
         raise forbidden("Only an administrator or the lead inspector can re-run a document.")
     if not container.repository.request_reprocess(document_id, utc_now(), principal.actor):
-        raise Problem(409, "not_failed", "Nothing to re-run",
-                      f"This document is {document.status.value}; only failed documents can be "
-                      "re-run.")
+        raise Problem(
+            409,
+            "not_failed",
+            "Nothing to re-run",
+            f"This document is {document.status.value}; only failed documents can be re-run.",
+        )
     wake = getattr(request.app.state, "wake_dispatcher", None)
     if wake is not None:
         wake()
-    return DocumentAccepted(id=document_id, status=DocumentStatus.received.value,
-                            status_url=f"/v1/documents/{document_id}")
+    return DocumentAccepted(
+        id=document_id,
+        status=DocumentStatus.received.value,
+        status_url=f"/v1/documents/{document_id}",
+    )

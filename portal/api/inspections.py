@@ -31,8 +31,12 @@ def load_inspection(container: Container, inspection_id: str) -> Inspection:
     """The inspection, or a 404 problem."""
     inspection = container.repository.get_inspection(inspection_id)
     if inspection is None:
-        raise Problem(404, "inspection_not_found", "No such inspection",
-                      f"There is no inspection {inspection_id}.")
+        raise Problem(
+            404,
+            "inspection_not_found",
+            "No such inspection",
+            f"There is no inspection {inspection_id}.",
+        )
     return inspection
 
 
@@ -45,16 +49,24 @@ def create_inspection(
         raise forbidden("Only an administrator can create an inspection.")
     theme = container.themes.get(body.theme)
     if theme is None:
-        raise Problem(422, "unknown_theme", "Unknown theme",
-                      f"There is no theme variant {body.theme!r}. Choose one of: "
-                      f"{', '.join(sorted(container.themes))}.")
+        raise Problem(
+            422,
+            "unknown_theme",
+            "Unknown theme",
+            f"There is no theme variant {body.theme!r}. Choose one of: "
+            f"{', '.join(sorted(container.themes))}.",
+        )
     known = [a.code for a in theme.agencies]
     agencies = body.agencies if body.agencies is not None else known
     unknown = sorted(set(agencies) - set(known))
     if unknown or not agencies:
-        raise Problem(422, "unknown_agency", "Unknown agency",
-                      f"{theme.key} asks nothing of {unknown or 'no agencies'}; "
-                      f"its agencies are {', '.join(known)}.")
+        raise Problem(
+            422,
+            "unknown_agency",
+            "Unknown agency",
+            f"{theme.key} asks nothing of {unknown or 'no agencies'}; "
+            f"its agencies are {', '.join(known)}.",
+        )
     inspection = Inspection(
         id=uuid.uuid4().hex,
         theme_key=theme.key,
@@ -90,11 +102,26 @@ def create_token(
     if body.role is Role.admin:
         raise forbidden("Admin tokens are not scoped to an inspection.")
     if body.role is Role.agency_uploader and body.agency not in inspection.agencies:
-        raise Problem(422, "unknown_agency", "Unknown agency",
-                      f"An uploader token needs one of this inspection's agencies: "
-                      f"{', '.join(inspection.agencies)}.")
+        raise Problem(
+            422,
+            "unknown_agency",
+            "Unknown agency",
+            f"An uploader token needs one of this inspection's agencies: "
+            f"{', '.join(inspection.agencies)}.",
+        )
     agency = body.agency if body.role is Role.agency_uploader else None
-    issued, token = issue_token(container, body.role, inspection_id=inspection_id,
-                                agency=agency, label=body.label, actor=principal.actor)
-    return TokenOut(token_id=issued.token_id, role=issued.role,
-                    inspection_id=issued.inspection_id, agency=issued.agency, token=token)
+    issued, token = issue_token(
+        container,
+        body.role,
+        inspection_id=inspection_id,
+        agency=agency,
+        label=body.label,
+        actor=principal.actor,
+    )
+    return TokenOut(
+        token_id=issued.token_id,
+        role=issued.role,
+        inspection_id=issued.inspection_id,
+        agency=issued.agency,
+        token=token,
+    )

@@ -34,9 +34,7 @@ _STATUS_OF_REASON: dict[ReasonCode, int] = {
 class Problem(Exception):
     """An error the API answers with problem+json."""
 
-    def __init__(
-        self, status: int, code: str, title: str, detail: str, **extensions: Any
-    ) -> None:
+    def __init__(self, status: int, code: str, title: str, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -48,8 +46,13 @@ class Problem(Exception):
     def for_reason(cls, reason: ReasonCode, detail: str = "", **extensions: Any) -> Problem:
         """A problem for a domain reason code, with the uploader's sentence as its title."""
         status = _STATUS_OF_REASON.get(reason, 422)
-        return cls(status, reason.value, reason_sentence(reason), detail or reason_sentence(reason),
-                   **extensions)
+        return cls(
+            status,
+            reason.value,
+            reason_sentence(reason),
+            detail or reason_sentence(reason),
+            **extensions,
+        )
 
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
@@ -77,40 +80,68 @@ def register_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "message": e.get("msg", "")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": e.get("msg", ""),
+            }
             for e in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors) or "the request"
-        return problem_response(request, Problem(
-            422, "invalid_request", "The request is not valid",
-            f"Please correct {fields} and send the request again.", errors=errors))
+        return problem_response(
+            request,
+            Problem(
+                422,
+                "invalid_request",
+                "The request is not valid",
+                f"Please correct {fields} and send the request again.",
+                errors=errors,
+            ),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(request, Problem(
-            exc.status_code, code, str(exc.detail), f"{request.method} {request.url.path}: "
-            f"{exc.detail}"))
+        return problem_response(
+            request,
+            Problem(
+                exc.status_code,
+                code,
+                str(exc.detail),
+                f"{request.method} {request.url.path}: {exc.detail}",
+            ),
+        )
 
     @app.exception_handler(TransientError)
     async def _transient(request: Request, exc: TransientError) -> JSONResponse:
         log.warning("dependency unavailable: %s", exc)
-        return problem_response(request, Problem(
-            503, "service_unavailable", "A service the portal needs is unavailable",
-            "Nothing was saved. Please try again in a few minutes.",
-            reason=exc.reason.value if exc.reason else None))
+        return problem_response(
+            request,
+            Problem(
+                503,
+                "service_unavailable",
+                "A service the portal needs is unavailable",
+                "Nothing was saved. Please try again in a few minutes.",
+                reason=exc.reason.value if exc.reason else None,
+            ),
+        )
 
     @app.exception_handler(PortalError)
     async def _portal(request: Request, exc: PortalError) -> JSONResponse:
         if exc.reason is not None:
             return problem_response(request, Problem.for_reason(exc.reason, str(exc)))
-        return problem_response(request, Problem(422, "invalid_request", "Request refused",
-                                                 str(exc)))
+        return problem_response(
+            request, Problem(422, "invalid_request", "Request refused", str(exc))
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, Problem(
-            500, "internal_error", "Something went wrong on our side",
-            "The error has been logged. Nothing was saved; please try again later."))
+        return problem_response(
+            request,
+            Problem(
+                500,
+                "internal_error",
+                "Something went wrong on our side",
+                "The error has been logged. Nothing was saved; please try again later.",
+            ),
+        )

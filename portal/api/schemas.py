@@ -95,10 +95,12 @@ class DocumentOut(BaseModel):
             final=document.status.is_final,
             message=_status_message(document),
             detail=document.detail,
-            reasons=[CodeAndMessage(code=r.value, message=reason_sentence(r))
-                     for r in document.reasons],
-            warnings=[CodeAndMessage(code=w.value, message=warning_sentence(w))
-                      for w in document.warnings],
+            reasons=[
+                CodeAndMessage(code=r.value, message=reason_sentence(r)) for r in document.reasons
+            ],
+            warnings=[
+                CodeAndMessage(code=w.value, message=warning_sentence(w)) for w in document.warnings
+            ],
             file_type=document.file_type,
             mime_type=document.mime_type,
             size_bytes=document.size_bytes,

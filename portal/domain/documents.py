@@ -1,4 +1,4 @@
-"""Documents as the inspection sees them: their status, where their bytes live, and step verdicts."""
+"""Documents as the inspection sees them: status, where their bytes live, step verdicts."""
 
 from __future__ import annotations
 

@@ -42,10 +42,12 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
     ),
     ReasonCode.file_type_not_allowed: (
         "This kind of file cannot be accepted. Please save it as PDF, Word (.docx), "
-        "Excel (.xlsx), OpenDocument (.odt, .ods), CSV, plain text, PNG or JPEG and upload it again."
+        "Excel (.xlsx), OpenDocument (.odt, .ods), CSV, plain text, PNG or JPEG and upload it "
+        "again."
     ),
     ReasonCode.archive_not_allowed: (
-        "Zip files and other archives cannot be accepted. Please upload the files inside it one by one."
+        "Zip files and other archives cannot be accepted. Please upload the files inside it "
+        "one by one."
     ),
     ReasonCode.macros_not_allowed: (
         "This file contains macros, which cannot be accepted. Please save it without macros "
@@ -98,10 +100,12 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
 
 _WARNING_SENTENCES: dict[WarningCode, str] = {
     WarningCode.active_content_removed: (
-        "Scripts and automatic actions were removed from this PDF. Its text and pages are unchanged."
+        "Scripts and automatic actions were removed from this PDF. Its text and pages are "
+        "unchanged."
     ),
     WarningCode.embedded_files_removed: (
-        "Files attached inside this PDF were removed. If inspectors need them, upload them separately."
+        "Files attached inside this PDF were removed. If inspectors need them, upload them "
+        "separately."
     ),
     WarningCode.metadata_stripped: (
         "Hidden details such as the author's name were removed from this file."

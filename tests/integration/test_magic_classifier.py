@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +15,7 @@ from portal.domain.file_types import FileFacts, FileTypeDecision, decide_file_ty
 from portal.domain.reasons import ReasonCode
 from tests import samples
 
-POLICY = load_file_type_policy(
-    Path(__file__).resolve().parents[2] / "policies" / "file_types.yaml"
-)
+POLICY = load_file_type_policy(Path(__file__).resolve().parents[2] / "policies" / "file_types.yaml")
 CLASSIFIER = MagicClassifier()
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -187,6 +186,19 @@ def test_rejects_password_protected_opendocument_as_encrypted(tmp_path: Path) ->
 
 def test_rejects_truncated_word_document_as_corrupt(tmp_path: Path) -> None:
     facts, decision = classify(tmp_path, samples.docx()[:400], "plan.docx")
+
+    assert facts.unreadable_container
+    assert reason(decision) is ReasonCode.corrupt
+
+
+def test_rejects_word_document_with_a_damaged_central_directory_offset_as_corrupt(
+    tmp_path: Path,
+) -> None:
+    data = bytearray(samples.docx())
+    end_record = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, end_record + 16, 0x82000000)  # offset of the central directory
+
+    facts, decision = classify(tmp_path, bytes(data), "plan.docx")
 
     assert facts.unreadable_container
     assert reason(decision) is ReasonCode.corrupt

@@ -36,13 +36,22 @@ def _free_port() -> int:
 @pytest.fixture
 def api_process(settings: Settings) -> Iterator[tuple[str, psutil.Process, Settings]]:
     port = _free_port()
-    env = {**os.environ, "JTAI_DATA_DIR": str(settings.data_dir),
-           "JTAI_CLAMD_SOCKET": str(settings.resolved_clamd_socket),
-           "JTAI_API_PORT": str(port), "JTAI_MAX_UPLOAD_BYTES": str(300 * 1024 * 1024)}
-    subprocess.run([sys.executable, "-m", "portal.cli", "migrate"], env=env, check=True,
-                   capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "portal.cli", "api"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "JTAI_DATA_DIR": str(settings.data_dir),
+        "JTAI_CLAMD_SOCKET": str(settings.resolved_clamd_socket),
+        "JTAI_API_PORT": str(port),
+        "JTAI_MAX_UPLOAD_BYTES": str(300 * 1024 * 1024),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "migrate"], env=env, check=True, capture_output=True
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -59,9 +68,11 @@ def api_process(settings: Settings) -> Iterator[tuple[str, psutil.Process, Setti
 
 
 def _multipart_body(size: int) -> Iterator[bytes]:
-    yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"item\"\r\n\r\n1.2\r\n"
-           f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-           f"filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode()
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="item"\r\n\r\n1.2\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
+    ).encode()
     row = b"child_id,contact_date,outcome\r\n" * 2048
     sent = 0
     while sent < size:
@@ -78,15 +89,28 @@ def test_a_200_mb_upload_streams_without_the_api_growing_by_50_mb(
     container = build(settings, run_migrations=False)
     _p, admin = issue_token(container, Role.admin)
     headers = {"Authorization": f"Bearer {admin}"}
-    inspection = httpx.post(url + "/v1/inspections", headers=headers, timeout=10, json={
-        "theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"}).json()["id"]
-    token = httpx.post(url + f"/v1/inspections/{inspection}/tokens", headers=headers, timeout=10,
-                       json={"role": "agency_uploader", "agency": "local_authority"}
-                       ).json()["token"]
-    upload_headers = {"Authorization": f"Bearer {token}",
-                      "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    warm_up = httpx.post(url + f"/v1/inspections/{inspection}/documents", headers=upload_headers,
-                         content=_multipart_body(1024 * 1024), timeout=60)
+    inspection = httpx.post(
+        url + "/v1/inspections",
+        headers=headers,
+        timeout=10,
+        json={"theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"},
+    ).json()["id"]
+    token = httpx.post(
+        url + f"/v1/inspections/{inspection}/tokens",
+        headers=headers,
+        timeout=10,
+        json={"role": "agency_uploader", "agency": "local_authority"},
+    ).json()["token"]
+    upload_headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+    }
+    warm_up = httpx.post(
+        url + f"/v1/inspections/{inspection}/documents",
+        headers=upload_headers,
+        content=_multipart_body(1024 * 1024),
+        timeout=60,
+    )
     assert warm_up.status_code == 202, warm_up.text
 
     baseline = api.memory_info().rss
@@ -102,9 +126,12 @@ def test_a_200_mb_upload_streams_without_the_api_growing_by_50_mb(
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        response = httpx.post(url + f"/v1/inspections/{inspection}/documents",
-                              headers=upload_headers, content=_multipart_body(FILE_BYTES),
-                              timeout=300)
+        response = httpx.post(
+            url + f"/v1/inspections/{inspection}/documents",
+            headers=upload_headers,
+            content=_multipart_body(FILE_BYTES),
+            timeout=300,
+        )
     finally:
         done.set()
         sampler.join()
@@ -113,27 +140,40 @@ def test_a_200_mb_upload_streams_without_the_api_growing_by_50_mb(
     assert document is not None and document.size_bytes == FILE_BYTES
     assert container.store.exists(Area.quarantine, document.object_key)
     assert peak - baseline < ALLOWED_GROWTH_BYTES, (
-        f"API grew by {(peak - baseline) / 2**20:.1f} MiB while streaming 200 MiB")
+        f"API grew by {(peak - baseline) / 2**20:.1f} MiB while streaming 200 MiB"
+    )
 
 
 def test_an_upload_over_the_limit_is_refused_with_413_and_nothing_is_kept(
-    api_process: tuple[str, psutil.Process, Settings], tmp_path: Path,
+    api_process: tuple[str, psutil.Process, Settings],
+    tmp_path: Path,
 ) -> None:
     url, _api, settings = api_process
     container = build(settings, run_migrations=False)
     _p, admin = issue_token(container, Role.admin)
     headers = {"Authorization": f"Bearer {admin}"}
-    inspection = httpx.post(url + "/v1/inspections", headers=headers, timeout=10, json={
-        "theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"}).json()["id"]
-    token = httpx.post(url + f"/v1/inspections/{inspection}/tokens", headers=headers, timeout=10,
-                       json={"role": "agency_uploader", "agency": "local_authority"}
-                       ).json()["token"]
+    inspection = httpx.post(
+        url + "/v1/inspections",
+        headers=headers,
+        timeout=10,
+        json={"theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"},
+    ).json()["id"]
+    token = httpx.post(
+        url + f"/v1/inspections/{inspection}/tokens",
+        headers=headers,
+        timeout=10,
+        json={"role": "agency_uploader", "agency": "local_authority"},
+    ).json()["token"]
     # No Content-Length (chunked), so the limit is enforced while streaming.
     response = httpx.post(
         url + f"/v1/inspections/{inspection}/documents",
-        headers={"Authorization": f"Bearer {token}",
-                 "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
-        content=_multipart_body(301 * 1024 * 1024), timeout=300)
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        },
+        content=_multipart_body(301 * 1024 * 1024),
+        timeout=300,
+    )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "too_large"

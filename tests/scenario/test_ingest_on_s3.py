@@ -29,8 +29,11 @@ def moto_standalone() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -47,12 +50,19 @@ def moto_standalone() -> Iterator[str]:
 
 
 def test_a_pdf_is_sanitised_and_stored_encrypted_on_s3_and_its_quarantine_copy_deleted(
-    settings: Settings, running_clamd: ClamdProcess, moto_standalone: str,
+    settings: Settings,
+    running_clamd: ClamdProcess,
+    moto_standalone: str,
 ) -> None:
-    s3_settings = settings.model_copy(update={
-        "store": "s3", "s3_bucket": "jtai-scenario", "s3_endpoint_url": moto_standalone,
-        "s3_access_key_id": "AKIAFAKE", "s3_secret_access_key": SecretStr("fake-secret"),
-    })
+    s3_settings = settings.model_copy(
+        update={
+            "store": "s3",
+            "s3_bucket": "jtai-scenario",
+            "s3_endpoint_url": moto_standalone,
+            "s3_access_key_id": "AKIAFAKE",
+            "s3_secret_access_key": SecretStr("fake-secret"),
+        }
+    )
     client = make_s3_client(moto_standalone, s3_settings.s3_region, "AKIAFAKE", "fake-secret")
     ensure_bucket(client, "jtai-scenario")
     container = build(s3_settings)
@@ -69,8 +79,9 @@ def test_a_pdf_is_sanitised_and_stored_encrypted_on_s3_and_its_quarantine_copy_d
     head = client.head_object(Bucket="jtai-scenario", Key=f"clean/{key}")
     assert head["ServerSideEncryption"] == "AES256"
     assert not container.store.exists(Area.quarantine, key)
-    content = portal.client.get(f"/v1/documents/{document_id}/content",
-                                headers=portal.auth("inspector"))
+    content = portal.client.get(
+        f"/v1/documents/{document_id}/content", headers=portal.auth("inspector")
+    )
     assert content.status_code == 200
     assert b"/JavaScript" not in content.content
 

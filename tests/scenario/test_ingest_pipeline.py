@@ -26,8 +26,9 @@ def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     return start_portal(build(settings))
 
 
-def _upload_and_process(portal: PortalUnderTest, filename: str, data: bytes,
-                        item: str = "1.1") -> dict[str, object]:
+def _upload_and_process(
+    portal: PortalUnderTest, filename: str, data: bytes, item: str = "1.1"
+) -> dict[str, object]:
     response = portal.upload(filename, data, item=item)
     assert response.status_code == 202, response.text
     document_id = response.json()["id"]
@@ -51,7 +52,9 @@ def test_rejects_eicar_wherever_it_hides_as_infected(
     assert status["status"] == "rejected"
     assert [r["code"] for r in status["reasons"]] == ["infected"]
     assert "virus" in status["message"]
-    assert not portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{status['id']}")
+    assert not portal.container.store.exists(
+        Area.quarantine, f"{portal.inspection_id}/{status['id']}"
+    )
     assert not portal.container.store.exists(Area.clean, f"{portal.inspection_id}/{status['id']}")
 
 
@@ -70,8 +73,9 @@ def test_accepts_pdf_with_javascript_and_attachment_and_stores_a_copy_without_th
     warnings = {w["code"] for w in status["warnings"]}
     assert {"active_content_removed", "embedded_files_removed", "metadata_stripped"} <= warnings
 
-    response = portal.client.get(f"/v1/documents/{status['id']}/content",
-                                 headers=portal.auth("inspector"))
+    response = portal.client.get(
+        f"/v1/documents/{status['id']}/content", headers=portal.auth("inspector")
+    )
     assert response.status_code == 200
     stored = response.content
     with pikepdf.open(io.BytesIO(stored)) as pdf:
@@ -82,7 +86,9 @@ def test_accepts_pdf_with_javascript_and_attachment_and_stores_a_copy_without_th
         assert len(pdf.pages) >= 1
     assert b"/JavaScript" not in stored and b"/JS" not in stored
     assert b"Jane Example" not in stored
-    assert status["sha256"] != portal.container.repository.get_document(status["id"]).sha256_received
+    assert (
+        status["sha256"] != portal.container.repository.get_document(status["id"]).sha256_received
+    )
 
 
 def test_rejects_an_encrypted_pdf_as_encrypted(portal: PortalUnderTest) -> None:
@@ -98,7 +104,8 @@ def test_rejects_a_truncated_pdf_as_corrupt(portal: PortalUnderTest) -> None:
 
 
 def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_rerun(
-    portal: PortalUnderTest, clamd: ClamdProcess,
+    portal: PortalUnderTest,
+    clamd: ClamdProcess,
 ) -> None:
     clamd.stop()
     try:
@@ -109,9 +116,15 @@ def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_
         failed = portal.status(document_id)
         assert failed["status"] == "failed"
         assert [r["code"] for r in failed["reasons"]] == ["scanner_unavailable"]
-        assert portal.client.get(f"/v1/documents/{document_id}/content",
-                                 headers=portal.auth("inspector")).status_code == 409
-        assert portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{document_id}")
+        assert (
+            portal.client.get(
+                f"/v1/documents/{document_id}/content", headers=portal.auth("inspector")
+            ).status_code
+            == 409
+        )
+        assert portal.container.store.exists(
+            Area.quarantine, f"{portal.inspection_id}/{document_id}"
+        )
     finally:
         clamd.start()
     portal.process_pending()
@@ -119,7 +132,8 @@ def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_
 
 
 def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
-    portal: PortalUnderTest, clamd: ClamdProcess,
+    portal: PortalUnderTest,
+    clamd: ClamdProcess,
 ) -> None:
     clamd.stop()
     try:
@@ -127,16 +141,16 @@ def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
         portal.process_pending()
     finally:
         clamd.start()
-    response = portal.client.post(f"/v1/documents/{document_id}/reprocess",
-                                  headers=portal.auth("lead_inspector"))
+    response = portal.client.post(
+        f"/v1/documents/{document_id}/reprocess", headers=portal.auth("lead_inspector")
+    )
     assert response.status_code == 202, response.text
     portal.process_pending()
     assert portal.status(document_id)["status"] == "accepted"
 
 
 @pytest.fixture
-def dispatched_portal(settings: Settings, running_clamd: ClamdProcess
-                      ) -> Iterator[PortalUnderTest]:
+def dispatched_portal(settings: Settings, running_clamd: ClamdProcess) -> Iterator[PortalUnderTest]:
     container = build(settings)
     dispatcher = Dispatcher(container)
     portal = start_portal(container, wake=dispatcher.wake)
@@ -150,18 +164,22 @@ def dispatched_portal(settings: Settings, running_clamd: ClamdProcess
 def test_uploads_reach_a_final_status_through_the_dispatcher_without_further_calls(
     dispatched_portal: PortalUnderTest,
 ) -> None:
-    ids = [dispatched_portal.upload(f"doc{i}.pdf", samples.pdf_of_size(50_000 + i)).json()["id"]
-           for i in range(5)]
+    ids = [
+        dispatched_portal.upload(f"doc{i}.pdf", samples.pdf_of_size(50_000 + i)).json()["id"]
+        for i in range(5)
+    ]
     ids.append(dispatched_portal.upload("eicar.txt", samples.eicar()).json()["id"])
     final = [dispatched_portal.wait_final(i) for i in ids]
     assert [f["status"] for f in final] == ["accepted"] * 5 + ["rejected"]
 
 
 def test_a_prefect_retry_of_the_flow_run_accepts_documents_once_clamd_is_back(
-    settings: Settings, clamd: ClamdProcess,
+    settings: Settings,
+    clamd: ClamdProcess,
 ) -> None:
-    portal = start_portal(build(settings.model_copy(update={
-        "flow_retries": 1, "flow_retry_delay_seconds": 2.0})))
+    portal = start_portal(
+        build(settings.model_copy(update={"flow_retries": 1, "flow_retry_delay_seconds": 2.0}))
+    )
     clamd.stop()
     try:
         document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]

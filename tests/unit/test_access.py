@@ -9,22 +9,34 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def _document(**changes: object) -> Document:
-    base = dict(id="d1", inspection_id="i1", agency="police", item_number="3.1",
-                original_filename="a.pdf", status=DocumentStatus.accepted, area=Area.clean,
-                received_at=NOW, updated_at=NOW)
+    base = dict(
+        id="d1",
+        inspection_id="i1",
+        agency="police",
+        item_number="3.1",
+        original_filename="a.pdf",
+        status=DocumentStatus.accepted,
+        area=Area.clean,
+        received_at=NOW,
+        updated_at=NOW,
+    )
     base.update(changes)
     return Document.model_validate(base)
 
 
 def test_an_uploader_uploads_only_for_its_own_agency_and_inspection() -> None:
-    uploader = Principal(token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="police")
+    uploader = Principal(
+        token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="police"
+    )
     assert can_upload(uploader, "i1", "police")
     assert not can_upload(uploader, "i1", "health")
     assert not can_upload(uploader, "i2", "police")
 
 
 def test_an_uploader_sees_only_its_own_agencys_documents() -> None:
-    uploader = Principal(token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="health")
+    uploader = Principal(
+        token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="health"
+    )
     assert not can_see_status(uploader, _document())
 
 
@@ -41,5 +53,7 @@ def test_nobody_reads_health_records_off_site_yet() -> None:
 
 
 def test_uploaders_never_read_document_content() -> None:
-    uploader = Principal(token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="police")
+    uploader = Principal(
+        token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="police"
+    )
     assert not can_read_content(uploader, _document())

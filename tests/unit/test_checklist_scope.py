@@ -1,6 +1,12 @@
 """Uploads are checked against the theme's checklist, and routed by it."""
 
-from portal.domain.checklist import AgencyChecklist, AnnexAItem, ThemePolicy, area_for_item, decide_scope
+from portal.domain.checklist import (
+    AgencyChecklist,
+    AnnexAItem,
+    ThemePolicy,
+    area_for_item,
+    decide_scope,
+)
 from portal.domain.documents import Area, Outcome
 from portal.domain.reasons import ReasonCode
 
@@ -10,11 +16,16 @@ THEME = ThemePolicy(
     title="Test",
     source="test",
     agencies=(
-        AgencyChecklist(code="local_authority", name="The local authority",
-                        items=(AnnexAItem(number="1.1", title="Structures"),)),
-        AgencyChecklist(code="health", name="Health",
-                        items=(AnnexAItem(number="4.1", title="Child health record",
-                                          health_record=True),)),
+        AgencyChecklist(
+            code="local_authority",
+            name="The local authority",
+            items=(AnnexAItem(number="1.1", title="Structures"),),
+        ),
+        AgencyChecklist(
+            code="health",
+            name="Health",
+            items=(AnnexAItem(number="4.1", title="Child health record", health_record=True),),
+        ),
     ),
 )
 

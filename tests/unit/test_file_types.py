@@ -258,9 +258,7 @@ def test_rejects_csv_contents_named_xlsx_as_type_mismatch() -> None:
         ("notes.p-d-f", ""),
     ],
 )
-def test_takes_the_extension_from_the_last_name_segment_only(
-    filename: str, extension: str
-) -> None:
+def test_takes_the_extension_from_the_last_name_segment_only(filename: str, extension: str) -> None:
     assert extension_of(filename) == extension
 
 
@@ -312,7 +310,16 @@ def _policy_data(**changes: object) -> dict[str, object]:
             ]
         },
         {"allowed": [{"code": "a", "label": "A", "mime_types": [PDF], "extensions": [".pdf"]}]},
-        {"allowed": [{"code": "a", "label": "A", "mime_types": ["Application/PDF"], "extensions": ["pdf"]}]},
+        {
+            "allowed": [
+                {
+                    "code": "a",
+                    "label": "A",
+                    "mime_types": ["Application/PDF"],
+                    "extensions": ["pdf"],
+                }
+            ]
+        },
         {"archive_mime_types": [PDF]},
         {"macro_mime_types": ["not a mime type"]},
         {"surprise": True},

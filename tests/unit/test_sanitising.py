@@ -70,7 +70,13 @@ def test_warns_embedded_files_removed_for_attachments(removed: Removed) -> None:
 
 def test_gives_every_warning_once_in_a_fixed_order() -> None:
     report = SanitiseReport(
-        removed=("xfa", "embedded_files", "javascript", "open_action", "file_attachment_annotations"),
+        removed=(
+            "xfa",
+            "embedded_files",
+            "javascript",
+            "open_action",
+            "file_attachment_annotations",
+        ),
         metadata_stripped=True,
     )
 
@@ -87,7 +93,7 @@ def test_gives_every_warning_once_in_a_fixed_order() -> None:
 
 
 def test_every_removed_name_leads_to_exactly_one_warning() -> None:
-    assert ACTIVE_CONTENT | EMBEDDED_FILES == set(Removed)
+    assert set(Removed) == ACTIVE_CONTENT | EMBEDDED_FILES
     assert not ACTIVE_CONTENT & EMBEDDED_FILES
 
 

@@ -36,8 +36,16 @@ def test_the_instream_size_limit_error_is_never_clean() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "stream: ok", "stream: OK extra", "OK", "stream: ERROR", "stream:  FOUND",
-     "lstat() failed: No such file or directory. ERROR", "UNKNOWN COMMAND"],
+    [
+        "",
+        "stream: ok",
+        "stream: OK extra",
+        "OK",
+        "stream: ERROR",
+        "stream:  FOUND",
+        "lstat() failed: No such file or directory. ERROR",
+        "UNKNOWN COMMAND",
+    ],
 )
 def test_any_other_reply_is_retried_never_clean(raw: str) -> None:
     verdict = decide_scan(parse_scan_reply(raw))

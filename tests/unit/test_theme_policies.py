@@ -126,9 +126,7 @@ def test_domestic_abuse_item_2_2_keeps_the_colon_in_its_description(
 def test_domestic_abuse_marks_only_the_any_items_optional(
     domestic_abuse: ThemePolicy,
 ) -> None:
-    optional = [
-        i.number for a in domestic_abuse.agencies for i in a.items if i.optional
-    ]
+    optional = [i.number for a in domestic_abuse.agencies for i in a.items if i.optional]
     assert optional == ["1.11", "2.5", "2.10", "3.10", "4.5", "5.9"]
 
 
@@ -196,9 +194,7 @@ def test_serious_youth_violence_item_4_2_keeps_the_colon_in_its_description(
 def test_serious_youth_violence_marks_only_the_any_items_optional(
     serious_youth_violence: ThemePolicy,
 ) -> None:
-    optional = [
-        i.number for a in serious_youth_violence.agencies for i in a.items if i.optional
-    ]
+    optional = [i.number for a in serious_youth_violence.agencies for i in a.items if i.optional]
     assert optional == ["5.11", "6.6"]
 
 

@@ -112,9 +112,18 @@ class SqlRepository:
                     created_at=now,
                 )
             )
-            _audit(session, now, actor, "token_issued", principal.inspection_id,
-                   detail={"token_id": principal.token_id, "role": principal.role.value,
-                           "agency": principal.agency})
+            _audit(
+                session,
+                now,
+                actor,
+                "token_issued",
+                principal.inspection_id,
+                detail={
+                    "token_id": principal.token_id,
+                    "role": principal.role.value,
+                    "agency": principal.agency,
+                },
+            )
 
     def principal_for_token(self, token_sha256: str) -> Principal | None:
         """The principal of an unrevoked token with this hash, or None."""
@@ -137,9 +146,9 @@ class SqlRepository:
         """Whether any unrevoked admin token exists."""
         with self._session() as session:
             count = session.scalar(
-                select(func.count()).select_from(ApiTokenRow).where(
-                    ApiTokenRow.role == Role.admin.value, ApiTokenRow.revoked_at.is_(None)
-                )
+                select(func.count())
+                .select_from(ApiTokenRow)
+                .where(ApiTokenRow.role == Role.admin.value, ApiTokenRow.revoked_at.is_(None))
             )
             return bool(count)
 
@@ -149,10 +158,19 @@ class SqlRepository:
         """Record a newly received document, with an audit event."""
         with self._session() as session, session.begin():
             session.add(_row_from_document(document))
-            _audit(session, document.received_at, actor, "document_received",
-                   document.inspection_id, document.id,
-                   {"item": document.item_number, "sha256": document.sha256_received,
-                    "size": document.size_bytes})
+            _audit(
+                session,
+                document.received_at,
+                actor,
+                "document_received",
+                document.inspection_id,
+                document.id,
+                {
+                    "item": document.item_number,
+                    "sha256": document.sha256_received,
+                    "size": document.size_bytes,
+                },
+            )
 
     def get_document(self, document_id: str) -> Document | None:
         """The document with this id, or None."""
@@ -283,9 +301,20 @@ class SqlRepository:
             inspection_id = session.scalar(
                 select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
             )
-            _audit(session, now, "pipeline", f"document_{status.value}", inspection_id,
-                   document_id, {"reasons": values["reasons"], "warnings": values["warnings"],
-                                 "detail": values["detail"], "sha256_stored": sha256_stored})
+            _audit(
+                session,
+                now,
+                "pipeline",
+                f"document_{status.value}",
+                inspection_id,
+                document_id,
+                {
+                    "reasons": values["reasons"],
+                    "warnings": values["warnings"],
+                    "detail": values["detail"],
+                    "sha256_stored": sha256_stored,
+                },
+            )
         return True
 
     def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:
@@ -326,8 +355,7 @@ class SqlRepository:
                     DocumentRow.id == document_id,
                     DocumentRow.status == DocumentStatus.failed.value,
                 )
-                .values(status=DocumentStatus.received.value, next_attempt_at=None,
-                        updated_at=now)
+                .values(status=DocumentStatus.received.value, next_attempt_at=None, updated_at=now)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
@@ -351,8 +379,7 @@ class SqlRepository:
                 .order_by(AuditEventRow.id)
             ).all()
             return [
-                {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail}
-                for r in rows
+                {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail} for r in rows
             ]
 
 

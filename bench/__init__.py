@@ -1,0 +1,1 @@
+"""Benchmarks of the JTAI evidence portal (see BENCHMARKS.md)."""
