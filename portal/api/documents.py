@@ -68,7 +68,7 @@ async def upload_document(
     inspection_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> DocumentAccepted:
     """Stream a file into quarantine and queue it for checking; 202 with its status URL."""
-    inspection = load_inspection(container, inspection_id)
+    inspection = await anyio.to_thread.run_sync(load_inspection, container, inspection_id)
     agency = principal.agency or ""
     if not can_upload(principal, inspection_id, agency):
         raise forbidden("Only an uploader token of an agency of this inspection can upload.")
@@ -118,9 +118,9 @@ async def upload_document(
             received_at=now,
             updated_at=now,
         )
-        container.repository.add_document(document, principal.actor)
+        await anyio.to_thread.run_sync(container.repository.add_document, document, principal.actor)
     except BaseException:
-        container.store.delete(Area.quarantine, key)
+        await anyio.to_thread.run_sync(container.store.delete, Area.quarantine, key)
         raise
     wake = getattr(request.app.state, "wake_dispatcher", None)
     if wake is not None:

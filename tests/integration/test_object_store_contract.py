@@ -375,8 +375,9 @@ def test_a_put_whose_source_fails_mid_stream_aborts_its_multipart_upload(s3: S3T
         s3.store.put(Area.quarantine, KEY, BreakingSource(payload(20 * MiB)))  # type: ignore[arg-type]
 
     counted = {operation: count() for operation, count in calls.items()}
+    # Whether a part finished before the source broke depends on thread timing; that the
+    # upload was begun and then aborted does not.
     assert counted["CreateMultipartUpload"] == 1
-    assert counted["UploadPart"] >= 1
     assert counted["AbortMultipartUpload"] == 1
     assert counted["CompleteMultipartUpload"] == counted["CopyObject"] == 0
     assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}

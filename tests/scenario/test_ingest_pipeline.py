@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Iterator
 
 import pikepdf
@@ -188,4 +189,37 @@ def test_a_prefect_retry_of_the_flow_run_accepts_documents_once_clamd_is_back(
     finally:
         if not clamd.running:
             clamd.start()
+    assert portal.status(document_id)["status"] == "accepted"
+
+
+def test_rerunning_a_finished_batch_changes_nothing(portal: PortalUnderTest) -> None:
+    document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
+    dispatcher = Dispatcher(portal.container)
+    token, ids = dispatcher.claim_batch()
+    dispatcher.run_batch(ids, token)
+    first = portal.status(document_id)
+    events = portal.container.repository.audit_events(document_id)
+
+    dispatcher.run_batch(ids, token)
+
+    assert portal.status(document_id) == first
+    assert portal.container.repository.audit_events(document_id) == events
+    assert [e["action"] for e in events] == ["document_received", "document_accepted"]
+
+
+def test_documents_of_a_crashed_run_are_released_by_the_reconciler_and_accepted(
+    settings: Settings,
+    running_clamd: ClamdProcess,
+) -> None:
+    container = build(settings.model_copy(update={"processing_lease_seconds": 0.01}))
+    portal = start_portal(container)
+    document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
+    dispatcher = Dispatcher(container)
+    _token, ids = dispatcher.claim_batch()  # the run that claimed them never finishes
+    assert ids == [document_id]
+    assert portal.status(document_id)["status"] == "processing"
+
+    time.sleep(0.05)
+    assert dispatcher.reconcile() == [document_id]
+    portal.process_pending()
     assert portal.status(document_id)["status"] == "accepted"
