@@ -222,13 +222,36 @@ class CpuMeter:
         snap["_system"] = _system_busy()
         return snap
 
+    def _others(self) -> dict[int, tuple[str, float]]:
+        """CPU so far of every process that is not this benchmark's (by pid)."""
+        ours = {self._me.pid}
+        for proc in self.procs.values():
+            ours.add(proc.ps.pid)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                ours.update(c.pid for c in proc.ps.children(recursive=True))
+        others = {}
+        for proc in psutil.process_iter(["pid", "name", "cmdline", "cpu_times"]):
+            info = proc.info
+            if info["pid"] in ours or info["cpu_times"] is None:
+                continue
+            label = " ".join((info["cmdline"] or [info["name"] or "?"])[:3])[:70]
+            others[info["pid"]] = (label, info["cpu_times"].user + info["cpu_times"].system)
+        return others
+
     def start(self) -> None:
         self._start = self._snapshot()
+        self._start_others = self._others()
 
     def stop(self) -> tuple[dict[str, float], float]:
         end = self._snapshot()
         used = {name: end[name] - self._start[name] for name in end if name != "_system"}
         system = end["_system"] - self._start["_system"]
+        deltas = []
+        for pid, (label, cpu) in self._others().items():
+            before = self._start_others.get(pid, (label, 0.0))[1]
+            if cpu - before > 0.5:
+                deltas.append((cpu - before, f"{label} (pid {pid})"))
+        self.foreign_top = [f"{label}: {cpu:.1f} s" for cpu, label in sorted(deltas)[::-1][:3]]
         return used, max(0.0, system - sum(used.values()))
 
 
@@ -306,7 +329,8 @@ def phase_a(corpus: Corpus, work: Path) -> PhaseResult:
     finally:
         clamd.stop()
     return PhaseResult("a", "clamd alone", "ClamdScanner.scan, one file at a time",
-                       len(corpus.throughput), corpus.throughput_bytes, wall, cpu, foreign)
+                       len(corpus.throughput), corpus.throughput_bytes, wall, cpu, foreign,
+                       {"foreign_top": meter.foreign_top})
 
 
 # --- (b) the steps in a plain loop ---------------------------------------------------
@@ -422,7 +446,7 @@ def phase_b(corpus: Corpus, work: Path, warmup_file: Path) -> PhaseResult:
     breakdown["other (tempdir, hashing, models, loop)"] = wall - sum(buckets.values())
     return PhaseResult("b", "pipeline, plain loop", "no Prefect, no HTTP, one document at a time",
                        len(corpus.throughput), corpus.throughput_bytes, wall, cpu, foreign,
-                       {"breakdown_s": breakdown})
+                       {"breakdown_s": breakdown, "foreign_top": meter.foreign_top})
 
 
 # --- (c) the real processes ----------------------------------------------------------
@@ -431,9 +455,11 @@ def phase_b(corpus: Corpus, work: Path, warmup_file: Path) -> PhaseResult:
 class Stack:
     """clamd + Prefect server + API + worker, as `jtai-portal up` runs them, in a temp dir."""
 
-    def __init__(self, root: Path, worker_env: dict[str, str]) -> None:
+    def __init__(self, root: Path, worker_env: dict[str, str],
+                 worker_module: str = "portal.cli worker") -> None:
         self.root = root
         self.worker_env = worker_env
+        self.worker_module = worker_module
         self.procs: dict[str, Proc] = {}
 
     def start(self) -> None:
@@ -474,7 +500,7 @@ class Stack:
         self.procs["api"] = api
         wait_for(lambda: httpx.get(self.api_url + "/healthz", timeout=3).is_success,
                  "API", 120, api)
-        worker = Proc("worker", [sys.executable, "-m", "portal.cli", "worker"],
+        worker = Proc("worker", [sys.executable, "-m", *self.worker_module.split()],
                       {**env, **self.worker_env}, self.root / "worker.log")
         self.procs["worker"] = worker
         wait_for(lambda: "ingest dispatcher running" in worker.log_text(), "worker", 120, worker)
@@ -677,10 +703,11 @@ def _profile(pid: int, seconds_max: float, out: Path) -> subprocess.Popen[bytes]
     )
 
 
-def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], corpus: Corpus,
-            work: Path, warmup_file: Path, latency: bool, profile_to: Path | None,
-            timeout: float) -> tuple[PhaseResult, LatencyResult | None]:
-    stack = Stack(work / key, worker_env)
+def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worker: str,
+            corpus: Corpus, work: Path, warmup_file: Path, latency: bool,
+            profile_to: Path | None, timeout: float
+            ) -> tuple[PhaseResult, LatencyResult | None]:
+    stack = Stack(work / key, worker_env, worker)
     say(f"({key}) starting clamd, Prefect server, API and worker {worker_env or ''}")
     try:
         stack.start()
@@ -700,6 +727,7 @@ def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], corpu
         meter.start()
         wall, extra = run_throughput(stack, corpus.throughput, timeout)
         cpu, foreign = meter.stop()
+        extra["foreign_top"] = meter.foreign_top
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -797,6 +825,8 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
     ratio("c1", "b")
     ratio("c1", "c")
     ratio("c2", "c")
+    ratio("cx", "c")
+    ratio("c1x", "c1")
     if lat is not None:
         p50, p95 = lat.quantile(0.5), lat.quantile(0.95)
         verdict = "met" if p95 <= TARGET_P95_SECONDS else "MISSED"
@@ -857,7 +887,9 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
     if disturbed:
         lines += ["", "**Warning: other processes on this machine used CPU during the runs "
                   "(cores busy on average outside this benchmark: " + ", ".join(disturbed)
-                  + "); the wall times are pessimistic.**"]
+                  + "); the wall times are pessimistic.** Busiest of them:", ""]
+        lines += [f"- ({r.key}): " + ("; ".join(r.extra.get("foreign_top", [])) or "short-lived")
+                  for r in results]
     lines += ["", "CPU s are CPU seconds used by each process (and its children) during the "
               "measured window; 'other procs' is the busy CPU time of the whole machine minus "
               "those, i.e. load from processes outside this benchmark."]
@@ -885,8 +917,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="record the worker with py-spy during each (c*) run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--experimental", action="store_true",
+                        help="also run cx and c1x: (c) and (c1) with bench/experimental_worker.py")
     args = parser.parse_args(argv)
     phases = ["a", "b", "c", "c1"] + ([] if args.quick else ["c2"])
+    phases += ["cx", "c1x"] if args.experimental else []
     if args.only:
         phases = [p for p in args.only.split(",") if p]
     command = "python -m bench.bench_ingest" + " ".join(["", *(argv or sys.argv[1:])])
@@ -916,13 +951,19 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ok = False
     try:
+        worker, experimental = "portal.cli worker", "bench.experimental_worker"
         configs = {
             "c": ("Prefect flow, micro-batches", "defaults: batches of <= 32 docs / 256 MiB, "
-                  "2 flow runs at once", {}),
+                  "2 flow runs at once", {}, worker),
             "c1": ("Prefect flow, one run per document", "JTAI_BATCH_MAX_DOCUMENTS=1",
-                   {"JTAI_BATCH_MAX_DOCUMENTS": "1"}),
+                   {"JTAI_BATCH_MAX_DOCUMENTS": "1"}, worker),
             "c2": ("Prefect flow, one run at a time", "JTAI_DISPATCHER_CONCURRENCY=1",
-                   {"JTAI_DISPATCHER_CONCURRENCY": "1"}),
+                   {"JTAI_DISPATCHER_CONCURRENCY": "1"}, worker),
+            "cx": ("as (c), experimental worker", "bench/experimental_worker.py: Prefect "
+                   "clients reused, queue split fairly", {}, experimental),
+            "c1x": ("as (c1), experimental worker", "JTAI_BATCH_MAX_DOCUMENTS=1 + "
+                    "bench/experimental_worker.py", {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
+                    experimental),
         }
         for phase in phases:
             started = time.monotonic()
@@ -933,8 +974,9 @@ def main(argv: list[str] | None = None) -> int:
                 say("(b) pipeline steps in a plain loop")
                 results.append(phase_b(corpus, work, warmup))
             elif phase in configs:
-                title, config, env = configs[phase]
-                result, phase_lat = phase_c(phase, title, config, env, corpus, work, warmup,
+                title, config, env, worker_module = configs[phase]
+                result, phase_lat = phase_c(phase, title, config, env, worker_module, corpus,
+                                            work, warmup,
                                             latency=phase == "c", profile_to=profile_to,
                                             timeout=timeout)
                 results.append(result)

@@ -16,10 +16,11 @@ import psutil
 import pytest
 
 from portal.api.auth import issue_token
-from portal.bootstrap import build
+from portal.bootstrap import Container, build
 from portal.domain.access import Role
 from portal.domain.documents import Area
 from portal.settings import Settings
+from tests.conftest import wait_for_http
 
 FILE_BYTES = 200 * 1024 * 1024
 ALLOWED_GROWTH_BYTES = 50 * 1024 * 1024
@@ -53,18 +54,29 @@ def api_process(settings: Settings) -> Iterator[tuple[str, psutil.Process, Setti
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).is_success:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "API did not start"
-        time.sleep(0.2)
+    wait_for_http(url + "/healthz", proc, "the API")
     yield url, psutil.Process(proc.pid), settings
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def _inspection_and_uploader_token(url: str, container: Container) -> tuple[str, str]:
+    """Create an inspection over HTTP and an uploader token for its local authority."""
+    _p, admin = issue_token(container, Role.admin)
+    headers = {"Authorization": f"Bearer {admin}"}
+    inspection: str = httpx.post(
+        url + "/v1/inspections",
+        headers=headers,
+        timeout=10,
+        json={"theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"},
+    ).json()["id"]
+    token: str = httpx.post(
+        url + f"/v1/inspections/{inspection}/tokens",
+        headers=headers,
+        timeout=10,
+        json={"role": "agency_uploader", "agency": "local_authority"},
+    ).json()["token"]
+    return inspection, token
 
 
 def _multipart_body(size: int) -> Iterator[bytes]:
@@ -87,20 +99,7 @@ def test_a_200_mb_upload_streams_without_the_api_growing_by_50_mb(
 ) -> None:
     url, api, settings = api_process
     container = build(settings, run_migrations=False)
-    _p, admin = issue_token(container, Role.admin)
-    headers = {"Authorization": f"Bearer {admin}"}
-    inspection = httpx.post(
-        url + "/v1/inspections",
-        headers=headers,
-        timeout=10,
-        json={"theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"},
-    ).json()["id"]
-    token = httpx.post(
-        url + f"/v1/inspections/{inspection}/tokens",
-        headers=headers,
-        timeout=10,
-        json={"role": "agency_uploader", "agency": "local_authority"},
-    ).json()["token"]
+    inspection, token = _inspection_and_uploader_token(url, container)
     upload_headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
@@ -150,20 +149,7 @@ def test_an_upload_over_the_limit_is_refused_with_413_and_nothing_is_kept(
 ) -> None:
     url, _api, settings = api_process
     container = build(settings, run_migrations=False)
-    _p, admin = issue_token(container, Role.admin)
-    headers = {"Authorization": f"Bearer {admin}"}
-    inspection = httpx.post(
-        url + "/v1/inspections",
-        headers=headers,
-        timeout=10,
-        json={"theme": "domestic-abuse/sept-2024", "area_name": "Bigshire"},
-    ).json()["id"]
-    token = httpx.post(
-        url + f"/v1/inspections/{inspection}/tokens",
-        headers=headers,
-        timeout=10,
-        json={"role": "agency_uploader", "agency": "local_authority"},
-    ).json()["token"]
+    inspection, token = _inspection_and_uploader_token(url, container)
     # No Content-Length (chunked), so the limit is enforced while streaming.
     response = httpx.post(
         url + f"/v1/inspections/{inspection}/documents",

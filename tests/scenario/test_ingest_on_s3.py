@@ -5,10 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -17,7 +15,7 @@ from portal.bootstrap import build
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
-from tests.conftest import ClamdProcess
+from tests.conftest import ClamdProcess, wait_for_http
 from tests.scenario.harness import start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -35,15 +33,7 @@ def moto_standalone() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(endpoint + "/moto-api/", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "moto server did not start"
-        time.sleep(0.1)
+    wait_for_http(endpoint + "/moto-api/", proc, "moto's server")
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
