@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from portal.adapters.db.repository import SqlRepository
 from portal.domain.checklist import ThemePolicy, area_for_item, decide_scope
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.file_types import FileTypePolicy, decide_file_type
-from portal.domain.ports import Classifier, ObjectStore, Sanitiser, Scanner
+from portal.domain.ports import Classifier, IngestRepository, ObjectStore, Sanitiser, Scanner
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
@@ -36,7 +35,7 @@ class IngestServices:
     scanner: Scanner
     classifier: Classifier
     sanitiser: Sanitiser
-    repository: SqlRepository
+    repository: IngestRepository
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
     retry_delay: timedelta

@@ -6,12 +6,16 @@ against both.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from portal.domain.documents import Area, StoredObject
+from portal.domain.access import Inspection
+from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
+from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 
@@ -75,4 +79,37 @@ class Sanitiser(Protocol):
 
         An encrypted or unparseable PDF is reported (report.problem), not raised.
         """
+        ...
+
+
+class IngestRepository(Protocol):
+    """What the ingest steps need of the metadata database."""
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection with this id, or None."""
+        ...
+
+    def claim_documents(
+        self, document_ids: Iterable[str], claim_token: str, now: datetime
+    ) -> list[Document]:
+        """Move waiting documents to processing under `claim_token`; return those now held."""
+        ...
+
+    def record_outcome(
+        self,
+        document_id: str,
+        claim_token: str,
+        now: datetime,
+        *,
+        status: DocumentStatus,
+        reasons: Sequence[ReasonCode] = (),
+        warnings: Sequence[WarningCode] = (),
+        detail: str = "",
+        file_type: str | None = None,
+        mime_type: str | None = None,
+        sha256_stored: str | None = None,
+        area: Area | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Write an outcome if the claim still holds; False (nothing written) if it was lost."""
         ...
