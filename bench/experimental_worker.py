@@ -114,7 +114,9 @@ async def _enter_client_contexts() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # force: importing prefect has configured logging already (portal.cli imports it later)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        force=True)
     settings = Settings()
     container = build(settings, run_migrations=False)
     use_container(container)

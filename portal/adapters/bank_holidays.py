@@ -1,0 +1,18 @@
+"""England and Wales bank holidays, from the `holidays` library (kept current upstream)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import holidays
+
+from portal.domain.timeline import WorkingCalendar
+
+
+def england_and_wales_calendar(first_year: int, last_year: int) -> WorkingCalendar:
+    """A working calendar with England and Wales bank holidays for the years given."""
+    years = range(first_year, last_year + 1)
+    england = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    wales = holidays.country_holidays("GB", subdiv="WLS", years=years)
+    days: set[date] = set(england) | set(wales)
+    return WorkingCalendar(bank_holidays=frozenset(days))

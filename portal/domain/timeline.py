@@ -1,0 +1,160 @@
+"""The inspection timeline: every deadline as an absolute Europe/London time.
+
+Rules come from a theme's policy as data: "weekday + time in week N" (week numbers count
+back from the fieldwork week) or "N working days before/after an event". Working days skip
+weekends and the bank holidays handed in (the domain does no I/O: an adapter supplies them).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LONDON = ZoneInfo("Europe/London")
+FIVE_PM = time(17, 0)
+
+
+class Weekday(StrEnum):
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+
+    @property
+    def index(self) -> int:
+        """Monday is 0, as date.weekday() counts."""
+        return list(Weekday).index(self)
+
+
+class Event(StrEnum):
+    notification = "notification"
+    fieldwork_start = "fieldwork_start"
+
+
+class InWeek(BaseModel):
+    """A weekday and time in week N of the inspection (e.g. 5pm on Tuesday in week 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["in_week"] = "in_week"
+    week: int = Field(ge=1, le=12)
+    weekday: Weekday
+    at: time = FIVE_PM
+
+
+class WorkingDaysFrom(BaseModel):
+    """N working days after (N > 0) or before (N < 0) an event, at a time of day."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["working_days"] = "working_days"
+    working_days: int
+    event: Event
+    at: time = FIVE_PM
+
+
+DeadlineRule = Annotated[InWeek | WorkingDaysFrom, Field(discriminator="kind")]
+
+
+class WorkingCalendar(BaseModel):
+    """Weekends and the given bank holidays are not working days."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bank_holidays: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday and not a bank holiday."""
+        return day.weekday() < 5 and day not in self.bank_holidays
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The date `count` working days after `day` (before, if negative); 0 gives `day`."""
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def on_or_after(self, day: date) -> date:
+        """`day` if it is a working day, else the next working day."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+class TimelineShape(BaseModel):
+    """How a theme's weeks sit around fieldwork."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fieldwork_week: int = Field(ge=1, le=12, description="Week number of the fieldwork week.")
+    notification_working_days_before_fieldwork: int = Field(ge=1, le=40)
+
+
+def notification_day(shape: TimelineShape, fieldwork_start: date, calendar: WorkingCalendar
+                     ) -> date:
+    """The notification day: the given number of working days before fieldwork starts.
+
+    Usually a Monday (or Tuesday); earlier when a bank holiday falls in between.
+    """
+    return calendar.add_working_days(
+        fieldwork_start, -shape.notification_working_days_before_fieldwork
+    )
+
+
+def deadline_at(
+    rule: InWeek | WorkingDaysFrom,
+    shape: TimelineShape,
+    fieldwork_start: date,
+    calendar: WorkingCalendar,
+) -> datetime:
+    """The absolute Europe/London time of one deadline rule for one inspection.
+
+    A weekday that is a bank holiday moves to the next working day, so agencies never lose
+    a working day to it.
+    """
+    if isinstance(rule, InWeek):
+        fieldwork_monday = fieldwork_start - timedelta(days=fieldwork_start.weekday())
+        monday = fieldwork_monday - timedelta(weeks=shape.fieldwork_week - rule.week)
+        day = calendar.on_or_after(monday + timedelta(days=rule.weekday.index))
+    else:
+        anchor = (
+            fieldwork_start
+            if rule.event is Event.fieldwork_start
+            else notification_day(shape, fieldwork_start, calendar)
+        )
+        day = calendar.add_working_days(anchor, rule.working_days)
+    return datetime.combine(day, rule.at, tzinfo=LONDON)
+
+
+def compute_deadlines(
+    rules: dict[str, InWeek | WorkingDaysFrom],
+    shape: TimelineShape,
+    fieldwork_start: date,
+    calendar: WorkingCalendar,
+    overrides: dict[str, datetime] | None = None,
+) -> dict[str, datetime]:
+    """Every named deadline of one inspection; the lead inspector's overrides win.
+
+    Overrides must name known deadlines and carry a time zone.
+    """
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(rules))
+    if unknown:
+        raise ValueError(f"overrides name deadlines the theme does not have: {unknown}")
+    naive = sorted(name for name, at in overrides.items() if at.tzinfo is None)
+    if naive:
+        raise ValueError(f"overrides need a time zone: {naive}")
+    return {
+        name: overrides[name].astimezone(LONDON)
+        if name in overrides
+        else deadline_at(rule, shape, fieldwork_start, calendar)
+        for name, rule in rules.items()
+    }
