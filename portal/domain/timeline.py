@@ -26,7 +26,7 @@ class Weekday(StrEnum):
     friday = "friday"
 
     @property
-    def index(self) -> int:
+    def day_number(self) -> int:
         """Monday is 0, as date.weekday() counts."""
         return list(Weekday).index(self)
 
@@ -123,7 +123,7 @@ def deadline_at(
     if isinstance(rule, InWeek):
         fieldwork_monday = fieldwork_start - timedelta(days=fieldwork_start.weekday())
         monday = fieldwork_monday - timedelta(weeks=shape.fieldwork_week - rule.week)
-        day = calendar.on_or_after(monday + timedelta(days=rule.weekday.index))
+        day = calendar.on_or_after(monday + timedelta(days=rule.weekday.day_number))
     else:
         anchor = (
             fieldwork_start
