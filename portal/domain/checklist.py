@@ -1,24 +1,76 @@
-"""A theme's checklist: which agencies are asked for which numbered Annex A items.
+"""A theme's checklist as data: timeline, Annex A items per agency, child-level lists,
+case selection, case records and audits.
 
-Loaded from policies/themes/*.yaml (see portal/policies.py) into these frozen models.
+Loaded from policies/themes/*.yaml (portal/adapters/policy_files.py) into these frozen
+models. Every `quote` holds the guidance's own words, so a reader can check the data
+against the document it came from.
 """
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.domain.documents import Area, Verdict
 from portal.domain.reasons import ReasonCode
+from portal.domain.timeline import DeadlineRule, TimelineShape
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_KEY = r"^[a-z][a-z0-9_]*$"
+
+
+class NamedDeadline(BaseModel):
+    """A deadline rule and the words the guidance uses for it."""
+
+    model_config = _FROZEN
+
+    rule: DeadlineRule
+    quote: str = Field(min_length=1, description="e.g. 'By 5pm on Tuesday in week 1'")
+
+
+class TimelinePolicy(BaseModel):
+    """The weeks of a theme's inspection and every deadline its requests name."""
+
+    model_config = _FROZEN
+
+    shape: TimelineShape
+    deadlines: dict[str, NamedDeadline] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys_are_names(self) -> TimelinePolicy:
+        bad = sorted(k for k in self.deadlines if not re.fullmatch(_KEY, k))
+        if bad:
+            raise ValueError(f"deadline keys must be snake_case: {bad}")
+        return self
+
+
+class LookBack(BaseModel):
+    """How far back an item reaches: N months before the inspection, or the N most recent."""
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=1, description="e.g. 'over the 12 months before the inspection'")
+    months: int | None = Field(default=None, ge=1, le=120)
+    most_recent: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> LookBack:
+        if (self.months is None) == (self.most_recent is None):
+            raise ValueError("a look-back gives either months or most_recent")
+        return self
 
 
 class AnnexAItem(BaseModel):
     """One numbered item of Annex A, as printed in the guidance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _FROZEN
 
-    number: str = Field(pattern=r"^\d+\.\d+$")
+    number: str = Field(pattern=r"^[0-9]+(\.[0-9]+)*$")
     title: str = Field(min_length=1)
     description: str = ""
+    deadline: str | None = Field(default=None, description="Key of a timeline deadline.")
+    lookback: LookBack | None = None
     health_record: bool = False
     optional: bool = False
 
@@ -26,9 +78,9 @@ class AnnexAItem(BaseModel):
 class AgencyChecklist(BaseModel):
     """The items one agency is asked for."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _FROZEN
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    code: str = Field(pattern=_KEY)
     name: str
     items: tuple[AnnexAItem, ...]
 
@@ -41,6 +93,72 @@ class AgencyChecklist(BaseModel):
         return self
 
 
+class ListField(BaseModel):
+    """An extra column the theme asks for in a child-level list."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1, description="Column heading as the guidance prints it.")
+    quote: str = ""
+    allowed_values: tuple[str, ...] | None = Field(
+        default=None, description="e.g. ['Y', 'N']; None means free text."
+    )
+
+
+class ChildList(BaseModel):
+    """A list of children an agency shares (an ILACS list or one of the theme's own)."""
+
+    model_config = _FROZEN
+
+    key: str = Field(pattern=_KEY)
+    title: str = Field(min_length=1, description="The guidance's words for the list.")
+    ilacs_list: int | None = Field(default=None, ge=1, le=20)
+    agency: str = Field(pattern=_KEY)
+    deadline: str
+    extra_fields: tuple[ListField, ...] = ()
+    max_children: int | None = Field(default=None, ge=1)
+
+
+class CaseSelection(BaseModel):
+    """How many children are shortlisted, then audited, and by when."""
+
+    model_config = _FROZEN
+
+    shortlist_size: int = Field(ge=1, le=100)
+    shortlist_quote: str
+    shortlist_questions: tuple[str, ...] = ()
+    audit_min: int = Field(ge=1, le=30)
+    audit_max: int = Field(ge=1, le=30)
+    audit_quote: str
+    audit_selected_by: str = Field(description="Key of the deadline for choosing them.")
+
+    @model_validator(mode="after")
+    def _range(self) -> CaseSelection:
+        if self.audit_min > self.audit_max:
+            raise ValueError("audit_min is greater than audit_max")
+        return self
+
+
+class CaseRecordRequest(BaseModel):
+    """The documents one agency shares for each audited child."""
+
+    model_config = _FROZEN
+
+    agency: str = Field(pattern=_KEY)
+    documents: tuple[str, ...] = Field(min_length=1, description="Quoted, one per document.")
+    deadline: str
+    health_record: bool = False
+
+
+class AuditRequest(BaseModel):
+    """The local partnership's audits of the selected children."""
+
+    model_config = _FROZEN
+
+    quote: str
+    deadline: str
+
+
 class ThemePolicy(BaseModel):
     """Everything a theme variant asks of the agencies."""
 
@@ -50,7 +168,34 @@ class ThemePolicy(BaseModel):
     variant: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
     source: str
+    timeline: TimelinePolicy | None = None
     agencies: tuple[AgencyChecklist, ...]
+    child_lists: tuple[ChildList, ...] = ()
+    selection: CaseSelection | None = None
+    case_records: tuple[CaseRecordRequest, ...] = ()
+    audits: AuditRequest | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> ThemePolicy:
+        deadlines = set(self.timeline.deadlines) if self.timeline else set()
+        used = {
+            *(i.deadline for a in self.agencies for i in a.items if i.deadline),
+            *(c.deadline for c in self.child_lists),
+            *(r.deadline for r in self.case_records),
+            *((self.audits.deadline,) if self.audits else ()),
+            *((self.selection.audit_selected_by,) if self.selection else ()),
+        }
+        missing = sorted(used - deadlines)
+        if missing:
+            raise ValueError(f"deadlines used but not in the timeline: {missing}")
+        agencies = {a.code for a in self.agencies}
+        strangers = sorted(
+            {c.agency for c in self.child_lists} | {r.agency for r in self.case_records}
+        )
+        unknown = [a for a in strangers if a not in agencies]
+        if unknown:
+            raise ValueError(f"lists or case records name agencies not in the theme: {unknown}")
+        return self
 
     @property
     def key(self) -> str:
