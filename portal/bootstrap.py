@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
@@ -12,9 +13,12 @@ from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.policy_files import load_file_type_policy, load_themes
 from portal.adapters.store_fs import FilesystemStore
+from portal.domain.access import Inspection
 from portal.domain.checklist import ThemePolicy
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.ports import Classifier, ObjectStore, Sanitiser, Scanner
+from portal.domain.schedule import Schedule, schedule_of
+from portal.domain.timeline import WorkingCalendar
 from portal.ingest import IngestServices, check_step_order
 from portal.settings import Settings
 
@@ -36,6 +40,21 @@ class Container:
     sanitiser: Sanitiser
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
+
+    def working_calendar(self, around: date) -> WorkingCalendar:
+        """England and Wales working days for the year of `around` and those either side."""
+        return england_and_wales_calendar(around.year - 1, around.year + 1)
+
+    def schedule(self, inspection: Inspection) -> Schedule | None:
+        """The inspection's deadlines, with the lead inspector's moves applied."""
+        if inspection.fieldwork_start is None:
+            return None
+        return schedule_of(
+            self.themes[inspection.theme_key],
+            inspection.fieldwork_start,
+            self.working_calendar(inspection.fieldwork_start),
+            self.repository.deadline_overrides(inspection.id),
+        )
 
     def ingest_services(self) -> IngestServices:
         """The services the ingest steps run on."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from portal.domain.checklist import ThemePolicy, area_for_item, decide_scope
+from portal.domain.checklist import ThemePolicy, area_for_item, decide_duplicate, decide_scope
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.file_types import FileTypePolicy, decide_file_type
@@ -99,8 +99,13 @@ def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
 
 
 def check(item: WorkItem, services: IngestServices) -> Verdict:
-    """The item must be on the theme's checklist for the uploading agency."""
-    return decide_scope(item.theme, item.document.agency, item.document.item_number)
+    """The item must be on the theme's checklist for the agency; duplicates are flagged."""
+    document = item.document
+    scope = decide_scope(item.theme, document.agency, document.item_number)
+    if scope.outcome is not Outcome.proceed or document.sha256_received is None:
+        return scope
+    duplicate = services.repository.has_accepted_duplicate(document)
+    return decide_duplicate(duplicate)
 
 
 def route(item: WorkItem, services: IngestServices) -> Verdict:

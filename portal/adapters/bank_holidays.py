@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import holidays
 
 from portal.domain.timeline import WorkingCalendar
 
 
+@lru_cache(maxsize=32)
 def england_and_wales_calendar(first_year: int, last_year: int) -> WorkingCalendar:
     """A working calendar with England and Wales bank holidays for the years given."""
     years = range(first_year, last_year + 1)

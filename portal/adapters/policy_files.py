@@ -16,41 +16,73 @@ class PolicyFileError(PortalError):
     """A policy file is missing, is not YAML, or does not match its model. Names the file."""
 
 
+def _read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
+    """The file's data and its node tree (for line numbers), or PolicyFileError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyFileError(f"{path}: cannot be read: {error}") from error
+    except yaml.YAMLError as error:
+        raise PolicyFileError(f"{path}: not valid YAML: {error}") from error
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest node along `loc` that exists in the file."""
+    node, line = root, None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _describe(path: Path, root: yaml.Node | None, error: ValidationError, what: str) -> str:
+    """One line per problem: file, line, field path and what is wrong."""
+    lines = [f"{path}: does not match {what}:"]
+    for problem in error.errors():
+        loc = tuple(problem["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"  {where}: {field}: {problem['msg']}")
+    return "\n".join(lines)
+
+
 def load_file_type_policy(path: Path) -> FileTypePolicy:
     """Load and validate the file-type policy at `path` (e.g. policies/file_types.yaml).
 
-    Returns a frozen FileTypePolicy, or raises PolicyFileError whose message starts with
-    the file's path and says what is wrong.
+    Returns a frozen FileTypePolicy, or raises PolicyFileError naming the file, the line and
+    the field of each problem.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyFileError(f"{path}: cannot be read: {error}") from error
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PolicyFileError(f"{path}: not valid YAML: {error}") from error
+    data, root = _read_yaml(path)
     try:
         return FileTypePolicy.model_validate(data)
     except ValidationError as error:
-        raise PolicyFileError(f"{path}: does not match the file-type policy: {error}") from error
+        raise PolicyFileError(_describe(path, root, error, "the file-type policy")) from error
 
 
 def load_themes(directory: Path) -> dict[str, ThemePolicy]:
     """Load every theme variant in `directory` (*.yaml), keyed by "theme/variant".
 
-    Raises PolicyFileError naming the file if one is malformed or two share a key.
+    Raises PolicyFileError naming the file, line and field if one is malformed, or the file
+    if two define the same theme variant.
     """
     themes: dict[str, ThemePolicy] = {}
     for path in sorted(directory.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-            raise PolicyFileError(f"{path}: cannot be read as YAML: {error}") from error
+        data, root = _read_yaml(path)
         try:
             theme = ThemePolicy.model_validate(data)
         except ValidationError as error:
-            raise PolicyFileError(f"{path}: does not match the theme policy: {error}") from error
+            raise PolicyFileError(_describe(path, root, error, "the theme policy")) from error
         if theme.key in themes:
             raise PolicyFileError(f"{path}: theme variant {theme.key} is defined twice")
         themes[theme.key] = theme

@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from portal.api.auth import ContainerDep, PrincipalDep, forbidden, issue_token
 from portal.api.problems import Problem
-from portal.api.schemas import InspectionIn, InspectionOut, TokenIn, TokenOut
+from portal.api.schemas import (
+    CompletenessOut,
+    DeadlineMoveIn,
+    DeadlineOut,
+    DeadlineStateOut,
+    InspectionIn,
+    InspectionOut,
+    ItemStateOut,
+    TokenIn,
+    TokenOut,
+)
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, Role, can_manage_inspection
+from portal.domain.completeness import completeness
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
 
-def _out(inspection: Inspection) -> InspectionOut:
+def _out(container: Container, inspection: Inspection) -> InspectionOut:
+    schedule = container.schedule(inspection)
     return InspectionOut(
         id=inspection.id,
         theme=inspection.theme_key,
         area_name=inspection.area_name,
         fieldwork_start=inspection.fieldwork_start,
-        notification_date=inspection.notification_date,
+        notification_date=schedule.notification if schedule else inspection.notification_date,
         agencies=list(inspection.agencies),
         created_at=inspection.created_at,
+        deadlines=[
+            DeadlineOut(key=d.key, quote=d.quote, due=d.due, moved=d.moved)
+            for d in (schedule.deadlines if schedule else ())
+        ],
     )
 
 
@@ -77,7 +95,7 @@ def create_inspection(
         created_at=utc_now(),
     )
     container.repository.add_inspection(inspection, principal.actor)
-    return _out(inspection)
+    return _out(container, inspection)
 
 
 @router.get("/{inspection_id}", response_model=InspectionOut)
@@ -88,7 +106,102 @@ def get_inspection(
     inspection = load_inspection(container, inspection_id)
     if principal.role is not Role.admin and principal.inspection_id != inspection_id:
         raise forbidden("Your token is for a different inspection.")
-    return _out(inspection)
+    return _out(container, inspection)
+
+
+@router.put("/{inspection_id}/deadlines/{deadline}", response_model=InspectionOut)
+def move_deadline(
+    inspection_id: str,
+    deadline: str,
+    body: DeadlineMoveIn,
+    principal: PrincipalDep,
+    container: ContainerDep,
+) -> InspectionOut:
+    """Move one deadline of this inspection (lead inspector or admin); returns the timeline."""
+    inspection = load_inspection(container, inspection_id)
+    if not can_manage_inspection(principal, inspection_id):
+        raise forbidden("Only an administrator or this inspection's lead can move deadlines.")
+    schedule = container.schedule(inspection)
+    if schedule is None:
+        raise Problem(
+            409,
+            "no_timeline",
+            "No timeline yet",
+            "This inspection has no fieldwork start (or its theme no timeline), so it "
+            "has no deadlines to move.",
+        )
+    if deadline not in schedule.due_times():
+        raise Problem(
+            404,
+            "unknown_deadline",
+            "No such deadline",
+            f"This inspection has no deadline {deadline!r}; its deadlines are "
+            f"{', '.join(schedule.due_times())}.",
+        )
+    container.repository.set_deadline_override(
+        inspection_id, deadline, body.due, body.reason, principal.actor, utc_now()
+    )
+    return _out(container, inspection)
+
+
+@router.get("/{inspection_id}/completeness", response_model=CompletenessOut)
+def get_completeness(
+    inspection_id: str,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="Default: now.")] = None,
+    agency: str | None = None,
+) -> CompletenessOut:
+    """Per agency and deadline: required, accepted, rejected, missing and overdue items.
+
+    Inspection staff see every agency; an uploader sees only its own.
+    """
+    inspection = load_inspection(container, inspection_id)
+    if principal.role is not Role.admin and principal.inspection_id != inspection_id:
+        raise forbidden("Your token is for a different inspection.")
+    if principal.role is Role.agency_uploader:
+        if agency not in (None, principal.agency):
+            raise forbidden("An uploader sees only its own agency's completeness.")
+        agency = principal.agency
+    agencies = [a for a in inspection.agencies if agency in (None, a)]
+    schedule = container.schedule(inspection)
+    moment = as_of or utc_now()
+    states = completeness(
+        container.themes[inspection.theme_key],
+        agencies,
+        schedule.due_times() if schedule else {},
+        container.repository.document_facts(inspection_id, agency),
+        moment,
+    )
+    return CompletenessOut(
+        inspection_id=inspection_id,
+        as_of=moment,
+        deadlines=[
+            DeadlineStateOut(
+                agency=s.agency,
+                deadline=s.deadline,
+                due=s.due,
+                required=s.required,
+                accepted=s.accepted,
+                missing=list(s.missing),
+                overdue=list(s.overdue),
+                rejected=list(s.rejected),
+                items=[
+                    ItemStateOut(
+                        number=i.number,
+                        title=i.title,
+                        optional=i.optional,
+                        accepted=i.accepted,
+                        rejected=i.rejected,
+                        rejection_reasons=[r.value for r in i.rejection_reasons],
+                        pending=i.pending,
+                    )
+                    for i in s.items
+                ],
+            )
+            for s in states
+        ],
+    )
 
 
 @router.post("/{inspection_id}/tokens", status_code=201, response_model=TokenOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from portal.domain.access import Role
 from portal.domain.documents import Document
@@ -23,6 +23,13 @@ class InspectionIn(BaseModel):
     )
 
 
+class DeadlineOut(BaseModel):
+    key: str
+    quote: str = Field(description="The guidance's words for this deadline.")
+    due: datetime = Field(description="Absolute Europe/London time.")
+    moved: bool = Field(description="True if the lead inspector moved it.")
+
+
 class InspectionOut(BaseModel):
     id: str
     theme: str
@@ -31,6 +38,44 @@ class InspectionOut(BaseModel):
     notification_date: date | None
     agencies: list[str]
     created_at: datetime
+    deadlines: list[DeadlineOut] = Field(
+        default_factory=list, description="Every deadline, in due order (needs fieldwork_start)."
+    )
+
+
+class DeadlineMoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due: AwareDatetime = Field(description="New due time, with its UTC offset.")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ItemStateOut(BaseModel):
+    number: str
+    title: str
+    optional: bool
+    accepted: int
+    rejected: int
+    rejection_reasons: list[str]
+    pending: int
+
+
+class DeadlineStateOut(BaseModel):
+    agency: str
+    deadline: str | None
+    due: datetime | None
+    required: int
+    accepted: int
+    missing: list[str]
+    overdue: list[str]
+    rejected: list[str]
+    items: list[ItemStateOut]
+
+
+class CompletenessOut(BaseModel):
+    inspection_id: str
+    as_of: datetime
+    deadlines: list[DeadlineStateOut]
 
 
 class TokenIn(BaseModel):

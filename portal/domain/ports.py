@@ -89,6 +89,10 @@ class IngestRepository(Protocol):
         """The inspection with this id, or None."""
         ...
 
+    def has_accepted_duplicate(self, document: Document) -> bool:
+        """Whether another accepted document of the same item and agency had the same bytes."""
+        ...
+
     def claim_documents(
         self, document_ids: Iterable[str], claim_token: str, now: datetime
     ) -> list[Document]:

@@ -33,6 +33,7 @@ class WarningCode(StrEnum):
     active_content_removed = "active_content_removed"
     embedded_files_removed = "embedded_files_removed"
     metadata_stripped = "metadata_stripped"
+    duplicate = "duplicate"
 
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
@@ -106,6 +107,10 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
     WarningCode.embedded_files_removed: (
         "Files attached inside this PDF were removed. If inspectors need them, upload them "
         "separately."
+    ),
+    WarningCode.duplicate: (
+        "A file with exactly the same content was already accepted for this item. Both are "
+        "kept; you do not need to upload it again."
     ),
     WarningCode.metadata_stripped: (
         "Hidden details such as the author's name were removed from this file."

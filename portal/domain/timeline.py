@@ -98,8 +98,9 @@ class TimelineShape(BaseModel):
     notification_working_days_before_fieldwork: int = Field(ge=1, le=40)
 
 
-def notification_day(shape: TimelineShape, fieldwork_start: date, calendar: WorkingCalendar
-                     ) -> date:
+def notification_day(
+    shape: TimelineShape, fieldwork_start: date, calendar: WorkingCalendar
+) -> date:
     """The notification day: the given number of working days before fieldwork starts.
 
     Usually a Monday (or Tuesday); earlier when a bank holiday falls in between.

@@ -223,3 +223,14 @@ def test_documents_of_a_crashed_run_are_released_by_the_reconciler_and_accepted(
     assert dispatcher.reconcile() == [document_id]
     portal.process_pending()
     assert portal.status(document_id)["status"] == "accepted"
+
+
+def test_the_same_file_uploaded_twice_for_an_item_is_accepted_with_a_duplicate_warning(
+    portal: PortalUnderTest,
+) -> None:
+    data = samples.pdf_text_pages(2)
+    first = _upload_and_process(portal, "minutes.pdf", data)
+    second = _upload_and_process(portal, "minutes-copy.pdf", data)
+    assert first["status"] == second["status"] == "accepted"
+    assert "duplicate" not in {w["code"] for w in first["warnings"]}
+    assert "duplicate" in {w["code"] for w in second["warnings"]}

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal.adapters.db.tables import (
     ApiTokenRow,
     AuditEventRow,
+    DeadlineOverrideRow,
     DocumentRow,
     InspectionAgencyRow,
     InspectionRow,
 )
 from portal.domain.access import Inspection, Principal, Role
+from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import TransientError
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -93,6 +95,72 @@ class SqlRepository:
                 agencies=tuple(agencies),
                 created_at=row.created_at,
             )
+
+    def deadline_overrides(self, inspection_id: str) -> dict[str, datetime]:
+        """The lead inspector's moved deadlines of one inspection (UTC)."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(DeadlineOverrideRow).where(
+                    DeadlineOverrideRow.inspection_id == inspection_id
+                )
+            ).all()
+            return {row.deadline: _aware(row.due) for row in rows}
+
+    def set_deadline_override(
+        self,
+        inspection_id: str,
+        deadline: str,
+        due: datetime,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Move one deadline of one inspection (replacing an earlier move), with an audit event."""
+        with self._session() as session, session.begin():
+            session.merge(
+                DeadlineOverrideRow(
+                    inspection_id=inspection_id,
+                    deadline=deadline,
+                    due=due.astimezone(UTC),
+                    reason=reason,
+                    set_by=actor,
+                    set_at=now,
+                )
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                "deadline_moved",
+                inspection_id,
+                detail={"deadline": deadline, "due": due.isoformat(), "reason": reason},
+            )
+
+    def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
+        """What completeness needs of every document of an inspection (or one agency)."""
+        query = select(
+            DocumentRow.agency,
+            DocumentRow.item_number,
+            DocumentRow.status,
+            DocumentRow.reasons,
+            DocumentRow.received_at,
+            DocumentRow.decided_at,
+        ).where(DocumentRow.inspection_id == inspection_id)
+        if agency is not None:
+            query = query.where(DocumentRow.agency == agency)
+        with self._session() as session:
+            rows = session.execute(query).all()
+        return [
+            DocumentFact(
+                agency=row.agency,
+                item_number=row.item_number,
+                status=DocumentStatus(row.status),
+                reasons=tuple(ReasonCode(r) for r in row.reasons),
+                received_at=_aware(row.received_at),
+                decided_at=_aware(row.decided_at) if row.decided_at else None,
+            )
+            for row in rows
+        ]
 
     # tokens ------------------------------------------------------------------------------
 
@@ -177,6 +245,23 @@ class SqlRepository:
         with self._session() as session:
             row = session.get(DocumentRow, document_id)
             return None if row is None else _document_from_row(row)
+
+    def has_accepted_duplicate(self, document: Document) -> bool:
+        """Whether another accepted document of the same item and agency had the same bytes."""
+        with self._session() as session:
+            found = session.scalar(
+                select(DocumentRow.id)
+                .where(
+                    DocumentRow.inspection_id == document.inspection_id,
+                    DocumentRow.agency == document.agency,
+                    DocumentRow.item_number == document.item_number,
+                    DocumentRow.sha256_received == document.sha256_received,
+                    DocumentRow.status == DocumentStatus.accepted.value,
+                    DocumentRow.id != document.id,
+                )
+                .limit(1)
+            )
+        return found is not None
 
     def claim_next_batch(
         self, claim_token: str, now: datetime, max_documents: int, max_bytes: int

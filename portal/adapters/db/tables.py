@@ -82,6 +82,17 @@ class DocumentRow(Base):
     decided_at: Mapped[datetime | None]
 
 
+class DeadlineOverrideRow(Base):
+    __tablename__ = "deadline_overrides"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    deadline: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime]
+
+
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_document", "document_id"),)
