@@ -38,7 +38,7 @@ def test_a_missing_field_points_at_the_mapping_that_lacks_it(tmp_path: Path) -> 
 
 def test_yaml_that_does_not_parse_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("theme: [unclosed\n")
-    with pytest.raises(PolicyFileError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(PolicyFileError, match=r"broken\.yaml: not valid YAML"):
         load_themes(tmp_path)
 
 
