@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -74,7 +75,8 @@ TARGET_C_OVER_B = 0.8
 TARGET_P95_SECONDS = 4.0
 LOG_PATTERNS = {
     "database is locked": re.compile(r"database is locked", re.I),
-    "HTTP 503": re.compile(r"\b503\b"),
+    "HTTP 503 from Prefect": re.compile(r"HTTP Request: .* \"HTTP/1\.1 503"),
+    "Prefect API requests": re.compile(r"HTTP Request: "),
     "Traceback": re.compile(r"^Traceback", re.M),
     "run ended in failure": re.compile(r"ingest run ended in failure"),
     "document will be retried": re.compile(r"will be retried"),
@@ -500,8 +502,11 @@ class Stack:
         self.procs["api"] = api
         wait_for(lambda: httpx.get(self.api_url + "/healthz", timeout=3).is_success,
                  "API", 120, api)
+        # Root logger at INFO (Prefect's logging.yml has WARNING) makes httpx log every
+        # request the worker sends to the Prefect API, so the 503s can be counted.
         worker = Proc("worker", [sys.executable, "-m", *self.worker_module.split()],
-                      {**env, **self.worker_env}, self.root / "worker.log")
+                      {**env, "PREFECT_LOGGING_ROOT_LEVEL": "INFO", **self.worker_env},
+                      self.root / "worker.log")
         self.procs["worker"] = worker
         wait_for(lambda: "ingest dispatcher running" in worker.log_text(), "worker", 120, worker)
 
@@ -546,12 +551,17 @@ class Stack:
         counts["all"] = int(response.json())
         return counts
 
-    def log_counts(self) -> dict[str, dict[str, int]]:
-        return {
-            name: {label: len(pattern.findall(self.procs[name].log_text()))
-                   for label, pattern in LOG_PATTERNS.items()}
-            for name in ("worker", "api", "prefect")
-        }
+    def log_offsets(self) -> dict[str, int]:
+        return {name: len(self.procs[name].log_text()) for name in ("worker", "api", "prefect")}
+
+    def log_counts(self, start: dict[str, int], end: dict[str, int]) -> dict[str, dict[str, int]]:
+        """How often each LOG_PATTERNS entry occurs in each log between two offsets."""
+        counts = {}
+        for name in ("worker", "api", "prefect"):
+            text = self.procs[name].log_text()[start[name]:end[name]]
+            counts[name] = {label: len(pattern.findall(text))
+                            for label, pattern in LOG_PATTERNS.items()}
+        return counts
 
 
 def _wait_final(stack: Stack, client: httpx.Client, document_id: str, timeout: float,
@@ -724,9 +734,11 @@ def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worke
         profiler = (_profile(stack.procs["worker"].popen.pid, timeout,
                              profile_to / f"worker-{key}.txt") if profile_to else None)
         say(f"({key}) uploading {len(corpus.throughput)} files with {UPLOAD_THREADS} threads")
+        offsets = stack.log_offsets()
         meter.start()
         wall, extra = run_throughput(stack, corpus.throughput, timeout)
         cpu, foreign = meter.stop()
+        extra["log_counts"] = stack.log_counts(offsets, stack.log_offsets())
         extra["foreign_top"] = meter.foreign_top
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -738,7 +750,6 @@ def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worke
         if latency:
             say(f"({key}) latency: {len(corpus.latency)} single uploads, one at a time")
             lat = run_latency(stack, corpus.latency)
-        extra["log_counts"] = stack.log_counts()
     except BaseException:
         for name in ("worker", "api", "prefect"):
             if name in stack.procs:
@@ -776,6 +787,17 @@ def machine() -> dict[str, str]:
     }
 
 
+def code_fingerprint() -> str:
+    """A short hash of the code and policies under test (the tree changes while people work)."""
+    digest = hashlib.sha256()
+    for folder in ("portal", "flows", "policies"):
+        for path in sorted((REPO_ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _cpu_cell(result: PhaseResult, name: str) -> str:
     value = result.cpu.get(name)
     return "–" if value is None else f"{value:.1f}"
@@ -792,7 +814,9 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
         f"{info['machine']['ram']} RAM; {info['machine']['os']}; Python "
         f"{info['machine']['python']}, Prefect {info['machine']['prefect']}, "
         f"{info['machine']['clamd']}  ",
-        f"Load average before / after: {info['load_before']} / {info['load_after']}  ",
+        f"Load average before / after: {info['load_before']} / {info['load_after']}; code "
+        f"under test (sha256 of portal/, flows/, policies/): {info['code']} at start, "
+        f"{info['code_after']} at the end  ",
         f"Corpus `{corpus.name}`: {len(corpus.throughput)} files, "
         f"{corpus.throughput_bytes / MB:.1f} MB ({info['corpus_mix']}); latency set "
         f"{len(corpus.latency)} files, {sum(f.size for f in corpus.latency) / MB:.1f} MB, "
@@ -843,17 +867,24 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
             f"{sum(s['observed_s'] for s in lat.samples) / len(lat.samples):.2f} | "
             f"<= {TARGET_P95_SECONDS:.0f} s: {verdict} |",
         ]
-    per_doc = [
-        f"| ({r.key}) | {1000 * r.cpu.get('worker', 0) / r.docs:.0f} | "
-        f"{1000 * r.cpu.get('prefect', 0) / r.docs:.0f} | {1000 * r.cpu.get('api', 0) / r.docs:.0f}"
-        f" | {1000 * r.cpu.get('clamd', 0) / r.docs:.0f} | "
-        f"{r.extra.get('flow_runs', {}).get('all', '–')} |"
-        for r in results if r.key.startswith("c")
-    ]
+    per_doc = []
+    for r in results:
+        if not r.key.startswith("c"):
+            continue
+        worker_log = r.extra["log_counts"]["worker"]
+        per_doc.append(
+            f"| ({r.key}) | {1000 * r.cpu.get('worker', 0) / r.docs:.0f} | "
+            f"{1000 * r.cpu.get('prefect', 0) / r.docs:.0f} | "
+            f"{1000 * r.cpu.get('api', 0) / r.docs:.0f} | "
+            f"{1000 * r.cpu.get('clamd', 0) / r.docs:.0f} | {r.extra['flow_runs']['all']} | "
+            f"{worker_log['Prefect API requests']} | {worker_log['HTTP 503 from Prefect']} |"
+        )
     if per_doc:
-        lines += ["", "CPU per document (ms) in the Prefect runs, and flow runs used:", "",
-                  "| run | worker | prefect server | api | clamd | flow runs |",
-                  "|---|--:|--:|--:|--:|--:|", *per_doc]
+        lines += ["", "CPU per document (ms) in the Prefect runs; flow runs; requests the worker "
+                  "sent to the Prefect API and how many were answered 503 (database is locked; "
+                  "the client waits ~2 s and retries):", "",
+                  "| run | worker | prefect server | api | clamd | flow runs | Prefect requests "
+                  "| 503s |", "|---|--:|--:|--:|--:|--:|--:|--:|", *per_doc]
     if "b" in by_key:
         breakdown = by_key["b"].extra["breakdown_s"]
         lines += ["", "Where the time of (b) goes (seconds, one document at a time):", "",
@@ -931,6 +962,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command.strip(),
         "machine": machine(),
         "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "code": code_fingerprint(),
     }
     corpus = build_corpus(args.quick, log=say)
     kinds: dict[str, int] = {}
@@ -998,6 +1030,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             say(f"temporary files kept in {work}")
     info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info["code_after"] = code_fingerprint()
     report = render(results, lat, corpus, info)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{stamp}.md").write_text(report)

@@ -114,9 +114,7 @@ async def _enter_client_contexts() -> None:
 
 
 def main() -> None:
-    # force: importing prefect has configured logging already (portal.cli imports it later)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
-                        force=True)
+    logging.getLogger("jtai").setLevel(logging.INFO)  # prefect has configured logging
     settings = Settings()
     container = build(settings, run_migrations=False)
     use_container(container)

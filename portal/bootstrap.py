@@ -68,7 +68,13 @@ class Container:
             file_types=self.file_types,
             retry_delay=timedelta(seconds=self.settings.retry_delay_seconds),
             clock=utc_now,
+            schedule_of=self.schedule_of_inspection,
         )
+
+    def schedule_of_inspection(self, inspection_id: str) -> Schedule | None:
+        """The schedule of the inspection with this id (None if unknown or not yet dated)."""
+        inspection = self.repository.get_inspection(inspection_id)
+        return self.schedule(inspection) if inspection else None
 
 
 def make_store(settings: Settings) -> ObjectStore:

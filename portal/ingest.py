@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from portal.domain.checklist import ThemePolicy, area_for_item, decide_duplicate, decide_scope
+from portal.domain.checklist import ThemePolicy
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.file_types import FileTypePolicy, decide_file_type
@@ -23,6 +23,9 @@ from portal.domain.ports import Classifier, IngestRepository, ObjectStore, Sanit
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
+from portal.domain.schedule import Schedule
+from portal.domain.scope import AUDIT, CASE_RECORD, UploadFacts, area_for_upload, decide_upload
+from portal.domain.selection import Stage
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class IngestServices:
     file_types: FileTypePolicy
     retry_delay: timedelta
     clock: Callable[[], datetime]
+    schedule_of: Callable[[str], Schedule | None]
     _theme_of_inspection: dict[str, ThemePolicy] = field(default_factory=dict)
 
     def theme_of(self, inspection_id: str) -> ThemePolicy:
@@ -99,18 +103,44 @@ def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
 
 
 def check(item: WorkItem, services: IngestServices) -> Verdict:
-    """The item must be on the theme's checklist for the agency; duplicates are flagged."""
-    document = item.document
-    scope = decide_scope(item.theme, document.agency, document.item_number)
-    if scope.outcome is not Outcome.proceed or document.sha256_received is None:
-        return scope
-    duplicate = services.repository.has_accepted_duplicate(document)
-    return decide_duplicate(duplicate)
+    """The upload must be asked of its agency, for a selected child, within its look-back."""
+    facts = upload_facts(
+        services.repository, services.schedule_of(item.document.inspection_id), item.document
+    )
+    return decide_upload(item.theme, facts)
+
+
+def upload_facts(
+    repository: IngestRepository, schedule: Schedule | None, document: Document
+) -> UploadFacts:
+    """Gather what the scope checks need to know about `document` from the database."""
+    child_upload = document.item_number in (CASE_RECORD, AUDIT)
+    return UploadFacts(
+        agency=document.agency,
+        item=document.item_number,
+        child_id=document.child_id,
+        document_date=document.document_date,
+        audited_children=(
+            frozenset(repository.selection(document.inspection_id, Stage.audit.value))
+            if child_upload
+            else frozenset()
+        ),
+        notification=schedule.notification if schedule else None,
+        accepted_for_item=repository.accepted_count(
+            document.inspection_id,
+            document.agency,
+            document.item_number,
+            document.child_id if child_upload else None,
+        ),
+        duplicate=(
+            document.sha256_received is not None and repository.has_accepted_duplicate(document)
+        ),
+    )
 
 
 def route(item: WorkItem, services: IngestServices) -> Verdict:
     """Store the safe copy in the clean area, or the on-site area for health records."""
-    area = area_for_item(item.theme, item.document.item_number)
+    area = area_for_upload(item.theme, item.document.agency, item.document.item_number)
     with item.payload.open("rb") as source:
         stored = services.store.put(area, item.document.object_key, source)
     item.area = area

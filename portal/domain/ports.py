@@ -89,6 +89,16 @@ class IngestRepository(Protocol):
         """The inspection with this id, or None."""
         ...
 
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        """The children selected at one stage (shortlist or audit), in the order given."""
+        ...
+
+    def accepted_count(
+        self, inspection_id: str, agency: str, item: str, child_id: str | None
+    ) -> int:
+        """How many documents are accepted for one agency's item (and child, if given)."""
+        ...
+
     def has_accepted_duplicate(self, document: Document) -> bool:
         """Whether another accepted document of the same item and agency had the same bytes."""
         ...

@@ -22,9 +22,14 @@ class ReasonCode(StrEnum):
     unknown_item = "unknown_item"
     not_for_agency = "not_for_agency"
     duplicate = "duplicate"
+    more_than_requested = "more_than_requested"
     scanner_unavailable = "scanner_unavailable"
     store_unavailable = "store_unavailable"
     processing_error = "processing_error"
+    child_not_selected = "child_not_selected"
+    child_id_required = "child_id_required"
+    outside_lookback = "outside_lookback"
+    document_date_required = "document_date_required"
 
 
 class WarningCode(StrEnum):
@@ -34,6 +39,7 @@ class WarningCode(StrEnum):
     embedded_files_removed = "embedded_files_removed"
     metadata_stripped = "metadata_stripped"
     duplicate = "duplicate"
+    more_than_requested = "more_than_requested"
 
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
@@ -97,6 +103,22 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "Something went wrong on our side while checking this file. Our support team has been "
         "told; you do not need to upload it again."
     ),
+    ReasonCode.child_not_selected: (
+        "This child is not one of the children the lead inspector selected for audit. Please "
+        "check the child's unique ID against the list of selected children."
+    ),
+    ReasonCode.child_id_required: (
+        "Case records and audits must say which child they are about. Please add the child's "
+        "unique ID (not their name) and upload again."
+    ),
+    ReasonCode.outside_lookback: (
+        "This document is dated before the period the inspectors asked about. Please check the "
+        "document date, or upload a more recent document."
+    ),
+    ReasonCode.document_date_required: (
+        "This item covers a set period, so we need the date of the document. Please add the "
+        "document date and upload again."
+    ),
 }
 
 _WARNING_SENTENCES: dict[WarningCode, str] = {
@@ -111,6 +133,10 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
     WarningCode.duplicate: (
         "A file with exactly the same content was already accepted for this item. Both are "
         "kept; you do not need to upload it again."
+    ),
+    WarningCode.more_than_requested: (
+        "The inspectors asked for fewer documents for this item than you have now sent. They "
+        "will look at the most recent ones."
     ),
     WarningCode.metadata_stripped: (
         "Hidden details such as the author's name were removed from this file."

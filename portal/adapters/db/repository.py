@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ from portal.adapters.db.tables import (
     DocumentRow,
     InspectionAgencyRow,
     InspectionRow,
+    SelectionRow,
 )
 from portal.domain.access import Inspection, Principal, Role
 from portal.domain.completeness import DocumentFact
@@ -135,6 +136,66 @@ class SqlRepository:
                 inspection_id,
                 detail={"deadline": deadline, "due": due.isoformat(), "reason": reason},
             )
+
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        """The children selected at one stage (shortlist or audit), in the order given."""
+        with self._session() as session:
+            return tuple(
+                session.scalars(
+                    select(SelectionRow.child_id)
+                    .where(SelectionRow.inspection_id == inspection_id, SelectionRow.stage == stage)
+                    .order_by(SelectionRow.position)
+                ).all()
+            )
+
+    def replace_selection(
+        self, inspection_id: str, stage: str, child_ids: Sequence[str], actor: str, now: datetime
+    ) -> None:
+        """Record a stage's selection, replacing the previous one, with an audit event."""
+        with self._session() as session, session.begin():
+            session.execute(
+                delete(SelectionRow).where(
+                    SelectionRow.inspection_id == inspection_id, SelectionRow.stage == stage
+                )
+            )
+            session.add_all(
+                SelectionRow(
+                    inspection_id=inspection_id,
+                    stage=stage,
+                    child_id=child,
+                    position=position,
+                    selected_by=actor,
+                    selected_at=now,
+                )
+                for position, child in enumerate(child_ids)
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                f"{stage}_selected",
+                inspection_id,
+                detail={"children": len(child_ids)},
+            )
+
+    def accepted_count(
+        self, inspection_id: str, agency: str, item: str, child_id: str | None
+    ) -> int:
+        """How many documents are accepted for one agency's item (and child, if given)."""
+        query = (
+            select(func.count())
+            .select_from(DocumentRow)
+            .where(
+                DocumentRow.inspection_id == inspection_id,
+                DocumentRow.agency == agency,
+                DocumentRow.item_number == item,
+                DocumentRow.status == DocumentStatus.accepted.value,
+            )
+        )
+        if child_id is not None:
+            query = query.where(DocumentRow.child_id == child_id)
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
 
     def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
         """What completeness needs of every document of an inspection (or one agency)."""

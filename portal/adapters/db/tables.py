@@ -58,7 +58,7 @@ class DocumentRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
     agency: Mapped[str] = mapped_column(String(64))
-    item_number: Mapped[str] = mapped_column(String(16))
+    item_number: Mapped[str] = mapped_column(String(64))
     child_id: Mapped[str | None] = mapped_column(String(64))
     document_date: Mapped[date | None] = mapped_column(Date)
     original_filename: Mapped[str] = mapped_column(String(255))
@@ -80,6 +80,17 @@ class DocumentRow(Base):
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class SelectionRow(Base):
+    __tablename__ = "selections"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    child_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    selected_by: Mapped[str] = mapped_column(String(100))
+    selected_at: Mapped[datetime]
 
 
 class DeadlineOverrideRow(Base):

@@ -1,0 +1,139 @@
+"""What an upload is for, and whether the inspection asked for it.
+
+An upload names its target in the `item` field: an Annex A number ("1.4"), a child-level
+list ("list:<key>"), or a selected child's case record or audit ("case_record", "audit",
+with the child's unique ID).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from portal.domain.checklist import LookBack, ThemePolicy, decide_scope
+from portal.domain.documents import Area, Outcome, Verdict
+from portal.domain.reasons import ReasonCode, WarningCode
+
+CASE_RECORD = "case_record"
+AUDIT = "audit"
+LIST_PREFIX = "list:"
+TARGET_PATTERN = r"^([0-9]+(\.[0-9]+)*|case_record|audit|list:[a-z][a-z0-9_]*)$"
+
+
+class UploadFacts(BaseModel):
+    """Everything the scope checks need to know about one upload, gathered beforehand."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agency: str
+    item: str
+    child_id: str | None = None
+    document_date: date | None = None
+    audited_children: frozenset[str] = frozenset()
+    notification: date | None = None
+    accepted_for_item: int = 0
+    duplicate: bool = False
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier (the month's last day if it is shorter)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def lookback_of(theme: ThemePolicy, item: str) -> LookBack | None:
+    """The look-back of an Annex A item, if it has one."""
+    found = theme.find_item(item)
+    return found[1].lookback if found else None
+
+
+def needs_document_date(theme: ThemePolicy, item: str) -> bool:
+    """Whether an upload for `item` must say when its document is dated."""
+    lookback = lookback_of(theme, item)
+    return lookback is not None and lookback.months is not None
+
+
+def decide_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
+    """Accept, warn or reject an upload against the theme and the inspection's selections.
+
+    Rejects: unknown_item, not_for_agency, child_id_required, child_not_selected,
+    document_date_required, outside_lookback. Warns: more_than_requested, duplicate.
+    """
+    if facts.item in (CASE_RECORD, AUDIT):
+        verdict = _decide_child_upload(theme, facts)
+    elif facts.item.startswith(LIST_PREFIX):
+        verdict = _decide_list_upload(theme, facts)
+    else:
+        verdict = _decide_annex_upload(theme, facts)
+    if verdict.outcome is Outcome.proceed and facts.duplicate:
+        return Verdict.proceed(*verdict.warnings, WarningCode.duplicate, detail=verdict.detail)
+    return verdict
+
+
+def _decide_child_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
+    if facts.item == CASE_RECORD and not any(r.agency == facts.agency for r in theme.case_records):
+        return Verdict.reject(
+            ReasonCode.not_for_agency, detail=f"{theme.key} asks {facts.agency} for no case records"
+        )
+    if facts.item == AUDIT and theme.audits is None:
+        return Verdict.reject(ReasonCode.unknown_item, detail=f"{theme.key} asks for no audits")
+    if not facts.child_id:
+        return Verdict.reject(ReasonCode.child_id_required)
+    if facts.child_id not in facts.audited_children:
+        return Verdict.reject(
+            ReasonCode.child_not_selected,
+            detail=f"child {facts.child_id} is not selected for audit",
+        )
+    return Verdict.proceed()
+
+
+def _decide_list_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
+    key = facts.item.removeprefix(LIST_PREFIX)
+    definition = next((c for c in theme.child_lists if c.key == key), None)
+    if definition is None:
+        return Verdict.reject(ReasonCode.unknown_item, detail=f"{theme.key} has no list {key}")
+    if definition.agency != facts.agency:
+        return Verdict.reject(
+            ReasonCode.not_for_agency, detail=f"list {key} is asked of {definition.agency}"
+        )
+    return Verdict.proceed()
+
+
+def _decide_annex_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
+    scope = decide_scope(theme, facts.agency, facts.item)
+    lookback = lookback_of(theme, facts.item)
+    if scope.outcome is not Outcome.proceed or lookback is None:
+        return scope
+    if lookback.months is not None:
+        if facts.document_date is None:
+            return Verdict.reject(
+                ReasonCode.document_date_required, detail=f"item {facts.item}: {lookback.quote}"
+            )
+        if facts.notification is not None:
+            earliest = months_before(facts.notification, lookback.months)
+            if facts.document_date < earliest:
+                return Verdict.reject(
+                    ReasonCode.outside_lookback,
+                    detail=f"dated {facts.document_date}; item {facts.item} asks for "
+                    f"documents {lookback.quote} (from {earliest})",
+                )
+    if lookback.most_recent is not None and facts.accepted_for_item >= lookback.most_recent:
+        return Verdict.proceed(
+            WarningCode.more_than_requested, detail=f"item {facts.item}: {lookback.quote}"
+        )
+    return Verdict.proceed()
+
+
+def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:
+    """Health records (Annex A items or case records so marked) go to the on-site area."""
+    if item == CASE_RECORD:
+        onsite = any(r.agency == agency and r.health_record for r in theme.case_records)
+        return Area.onsite if onsite else Area.clean
+    found = theme.find_item(item)
+    if found is not None and found[1].health_record:
+        return Area.onsite
+    return Area.clean
