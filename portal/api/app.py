@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from portal.api import documents, health, inspections
+from portal.api import documents, health, inspections, selections
 from portal.api.problems import register_problem_handlers
 from portal.bootstrap import Container
 
@@ -25,5 +25,6 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
     register_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(inspections.router)
+    app.include_router(selections.router)
     app.include_router(documents.router)
     return app

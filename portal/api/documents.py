@@ -19,11 +19,13 @@ from portal.api.problems import Problem
 from portal.api.schemas import DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
 from portal.bootstrap import Container, utc_now
-from portal.domain.access import Principal, can_read_content, can_see_status, can_upload
-from portal.domain.checklist import decide_scope
+from portal.domain.access import Inspection, Principal, can_read_content, can_see_status, can_upload
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome
 from portal.domain.errors import UploadTooLarge
 from portal.domain.reasons import ReasonCode
+from portal.domain.scope import TARGET_PATTERN, decide_upload
+from portal.domain.selection import CHILD_ID_PATTERN
+from portal.ingest import upload_facts
 
 router = APIRouter(tags=["documents"])
 
@@ -35,8 +37,12 @@ class UploadForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    item: str = Field(pattern=r"^\d+\.\d+$", description="Annex A item number, e.g. 1.4")
-    child_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    item: str = Field(
+        pattern=TARGET_PATTERN,
+        description="Annex A item number (e.g. 1.4), 'list:<key>' for a child-level list, or "
+        "'case_record' / 'audit' with child_id.",
+    )
+    child_id: str | None = Field(default=None, pattern=CHILD_ID_PATTERN)
     document_date: date | None = None
 
 
@@ -101,7 +107,6 @@ async def upload_document(
 
     try:
         form = _validated_form(upload.fields)
-        _check_scope(container, inspection.theme_key, agency, form.item)
         now = utc_now()
         document = Document(
             id=document_id,
@@ -118,6 +123,7 @@ async def upload_document(
             received_at=now,
             updated_at=now,
         )
+        await anyio.to_thread.run_sync(_check_scope, container, inspection, document)
         await anyio.to_thread.run_sync(container.repository.add_document, document, principal.actor)
     except BaseException:
         await anyio.to_thread.run_sync(container.store.delete, Area.quarantine, key)
@@ -173,8 +179,11 @@ def _validated_form(fields: dict[str, str]) -> UploadForm:
         ) from exc
 
 
-def _check_scope(container: Container, theme_key: str, agency: str, item: str) -> None:
-    verdict = decide_scope(container.themes[theme_key], agency, item)
+def _check_scope(container: Container, inspection: Inspection, document: Document) -> None:
+    """Refuse at once what the pipeline would reject for scope (it checks again later)."""
+    theme = container.themes[inspection.theme_key]
+    facts = upload_facts(container.repository, container.schedule(inspection), document)
+    verdict = decide_upload(theme, facts)
     if verdict.outcome is not Outcome.proceed and verdict.reason is not None:
         raise Problem.for_reason(verdict.reason, verdict.detail)
 
