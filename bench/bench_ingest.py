@@ -992,7 +992,7 @@ def main(argv: list[str] | None = None) -> int:
             "c2": ("Prefect flow, one run at a time", "JTAI_DISPATCHER_CONCURRENCY=1",
                    {"JTAI_DISPATCHER_CONCURRENCY": "1"}, worker),
             "cx": ("as (c), experimental worker", "bench/experimental_worker.py: Prefect "
-                   "clients reused, queue split fairly", {}, experimental),
+                   "clients reused across flow runs", {}, experimental),
             "c1x": ("as (c1), experimental worker", "JTAI_BATCH_MAX_DOCUMENTS=1 + "
                     "bench/experimental_worker.py", {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
                     experimental),

@@ -1,7 +1,9 @@
 """Completeness: per agency and deadline, what was asked, accepted, rejected, missing, overdue.
 
-A pure function of the theme, the inspection's deadlines and its documents, at any "as of"
-time: a document counts only once its verdict was reached by then.
+A pure function of the theme, the inspection's deadlines, its audit selection and its
+documents, at any "as of" time: a document counts only once its verdict was reached by then.
+What is asked: every Annex A item, every child-level list, each agency's case records for
+each audited child, and the partnership's audit of each audited child.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.checklist import ThemePolicy
 from portal.domain.documents import DocumentStatus
 from portal.domain.reasons import ReasonCode
+from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
+
+PARTNERSHIP = "local_partnership"
 
 
 class DocumentFact(BaseModel):
@@ -24,14 +29,29 @@ class DocumentFact(BaseModel):
 
     agency: str
     item_number: str
+    child_id: str | None = None
     status: DocumentStatus
     reasons: tuple[ReasonCode, ...] = ()
     received_at: datetime
     decided_at: datetime | None = None
 
 
+class Requirement(BaseModel):
+    """One thing an agency owes: an item, a list, a child's case records or audit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agency: str
+    key: str
+    title: str
+    deadline: str | None
+    optional: bool = False
+    item: str
+    child_id: str | None = None
+
+
 class ItemState(BaseModel):
-    """One requested item of one agency, as of a time."""
+    """One requirement, as of a time."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -45,7 +65,7 @@ class ItemState(BaseModel):
 
     @property
     def is_accepted(self) -> bool:
-        """At least one document for the item has been accepted."""
+        """At least one document for it has been accepted."""
         return self.accepted > 0
 
 
@@ -65,66 +85,123 @@ class DeadlineState(BaseModel):
     rejected: tuple[str, ...]
 
 
+def requirements_of(
+    theme: ThemePolicy, agencies: Iterable[str], audited: Iterable[str]
+) -> list[Requirement]:
+    """Everything the inspection asks, agency by agency, in the guidance's order."""
+    in_scope = set(agencies)
+    children = list(audited)
+    asked: list[Requirement] = []
+    for agency in theme.agencies:
+        if agency.code not in in_scope:
+            continue
+        asked += [
+            Requirement(
+                agency=agency.code,
+                key=i.number,
+                title=i.title,
+                deadline=i.deadline,
+                optional=i.optional,
+                item=i.number,
+            )
+            for i in agency.items
+        ]
+        asked += [
+            Requirement(
+                agency=agency.code,
+                key=LIST_PREFIX + c.key,
+                title=c.title,
+                deadline=c.deadline,
+                item=LIST_PREFIX + c.key,
+            )
+            for c in theme.child_lists
+            if c.agency == agency.code
+        ]
+        asked += [
+            Requirement(
+                agency=agency.code,
+                key=f"{CASE_RECORD}:{child}",
+                title=f"Case records of child {child}",
+                deadline=r.deadline,
+                item=CASE_RECORD,
+                child_id=child,
+            )
+            for r in theme.case_records
+            if r.agency == agency.code
+            for child in children
+        ]
+    if theme.audits is not None:
+        asked += [
+            Requirement(
+                agency=PARTNERSHIP,
+                key=f"{AUDIT}:{child}",
+                title=f"Audit of child {child}",
+                deadline=theme.audits.deadline,
+                item=AUDIT,
+                child_id=child,
+            )
+            for child in children
+        ]
+    return asked
+
+
 def completeness(
     theme: ThemePolicy,
     agencies: Iterable[str],
     deadlines: dict[str, datetime],
     documents: Iterable[DocumentFact],
     as_of: datetime,
+    audited: Iterable[str] = (),
 ) -> list[DeadlineState]:
-    """The completeness matrix of one inspection as of `as_of`, agencies and deadlines in order.
+    """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
     Required means not optional; missing means required and not yet accepted; overdue means
-    missing after its deadline has passed; rejected lists items whose every decided document
-    was rejected. Items without a deadline are grouped under deadline None.
+    missing after its deadline has passed; rejected lists what has only rejected documents.
+    Audits may come from any agency and are owed by the local partnership.
     """
-    decided: dict[tuple[str, str], list[DocumentFact]] = defaultdict(list)
+    by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
     for fact in documents:
-        decided[(fact.agency, fact.item_number)].append(fact)
-    states: list[DeadlineState] = []
-    in_scope = set(agencies)
-    for agency in theme.agencies:
-        if agency.code not in in_scope:
-            continue
-        by_deadline: dict[str | None, list[ItemState]] = defaultdict(list)
-        for item in agency.items:
-            facts = decided[(agency.code, item.number)]
-            by_deadline[item.deadline].append(
-                _item_state(item.number, item.title, item.optional, facts, as_of)
-            )
-        for key, items in by_deadline.items():
-            due = deadlines.get(key) if key else None
-            required = [i for i in items if not i.optional]
-            missing = tuple(i.number for i in required if not i.is_accepted)
-            states.append(
-                DeadlineState(
-                    agency=agency.code,
-                    deadline=key,
-                    due=due,
-                    items=tuple(items),
-                    required=len(required),
-                    accepted=sum(1 for i in required if i.is_accepted),
-                    missing=missing,
-                    overdue=missing if due is not None and as_of > due else (),
-                    rejected=tuple(i.number for i in items if i.rejected and not i.is_accepted),
-                )
-            )
-    return states
+        owner = PARTNERSHIP if fact.item_number == AUDIT else fact.agency
+        child = fact.child_id if fact.item_number in (AUDIT, CASE_RECORD) else None
+        by_target[(owner, fact.item_number, child)].append(fact)
+    grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
+    for need in requirements_of(theme, agencies, audited):
+        facts = by_target[(need.agency, need.item, need.child_id)]
+        grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of))
+    return [
+        _deadline_state(agency, key, deadlines.get(key) if key else None, items, as_of)
+        for (agency, key), items in grouped.items()
+    ]
 
 
-def _item_state(
-    number: str, title: str, optional: bool, facts: list[DocumentFact], as_of: datetime
-) -> ItemState:
+def _deadline_state(
+    agency: str, key: str | None, due: datetime | None, items: list[ItemState], as_of: datetime
+) -> DeadlineState:
+    required = [i for i in items if not i.optional]
+    missing = tuple(i.number for i in required if not i.is_accepted)
+    return DeadlineState(
+        agency=agency,
+        deadline=key,
+        due=due,
+        items=tuple(items),
+        required=len(required),
+        accepted=sum(1 for i in required if i.is_accepted),
+        missing=missing,
+        overdue=missing if due is not None and as_of > due else (),
+        rejected=tuple(i.number for i in items if i.rejected and not i.is_accepted),
+    )
+
+
+def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> ItemState:
     known = [f for f in facts if f.decided_at is not None and f.decided_at <= as_of]
     accepted = [f for f in known if f.status is DocumentStatus.accepted]
     rejected = [f for f in known if f.status is DocumentStatus.rejected]
-    reasons = tuple(dict.fromkeys(r for f in rejected for r in f.reasons))
     return ItemState(
-        number=number,
-        title=title,
-        optional=optional,
+        number=need.key,
+        title=need.title,
+        optional=need.optional,
         accepted=len(accepted),
         rejected=len(rejected),
-        rejection_reasons=reasons,
+        rejection_reasons=tuple(dict.fromkeys(r for f in rejected for r in f.reasons)),
         pending=sum(1 for f in facts if f.received_at <= as_of) - len(known),
     )

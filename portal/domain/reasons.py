@@ -30,6 +30,14 @@ class ReasonCode(StrEnum):
     child_id_required = "child_id_required"
     outside_lookback = "outside_lookback"
     document_date_required = "document_date_required"
+    names_in_child_list = "names_in_child_list"
+    missing_child_id_column = "missing_child_id_column"
+    missing_required_columns = "missing_required_columns"
+    missing_child_ids = "missing_child_ids"
+    invalid_list_values = "invalid_list_values"
+    too_many_children = "too_many_children"
+    text_encoding_not_supported = "text_encoding_not_supported"
+    list_too_large = "list_too_large"
 
 
 class WarningCode(StrEnum):
@@ -40,6 +48,7 @@ class WarningCode(StrEnum):
     metadata_stripped = "metadata_stripped"
     duplicate = "duplicate"
     more_than_requested = "more_than_requested"
+    formula_cells_neutralised = "formula_cells_neutralised"
 
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
@@ -119,6 +128,42 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "This item covers a set period, so we need the date of the document. Please add the "
         "document date and upload again."
     ),
+    ReasonCode.names_in_child_list: (
+        "This list seems to include the names of children or their family. Lists for the "
+        "inspection must use each child's unique ID instead of names. Please remove the names "
+        "(or replace them with unique IDs) and upload the list again."
+    ),
+    ReasonCode.missing_child_id_column: (
+        "This list has no column for each child's unique ID. Please add a column headed "
+        "'Child ID' holding each child's unique ID (not their name), keep the headings in the "
+        "first row and upload the list again."
+    ),
+    ReasonCode.missing_required_columns: (
+        "This list is missing one or more of the columns the inspection asks for. Please add "
+        "the columns named in the details, with their headings in the first row, and upload "
+        "the list again."
+    ),
+    ReasonCode.missing_child_ids: (
+        "Some rows of this list have no child ID. Please give every child on the list their "
+        "unique ID and upload the list again."
+    ),
+    ReasonCode.invalid_list_values: (
+        "Some answers in this list are not in the form asked for (for example, Y or N). "
+        "Please correct the rows named in the details and upload the list again."
+    ),
+    ReasonCode.too_many_children: (
+        "This list has more children than the inspection asks for. Please keep only the "
+        "number of children asked for and upload the list again."
+    ),
+    ReasonCode.text_encoding_not_supported: (
+        "We could not read the letters in this CSV file. Please save it from Excel as "
+        "'CSV UTF-8 (Comma delimited)' and upload it again."
+    ),
+    ReasonCode.list_too_large: (
+        "This list has more rows or columns than any list for the inspection should "
+        "(at most 100,000 rows and 200 columns). Please check you chose the right file and "
+        "upload it again."
+    ),
 }
 
 _WARNING_SENTENCES: dict[WarningCode, str] = {
@@ -140,6 +185,11 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
     ),
     WarningCode.metadata_stripped: (
         "Hidden details such as the author's name were removed from this file."
+    ),
+    WarningCode.formula_cells_neutralised: (
+        "Some cells began with =, +, - or @, so a spreadsheet could have run them as "
+        "formulas. They were stored as plain text with an apostrophe (') in front; nothing "
+        "else in them was changed."
     ),
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -71,7 +72,9 @@ class PortalUnderTest:
             time.sleep(0.05)
 
 
-def start_portal(container: Container, wake: Any = None) -> PortalUnderTest:
+def start_portal(
+    container: Container, wake: Any = None, fieldwork_start: date = date(2026, 12, 7)
+) -> PortalUnderTest:
     """Create an inspection with uploader, lead and inspector tokens on `container`."""
     use_container(container)
     _p, admin = issue_token(container, Role.admin, label="test admin")
@@ -79,7 +82,11 @@ def start_portal(container: Container, wake: Any = None) -> PortalUnderTest:
     response = client.post(
         "/v1/inspections",
         headers={"Authorization": f"Bearer {admin}"},
-        json={"theme": THEME, "area_name": "Testshire", "fieldwork_start": "2026-12-07"},
+        json={
+            "theme": THEME,
+            "area_name": "Testshire",
+            "fieldwork_start": fieldwork_start.isoformat(),
+        },
     )
     assert response.status_code == 201, response.text
     inspection_id = response.json()["id"]

@@ -2,7 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from portal.domain.checklist import AgencyChecklist, AnnexAItem, ThemePolicy, TimelinePolicy
+from portal.domain.checklist import (
+    AgencyChecklist,
+    AnnexAItem,
+    AuditRequest,
+    CaseRecordRequest,
+    ThemePolicy,
+    TimelinePolicy,
+)
 from portal.domain.completeness import DocumentFact, completeness
 from portal.domain.documents import DocumentStatus
 from portal.domain.reasons import ReasonCode
@@ -115,3 +122,42 @@ def test_optional_items_are_never_missing() -> None:
 def test_agencies_outside_the_inspection_are_left_out() -> None:
     states = completeness(THEME, ["police"], DEADLINES, [], TUESDAY)
     assert {s.agency for s in states} == {"police"}
+
+
+def test_case_records_and_audits_are_owed_for_each_audited_child() -> None:
+    theme = THEME.model_copy(
+        update={
+            "case_records": (
+                CaseRecordRequest(
+                    agency="police", documents=("chronology",), deadline="week1_tuesday"
+                ),
+            ),
+            "audits": AuditRequest(quote="audits", deadline="week1_tuesday"),
+        }
+    )
+    facts = [
+        DocumentFact(
+            agency="police",
+            item_number="case_record",
+            child_id="C1",
+            status=DocumentStatus.accepted,
+            received_at=TUESDAY,
+            decided_at=TUESDAY,
+        ),
+        DocumentFact(
+            agency="health",
+            item_number="audit",
+            child_id="C2",
+            status=DocumentStatus.accepted,
+            received_at=TUESDAY,
+            decided_at=TUESDAY,
+        ),
+    ]
+    states = completeness(
+        theme, ["police", "health"], DEADLINES, facts, TUESDAY, audited=["C1", "C2"]
+    )
+    police = _police(states)
+    partnership = next(s for s in states if s.agency == "local_partnership")
+    assert "case_record:C1" not in police.missing
+    assert "case_record:C2" in police.missing
+    assert partnership.missing == ("audit:C1",)

@@ -202,6 +202,7 @@ class SqlRepository:
         query = select(
             DocumentRow.agency,
             DocumentRow.item_number,
+            DocumentRow.child_id,
             DocumentRow.status,
             DocumentRow.reasons,
             DocumentRow.received_at,
@@ -215,6 +216,7 @@ class SqlRepository:
             DocumentFact(
                 agency=row.agency,
                 item_number=row.item_number,
+                child_id=row.child_id,
                 status=DocumentStatus(row.status),
                 reasons=tuple(ReasonCode(r) for r in row.reasons),
                 received_at=_aware(row.received_at),

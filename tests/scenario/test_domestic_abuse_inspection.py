@@ -1,0 +1,191 @@
+"""A domestic-abuse inspection from notification to audits: timeline, lists, shortlist,
+audit selection, case records and audits, with completeness checked at each deadline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from portal.bootstrap import build
+from portal.domain.timeline import LONDON
+from portal.settings import Settings
+from tests import samples
+from tests.conftest import ClamdProcess
+from tests.scenario.harness import PortalUnderTest, start_portal
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+SHORTLIST = [f"DA-{n:03d}" for n in range(1, 21)]
+AUDITED = SHORTLIST[:6]
+
+
+def _fieldwork_start() -> date:
+    """A Monday three weeks ahead, so every upload in the test happens before notification."""
+    today = date.today()
+    return today + timedelta(days=(7 - today.weekday()) % 7 + 21)
+
+
+@pytest.fixture
+def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
+    return start_portal(build(settings), fieldwork_start=_fieldwork_start())
+
+
+def _completeness(
+    portal: PortalUnderTest, as_of: str, who: str = "lead_inspector"
+) -> dict[tuple[str, str | None], dict[str, Any]]:
+    response = portal.client.get(
+        f"/v1/inspections/{portal.inspection_id}/completeness",
+        params={"as_of": as_of},
+        headers=portal.auth(who),
+    )
+    assert response.status_code == 200, response.text
+    return {(d["agency"], d["deadline"]): d for d in response.json()["deadlines"]}
+
+
+def _accepted(portal: PortalUnderTest, response: Any) -> str:
+    assert response.status_code == 202, response.text
+    document_id: str = response.json()["id"]
+    portal.process_pending()
+    status = portal.status(document_id, who="lead_inspector")
+    assert status["status"] == "accepted", status
+    return document_id
+
+
+def _after(deadline: str) -> str:
+    return (datetime.fromisoformat(deadline) + timedelta(minutes=1)).isoformat()
+
+
+def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalUnderTest) -> None:
+    client: TestClient = portal.client
+    inspection = client.get(
+        f"/v1/inspections/{portal.inspection_id}", headers=portal.auth("lead_inspector")
+    ).json()
+    due = {d["key"]: d["due"] for d in inspection["deadlines"]}
+    fieldwork = date.fromisoformat(inspection["fieldwork_start"])
+    assert date.fromisoformat(inspection["notification_date"]) <= fieldwork - timedelta(days=14)
+    tuesday_5pm = datetime.fromisoformat(due["week1_tuesday_5pm"]).astimezone(LONDON)
+    assert (tuesday_5pm.weekday(), tuesday_5pm.hour) == (1, 17)
+    notified = inspection["notification_date"] + "T09:00:00+00:00"
+
+    # Notification: everything is asked for, nothing is late yet.
+    start = _completeness(portal, notified)
+    lists = start[("local_authority", "week1_tuesday_5pm")]
+    assert "list:ilacs_list_4_assessments" in lists["missing"]
+    assert lists["overdue"] == []
+
+    # Week 1 Tuesday: the local authority shares ILACS list 4; the other lists are late.
+    _accepted(
+        portal, portal.upload("list4.csv", samples.csv_text(), item="list:ilacs_list_4_assessments")
+    )
+    tuesday = _completeness(portal, _after(due["week1_tuesday_5pm"]))
+    lists = tuesday[("local_authority", "week1_tuesday_5pm")]
+    assert "list:ilacs_list_4_assessments" not in lists["missing"]
+    assert "list:ilacs_list_6_children_in_need" in lists["overdue"]
+
+    # An uploader sees only its own agency.
+    own = _completeness(portal, notified, who="local_authority")
+    assert {agency for agency, _ in own} <= {"local_authority", "local_partnership"}
+
+    # Week 1: the lead inspector shortlists 20 children, then picks 6 to audit.
+    chosen = client.post(
+        f"/v1/inspections/{portal.inspection_id}/selections",
+        headers=portal.auth("lead_inspector"),
+        json={"stage": "audit", "child_ids": AUDITED},
+    )
+    assert chosen.status_code == 422 and chosen.json()["code"] == "child_not_shortlisted"
+    assert (
+        client.post(
+            f"/v1/inspections/{portal.inspection_id}/selections",
+            headers=portal.auth("lead_inspector"),
+            json={"stage": "shortlist", "child_ids": SHORTLIST},
+        ).status_code
+        == 200
+    )
+    too_few = client.post(
+        f"/v1/inspections/{portal.inspection_id}/selections",
+        headers=portal.auth("lead_inspector"),
+        json={"stage": "audit", "child_ids": AUDITED[:3]},
+    )
+    assert too_few.json()["code"] == "wrong_number_of_children"
+    selections = client.post(
+        f"/v1/inspections/{portal.inspection_id}/selections",
+        headers=portal.auth("lead_inspector"),
+        json={"stage": "audit", "child_ids": AUDITED},
+    ).json()
+    slots = {(s["agency"], s["child_id"]) for s in selections["case_record_slots"]}
+    assert ("health", AUDITED[0]) in slots and len(slots) == 6 * 4
+    health_view = client.get(
+        f"/v1/inspections/{portal.inspection_id}/selections", headers=portal.auth("health")
+    ).json()
+    assert {s["agency"] for s in health_view["case_record_slots"]} == {"health"}
+
+    # Week 2: case records for selected children only; audits from the partnership.
+    refused = portal.upload(
+        "records.pdf",
+        samples.pdf_text_pages(1),
+        item="case_record",
+        who="health",
+        child_id="DA-020",
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "child_not_selected"
+    _accepted(
+        portal,
+        portal.upload(
+            "records.pdf",
+            samples.pdf_text_pages(2),
+            item="case_record",
+            who="health",
+            child_id=AUDITED[0],
+        ),
+    )
+    _accepted(
+        portal,
+        portal.upload("audit.pdf", samples.pdf_text_pages(3), item="audit", child_id=AUDITED[0]),
+    )
+
+    # Annex A with a look-back: a date is needed, and it must fall inside the period.
+    no_date = portal.upload("audits.pdf", samples.pdf_text_pages(1), item="1.4")
+    assert no_date.json()["code"] == "document_date_required"
+    too_old = portal.upload(
+        "audits.pdf",
+        samples.pdf_text_pages(1),
+        item="1.4",
+        document_date=(fieldwork - timedelta(days=800)).isoformat(),
+    )
+    assert too_old.json()["code"] == "outside_lookback"
+    _accepted(
+        portal,
+        portal.upload(
+            "audits.pdf",
+            samples.pdf_text_pages(4),
+            item="1.4",
+            document_date=(fieldwork - timedelta(days=60)).isoformat(),
+        ),
+    )
+
+    week2 = _completeness(portal, _after(due["week2_tuesday_5pm"]))
+    health = week2[("health", "week2_tuesday_5pm")]
+    assert f"case_record:{AUDITED[0]}" not in health["missing"]
+    assert f"case_record:{AUDITED[1]}" in health["overdue"]
+    annex = week2[("local_authority", "week2_tuesday_5pm")]
+    assert "1.4" not in annex["missing"] and "1.1" in annex["overdue"]
+    audits_before = _completeness(portal, due["week2_tuesday_5pm"])
+    assert audits_before[("local_partnership", "week2_end_of_thursday")]["overdue"] == []
+    audits = _completeness(portal, _after(due["week2_end_of_thursday"]))
+    partnership = audits[("local_partnership", "week2_end_of_thursday")]
+    assert partnership["missing"] == [f"audit:{c}" for c in AUDITED[1:]]
+    assert partnership["overdue"] == partnership["missing"]
+
+    # The lead inspector gives the agencies another day for week 2's items.
+    moved_to = (datetime.fromisoformat(due["week2_tuesday_5pm"]) + timedelta(days=1)).isoformat()
+    moved = client.put(
+        f"/v1/inspections/{portal.inspection_id}/deadlines/week2_tuesday_5pm",
+        headers=portal.auth("lead_inspector"),
+        json={"due": moved_to, "reason": "IT outage at the council"},
+    )
+    assert moved.status_code == 200, moved.text
+    week2_moved = _completeness(portal, _after(due["week2_tuesday_5pm"]))
+    assert week2_moved[("health", "week2_tuesday_5pm")]["overdue"] == []
