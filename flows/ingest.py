@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from portal.bootstrap import Container, build, utc_now
+from portal.domain.completeness import completeness_markdown
 from portal.ingest import DocumentResult, process_document
 from portal.settings import Settings
 
@@ -65,6 +66,8 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
         table=[_artifact_row(r) for r in results],
         description=f"{len(results)} documents",
     )
+    for inspection_id in sorted({d.inspection_id for d in documents}):
+        await _publish_completeness(inspection_id)
     failed = [r.document_id for r in results if r.is_transient_failure]
     if failed:
         raise DependencyUnavailable(f"{len(failed)} documents wait for a retry: {failed}")
@@ -72,6 +75,23 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     for result in results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
     return counts
+
+
+async def _publish_completeness(inspection_id: str) -> None:
+    """Show the inspection's completeness matrix, as now, in the Prefect UI."""
+    container = _container()
+    inspection = container.repository.get_inspection(inspection_id)
+    if inspection is None:
+        return
+    now = utc_now()
+    states = container.completeness(inspection, now)
+    await acreate_markdown_artifact(
+        key=f"completeness-{inspection_id.lower()}",
+        markdown=completeness_markdown(
+            f"{inspection.area_name} ({inspection.theme_key})", states, now
+        ),
+        description=f"Completeness of inspection {inspection_id}",
+    )
 
 
 def _artifact_row(result: DocumentResult) -> dict[str, str | int]:

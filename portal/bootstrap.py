@@ -15,9 +15,11 @@ from portal.adapters.policy_files import load_file_type_policy, load_themes
 from portal.adapters.store_fs import FilesystemStore
 from portal.domain.access import Inspection
 from portal.domain.checklist import ThemePolicy
+from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.ports import Classifier, ObjectStore, Sanitiser, Scanner
 from portal.domain.schedule import Schedule, schedule_of
+from portal.domain.selection import Stage
 from portal.domain.timeline import WorkingCalendar
 from portal.ingest import IngestServices, check_step_order
 from portal.settings import Settings
@@ -54,6 +56,21 @@ class Container:
             inspection.fieldwork_start,
             self.working_calendar(inspection.fieldwork_start),
             self.repository.deadline_overrides(inspection.id),
+        )
+
+    def completeness(
+        self, inspection: Inspection, as_of: datetime, agency: str | None = None
+    ) -> list[DeadlineState]:
+        """The inspection's completeness matrix as of a time (one agency's, if given)."""
+        agencies = [a for a in inspection.agencies if agency in (None, a)]
+        schedule = self.schedule(inspection)
+        return completeness(
+            self.themes[inspection.theme_key],
+            agencies,
+            schedule.due_times() if schedule else {},
+            self.repository.document_facts(inspection.id, agency),
+            as_of,
+            self.repository.selection(inspection.id, Stage.audit.value),
         )
 
     def ingest_services(self) -> IngestServices:

@@ -23,8 +23,6 @@ from portal.api.schemas import (
 )
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, Role, can_manage_inspection
-from portal.domain.completeness import completeness
-from portal.domain.selection import Stage
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -164,18 +162,8 @@ def get_completeness(
         if agency not in (None, principal.agency):
             raise forbidden("An uploader sees only its own agency's completeness.")
         agency = principal.agency
-    agencies = [a for a in inspection.agencies if agency in (None, a)]
-    audited = container.repository.selection(inspection_id, Stage.audit.value)
-    schedule = container.schedule(inspection)
     moment = as_of or utc_now()
-    states = completeness(
-        container.themes[inspection.theme_key],
-        agencies,
-        schedule.due_times() if schedule else {},
-        container.repository.document_facts(inspection_id, agency),
-        moment,
-        audited,
-    )
+    states = container.completeness(inspection, moment, agency)
     return CompletenessOut(
         inspection_id=inspection_id,
         as_of=moment,

@@ -205,3 +205,23 @@ def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> Ite
         rejection_reasons=tuple(dict.fromkeys(r for f in rejected for r in f.reasons)),
         pending=sum(1 for f in facts if f.received_at <= as_of) - len(known),
     )
+
+
+def completeness_markdown(title: str, states: list[DeadlineState], as_of: datetime) -> str:
+    """The matrix as a markdown table (for the Prefect UI): one row per agency and deadline."""
+    lines = [
+        f"# Completeness: {title}",
+        "",
+        f"As of {as_of:%Y-%m-%d %H:%M %Z}",
+        "",
+        "| agency | deadline | due | required | accepted | missing | overdue | rejected |",
+        "|---|---|---|--:|--:|---|---|---|",
+    ]
+    for s in states:
+        due = f"{s.due:%a %d %b %H:%M}" if s.due else "-"
+        lines.append(
+            f"| {s.agency} | {s.deadline or '-'} | {due} | {s.required} | {s.accepted} | "
+            f"{', '.join(s.missing) or '-'} | {', '.join(s.overdue) or '-'} | "
+            f"{', '.join(s.rejected) or '-'} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@ libmagic and pikepdf, into the store; only safe, typed, sanitised files become r
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 import time
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 
 import pikepdf
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.dispatcher import Dispatcher
 from portal.bootstrap import build
@@ -234,3 +237,21 @@ def test_the_same_file_uploaded_twice_for_an_item_is_accepted_with_a_duplicate_w
     assert first["status"] == second["status"] == "accepted"
     assert "duplicate" not in {w["code"] for w in first["warnings"]}
     assert "duplicate" in {w["code"] for w in second["warnings"]}
+
+
+def test_each_ingest_run_publishes_the_inspections_completeness_to_prefect(
+    portal: PortalUnderTest,
+) -> None:
+    _upload_and_process(portal, "structure.pdf", samples.pdf_text_pages(1))
+
+    async def latest() -> list[object]:
+        async with get_client() as client:
+            key = f"completeness-{portal.inspection_id}"
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+
+    artifacts = asyncio.run(latest())
+    assert artifacts, "no completeness artifact"
+    markdown = str(artifacts[-1].data)  # type: ignore[attr-defined]
+    assert "| local_authority | week2_tuesday_5pm |" in markdown
