@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -36,24 +37,26 @@ class DocumentFact(BaseModel):
     decided_at: datetime | None = None
 
 
-class Requirement(BaseModel):
-    """One thing an agency owes: an item, a list, a child's case records or audit."""
+# Plain frozen dataclasses below: completeness builds ~10^5 of them for a large estate, and
+# pydantic validation would dominate the time (bench/bench_completeness.py).
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One thing an agency owes: an item, a list, a child's case records or audit."""
 
     agency: str
     key: str
     title: str
     deadline: str | None
-    optional: bool = False
     item: str
+    optional: bool = False
     child_id: str | None = None
 
 
-class ItemState(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ItemState:
     """One requirement, as of a time."""
-
-    model_config = ConfigDict(frozen=True)
 
     number: str
     title: str
@@ -69,10 +72,9 @@ class ItemState(BaseModel):
         return self.accepted > 0
 
 
-class DeadlineState(BaseModel):
+@dataclass(frozen=True, slots=True)
+class DeadlineState:
     """Everything one agency owes by one deadline."""
-
-    model_config = ConfigDict(frozen=True)
 
     agency: str
     deadline: str | None
@@ -193,17 +195,25 @@ def _deadline_state(
 
 
 def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> ItemState:
-    known = [f for f in facts if f.decided_at is not None and f.decided_at <= as_of]
-    accepted = [f for f in known if f.status is DocumentStatus.accepted]
-    rejected = [f for f in known if f.status is DocumentStatus.rejected]
+    accepted = rejected = pending = 0
+    reasons: dict[ReasonCode, None] = {}
+    for fact in facts:
+        if fact.decided_at is not None and fact.decided_at <= as_of:
+            if fact.status is DocumentStatus.accepted:
+                accepted += 1
+            elif fact.status is DocumentStatus.rejected:
+                rejected += 1
+                reasons.update(dict.fromkeys(fact.reasons))
+        elif fact.received_at <= as_of:
+            pending += 1
     return ItemState(
         number=need.key,
         title=need.title,
         optional=need.optional,
-        accepted=len(accepted),
-        rejected=len(rejected),
-        rejection_reasons=tuple(dict.fromkeys(r for f in rejected for r in f.reasons)),
-        pending=sum(1 for f in facts if f.received_at <= as_of) - len(known),
+        accepted=accepted,
+        rejected=rejected,
+        rejection_reasons=tuple(reasons),
+        pending=pending,
     )
 
 
