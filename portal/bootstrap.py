@@ -156,6 +156,6 @@ def build(
         scanner=scanner or make_scanner(settings),
         classifier=MagicClassifier(),
         sanitiser=PikepdfSanitiser(),
-        themes=load_themes(settings.policies_dir / "themes"),
+        themes=load_themes(settings.policies_dir / "themes", settings.policies_dir / "deep-dives"),
         file_types=load_file_type_policy(settings.policies_dir / "file_types.yaml"),
     )

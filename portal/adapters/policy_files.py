@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import ValidationError
 
-from portal.domain.checklist import ThemePolicy
+from portal.domain.checklist import DeepDivePolicy, ThemePolicy, with_deep_dive
 from portal.domain.errors import PortalError
 from portal.domain.file_types import FileTypePolicy
 
@@ -70,11 +70,12 @@ def load_file_type_policy(path: Path) -> FileTypePolicy:
         raise PolicyFileError(_describe(path, root, error, "the file-type policy")) from error
 
 
-def load_themes(directory: Path) -> dict[str, ThemePolicy]:
-    """Load every theme variant in `directory` (*.yaml), keyed by "theme/variant".
+def load_themes(directory: Path, deep_dives: Path | None = None) -> dict[str, ThemePolicy]:
+    """Load every theme variant in `directory` (*.yaml), keyed by "theme/variant", and each
+    deep-dive file in `deep_dives` as a further variant of the theme it extends.
 
     Raises PolicyFileError naming the file, line and field if one is malformed, or the file
-    if two define the same theme variant.
+    if two define the same theme variant or a deep dive names an unknown base.
     """
     themes: dict[str, ThemePolicy] = {}
     for path in sorted(directory.glob("*.yaml")):
@@ -88,4 +89,23 @@ def load_themes(directory: Path) -> dict[str, ThemePolicy]:
         themes[theme.key] = theme
     if not themes:
         raise PolicyFileError(f"{directory}: no theme policy files (*.yaml) found")
+    for path in sorted(deep_dives.glob("*.yaml")) if deep_dives and deep_dives.is_dir() else ():
+        data, root = _read_yaml(path)
+        try:
+            deep_dive = DeepDivePolicy.model_validate(data)
+        except ValidationError as error:
+            raise PolicyFileError(_describe(path, root, error, "a deep-dive policy")) from error
+        base = themes.get(deep_dive.base)
+        if base is None:
+            raise PolicyFileError(
+                f"{path}: base theme {deep_dive.base!r} is not loaded; "
+                f"known: {', '.join(sorted(themes))}"
+            )
+        try:
+            theme = with_deep_dive(base, deep_dive)
+        except (ValidationError, ValueError) as error:
+            raise PolicyFileError(f"{path}: cannot be added to {base.key}: {error}") from error
+        if theme.key in themes:
+            raise PolicyFileError(f"{path}: theme variant {theme.key} is defined twice")
+        themes[theme.key] = theme
     return themes

@@ -215,6 +215,55 @@ class ThemePolicy(BaseModel):
         return None
 
 
+class DeepDiveAgencyItems(BaseModel):
+    """The deep-dive items one agency is asked for, on top of the base theme's."""
+
+    model_config = _FROZEN
+
+    code: str = Field(pattern=_KEY)
+    name: str | None = Field(default=None, description="Needed if the base lacks the agency.")
+    items: tuple[AnnexAItem, ...]
+
+
+class DeepDivePolicy(BaseModel):
+    """A deep-dive theme's own requests, added to a generic base theme (e.g. the 2016
+    framework, whose guidance leaves its deep-dive items to separate guidance)."""
+
+    model_config = _FROZEN
+
+    base: str = Field(description="The base theme variant, e.g. 'framework-2016/generic'.")
+    variant: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str
+    source: str
+    agencies: tuple[DeepDiveAgencyItems, ...] = ()
+    child_lists: tuple[ChildList, ...] = ()
+
+
+def with_deep_dive(base: ThemePolicy, deep_dive: DeepDivePolicy) -> ThemePolicy:
+    """The base theme with the deep dive's items and lists added, as a variant of its own.
+
+    Raises ValueError (via validation) if an item number clashes or a deadline is unknown.
+    """
+    added = {a.code: a for a in deep_dive.agencies}
+    agencies = [
+        a.model_copy(update={"items": a.items + added.pop(a.code).items}) if a.code in added else a
+        for a in base.agencies
+    ]
+    for extra in added.values():
+        if extra.name is None:
+            raise ValueError(f"agency {extra.code} is not in {base.key}; give it a name")
+        agencies.append(AgencyChecklist(code=extra.code, name=extra.name, items=extra.items))
+    data = base.model_dump()
+    data.update(
+        variant=deep_dive.variant,
+        title=deep_dive.title,
+        source=f"{base.source}; deep dive: {deep_dive.source}",
+        agencies=[a.model_dump() for a in agencies],
+        child_lists=[c.model_dump() for c in (*base.child_lists, *deep_dive.child_lists)],
+    )
+    return ThemePolicy.model_validate(data)
+
+
 def decide_scope(theme: ThemePolicy, agency: str, item_number: str) -> Verdict:
     """Whether `agency` may upload against `item_number` under this theme.
 
