@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from portal.api.problems import Problem
 from portal.bootstrap import Container, utc_now
-from portal.domain.access import Principal, Role
+from portal.domain.access import Principal, Role, in_inspection
 
 TOKEN_PREFIX = "jtai_"
 
@@ -67,6 +67,12 @@ def current_principal(
             "This token is unknown or has been revoked. Ask your administrator for a new one.",
         )
     return principal
+
+
+def require_in_inspection(principal: Principal, inspection_id: str) -> None:
+    """403 problem unless the token reaches this inspection."""
+    if not in_inspection(principal, inspection_id):
+        raise forbidden("Your token is for a different inspection.")
 
 
 def forbidden(detail: str) -> Problem:

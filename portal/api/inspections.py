@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from portal.api.auth import ContainerDep, PrincipalDep, forbidden, issue_token
+from portal.api.auth import (
+    ContainerDep,
+    PrincipalDep,
+    forbidden,
+    issue_token,
+    require_in_inspection,
+)
 from portal.api.problems import Problem
 from portal.api.schemas import (
     CompletenessOut,
@@ -103,8 +109,7 @@ def get_inspection(
 ) -> InspectionOut:
     """An inspection, to anyone scoped to it."""
     inspection = load_inspection(container, inspection_id)
-    if principal.role is not Role.admin and principal.inspection_id != inspection_id:
-        raise forbidden("Your token is for a different inspection.")
+    require_in_inspection(principal, inspection_id)
     return _out(container, inspection)
 
 
@@ -156,8 +161,7 @@ def get_completeness(
     Inspection staff see every agency; an uploader sees only its own.
     """
     inspection = load_inspection(container, inspection_id)
-    if principal.role is not Role.admin and principal.inspection_id != inspection_id:
-        raise forbidden("Your token is for a different inspection.")
+    require_in_inspection(principal, inspection_id)
     if principal.role is Role.agency_uploader:
         if agency not in (None, principal.agency):
             raise forbidden("An uploader sees only its own agency's completeness.")

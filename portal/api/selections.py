@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.api.auth import ContainerDep, PrincipalDep, forbidden
+from portal.api.auth import ContainerDep, PrincipalDep, forbidden, require_in_inspection
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem
 from portal.bootstrap import utc_now
@@ -89,7 +89,6 @@ def get_selections(
     inspection_id: str, principal: PrincipalDep, container: ContainerDep
 ) -> SelectionsOut:
     """The selections; an uploader sees its own agency's case-record slots."""
-    if principal.role is not Role.admin and principal.inspection_id != inspection_id:
-        raise forbidden("Your token is for a different inspection.")
+    require_in_inspection(principal, inspection_id)
     agency = principal.agency if principal.role is Role.agency_uploader else None
     return _selections(container, inspection_id, agency)

@@ -160,8 +160,8 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "'CSV UTF-8 (Comma delimited)' and upload it again."
     ),
     ReasonCode.list_too_large: (
-        "This list has more rows or columns than any list for the inspection should "
-        "(at most 100,000 rows and 200 columns). Please check you chose the right file and "
+        "This list is bigger than any list for the inspection should be (at most 100,000 "
+        "rows, 200 columns and 2 million cells). Please check you chose the right file and "
         "upload it again."
     ),
 }
