@@ -1,6 +1,6 @@
 """Summarise a py-spy `--format raw` profile of the worker by where its CPU time goes.
 
-    .venv/bin/python -m bench.pyspy_summary bench/results/<stamp>-profiles/worker-c.txt [RATE]
+    .venv/bin/python -m bench.pyspy_summary bench/results/<stamp>-profiles/worker-c.txt[.gz] [RATE]
 
 bench_ingest --profile records the worker at 100 samples/s without idle threads, so the
 samples approximate CPU time. Each stack is put in the first matching bucket below.
@@ -8,6 +8,7 @@ samples approximate CPU time. Each stack is put in the first matching bucket bel
 
 from __future__ import annotations
 
+import gzip
 import sys
 from pathlib import Path
 
@@ -25,7 +26,9 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def summarise(path: Path, rate: float = 100.0) -> list[tuple[str, float, float]]:
     totals: dict[str, int] = {}
-    for line in path.read_text().splitlines():
+    data = path.read_bytes()
+    text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode(errors="replace")
+    for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue

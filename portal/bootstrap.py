@@ -13,6 +13,7 @@ from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.policy_files import load_file_type_policy, load_themes
 from portal.adapters.store_fs import FilesystemStore
+from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
 from portal.domain.access import Inspection
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
@@ -80,6 +81,8 @@ class Container:
             scanner=self.scanner,
             classifier=self.classifier,
             sanitiser=self.sanitiser,
+            tables=SpreadsheetTables(),
+            table_file_types=TABLE_FILE_TYPES,
             repository=self.repository,
             themes=self.themes,
             file_types=self.file_types,

@@ -16,15 +16,31 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from portal.domain.checklist import ThemePolicy
+from portal.domain.child_lists import UnreadableList, check_child_list
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.file_types import FileTypePolicy, decide_file_type
-from portal.domain.ports import Classifier, IngestRepository, ObjectStore, Sanitiser, Scanner
+from portal.domain.ports import (
+    Classifier,
+    IngestRepository,
+    ObjectStore,
+    Sanitiser,
+    Scanner,
+    TableFiles,
+)
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
-from portal.domain.scope import AUDIT, CASE_RECORD, UploadFacts, area_for_upload, decide_upload
+from portal.domain.scope import (
+    AUDIT,
+    CASE_RECORD,
+    UploadFacts,
+    area_for_upload,
+    child_list_of,
+    decide_list_file,
+    decide_upload,
+)
 from portal.domain.selection import Stage
 
 log = logging.getLogger(__name__)
@@ -38,6 +54,8 @@ class IngestServices:
     scanner: Scanner
     classifier: Classifier
     sanitiser: Sanitiser
+    tables: TableFiles
+    table_file_types: frozenset[str]
     repository: IngestRepository
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
@@ -103,11 +121,34 @@ def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
 
 
 def check(item: WorkItem, services: IngestServices) -> Verdict:
-    """The upload must be asked of its agency, for a selected child, within its look-back."""
+    """The upload must be asked of its agency, for a selected child, within its look-back;
+    a child-level list must pass its list definition, formula cells neutralised."""
     facts = upload_facts(
         services.repository, services.schedule_of(item.document.inspection_id), item.document
     )
-    return decide_upload(item.theme, facts)
+    verdict = decide_upload(item.theme, facts)
+    definition = child_list_of(item.theme, item.document.item_number)
+    if verdict.outcome is not Outcome.proceed or definition is None:
+        return verdict
+    file_kind = decide_list_file(item.file_type, services.table_file_types)
+    if file_kind.outcome is not Outcome.proceed or item.file_type is None:
+        return file_kind
+    try:
+        table = services.tables.read(item.payload, item.file_type)
+    except UnreadableList as exc:
+        return Verdict.reject(exc.reason or ReasonCode.corrupt, detail=str(exc))
+    checked = check_child_list(table, definition)
+    if checked.verdict.outcome is Outcome.proceed and checked.neutralised_cells:
+        target = item.workdir / f"neutralised.{item.file_type}"
+        services.tables.write(checked.neutralised, target, item.file_type)
+        item.payload = target
+    if checked.verdict.outcome is not Outcome.proceed:
+        return checked.verdict
+    return Verdict.proceed(
+        *verdict.warnings,
+        *checked.verdict.warnings,
+        detail=checked.verdict.detail or verdict.detail,
+    )
 
 
 def upload_facts(

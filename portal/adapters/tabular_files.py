@@ -5,8 +5,9 @@ copy in the format it came in. What is decided here:
 
 - CSV is read as UTF-8, with or without a byte order mark; anything else (Excel's
   "CSV (Comma delimited)" in Windows-1252 with a £ or an é, UTF-16) is refused as
-  text_encoding_not_supported, never guessed. The delimiter is sniffed from the first
-  64 KiB among comma, semicolon and tab; comma when the sniffer cannot tell.
+  text_encoding_not_supported, never guessed. The delimiter is chosen from the first
+  64 KiB among comma, semicolon and tab: the one whose split of the header most rows
+  agree with; comma when none splits the header.
 - XLSX is read with openpyxl (read-only, cached values): the first worksheet only, every
   cell as text. A formula gives the value Excel last calculated (blank if it never was),
   so the stored copy never holds a live formula. Dates are ISO 8601 ("2024-01-05", or
@@ -16,8 +17,11 @@ copy in the format it came in. What is decided here:
   column are dropped; every row is padded to the same width. Blank rows in between are
   kept so row numbers match the file.
 - Bounds: more than `MAX_ROWS` rows under the header, more than `MAX_COLUMNS` columns,
-  more than `MAX_CELLS` cells, or an XLSX whose parts inflate past `MAX_XLSX_INFLATED_BYTES`
-  is list_too_large; reading stops as soon as a bound is passed.
+  more than `MAX_CELLS` cells, a file that records more than MAX_ROWS + 1 +
+  `BLANK_ROWS_ALLOWED` rows even if the last ones are blank (a workbook row costs time
+  to read however wide its empty styled cells make it), or an XLSX whose parts inflate
+  past `MAX_XLSX_INFLATED_BYTES` is list_too_large; reading stops as soon as a bound is
+  passed.
 - Writing: CSV as UTF-8 with a byte order mark (so Excel shows accents and £ correctly),
   comma-separated, every field quoted (OWASP's advice with the ' prefix); XLSX as one
   sheet named "List" of text cells. Both pass every cell through `neutralise_cell` first,
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import itertools
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -52,10 +58,10 @@ TABLE_FILE_TYPES = frozenset({"csv", "xlsx"})
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 MAX_CELLS = 2_000_000
+BLANK_ROWS_ALLOWED = 10_000
 MAX_XLSX_INFLATED_BYTES = 256 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t"
-_EXCEL_MAX_ROW = 1_048_576
 _SHEET_TITLE = "List"
 
 # What openpyxl and the libraries under it raise for a damaged workbook: a bad zip, a
@@ -119,10 +125,11 @@ def _shape(rows: Iterable[list[str]]) -> ListTable:
     blanks_pending = 0
     width = 0
     cells = 0
+    last_row = MAX_ROWS + 1 + BLANK_ROWS_ALLOWED
     for number, row in enumerate(rows, start=1):
-        if number > _EXCEL_MAX_ROW:
-            # Blank rows cost nothing to keep count of, but no spreadsheet has more.
-            raise _too_large(f"more than {_EXCEL_MAX_ROW} rows")
+        if number > last_row:
+            # Even blank: each row a workbook records costs time to read, however wide.
+            raise _too_large(f"more than {last_row} rows, counting blank ones")
         last = _last_filled(row)
         if last == 0:
             if header is not None:
@@ -177,7 +184,7 @@ def _read_csv(path: Path) -> ListTable:
             return _shape(_bounded_csv_rows(reader))
     except UnicodeDecodeError as error:
         raise UnreadableList(
-            f"not UTF-8 text (byte {error.start} of a line)",
+            "not UTF-8 text",
             reason=ReasonCode.text_encoding_not_supported,
         ) from error
     except csv.Error as error:
@@ -207,15 +214,34 @@ def _sniff_delimiter(path: Path) -> str:
         sample = head.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableList(
-            f"not UTF-8 text (byte {error.start})",
+            "not UTF-8 text",
             reason=ReasonCode.text_encoding_not_supported,
         ) from error
-    if not sample.strip():
-        return ","
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        return ","
+    return _choose_delimiter(sample)
+
+
+def _choose_delimiter(sample: str) -> str:
+    """The delimiter that splits the header into most agreeing rows (then most columns).
+
+    Parsed with quotes, so "a; b" in quotes does not count. csv.Sniffer is not used: it
+    guesses from quotes first and gets a semicolon file with one quoted cell wrong.
+    """
+    best, best_score = ",", (0, 1)
+    for delimiter in _DELIMITERS:
+        try:
+            records = list(
+                itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 100)
+            )
+        except csv.Error:
+            continue
+        filled = [record for record in records if any(cell.strip() for cell in record)]
+        if not filled:
+            continue
+        width = len(filled[0])
+        score = (sum(1 for record in filled if len(record) == width), width)
+        if width > 1 and score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def _write_csv(table: ListTable, target: Path) -> None:
@@ -271,6 +297,9 @@ def _refuse_zip_bomb(path: Path) -> None:
 
 def _xlsx_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[str]]:
     for row in rows:
+        if row.count(None) == len(row):  # at C speed, however many styled empty cells
+            yield []
+            continue
         if len(row) > MAX_COLUMNS:
             beyond = row[MAX_COLUMNS:]
             # count() runs at C speed over the empty styled cells a sheet may carry far right.
@@ -318,3 +347,15 @@ def _text_cells(sheet: Any, row: tuple[str, ...]) -> list[Any]:
         cell.data_type = "s"
         cells.append(cell)
     return cells
+
+
+class SpreadsheetTables:
+    """The TableFiles port over read_table and write_table."""
+
+    def read(self, path: Path, file_type: str) -> ListTable:
+        """The table in `path`; raises UnreadableList if it cannot be read as one."""
+        return read_table(path, file_type)
+
+    def write(self, table: ListTable, target: Path, file_type: str) -> None:
+        """Write `table` to `target` in the given format."""
+        write_table(table, target, file_type)

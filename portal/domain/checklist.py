@@ -103,6 +103,12 @@ class ListField(BaseModel):
     allowed_values: tuple[str, ...] | None = Field(
         default=None, description="e.g. ['Y', 'N']; None means free text."
     )
+    heading: bool = Field(
+        default=True,
+        description="False where the guidance describes what each row holds rather than "
+        "naming a column (e.g. 'the agencies involved with the child and their family'); "
+        "such fields are not checked as column headings.",
+    )
 
 
 class ChildList(BaseModel):

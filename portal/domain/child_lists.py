@@ -570,10 +570,10 @@ def check_child_list(table: ListTable, definition: ChildList) -> ListCheck:
         shown = _shown_heading(header[i], i)
         for number, row in rows:
             if looks_like_personal_name(_cell(row, i)):
-                what = "not an ID" if i in id_columns else "use the child's unique ID instead"
+                what = ", not an ID" if i in id_columns else ": leave names out"
                 problems.add(
                     ReasonCode.names_in_child_list,
-                    f"row {number} of {shown} looks like a person's name, {what}",
+                    f"row {number} of {shown} looks like a person's name{what}",
                 )
     if not id_columns:
         problems.add(
@@ -588,7 +588,7 @@ def check_child_list(table: ListTable, definition: ChildList) -> ListCheck:
 
     # The theme's extra fields.
     for field in definition.extra_fields:
-        if _key(field.name) in ID_HEADINGS and id_columns:
+        if not field.heading or (_key(field.name) in ID_HEADINGS and id_columns):
             continue
         columns = _find_field_columns(header, field)
         if not columns:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from portal.domain.access import Inspection
+from portal.domain.child_lists import ListTable
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -79,6 +80,18 @@ class Sanitiser(Protocol):
 
         An encrypted or unparseable PDF is reported (report.problem), not raised.
         """
+        ...
+
+
+class TableFiles(Protocol):
+    """Reads and writes child-level lists (CSV and XLSX) as tables of text."""
+
+    def read(self, path: Path, file_type: str) -> ListTable:
+        """The table in `path`; raises UnreadableList if it cannot be read as one."""
+        ...
+
+    def write(self, table: ListTable, target: Path, file_type: str) -> None:
+        """Write `table` to `target` in the given format."""
         ...
 
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.checklist import LookBack, ThemePolicy, decide_scope
+from portal.domain.checklist import ChildList, LookBack, ThemePolicy, decide_scope
 from portal.domain.documents import Area, Outcome, Verdict
 from portal.domain.reasons import ReasonCode, WarningCode
 
@@ -126,6 +126,24 @@ def _decide_annex_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
             WarningCode.more_than_requested, detail=f"item {facts.item}: {lookback.quote}"
         )
     return Verdict.proceed()
+
+
+def child_list_of(theme: ThemePolicy, item: str) -> ChildList | None:
+    """The child-level list an upload target names, if it names one."""
+    if not item.startswith(LIST_PREFIX):
+        return None
+    key = item.removeprefix(LIST_PREFIX)
+    return next((c for c in theme.child_lists if c.key == key), None)
+
+
+def decide_list_file(file_type: str | None, table_types: frozenset[str]) -> Verdict:
+    """Child-level lists must be spreadsheets the portal can check row by row."""
+    if file_type in table_types:
+        return Verdict.proceed()
+    return Verdict.reject(
+        ReasonCode.file_type_not_allowed,
+        detail="child-level lists must be CSV or Excel (.xlsx) files",
+    )
 
 
 def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:

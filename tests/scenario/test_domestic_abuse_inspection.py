@@ -19,6 +19,14 @@ from tests.scenario.harness import PortalUnderTest, start_portal
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 SHORTLIST = [f"DA-{n:03d}" for n in range(1, 21)]
+DA_FIELD = "Has the child been a victim of domestic abuse? (Y/N)"
+LIST_4 = (
+    f'Child ID,Assessment start date,"{DA_FIELD}",Notes\r\n'
+    'DA-001,2025-01-03,Y,"=HYPERLINK(""http://example.invalid"")"\r\n'
+    "DA-002,2025-02-11,N,\r\n"
+).encode()
+LIST_WITH_NAMES = (f'Child ID,Forename,Surname,"{DA_FIELD}"\r\nDA-001,Jane,Example,Y\r\n').encode()
+LIST_WITHOUT_THEME_FIELD = b"Child ID,Assessment start date\r\nDA-001,2025-01-03\r\n"
 AUDITED = SHORTLIST[:6]
 
 
@@ -76,10 +84,29 @@ def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalU
     assert "list:ilacs_list_4_assessments" in lists["missing"]
     assert lists["overdue"] == []
 
-    # Week 1 Tuesday: the local authority shares ILACS list 4; the other lists are late.
-    _accepted(
-        portal, portal.upload("list4.csv", samples.csv_text(), item="list:ilacs_list_4_assessments")
+    # Week 1 Tuesday: the local authority shares ILACS list 4. A list with names is refused;
+    # one with unique IDs is accepted, a formula cell stored as text.
+    named = portal.upload("list4.csv", LIST_WITH_NAMES, item="list:ilacs_list_4_assessments")
+    portal.process_pending()
+    refused = portal.status(named.json()["id"], who="lead_inspector")
+    assert [r["code"] for r in refused["reasons"]] == ["names_in_child_list"]
+    no_field = portal.upload(
+        "list4.csv", LIST_WITHOUT_THEME_FIELD, item="list:ilacs_list_4_assessments"
     )
+    portal.process_pending()
+    assert [
+        r["code"] for r in portal.status(no_field.json()["id"], who="lead_inspector")["reasons"]
+    ] == ["missing_required_columns"]
+    list_id = _accepted(
+        portal, portal.upload("list4.csv", LIST_4, item="list:ilacs_list_4_assessments")
+    )
+    stored = portal.client.get(
+        f"/v1/documents/{list_id}/content", headers=portal.auth("inspector")
+    ).content
+    assert b"'=HYPERLINK" in stored
+    assert "formula_cells_neutralised" in {
+        w["code"] for w in portal.status(list_id, who="lead_inspector")["warnings"]
+    }
     tuesday = _completeness(portal, _after(due["week1_tuesday_5pm"]))
     lists = tuesday[("local_authority", "week1_tuesday_5pm")]
     assert "list:ilacs_list_4_assessments" not in lists["missing"]
