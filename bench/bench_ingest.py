@@ -1,6 +1,7 @@
 """Ingest benchmark: clamd alone, the pipeline in a plain loop, and the Prefect flow via the API.
 
-    .venv/bin/python -m bench.bench_ingest [--quick]
+    .venv/bin/python -m bench.bench_ingest [--quick] [--experimental] [--only a,b,c,...]
+                                           [--profile] [--keep]
 
 One run, one generated corpus (bench/corpus.py), measured five ways:
 
@@ -14,6 +15,7 @@ One run, one generated corpus (bench/corpus.py), measured five ways:
   (c2) as (c) with JTAI_DISPATCHER_CONCURRENCY=1 (full run only);
   and latency on the (c) stack: single uploads of files up to 5 MB, one at a time, from the
   POST starting to the status being final (polled every 20 ms).
+  --experimental adds (cx) and (c1x): (c) and (c1) with bench/experimental_worker.py.
 
 Every phase gets a freshly started clamd: clamd caches the verdict of clean files by hash,
 so a second scan of the same bytes in one clamd costs a tenth of the first. Every document
@@ -106,7 +108,11 @@ class Proc:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            args, env=env, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            args,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C of the benchmark reaches them through stop()
         )
         self.ps = psutil.Process(self.popen.pid)
@@ -176,8 +182,10 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float, proc: Proc) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not proc.alive:
-            raise BenchmarkInvalid(f"{what} exited ({proc.popen.returncode}); "
-                                   f"log: {proc.log_path}\n{proc.log_text()[-3000:]}")
+            raise BenchmarkInvalid(
+                f"{what} exited ({proc.popen.returncode}); "
+                f"log: {proc.log_path}\n{proc.log_text()[-3000:]}"
+            )
         with contextlib.suppress(Exception):
             if check():
                 return
@@ -188,8 +196,12 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float, proc: Proc) -
 def start_clamd(state_dir: Path) -> tuple[Proc, Path]:
     """A fresh clamd (empty verdict cache) on a Unix socket in `state_dir`."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    proc = Proc("clamd", [str(REPO_ROOT / "infra/clamd/start-clamd"), str(state_dir)],
-                dict(os.environ), state_dir / "clamd.log")
+    proc = Proc(
+        "clamd",
+        [str(REPO_ROOT / "infra/clamd/start-clamd"), str(state_dir)],
+        dict(os.environ),
+        state_dir / "clamd.log",
+    )
     socket_path = state_dir / "clamd.sock"
     scanner = make_scanner(Settings(clamd_socket=socket_path, clamd_timeout_seconds=5))
 
@@ -207,8 +219,13 @@ def start_clamd(state_dir: Path) -> tuple[Proc, Path]:
 def _system_busy() -> float:
     """CPU seconds the machine's processes ran (not idle, I/O wait or hypervisor steal)."""
     times = psutil.cpu_times()
-    return float(times.user + times.nice + times.system + getattr(times, "irq", 0.0)
-                 + getattr(times, "softirq", 0.0))
+    return float(
+        times.user
+        + times.nice
+        + times.system
+        + getattr(times, "irq", 0.0)
+        + getattr(times, "softirq", 0.0)
+    )
 
 
 class CpuMeter:
@@ -305,8 +322,10 @@ def check_outcome(cf: CorpusFile, status: str, reasons: list[str], warnings: lis
 def fail_if_any(problems: list[str], phase: str) -> None:
     if problems:
         listing = "\n  ".join(problems[:30])
-        raise BenchmarkInvalid(f"{phase}: {len(problems)} documents did not end as expected; "
-                               f"the measurement is invalid:\n  {listing}")
+        raise BenchmarkInvalid(
+            f"{phase}: {len(problems)} documents did not end as expected; "
+            f"the measurement is invalid:\n  {listing}"
+        )
 
 
 # --- (a) clamd alone -----------------------------------------------------------------
@@ -331,9 +350,17 @@ def phase_a(corpus: Corpus, work: Path) -> PhaseResult:
         fail_if_any(problems, "(a)")
     finally:
         clamd.stop()
-    return PhaseResult("a", "clamd alone", "ClamdScanner.scan, one file at a time",
-                       len(corpus.throughput), corpus.throughput_bytes, wall, cpu, foreign,
-                       {"foreign_top": meter.foreign_top})
+    return PhaseResult(
+        "a",
+        "clamd alone",
+        "ClamdScanner.scan, one file at a time",
+        len(corpus.throughput),
+        corpus.throughput_bytes,
+        wall,
+        cpu,
+        foreign,
+        {"foreign_top": meter.foreign_top},
+    )
 
 
 # --- (b) the steps in a plain loop ---------------------------------------------------
@@ -342,8 +369,9 @@ def phase_a(corpus: Corpus, work: Path) -> PhaseResult:
 class Timed:
     """A proxy that adds the time spent in chosen methods to named buckets."""
 
-    def __init__(self, inner: Any, buckets: dict[str, float],
-                 methods: dict[str, Callable[..., str]]) -> None:
+    def __init__(
+        self, inner: Any, buckets: dict[str, float], methods: dict[str, Callable[..., str]]
+    ) -> None:
         self._inner = inner
         self._buckets = buckets
         self._methods = methods
@@ -377,18 +405,25 @@ def timed_container(container: Container, buckets: dict[str, float]) -> Containe
 
     return dataclasses.replace(
         container,
-        store=Timed(container.store, buckets, {"put": put_bucket,
-                                               "delete": _named("discard quarantine")}),
+        store=Timed(
+            container.store, buckets, {"put": put_bucket, "delete": _named("discard quarantine")}
+        ),
         scanner=Timed(container.scanner, buckets, {"scan": _named("scan (clamd)")}),
-        classifier=Timed(container.classifier, buckets,
-                         {"classify": _named("classify (libmagic)")}),
-        sanitiser=Timed(container.sanitiser, buckets,
-                        {"sanitise_pdf": _named("sanitise (pikepdf)")}),
-        repository=Timed(container.repository, buckets, {  # type: ignore[arg-type]
-            "add_document": _named("intake: add_document"),
-            "claim_documents": _named("claim_documents"),
-            "record_outcome": _named("record_outcome"),
-        }),
+        classifier=Timed(
+            container.classifier, buckets, {"classify": _named("classify (libmagic)")}
+        ),
+        sanitiser=Timed(
+            container.sanitiser, buckets, {"sanitise_pdf": _named("sanitise (pikepdf)")}
+        ),
+        repository=Timed(
+            container.repository,
+            buckets,
+            {  # type: ignore[arg-type]
+                "add_document": _named("intake: add_document"),
+                "claim_documents": _named("claim_documents"),
+                "record_outcome": _named("record_outcome"),
+            },
+        ),
     )
 
 
@@ -399,10 +434,17 @@ def _intake(container: Container, inspection_id: str, name: str, path: Path) -> 
         stored = container.store.put(Area.quarantine, f"{inspection_id}/{document_id}", source)
     now = datetime.now(UTC)
     document = Document(
-        id=document_id, inspection_id=inspection_id, agency=AGENCY, item_number=ITEM,
-        original_filename=name, declared_content_type="application/octet-stream",
-        status=DocumentStatus.received, size_bytes=stored.size, sha256_received=stored.sha256,
-        received_at=now, updated_at=now,
+        id=document_id,
+        inspection_id=inspection_id,
+        agency=AGENCY,
+        item_number=ITEM,
+        original_filename=name,
+        declared_content_type="application/octet-stream",
+        status=DocumentStatus.received,
+        size_bytes=stored.size,
+        sha256_received=stored.sha256,
+        received_at=now,
+        updated_at=now,
     )
     container.repository.add_document(document, "bench")
     return document
@@ -420,15 +462,17 @@ def phase_b(corpus: Corpus, work: Path, warmup_file: Path) -> PhaseResult:
         def one(name: str, path: Path) -> tuple[str, list[str], list[str]]:
             document = _intake(container, inspection_id, name, path)
             token = uuid.uuid4().hex
-            claimed = container.repository.claim_documents([document.id], token,
-                                                           datetime.now(UTC))
+            claimed = container.repository.claim_documents([document.id], token, datetime.now(UTC))
             if len(claimed) != 1:
                 raise BenchmarkInvalid(f"(b): could not claim {name}")
             result = process_document(claimed[0], token, services)
             if not result.recorded:
                 raise BenchmarkInvalid(f"(b): verdict of {name} was not recorded")
-            return (result.status.value, [r.value for r in result.reasons],
-                    [w.value for w in result.warnings])
+            return (
+                result.status.value,
+                [r.value for r in result.reasons],
+                [w.value for w in result.warnings],
+            )
 
         one("warmup.pdf", warmup_file)  # imports, first connections, policy caches
         buckets.clear()
@@ -447,9 +491,17 @@ def phase_b(corpus: Corpus, work: Path, warmup_file: Path) -> PhaseResult:
         clamd.stop()
     breakdown = dict(sorted(buckets.items(), key=lambda kv: -kv[1]))
     breakdown["other (tempdir, hashing, models, loop)"] = wall - sum(buckets.values())
-    return PhaseResult("b", "pipeline, plain loop", "no Prefect, no HTTP, one document at a time",
-                       len(corpus.throughput), corpus.throughput_bytes, wall, cpu, foreign,
-                       {"breakdown_s": breakdown, "foreign_top": meter.foreign_top})
+    return PhaseResult(
+        "b",
+        "pipeline, plain loop",
+        "no Prefect, no HTTP, one document at a time",
+        len(corpus.throughput),
+        corpus.throughput_bytes,
+        wall,
+        cpu,
+        foreign,
+        {"breakdown_s": breakdown, "foreign_top": meter.foreign_top},
+    )
 
 
 # --- (c) the real processes ----------------------------------------------------------
@@ -458,8 +510,9 @@ def phase_b(corpus: Corpus, work: Path, warmup_file: Path) -> PhaseResult:
 class Stack:
     """clamd + Prefect server + API + worker, as `jtai-portal up` runs them, in a temp dir."""
 
-    def __init__(self, root: Path, worker_env: dict[str, str],
-                 worker_module: str = "portal.cli worker") -> None:
+    def __init__(
+        self, root: Path, worker_env: dict[str, str], worker_module: str = "portal.cli worker"
+    ) -> None:
         self.root = root
         self.worker_env = worker_env
         self.worker_module = worker_module
@@ -473,40 +526,66 @@ class Stack:
         self.prefect_url = f"http://127.0.0.1:{prefect_port}/api"
         self.api_url = f"http://127.0.0.1:{api_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
-        env.update({
-            "JTAI_DATA_DIR": str(data),
-            "JTAI_API_PORT": str(api_port),
-            "JTAI_CLAMD_SOCKET": str(socket_path),
-            "JTAI_PREFECT_API_URL": self.prefect_url,
-            "PREFECT_API_URL": self.prefect_url,
-            "PREFECT_HOME": str(self.root / "prefect"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_LOGGING_LEVEL": "WARNING",  # as `jtai-portal up` runs them
-            "PYTHONUNBUFFERED": "1",
-        })
-        subprocess.run([sys.executable, "-m", "portal.cli", "migrate"], env=env, cwd=REPO_ROOT,
-                       check=True, capture_output=True)
+        env.update(
+            {
+                "JTAI_DATA_DIR": str(data),
+                "JTAI_API_PORT": str(api_port),
+                "JTAI_CLAMD_SOCKET": str(socket_path),
+                "JTAI_PREFECT_API_URL": self.prefect_url,
+                "PREFECT_API_URL": self.prefect_url,
+                "PREFECT_HOME": str(self.root / "prefect"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_LOGGING_LEVEL": "WARNING",  # as `jtai-portal up` runs them
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        subprocess.run(
+            [sys.executable, "-m", "portal.cli", "migrate"],
+            env=env,
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+        )
         # The server logs each request it answers 503 (SQLite locked), so they can be counted.
-        prefect = Proc("prefect", [sys.executable, "-m", "prefect", "server", "start",
-                                   "--host", "127.0.0.1", "--port", str(prefect_port)],
-                       {**env, "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"},
-                       self.root / "prefect.log")
+        prefect = Proc(
+            "prefect",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(prefect_port),
+            ],
+            {**env, "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"},
+            self.root / "prefect.log",
+        )
         self.procs["prefect"] = prefect
-        wait_for(lambda: httpx.get(self.prefect_url + "/health", timeout=3).is_success,
-                 "Prefect server", 240, prefect)
-        container = build(Settings(data_dir=data, clamd_socket=socket_path),
-                          run_migrations=False)
+        wait_for(
+            lambda: httpx.get(self.prefect_url + "/health", timeout=3).is_success,
+            "Prefect server",
+            240,
+            prefect,
+        )
+        container = build(Settings(data_dir=data, clamd_socket=socket_path), run_migrations=False)
         self.repository = container.repository
         demo = ensure_demo_inspection(container)
         self.inspection_id = demo["inspection_id"]
         self.headers = {"Authorization": f"Bearer {demo['tokens'][AGENCY]}"}
-        api = Proc("api", [sys.executable, "-m", "portal.cli", "api"], env,
-                   self.root / "api.log")
+        api = Proc("api", [sys.executable, "-m", "portal.cli", "api"], env, self.root / "api.log")
         self.procs["api"] = api
-        wait_for(lambda: httpx.get(self.api_url + "/healthz", timeout=3).is_success,
-                 "API", 120, api)
-        worker = Proc("worker", [sys.executable, "-m", *self.worker_module.split()],
-                      {**env, **self.worker_env}, self.root / "worker.log")
+        wait_for(
+            lambda: httpx.get(self.api_url + "/healthz", timeout=3).is_success, "API", 120, api
+        )
+        worker = Proc(
+            "worker",
+            [sys.executable, "-m", *self.worker_module.split()],
+            {**env, **self.worker_env},
+            self.root / "worker.log",
+        )
         self.procs["worker"] = worker
         wait_for(lambda: "ingest dispatcher running" in worker.log_text(), "worker", 120, worker)
 
@@ -519,21 +598,23 @@ class Stack:
         with path.open("rb") as source:
             response = client.post(
                 f"{self.api_url}/v1/inspections/{self.inspection_id}/documents",
-                headers=self.headers, data={"item": ITEM},
+                headers=self.headers,
+                data={"item": ITEM},
                 files={"file": (cf_name, source, "application/octet-stream")},
             )
         if response.status_code != 202:
-            raise BenchmarkInvalid(f"upload of {cf_name}: {response.status_code} "
-                                   f"{response.text[:500]}")
+            raise BenchmarkInvalid(
+                f"upload of {cf_name}: {response.status_code} {response.text[:500]}"
+            )
         document_id: str = response.json()["id"]
         return document_id
 
     def status(self, client: httpx.Client, document_id: str) -> dict[str, Any]:
-        response = client.get(f"{self.api_url}/v1/documents/{document_id}",
-                              headers=self.headers)
+        response = client.get(f"{self.api_url}/v1/documents/{document_id}", headers=self.headers)
         if response.status_code != 200:
-            raise BenchmarkInvalid(f"status of {document_id}: {response.status_code} "
-                                   f"{response.text[:500]}")
+            raise BenchmarkInvalid(
+                f"status of {document_id}: {response.status_code} {response.text[:500]}"
+            )
         body: dict[str, Any] = response.json()
         return body
 
@@ -542,7 +623,8 @@ class Stack:
         for state in ("COMPLETED", "FAILED", "CRASHED"):
             response = httpx.post(
                 f"{self.prefect_url}/flow_runs/count",
-                json={"flow_runs": {"state": {"type": {"any_": [state]}}}}, timeout=30,
+                json={"flow_runs": {"state": {"type": {"any_": [state]}}}},
+                timeout=30,
             )
             response.raise_for_status()
             counts[state.lower()] = int(response.json())
@@ -558,22 +640,26 @@ class Stack:
         """How often each LOG_PATTERNS entry occurs in each log between two offsets."""
         counts = {}
         for name in ("worker", "api", "prefect"):
-            text = self.procs[name].log_text()[start[name]:end[name]]
-            counts[name] = {label: len(pattern.findall(text))
-                            for label, pattern in LOG_PATTERNS.items()}
+            text = self.procs[name].log_text()[start[name] : end[name]]
+            counts[name] = {
+                label: len(pattern.findall(text)) for label, pattern in LOG_PATTERNS.items()
+            }
         return counts
 
 
-def _wait_final(stack: Stack, client: httpx.Client, document_id: str, timeout: float,
-                poll: float) -> tuple[dict[str, Any], float]:
+def _wait_final(
+    stack: Stack, client: httpx.Client, document_id: str, timeout: float, poll: float
+) -> tuple[dict[str, Any], float]:
     deadline = time.monotonic() + timeout
     while True:
         body = stack.status(client, document_id)
         if body["final"]:
             return body, time.time()
         if time.monotonic() > deadline:
-            raise BenchmarkInvalid(f"document {document_id} not final after {timeout:.0f} s: "
-                                   f"{body['status']} {body['reasons']}")
+            raise BenchmarkInvalid(
+                f"document {document_id} not final after {timeout:.0f} s: "
+                f"{body['status']} {body['reasons']}"
+            )
         time.sleep(poll)
 
 
@@ -587,8 +673,9 @@ def _decided(body_or_doc: Any) -> float:
     return stamp
 
 
-def run_throughput(stack: Stack, files: list[CorpusFile], timeout: float
-                   ) -> tuple[float, dict[str, Any]]:
+def run_throughput(
+    stack: Stack, files: list[CorpusFile], timeout: float
+) -> tuple[float, dict[str, Any]]:
     """Upload every file (4 threads) and poll until all are final; return (wall, extra)."""
     local = threading.local()
 
@@ -632,16 +719,22 @@ def run_throughput(stack: Stack, files: list[CorpusFile], timeout: float
             if not futures and not pending:
                 break
             if time.monotonic() > deadline:
-                raise BenchmarkInvalid(f"throughput: {len(pending) + len(futures)} documents "
-                                       f"not final after {timeout:.0f} s")
+                raise BenchmarkInvalid(
+                    f"throughput: {len(pending) + len(futures)} documents "
+                    f"not final after {timeout:.0f} s"
+                )
             time.sleep(THROUGHPUT_POLL_SECONDS)
     poller.close()
     problems, decided, attempts = [], [], []
     for index, cf in enumerate(files):
         document = stack.repository.get_document(uploaded[index][0])
         assert document is not None
-        problem = check_outcome(cf, document.status.value, [r.value for r in document.reasons],
-                                [w.value for w in document.warnings])
+        problem = check_outcome(
+            cf,
+            document.status.value,
+            [r.value for r in document.reasons],
+            [w.value for w in document.warnings],
+        )
         if problem:
             problems.append(problem)
         decided.append(_decided(document.decided_at))
@@ -664,8 +757,9 @@ def _batches(stack: Stack, document_ids: list[str], wall: float) -> dict[str, An
     table = DocumentRow.__table__
     with stack.repository.engine.connect() as connection:
         rows = connection.execute(
-            select(table.c.claim_token, table.c.claimed_at, table.c.decided_at)
-            .where(table.c.id.in_(document_ids))
+            select(table.c.claim_token, table.c.claimed_at, table.c.decided_at).where(
+                table.c.id.in_(document_ids)
+            )
         ).all()
     by_token: dict[str, list[tuple[float, float]]] = {}
     for token, claimed_at, decided_at in rows:
@@ -690,12 +784,23 @@ def run_latency(stack: Stack, files: list[CorpusFile]) -> LatencyResult:
         document_id = stack.upload(client, cf.name, cf.path)
         posted = time.time()
         body, seen = _wait_final(stack, client, document_id, 120, LATENCY_POLL_SECONDS)
-        problem = check_outcome(cf, body["status"], [r["code"] for r in body["reasons"]],
-                                [w["code"] for w in body["warnings"]])
+        problem = check_outcome(
+            cf,
+            body["status"],
+            [r["code"] for r in body["reasons"]],
+            [w["code"] for w in body["warnings"]],
+        )
         if problem:
             problems.append(problem)
-        samples.append({"file": cf.name, "bytes": cf.size, "post_s": posted - started,
-                        "observed_s": seen - started, "decided_s": _decided(body) - started})
+        samples.append(
+            {
+                "file": cf.name,
+                "bytes": cf.size,
+                "post_s": posted - started,
+                "observed_s": seen - started,
+                "decided_s": _decided(body) - started,
+            }
+        )
     client.close()
     fail_if_any(problems, "latency")
     return LatencyResult(samples)
@@ -707,16 +812,40 @@ def _profile(pid: int, seconds_max: float, out: Path) -> subprocess.Popen[bytes]
         say("py-spy not found; no profile")
         return None
     return subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
-         "--duration", str(int(seconds_max)), "--threads", "--nonblocking", "-o", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--duration",
+            str(int(seconds_max)),
+            "--threads",
+            "--nonblocking",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
-def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worker: str,
-            corpus: Corpus, work: Path, warmup_file: Path, latency: bool,
-            profile_to: Path | None, timeout: float
-            ) -> tuple[PhaseResult, LatencyResult | None]:
+def phase_c(
+    key: str,
+    title: str,
+    config: str,
+    worker_env: dict[str, str],
+    worker: str,
+    corpus: Corpus,
+    work: Path,
+    warmup_file: Path,
+    latency: bool,
+    profile_to: Path | None,
+    timeout: float,
+) -> tuple[PhaseResult, LatencyResult | None]:
     stack = Stack(work / key, worker_env, worker)
     say(f"({key}) starting clamd, Prefect server, API and worker {worker_env or ''}")
     try:
@@ -731,8 +860,11 @@ def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worke
             time.sleep(0.2)
             runs_before = stack.flow_run_counts()
         meter = CpuMeter(stack.procs)
-        profiler = (_profile(stack.procs["worker"].popen.pid, timeout,
-                             profile_to / f"worker-{key}.txt") if profile_to else None)
+        profiler = (
+            _profile(stack.procs["worker"].popen.pid, timeout, profile_to / f"worker-{key}.txt")
+            if profile_to
+            else None
+        )
         say(f"({key}) uploading {len(corpus.throughput)} files with {UPLOAD_THREADS} threads")
         offsets = stack.log_offsets()
         meter.start()
@@ -758,8 +890,17 @@ def phase_c(key: str, title: str, config: str, worker_env: dict[str, str], worke
         raise
     finally:
         stack.stop()
-    return PhaseResult(key, title, config, len(corpus.throughput), corpus.throughput_bytes,
-                       wall, cpu, foreign, extra), lat
+    return PhaseResult(
+        key,
+        title,
+        config,
+        len(corpus.throughput),
+        corpus.throughput_bytes,
+        wall,
+        cpu,
+        foreign,
+        extra,
+    ), lat
 
 
 # --- report --------------------------------------------------------------------------
@@ -772,8 +913,9 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    clamd_version = subprocess.run(["/usr/sbin/clamd", "--version"], capture_output=True,
-                                   text=True).stdout.strip()
+    clamd_version = subprocess.run(
+        ["/usr/sbin/clamd", "--version"], capture_output=True, text=True
+    ).stdout.strip()
     import prefect
 
     return {
@@ -803,8 +945,9 @@ def _cpu_cell(result: PhaseResult, name: str) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus,
-           info: dict[str, Any]) -> str:
+def render(
+    results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus, info: dict[str, Any]
+) -> str:
     by_key = {r.key: r for r in results}
     lines = [
         f"# Ingest benchmark, {info['date']}",
@@ -833,8 +976,13 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
             f"{_cpu_cell(r, 'worker')} | {_cpu_cell(r, 'api')} | {_cpu_cell(r, 'prefect')} | "
             f"{_cpu_cell(r, 'clamd')} | {_cpu_cell(r, 'bench')} | {r.foreign_cpu:.1f} |"
         )
-    lines += ["", "Same corpus in every run, so a ratio of docs/s equals the ratio of MB/s.", "",
-              "| ratio | value | target |", "|---|--:|---|"]
+    lines += [
+        "",
+        "Same corpus in every run, so a ratio of docs/s equals the ratio of MB/s.",
+        "",
+        "| ratio | value | target |",
+        "|---|--:|---|",
+    ]
 
     def ratio(top: str, bottom: str, target: str = "") -> None:
         if top in by_key and bottom in by_key:
@@ -880,25 +1028,41 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
             f"{locked} |"
         )
     if per_doc:
-        lines += ["", "CPU per document (ms) in the Prefect runs, flow runs, and requests the "
-                  "Prefect server answered 503 because its SQLite database was locked (the "
-                  "client waits ~2 s, then sends the request again):", "",
-                  "| run | worker | prefect server | api | clamd | flow runs | 503s |",
-                  "|---|--:|--:|--:|--:|--:|--:|", *per_doc]
+        lines += [
+            "",
+            "CPU per document (ms) in the Prefect runs, flow runs, and requests the "
+            "Prefect server answered 503 because its SQLite database was locked (the "
+            "client waits ~2 s, then sends the request again):",
+            "",
+            "| run | worker | prefect server | api | clamd | flow runs | 503s |",
+            "|---|--:|--:|--:|--:|--:|--:|",
+            *per_doc,
+        ]
     if "b" in by_key:
         breakdown = by_key["b"].extra["breakdown_s"]
-        lines += ["", "Where the time of (b) goes (seconds, one document at a time):", "",
-                  "| step | s | share |", "|---|--:|--:|"]
-        lines += [f"| {step} | {sec:.2f} | {100 * sec / by_key['b'].wall:.0f} % |"
-                  for step, sec in breakdown.items()]
+        lines += [
+            "",
+            "Where the time of (b) goes (seconds, one document at a time):",
+            "",
+            "| step | s | share |",
+            "|---|--:|--:|",
+        ]
+        lines += [
+            f"| {step} | {sec:.2f} | {100 * sec / by_key['b'].wall:.0f} % |"
+            for step, sec in breakdown.items()
+        ]
     notes = []
     for r in results:
         if r.key.startswith("c"):
             e = r.extra
-            logs = "; ".join(
-                f"{proc}: " + ", ".join(f"{k} x{v}" for k, v in counts.items() if v)
-                for proc, counts in e["log_counts"].items() if any(counts.values())
-            ) or "no errors logged"
+            logs = (
+                "; ".join(
+                    f"{proc}: " + ", ".join(f"{k} x{v}" for k, v in counts.items() if v)
+                    for proc, counts in e["log_counts"].items()
+                    if any(counts.values())
+                )
+                or "no errors logged"
+            )
             b = e["batches"]
             sizes = b["sizes"]
             notes.append(
@@ -913,17 +1077,28 @@ def render(results: list[PhaseResult], lat: LatencyResult | None, corpus: Corpus
             )
     if notes:
         lines += ["", "Details:", "", *notes]
-    disturbed = [f"({r.key}) {r.foreign_cpu / r.wall:.2f}" for r in results
-                 if r.foreign_cpu / r.wall > 0.25]
+    disturbed = [
+        f"({r.key}) {r.foreign_cpu / r.wall:.2f}" for r in results if r.foreign_cpu / r.wall > 0.25
+    ]
     if disturbed:
-        lines += ["", "**Warning: other processes on this machine used CPU during the runs "
-                  "(cores busy on average outside this benchmark: " + ", ".join(disturbed)
-                  + "); the wall times are pessimistic.** Busiest of them:", ""]
-        lines += [f"- ({r.key}): " + ("; ".join(r.extra.get("foreign_top", [])) or "short-lived")
-                  for r in results]
-    lines += ["", "CPU s are CPU seconds used by each process (and its children) during the "
-              "measured window; 'other procs' is the busy CPU time of the whole machine minus "
-              "those, i.e. load from processes outside this benchmark."]
+        lines += [
+            "",
+            "**Warning: other processes on this machine used CPU during the runs "
+            "(cores busy on average outside this benchmark: "
+            + ", ".join(disturbed)
+            + "); the wall times are pessimistic.** Busiest of them:",
+            "",
+        ]
+        lines += [
+            f"- ({r.key}): " + ("; ".join(r.extra.get("foreign_top", [])) or "short-lived")
+            for r in results
+        ]
+    lines += [
+        "",
+        "CPU s are CPU seconds used by each process (and its children) during the "
+        "measured window; 'other procs' is the busy CPU time of the whole machine minus "
+        "those, i.e. load from processes outside this benchmark.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -939,17 +1114,26 @@ def _warmup_file(work: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="~30 small files, no big ones, no (c2): a ~2 minute check")
-    parser.add_argument("--only", default="",
-                        help="comma-separated subset of a,b,c,c1,c2 (c includes latency)")
-    parser.add_argument("--profile", action="store_true",
-                        help="record the worker with py-spy during each (c*) run")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="~30 small files, no big ones, no (c2): a ~2 minute check",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated subset of a,b,c,c1,c2 (c includes latency)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="record the worker with py-spy during each (c*) run"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--experimental", action="store_true",
-                        help="also run cx and c1x: (c) and (c1) with bench/experimental_worker.py")
+    parser.add_argument(
+        "--experimental",
+        action="store_true",
+        help="also run cx and c1x: (c) and (c1) with bench/experimental_worker.py",
+    )
     args = parser.parse_args(argv)
     phases = ["a", "b", "c", "c1"] + ([] if args.quick else ["c2"])
     phases += ["cx", "c1x"] if args.experimental else []
@@ -969,8 +1153,10 @@ def main(argv: list[str] | None = None) -> int:
     for f in corpus.throughput:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
     info["corpus_mix"] = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    say(f"corpus {corpus.name}: {len(corpus.throughput)} files, "
-        f"{corpus.throughput_bytes / MB:.1f} MB; latency set {len(corpus.latency)} files")
+    say(
+        f"corpus {corpus.name}: {len(corpus.throughput)} files, "
+        f"{corpus.throughput_bytes / MB:.1f} MB; latency set {len(corpus.latency)} files"
+    )
     work = Path(tempfile.mkdtemp(prefix="jtai-bench-"))
     profile_to = None
     if args.profile:
@@ -985,17 +1171,36 @@ def main(argv: list[str] | None = None) -> int:
     try:
         worker, experimental = "portal.cli worker", "bench.experimental_worker"
         configs = {
-            "c": ("Prefect flow, micro-batches", "defaults: batches of <= 32 docs / 256 MiB, "
-                  "2 flow runs at once", {}, worker),
-            "c1": ("Prefect flow, one run per document", "JTAI_BATCH_MAX_DOCUMENTS=1",
-                   {"JTAI_BATCH_MAX_DOCUMENTS": "1"}, worker),
-            "c2": ("Prefect flow, one run at a time", "JTAI_DISPATCHER_CONCURRENCY=1",
-                   {"JTAI_DISPATCHER_CONCURRENCY": "1"}, worker),
-            "cx": ("as (c), experimental worker", "bench/experimental_worker.py: Prefect "
-                   "clients reused across flow runs", {}, experimental),
-            "c1x": ("as (c1), experimental worker", "JTAI_BATCH_MAX_DOCUMENTS=1 + "
-                    "bench/experimental_worker.py", {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
-                    experimental),
+            "c": (
+                "Prefect flow, micro-batches",
+                "defaults: batches of <= 32 docs / 256 MiB, 2 flow runs at once",
+                {},
+                worker,
+            ),
+            "c1": (
+                "Prefect flow, one run per document",
+                "JTAI_BATCH_MAX_DOCUMENTS=1",
+                {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
+                worker,
+            ),
+            "c2": (
+                "Prefect flow, one run at a time",
+                "JTAI_DISPATCHER_CONCURRENCY=1",
+                {"JTAI_DISPATCHER_CONCURRENCY": "1"},
+                worker,
+            ),
+            "cx": (
+                "as (c), experimental worker",
+                "bench/experimental_worker.py: Prefect clients reused across flow runs",
+                {},
+                experimental,
+            ),
+            "c1x": (
+                "as (c1), experimental worker",
+                "JTAI_BATCH_MAX_DOCUMENTS=1 + bench/experimental_worker.py",
+                {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
+                experimental,
+            ),
         }
         for phase in phases:
             started = time.monotonic()
@@ -1007,18 +1212,29 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(phase_b(corpus, work, warmup))
             elif phase in configs:
                 title, config, env, worker_module = configs[phase]
-                result, phase_lat = phase_c(phase, title, config, env, worker_module, corpus,
-                                            work, warmup,
-                                            latency=phase == "c", profile_to=profile_to,
-                                            timeout=timeout)
+                result, phase_lat = phase_c(
+                    phase,
+                    title,
+                    config,
+                    env,
+                    worker_module,
+                    corpus,
+                    work,
+                    warmup,
+                    latency=phase == "c",
+                    profile_to=profile_to,
+                    timeout=timeout,
+                )
                 results.append(result)
                 lat = phase_lat or lat
             else:
                 parser.error(f"unknown phase {phase!r}")
             r = results[-1]
-            say(f"({r.key}) {r.docs} docs, {r.bytes / MB:.1f} MB in {r.wall:.1f} s: "
+            say(
+                f"({r.key}) {r.docs} docs, {r.bytes / MB:.1f} MB in {r.wall:.1f} s: "
                 f"{r.docs_per_s:.2f} docs/s, {r.mb_per_s:.1f} MB/s "
-                f"(phase took {time.monotonic() - started:.0f} s)")
+                f"(phase took {time.monotonic() - started:.0f} s)"
+            )
         ok = True
     except BenchmarkInvalid as exc:
         say(f"INVALID BENCHMARK: {exc}")
@@ -1034,10 +1250,15 @@ def main(argv: list[str] | None = None) -> int:
     report = render(results, lat, corpus, info)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{stamp}.md").write_text(report)
-    raw = {"info": info, "corpus": corpus.name,
-           "results": [{**dataclasses.asdict(r), "docs_per_s": r.docs_per_s,
-                        "mb_per_s": r.mb_per_s} for r in results],
-           "latency": lat.samples if lat else None}
+    raw = {
+        "info": info,
+        "corpus": corpus.name,
+        "results": [
+            {**dataclasses.asdict(r), "docs_per_s": r.docs_per_s, "mb_per_s": r.mb_per_s}
+            for r in results
+        ],
+        "latency": lat.samples if lat else None,
+    }
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(raw, indent=1, default=str))
     print()
     print(report)

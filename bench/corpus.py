@@ -120,14 +120,17 @@ def _specs(quick: bool) -> tuple[list[Spec], list[Spec]]:
     latency: list[Spec] = [Spec("lat-notes-5mb.pdf", "pdf", 5_000_000)]
     for i in range(1, n_latency):
         if i % 10 == 3:
-            latency.append(Spec(f"lat-report-{i:02d}.docx", "docx",
-                                _log_uniform(rng, 20_000, 1_000_000)))
+            latency.append(
+                Spec(f"lat-report-{i:02d}.docx", "docx", _log_uniform(rng, 20_000, 1_000_000))
+            )
         elif i % 10 == 7:
-            latency.append(Spec(f"lat-figures-{i:02d}.xlsx", "xlsx",
-                                _log_uniform(rng, 10_000, 500_000)))
+            latency.append(
+                Spec(f"lat-figures-{i:02d}.xlsx", "xlsx", _log_uniform(rng, 10_000, 500_000))
+            )
         else:
-            latency.append(Spec(f"lat-notes-{i:02d}.pdf", "pdf",
-                                _log_uniform(rng, 50_000, 5_000_000)))
+            latency.append(
+                Spec(f"lat-notes-{i:02d}.pdf", "pdf", _log_uniform(rng, 50_000, 5_000_000))
+            )
     return throughput, latency
 
 
@@ -143,8 +146,12 @@ def _active_pdf(spec: Spec, index: int) -> bytes:
     with pikepdf.open(io.BytesIO(samples.pdf_with_active_content())) as pdf:
         pdf.docinfo.Title = pikepdf.String(f"Jane Example case notes {index}")
         out = io.BytesIO()
-        pdf.save(out, compress_streams=True, deterministic_id=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        pdf.save(
+            out,
+            compress_streams=True,
+            deterministic_id=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        )
         return out.getvalue()
 
 
@@ -168,8 +175,11 @@ def _zip_replacing(base: bytes, replace: dict[str, bytes]) -> bytes:
 def _docx(spec: Spec, index: int) -> bytes:
     """samples.docx with numbered paragraphs and an image-like member: ~70 % media."""
     rng = random.Random(f"docx-{spec.name}")
-    sentences = [f"Paragraph {p} of report {index}: the review found actions were completed "
-                 f"on time and the child was seen alone on visit {p}." for p in range(200)]
+    sentences = [
+        f"Paragraph {p} of report {index}: the review found actions were completed "
+        f"on time and the child was seen alone on visit {p}."
+        for p in range(200)
+    ]
     body = "".join(f"<w:p><w:r><w:t>{s}</w:t></w:r></w:p>" for s in sentences)
     document = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -177,8 +187,9 @@ def _docx(spec: Spec, index: int) -> bytes:
         f"<w:body>{body}</w:body></w:document>"
     ).encode()
     media = rng.randbytes(max(1000, spec.size - 6000))
-    return _zip_replacing(samples.docx(), {"word/document.xml": document,
-                                           "word/media/image1.bin": media})
+    return _zip_replacing(
+        samples.docx(), {"word/document.xml": document, "word/media/image1.bin": media}
+    )
 
 
 def _xlsx(spec: Spec, index: int) -> bytes:
@@ -206,8 +217,14 @@ def _xlsx(spec: Spec, index: int) -> bytes:
 
 _AGENCIES = ("police", "health", "local_authority", "education", "probation")
 _OUTCOMES = ("NFA", "CIN", "CP", "EH", "LAC")
-_NOTES = ("visit completed", "strategy meeting held", "referred to MARAC", "school informed",
-          "health visitor contacted", "no further action")
+_NOTES = (
+    "visit completed",
+    "strategy meeting held",
+    "referred to MARAC",
+    "school informed",
+    "health visitor contacted",
+    "no further action",
+)
 
 
 def _csv(spec: Spec, index: int) -> bytes:
@@ -251,8 +268,10 @@ _GENERATORS: dict[str, Callable[[Spec, int], bytes]] = {
 
 
 def _corpus_key(throughput: list[Spec], latency: list[Spec]) -> str:
-    text = json.dumps([GENERATOR_VERSION, [asdict(s) for s in throughput],
-                       [asdict(s) for s in latency]], sort_keys=True)
+    text = json.dumps(
+        [GENERATOR_VERSION, [asdict(s) for s in throughput], [asdict(s) for s in latency]],
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -274,8 +293,11 @@ def build(quick: bool, cache_dir: Path = CACHE_DIR, log: Callable[[str], None] =
             role: [CorpusFile(**{**entry, "path": directory / entry["path"]}) for entry in entries]
             for role, entries in manifest.items()
         }
-        if all(f.path.is_file() and f.path.stat().st_size == f.size
-               for entries in files.values() for f in entries):
+        if all(
+            f.path.is_file() and f.path.stat().st_size == f.size
+            for entries in files.values()
+            for f in entries
+        ):
             return Corpus(name, directory, files["throughput"], files["latency"])
         log("corpus cache incomplete; generating it again")
     directory.mkdir(parents=True, exist_ok=True)
@@ -300,11 +322,18 @@ def build(quick: bool, cache_dir: Path = CACHE_DIR, log: Callable[[str], None] =
             relative = f"{role}/{index:03d}-{spec.name}"
             (directory / role).mkdir(exist_ok=True)
             _write_atomically(directory / relative, data)
-            built[role].append(CorpusFile(
-                name=spec.name, kind=spec.kind, path=directory / relative, size=len(data),
-                sha256=digest, expected=spec.expected, reason=spec.reason,
-                warning=spec.warning,
-            ))
+            built[role].append(
+                CorpusFile(
+                    name=spec.name,
+                    kind=spec.kind,
+                    path=directory / relative,
+                    size=len(data),
+                    sha256=digest,
+                    expected=spec.expected,
+                    reason=spec.reason,
+                    warning=spec.warning,
+                )
+            )
     manifest = {
         role: [{**asdict(f), "path": str(f.path.relative_to(directory))} for f in entries]
         for role, entries in built.items()

@@ -65,8 +65,9 @@ def main() -> None:
     use_container(container)
     dispatcher = ExperimentalDispatcher(container)
     signal.signal(signal.SIGTERM, lambda *_: dispatcher.stop())
-    log.info("ingest dispatcher running (concurrency %d, experimental)",
-             settings.dispatcher_concurrency)
+    log.info(
+        "ingest dispatcher running (concurrency %d, experimental)", settings.dispatcher_concurrency
+    )
     try:
         dispatcher.run_forever()
     except KeyboardInterrupt:

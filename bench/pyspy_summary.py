@@ -32,12 +32,16 @@ def summarise(path: Path, rate: float = 100.0) -> list[tuple[str, float, float]]
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        bucket = next((name for name, needles in BUCKETS
-                       if any(n in stack for n in needles)), "other (imports, threads, GC)")
+        bucket = next(
+            (name for name, needles in BUCKETS if any(n in stack for n in needles)),
+            "other (imports, threads, GC)",
+        )
         totals[bucket] = totals.get(bucket, 0) + int(count)
     whole = sum(totals.values()) or 1
-    return [(name, n / rate, 100 * n / whole)
-            for name, n in sorted(totals.items(), key=lambda kv: -kv[1])]
+    return [
+        (name, n / rate, 100 * n / whole)
+        for name, n in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]
 
 
 def main() -> None:

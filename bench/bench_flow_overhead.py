@@ -1,0 +1,127 @@
+"""What one `ingest` flow run costs by itself: wall time and CPU, worker side and server side.
+
+    .venv/bin/python -m bench.bench_flow_overhead [--runs 40]
+
+Starts a Prefect server (SQLite, temp PREFECT_HOME) and runs the real `ingest` flow over an
+empty batch, the way the worker does (Dispatcher.run_batch: a fresh asyncio.run per
+batch), then the same with bench/experimental_worker.py's ExperimentalDispatcher (one event
+loop and one pair of Prefect clients per thread). One run at a time, after 3 warm-up runs.
+CPU of this process (all threads) and of the server process tree are measured with psutil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psutil  # type: ignore[import-untyped]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="jtai-flow-overhead-"))
+    # Prefect reads its settings at import: set them before anything imports it.
+    from bench.bench_ingest import RESULTS_DIR, Proc, free_port, wait_for
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
+    env.update(
+        {
+            "PREFECT_HOME": str(work / "prefect"),
+            "PREFECT_API_URL": url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+    )
+    os.environ.update(
+        {
+            "PREFECT_API_URL": url,
+            "PREFECT_HOME": str(work / "prefect"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+    )
+    server = Proc(
+        "prefect",
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env,
+        work / "prefect.log",
+    )
+    try:
+        wait_for(
+            lambda: httpx.get(url + "/health", timeout=3).is_success, "Prefect server", 240, server
+        )
+        from bench.experimental_worker import ExperimentalDispatcher
+        from flows.dispatcher import Dispatcher
+        from flows.ingest import use_container
+        from portal.bootstrap import build
+        from portal.settings import Settings
+
+        container = build(Settings(data_dir=work / "data"))
+        use_container(container)
+        me = psutil.Process()
+        lines = [
+            f"# Flow-run overhead, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            "",
+            f"`python -m bench.bench_flow_overhead --runs {args.runs}`: {args.runs} runs of "
+            "`ingest` over an empty batch, one at a time; load average before "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "",
+            "| dispatcher | wall ms/run p50 | p95 | worker CPU ms/run | server CPU ms/run |",
+            "|---|--:|--:|--:|--:|",
+        ]
+        for label, cls in (
+            ("flows.dispatcher.Dispatcher (today)", Dispatcher),
+            ("bench.experimental_worker (clients reused)", ExperimentalDispatcher),
+        ):
+            dispatcher = cls(container)
+            for _ in range(3):
+                dispatcher.run_batch([], uuid.uuid4().hex)
+            walls = []
+            cpu0, server0 = me.cpu_times(), server.cpu_seconds()
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                dispatcher.run_batch([], uuid.uuid4().hex)
+                walls.append(time.perf_counter() - started)
+            cpu1, server1 = me.cpu_times(), server.cpu_seconds()
+            worker_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / args.runs
+            walls.sort()
+            lines.append(
+                f"| {label} | {1000 * statistics.median(walls):.0f} | "
+                f"{1000 * walls[int(0.95 * len(walls)) - 1]:.0f} | {1000 * worker_cpu:.0f} | "
+                f"{1000 * (server1 - server0) / args.runs:.0f} |"
+            )
+        report = "\n".join(lines) + "\n"
+        print(report)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        out = RESULTS_DIR / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-flow-overhead.md"
+        out.write_text(report)
+        print(f"written to {out}")
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
