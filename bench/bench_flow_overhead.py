@@ -15,7 +15,6 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import httpx
 import psutil  # type: ignore[import-untyped]
+
+from portal.cli import prefect_server_command
 
 
 def main() -> None:
@@ -54,17 +55,7 @@ def main() -> None:
     )
     server = Proc(
         "prefect",
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        prefect_server_command(port),
         env,
         work / "prefect.log",
     )

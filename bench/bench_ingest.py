@@ -60,6 +60,7 @@ from bench.corpus import Corpus, CorpusFile
 from bench.corpus import build as build_corpus
 from portal.adapters.db.tables import DocumentRow
 from portal.bootstrap import Container, build, make_scanner
+from portal.cli import prefect_server_command
 from portal.demo import ensure_demo_inspection
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.scanning import ScanStatus
@@ -549,17 +550,7 @@ class Stack:
         # The server logs each request it answers 503 (SQLite locked), so they can be counted.
         prefect = Proc(
             "prefect",
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(prefect_port),
-            ],
+            prefect_server_command(prefect_port),
             {**env, "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"},
             self.root / "prefect.log",
         )

@@ -59,6 +59,21 @@ def _migrate(settings: Settings) -> None:
     print(f"database at {settings.resolved_database_url} is up to date")
 
 
+def prefect_server_command(port: int) -> list[str]:
+    """The command that starts a local Prefect server on 127.0.0.1:`port`."""
+    return [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 def _wait_until(
     check: Callable[[], object], what: str, timeout: float, proc: subprocess.Popen[bytes]
 ) -> None:
@@ -125,19 +140,7 @@ def _up(settings: Settings) -> None:
             )
             _wait_until(container.scanner.check, "clamd", 60, clamd)
         if settings.prefect_api_url is None:
-            prefect = start(
-                [
-                    sys.executable,
-                    "-m",
-                    "prefect",
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(prefect_port),
-                ]
-            )
+            prefect = start(prefect_server_command(prefect_port))
             _wait_until(
                 lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
                 "Prefect server",
