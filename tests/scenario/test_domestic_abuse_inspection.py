@@ -216,3 +216,33 @@ def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalU
     assert moved.status_code == 200, moved.text
     week2_moved = _completeness(portal, _after(due["week2_tuesday_5pm"]))
     assert week2_moved[("health", "week2_tuesday_5pm")]["overdue"] == []
+
+
+def test_at_each_deadline_exactly_what_is_still_missing_for_it_becomes_overdue(
+    portal: PortalUnderTest,
+) -> None:
+    inspection = portal.client.get(
+        f"/v1/inspections/{portal.inspection_id}", headers=portal.auth("lead_inspector")
+    ).json()
+    deadlines = inspection["deadlines"]
+    assert [d["key"] for d in deadlines] == sorted(
+        (d["key"] for d in deadlines),
+        key=lambda k: next(x["due"] for x in deadlines if x["key"] == k),
+    )
+    _accepted(portal, portal.upload("structure.pdf", samples.pdf_text_pages(1), item="1.1"))
+    for deadline in deadlines:
+        just_before = _completeness(
+            portal, (datetime.fromisoformat(deadline["due"]) - timedelta(minutes=1)).isoformat()
+        )
+        just_after = _completeness(portal, _after(deadline["due"]))
+        for (agency, key), state in just_after.items():
+            due = state["due"]
+            if key == deadline["key"]:
+                assert just_before[(agency, key)]["overdue"] == []
+                assert state["overdue"] == state["missing"]
+            elif due is not None and datetime.fromisoformat(due) > datetime.fromisoformat(
+                deadline["due"]
+            ):
+                assert state["overdue"] == [], (agency, key)
+    annex = _completeness(portal, _after(deadlines[-1]["due"]))
+    assert "1.1" not in annex[("local_authority", "week2_tuesday_5pm")]["overdue"]
