@@ -1,0 +1,125 @@
+"""Chasing plans reminders before a deadline and alerts after it, on working days only."""
+
+from datetime import date, datetime, timedelta
+
+from portal.domain.chase import Contacts, MessageKind, plan_chase, say_due
+from portal.domain.checklist import ThemePolicy
+from portal.domain.completeness import DocumentFact, completeness
+from portal.domain.documents import DocumentStatus
+from portal.domain.schedule import schedule_of
+from portal.domain.timeline import LONDON, WorkingCalendar
+
+THEME = ThemePolicy.model_validate(
+    {
+        "theme": "test-theme",
+        "variant": "v1",
+        "title": "Test",
+        "source": "test",
+        "timeline": {
+            "shape": {"fieldwork_week": 3, "notification_working_days_before_fieldwork": 10},
+            "deadlines": {
+                "w1_tue": {
+                    "rule": {"kind": "in_week", "week": 1, "weekday": "tuesday"},
+                    "quote": "By 5pm on Tuesday in week 1",
+                },
+                "w2_tue": {
+                    "rule": {"kind": "in_week", "week": 2, "weekday": "tuesday"},
+                    "quote": "by 5pm on Tuesday in week 2",
+                },
+            },
+        },
+        "agencies": [
+            {
+                "code": "police",
+                "name": "Police",
+                "items": [
+                    {"number": "3.1", "title": "Structure", "deadline": "w1_tue"},
+                    {"number": "3.2", "title": "Audits", "deadline": "w2_tue"},
+                ],
+            },
+            {
+                "code": "health",
+                "name": "Health",
+                "items": [{"number": "4.1", "title": "Structure", "deadline": "w1_tue"}],
+            },
+        ],
+    }
+)
+FIELDWORK = date(2025, 6, 16)
+CALENDAR = WorkingCalendar()
+SCHEDULE = schedule_of(THEME, FIELDWORK, CALENDAR, {})
+CONTACTS = Contacts(
+    lead_inspector=("lead@inspectorate.example",),
+    agencies={"police": ("police@force.example",), "health": ("health@icb.example",)},
+)
+
+
+def _plan(as_of: datetime, facts: list[DocumentFact] | None = None) -> list:  # type: ignore[type-arg]
+    assert SCHEDULE is not None
+    states = completeness(THEME, ["police", "health"], SCHEDULE.due_times(), facts or [], as_of)
+    return plan_chase(
+        "insp1",
+        "Testshire",
+        SCHEDULE,
+        states,
+        CONTACTS,
+        as_of,
+        CALENDAR,
+        "Upload at https://portal.example",
+    )
+
+
+def test_a_deadline_is_said_as_people_say_it() -> None:
+    assert say_due(datetime(2025, 6, 3, 17, 0, tzinfo=LONDON)) == "5pm Tuesday 3 June"
+    assert say_due(datetime(2025, 6, 6, 11, 0, tzinfo=LONDON)) == "11am Friday 6 June"
+
+
+def test_each_agency_with_missing_items_is_reminded_of_the_next_deadline() -> None:
+    messages = _plan(datetime(2025, 6, 3, 9, 0, tzinfo=LONDON))
+    reminders = [m for m in messages if m.kind is MessageKind.reminder]
+    assert {m.agency for m in reminders} == {"police", "health"}
+    police = next(m for m in reminders if m.agency == "police")
+    assert "3.1 Structure" in police.body and "3.2" not in police.body
+    assert "5pm Tuesday 3 June" in police.body
+    assert police.recipients == ("police@force.example",)
+
+
+def test_an_agency_that_has_everything_gets_nothing() -> None:
+    at = datetime(2025, 6, 3, 9, 0, tzinfo=LONDON)
+    done = [
+        DocumentFact(
+            agency="health",
+            item_number="4.1",
+            status=DocumentStatus.accepted,
+            received_at=at - timedelta(days=1),
+            decided_at=at - timedelta(days=1),
+        )
+    ]
+    assert {m.agency for m in _plan(at, done)} == {"police"}
+
+
+def test_nothing_is_planned_on_a_weekend_or_bank_holiday() -> None:
+    assert _plan(datetime(2025, 6, 7, 9, 0, tzinfo=LONDON)) == []
+    holiday = WorkingCalendar(bank_holidays=frozenset({date(2025, 6, 4)}))
+    assert SCHEDULE is not None
+    at = datetime(2025, 6, 4, 9, 0, tzinfo=LONDON)
+    states = completeness(THEME, ["police"], SCHEDULE.due_times(), [], at)
+    assert plan_chase("insp1", "T", SCHEDULE, states, CONTACTS, at, holiday, "") == []
+
+
+def test_after_a_deadline_the_lead_gets_one_alert_and_agencies_an_overdue_notice() -> None:
+    messages = _plan(datetime(2025, 6, 4, 9, 0, tzinfo=LONDON))
+    alerts = [m for m in messages if m.kind is MessageKind.lead_alert]
+    notices = [m for m in messages if m.kind is MessageKind.overdue_notice]
+    assert len(alerts) == 1
+    assert "police: 1 overdue" in alerts[0].body and "health: 1 overdue" in alerts[0].body
+    assert {n.agency for n in notices} == {"police", "health"}
+    assert alerts[0].key == "insp1:*:w1_tue:lead_alert"
+
+
+def test_reminders_have_a_key_per_day_and_alerts_one_per_deadline() -> None:
+    monday = _plan(datetime(2025, 6, 9, 9, 0, tzinfo=LONDON))
+    tuesday = _plan(datetime(2025, 6, 10, 9, 0, tzinfo=LONDON))
+    keys = lambda ms, kind: {m.key for m in ms if m.kind is kind}  # noqa: E731
+    assert keys(monday, MessageKind.reminder).isdisjoint(keys(tuesday, MessageKind.reminder))
+    assert keys(monday, MessageKind.lead_alert) == keys(tuesday, MessageKind.lead_alert)
