@@ -34,7 +34,8 @@ def use_container(container: Container) -> None:
     _wired[:] = [container]
 
 
-def _container() -> Container:
+def current_container() -> Container:
+    """The container flows in this process run on (built from the environment if unset)."""
     if not _wired:
         _wired.append(build(Settings(), run_migrations=False))
     return _wired[0]
@@ -48,7 +49,7 @@ def _container() -> Container:
 async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     """Process a micro-batch of documents claimed under `claim_token`; return counts by status."""
     logger = get_run_logger()
-    services = _container().ingest_services()
+    services = current_container().ingest_services()
     documents = services.repository.claim_documents(document_ids, claim_token, utc_now())
     results: list[DocumentResult] = []
     for document in documents:
@@ -79,7 +80,7 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
 
 async def _publish_completeness(inspection_id: str) -> None:
     """Show the inspection's completeness matrix, as now, in the Prefect UI."""
-    container = _container()
+    container = current_container()
     inspection = container.repository.get_inspection(inspection_id)
     if inspection is None:
         return

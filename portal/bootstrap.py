@@ -10,6 +10,7 @@ from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
 from portal.adapters.magic_classifier import MagicClassifier
+from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.policy_files import load_file_type_policy, load_themes
 from portal.adapters.store_fs import FilesystemStore
@@ -18,7 +19,7 @@ from portal.domain.access import Inspection
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.file_types import FileTypePolicy
-from portal.domain.ports import Classifier, ObjectStore, Sanitiser, Scanner
+from portal.domain.ports import Classifier, Mailer, ObjectStore, Sanitiser, Scanner
 from portal.domain.schedule import Schedule, schedule_of
 from portal.domain.selection import Stage
 from portal.domain.timeline import WorkingCalendar
@@ -43,6 +44,7 @@ class Container:
     sanitiser: Sanitiser
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
+    mailer: Mailer
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -124,6 +126,19 @@ def make_store(settings: Settings) -> ObjectStore:
     return FilesystemStore(settings.store_root)
 
 
+def make_mailer(settings: Settings) -> Mailer:
+    """SMTP if configured, else .eml files in data_dir/outbox."""
+    if settings.mail == "smtp":
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
+    return OutboxDirectoryMailer(settings.data_dir / "outbox")
+
+
 def make_scanner(settings: Settings) -> Scanner:
     """clamd over TCP if a host is set, else over the Unix socket."""
     if settings.clamd_host:
@@ -145,6 +160,7 @@ def build(
     *,
     store: ObjectStore | None = None,
     scanner: Scanner | None = None,
+    mailer: Mailer | None = None,
     run_migrations: bool = True,
 ) -> Container:
     """Wire the application. Policies are validated here, so a bad file fails at start-up."""
@@ -161,4 +177,5 @@ def build(
         sanitiser=PikepdfSanitiser(),
         themes=load_themes(settings.policies_dir / "themes", settings.policies_dir / "deep-dives"),
         file_types=load_file_type_policy(settings.policies_dir / "file_types.yaml"),
+        mailer=mailer or make_mailer(settings),
     )

@@ -1,8 +1,9 @@
 """Command line: `jtai-portal up` runs everything with embedded defaults; the rest are parts.
 
-jtai-portal up        clamd + Prefect server + API + ingest worker, seeded demo
+jtai-portal up        clamd + Prefect server + API + ingest worker + scheduler, seeded demo
 jtai-portal api       the HTTP API (uvicorn)
 jtai-portal worker    the dispatcher that runs `ingest` flow runs
+jtai-portal scheduler serves the `chase` deployment on its weekday schedule
 jtai-portal migrate   bring the database schema up to date
 """
 
@@ -50,6 +51,18 @@ def _worker(settings: Settings) -> None:
         dispatcher.run_forever()
     except KeyboardInterrupt:
         dispatcher.stop()
+
+
+def _scheduler(settings: Settings) -> None:
+    from prefect import serve
+
+    from flows.chase import chase_deployment
+    from flows.ingest import use_container
+    from portal.bootstrap import build
+
+    use_container(build(settings, run_migrations=False))
+    log.info("serving the chase deployment (weekdays 09:00 and 12:00 Europe/London)")
+    serve(chase_deployment())  # type: ignore[arg-type]
 
 
 def _migrate(settings: Settings) -> None:
@@ -152,6 +165,7 @@ def _up(settings: Settings) -> None:
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         api = start([sys.executable, "-m", "portal.cli", "api"])
         start([sys.executable, "-m", "portal.cli", "worker"])
+        start([sys.executable, "-m", "portal.cli", "scheduler"])
         _wait_until(
             lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(), "API", 60, api
         )
@@ -207,13 +221,20 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "api", "worker", "migrate"])
+    parser.add_argument("command", choices=["up", "api", "worker", "scheduler", "migrate"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("alembic", "httpx", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
-    {"up": _up, "api": _api, "worker": _worker, "migrate": _migrate}[args.command](settings)
+    commands = {
+        "up": _up,
+        "api": _api,
+        "worker": _worker,
+        "scheduler": _scheduler,
+        "migrate": _migrate,
+    }
+    commands[args.command](settings)
 
 
 if __name__ == "__main__":

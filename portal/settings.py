@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     prefect_api_url: str | None = Field(
         default=None, description="Prefect server API; default the local server on port 4200."
     )
+    mail: Literal["outbox_dir", "smtp"] = Field(
+        default="outbox_dir", description="outbox_dir writes .eml files to data_dir/outbox."
+    )
+    mail_from: str = "jtai-portal@localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where agencies reach the portal."
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

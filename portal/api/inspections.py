@@ -24,11 +24,13 @@ from portal.api.schemas import (
     InspectionIn,
     InspectionOut,
     ItemStateOut,
+    MessageOut,
     TokenIn,
     TokenOut,
 )
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, Role, can_manage_inspection
+from portal.domain.chase import Contacts
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -100,7 +102,49 @@ def create_inspection(
         created_at=utc_now(),
     )
     container.repository.add_inspection(inspection, principal.actor)
+    if body.contacts is not None:
+        strangers = sorted(set(body.contacts.agencies) - set(inspection.agencies))
+        if strangers:
+            raise Problem(
+                422,
+                "unknown_agency",
+                "Unknown agency",
+                f"Contacts name agencies not in this inspection: {strangers}.",
+            )
+        container.repository.set_contacts(
+            inspection.id,
+            Contacts(
+                lead_inspector=tuple(body.contacts.lead_inspector),
+                agencies={a: tuple(e) for a, e in body.contacts.agencies.items()},
+            ),
+        )
     return _out(container, inspection)
+
+
+@router.get("/{inspection_id}/alerts", response_model=list[MessageOut])
+def get_alerts(
+    inspection_id: str, principal: PrincipalDep, container: ContainerDep
+) -> list[MessageOut]:
+    """Every reminder, overdue notice and alert of this inspection: when and to whom."""
+    load_inspection(container, inspection_id)
+    if not can_manage_inspection(principal, inspection_id):
+        raise forbidden("Only the lead inspector (or an administrator) reads the alerts.")
+    return [
+        MessageOut(
+            key=r.key,
+            kind=r.kind,
+            agency=r.agency,
+            deadline=r.deadline,
+            recipients=list(r.recipients),
+            subject=r.subject,
+            status=r.status,
+            attempts=r.attempts,
+            created_at=r.created_at,
+            sent_at=r.sent_at,
+            last_error=r.last_error,
+        )
+        for r in container.repository.outbox(inspection_id)
+    ]
 
 
 @router.get("/{inspection_id}", response_model=InspectionOut)

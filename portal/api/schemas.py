@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -21,6 +22,60 @@ class InspectionIn(BaseModel):
     agencies: list[str] | None = Field(
         default=None, description="Agency codes in scope; default every agency of the theme."
     )
+    contacts: ContactsIn | None = None
+
+
+Email = Annotated[str, Field(pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$", max_length=320)]
+
+
+class ContactsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lead_inspector: list[Email] = Field(default_factory=list)
+    agencies: dict[str, list[Email]] = Field(
+        default_factory=dict, description="Agency code -> who is chased for it."
+    )
+
+
+class MessageOut(BaseModel):
+    key: str
+    kind: str
+    agency: str | None
+    deadline: str
+    recipients: list[str]
+    subject: str
+    status: str = Field(description="pending, sending or sent")
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str
+
+
+class ChaseRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: AwareDatetime | None = Field(default=None, description="Default: now.")
+    dry_run: bool = True
+
+
+class PlannedOut(BaseModel):
+    key: str
+    kind: str
+    inspection_id: str
+    agency: str | None
+    deadline: str
+    recipients: list[str]
+    subject: str
+    body: str
+
+
+class ChaseRunOut(BaseModel):
+    as_of: datetime
+    dry_run: bool
+    planned: list[PlannedOut]
+    recorded: int
+    sent: int
+    failed: int
 
 
 class DeadlineOut(BaseModel):

@@ -72,7 +72,8 @@ def plan_chase(
 ) -> list[PlannedMessage]:
     """Everything owed as of `as_of` on a working day; nothing on weekends or bank holidays.
 
-    - a reminder to each agency with items still missing for the next deadline (once a day);
+    - a reminder to each agency with items still missing for the next deadline: at a
+      morning run, and again at a midday run on the deadline's own day (once per run slot);
     - after each deadline, an overdue notice to each agency with overdue items, and one
       alert to the lead inspector listing, by agency, what is overdue (once per deadline).
     Agencies with nothing missing get nothing.
@@ -85,7 +86,10 @@ def plan_chase(
             by_deadline[state.deadline].append(state)
     planned: list[PlannedMessage] = []
     upcoming = next((d for d in schedule.deadlines if d.due > as_of), None)
-    if upcoming is not None:
+    local = as_of.astimezone(LONDON)
+    if upcoming is not None and (
+        local.hour < 12 or upcoming.due.astimezone(LONDON).date() == local.date()
+    ):
         planned += _reminders(
             inspection_id,
             area_name,
@@ -111,7 +115,7 @@ def _reminders(
     as_of: datetime,
     upload_help: str,
 ) -> list[PlannedMessage]:
-    day = as_of.astimezone(LONDON).date().isoformat()
+    slot = f"{as_of.astimezone(LONDON):%Y-%m-%dT%H}"
     messages = []
     for state in states:
         recipients = contacts.agencies.get(state.agency, ())
@@ -137,7 +141,7 @@ def _reminders(
         )
         messages.append(
             PlannedMessage(
-                key=f"{inspection_id}:{state.agency}:{deadline.key}:reminder:{day}",
+                key=f"{inspection_id}:{state.agency}:{deadline.key}:reminder:{slot}",
                 inspection_id=inspection_id,
                 agency=state.agency,
                 deadline=deadline.key,

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
 from portal.domain.access import Inspection
 from portal.domain.child_lists import ListTable
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
@@ -80,6 +82,26 @@ class Sanitiser(Protocol):
 
         An encrypted or unparseable PDF is reported (report.problem), not raised.
         """
+        ...
+
+
+class OutgoingMail(BaseModel):
+    """One message to send; `key` makes sending it idempotent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Sends mail. Raises a TransientError subclass when it cannot send now."""
+
+    def send(self, mail: OutgoingMail) -> None:
+        """Send `mail` to its recipients."""
         ...
 
 

@@ -123,3 +123,13 @@ def test_reminders_have_a_key_per_day_and_alerts_one_per_deadline() -> None:
     keys = lambda ms, kind: {m.key for m in ms if m.kind is kind}  # noqa: E731
     assert keys(monday, MessageKind.reminder).isdisjoint(keys(tuesday, MessageKind.reminder))
     assert keys(monday, MessageKind.lead_alert) == keys(tuesday, MessageKind.lead_alert)
+
+
+def test_a_midday_run_reminds_only_on_the_deadlines_own_day() -> None:
+    monday_noon = _plan(datetime(2025, 6, 2, 12, 0, tzinfo=LONDON))
+    tuesday_noon = _plan(datetime(2025, 6, 3, 12, 0, tzinfo=LONDON))
+    assert [m for m in monday_noon if m.kind is MessageKind.reminder] == []
+    assert {m.agency for m in tuesday_noon if m.kind is MessageKind.reminder} == {
+        "police",
+        "health",
+    }

@@ -11,19 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.adapters.db.tables import (
     ApiTokenRow,
     AuditEventRow,
+    ContactRow,
     DeadlineOverrideRow,
     DocumentRow,
     InspectionAgencyRow,
     InspectionRow,
+    OutboxRow,
     SelectionRow,
 )
 from portal.domain.access import Inspection, Principal, Role
+from portal.domain.chase import Contacts, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import TransientError
@@ -224,6 +227,153 @@ class SqlRepository:
             )
             for row in rows
         ]
+
+    def list_inspection_ids(self) -> list[str]:
+        """Every inspection's id, oldest first."""
+        with self._session() as session:
+            return list(
+                session.scalars(select(InspectionRow.id).order_by(InspectionRow.created_at)).all()
+            )
+
+    # contacts and the mail outbox -----------------------------------------------------
+
+    def set_contacts(self, inspection_id: str, contacts: Contacts) -> None:
+        """Replace who hears about an inspection."""
+        with self._session() as session, session.begin():
+            session.execute(delete(ContactRow).where(ContactRow.inspection_id == inspection_id))
+            session.add_all(
+                ContactRow(
+                    inspection_id=inspection_id, role="lead_inspector", agency="", email=email
+                )
+                for email in dict.fromkeys(contacts.lead_inspector)
+            )
+            session.add_all(
+                ContactRow(inspection_id=inspection_id, role="agency", agency=agency, email=email)
+                for agency, emails in contacts.agencies.items()
+                for email in dict.fromkeys(emails)
+            )
+
+    def contacts(self, inspection_id: str) -> Contacts:
+        """Who hears about an inspection."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(ContactRow)
+                .where(ContactRow.inspection_id == inspection_id)
+                .order_by(ContactRow.role, ContactRow.agency, ContactRow.email)
+            ).all()
+        agencies: dict[str, tuple[str, ...]] = {}
+        for row in rows:
+            if row.role == "agency":
+                agencies[row.agency] = (*agencies.get(row.agency, ()), row.email)
+        return Contacts(
+            lead_inspector=tuple(r.email for r in rows if r.role == "lead_inspector"),
+            agencies=agencies,
+        )
+
+    def enqueue_messages(self, messages: Sequence[PlannedMessage], now: datetime) -> int:
+        """Record planned messages in the outbox unless their key is there already.
+
+        The key is the primary key, so concurrent chase runs cannot both record one message.
+        Returns how many were new.
+        """
+        added = 0
+        for message in messages:
+            try:
+                with self._session() as session, session.begin():
+                    if session.get(OutboxRow, message.key) is not None:
+                        continue
+                    session.add(
+                        OutboxRow(
+                            key=message.key,
+                            inspection_id=message.inspection_id,
+                            agency=message.agency,
+                            deadline=message.deadline,
+                            kind=message.kind.value,
+                            recipients=list(message.recipients),
+                            subject=message.subject,
+                            body=message.body,
+                            status="pending",
+                            attempts=0,
+                            last_error="",
+                            created_at=now,
+                        )
+                    )
+                added += 1
+            except IntegrityError:
+                continue  # another run recorded it first
+        return added
+
+    def claim_outbox(
+        self, claim_token: str, now: datetime, stale_after: timedelta, limit: int = 100
+    ) -> list[OutboxRow]:
+        """Claim pending messages (and ones a crashed run left claimed) for sending."""
+        with self._session() as session:
+            keys = session.scalars(
+                select(OutboxRow.key)
+                .where(
+                    or_(
+                        OutboxRow.status == "pending",
+                        (OutboxRow.status == "sending")
+                        & (OutboxRow.claimed_at < now - stale_after),
+                    )
+                )
+                .order_by(OutboxRow.created_at)
+                .limit(limit)
+            ).all()
+        claimed = []
+        for key in keys:
+            with self._session() as session, session.begin():
+                result = session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.key == key,
+                        or_(
+                            OutboxRow.status == "pending",
+                            (OutboxRow.status == "sending")
+                            & (OutboxRow.claimed_at < now - stale_after),
+                        ),
+                    )
+                    .values(
+                        status="sending",
+                        claim_token=claim_token,
+                        claimed_at=now,
+                        attempts=OutboxRow.attempts + 1,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    row = session.get(OutboxRow, key)
+                    if row is not None:
+                        session.expunge(row)
+                        claimed.append(row)
+        return claimed
+
+    def finish_outbox(
+        self, key: str, claim_token: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Mark a claimed message sent, or (with `error`) pending again for a later run."""
+        values: dict[str, Any] = (
+            {"status": "sent", "sent_at": now, "last_error": ""}
+            if error is None
+            else {"status": "pending", "last_error": error[:2000]}
+        )
+        with self._session() as session, session.begin():
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.key == key, OutboxRow.claim_token == claim_token)
+                .values(**values)
+            )
+
+    def outbox(self, inspection_id: str) -> list[OutboxRow]:
+        """Every message recorded for an inspection, oldest first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.inspection_id == inspection_id)
+                .order_by(OutboxRow.created_at, OutboxRow.key)
+            ).all()
+            for row in rows:
+                session.expunge(row)
+            return list(rows)
 
     # tokens ------------------------------------------------------------------------------
 

@@ -93,6 +93,39 @@ class SelectionRow(Base):
     selected_at: Mapped[datetime]
 
 
+class ContactRow(Base):
+    __tablename__ = "inspection_contacts"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status", "status"),
+        Index("ix_outbox_inspection", "inspection_id"),
+    )
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    deadline: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipients: Mapped[list[str]] = mapped_column()
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
 class DeadlineOverrideRow(Base):
     __tablename__ = "deadline_overrides"
 

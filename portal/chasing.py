@@ -1,0 +1,95 @@
+"""Chase runs: plan what each inspection is owed now, record it in the outbox, send it.
+
+Exactly once: a message's idempotency key is the outbox's primary key, so concurrent runs
+record it once; sending claims it first, so one run sends it; a failed send leaves it
+pending for the next run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from portal.bootstrap import Container, utc_now
+from portal.domain.chase import PlannedMessage, plan_chase
+from portal.domain.errors import TransientError
+from portal.domain.ports import Mailer, OutgoingMail
+
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ChaseReport:
+    """What one chase run planned, newly recorded, sent and left for later."""
+
+    as_of: datetime
+    planned: list[PlannedMessage]
+    recorded: int
+    sent: int
+    failed: int
+
+
+def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
+    """Every message owed as of `as_of`, over every inspection that has a timeline."""
+    repository = container.repository
+    upload_help = (
+        f"Upload at {container.settings.public_url}/docs (POST "
+        "/v1/inspections/{id}/documents) with your agency's token."
+    )
+    planned: list[PlannedMessage] = []
+    for inspection_id in repository.list_inspection_ids():
+        inspection = repository.get_inspection(inspection_id)
+        schedule = container.schedule(inspection) if inspection else None
+        if inspection is None or schedule is None:
+            continue
+        planned += plan_chase(
+            inspection.id,
+            inspection.area_name,
+            schedule,
+            container.completeness(inspection, as_of),
+            repository.contacts(inspection.id),
+            as_of,
+            container.working_calendar(schedule.fieldwork_start),
+            upload_help.replace("{id}", inspection.id),
+        )
+    return planned
+
+
+def deliver_outbox(container: Container, mailer: Mailer) -> tuple[int, int]:
+    """Send what the outbox holds unsent; returns (sent, left for a later run)."""
+    token = uuid.uuid4().hex
+    sent = failed = 0
+    for row in container.repository.claim_outbox(token, utc_now(), STALE_CLAIM):
+        mail = OutgoingMail(
+            key=row.key,
+            sender=container.settings.mail_from,
+            recipients=tuple(row.recipients),
+            subject=row.subject,
+            body=row.body,
+        )
+        try:
+            mailer.send(mail)
+        except TransientError as exc:
+            container.repository.finish_outbox(row.key, token, utc_now(), error=str(exc))
+            failed += 1
+            continue
+        container.repository.finish_outbox(row.key, token, utc_now())
+        sent += 1
+    return sent, failed
+
+
+def run_chase(
+    container: Container, mailer: Mailer, as_of: datetime | None = None, *, dry_run: bool = False
+) -> ChaseReport:
+    """Plan, record and send everything owed as of `as_of` (default now).
+
+    A dry run only plans: nothing is recorded or sent, so a lead inspector can preview.
+    """
+    moment = as_of or utc_now()
+    planned = plan_all(container, moment)
+    if dry_run:
+        return ChaseReport(moment, planned, recorded=0, sent=0, failed=0)
+    recorded = container.repository.enqueue_messages(planned, utc_now())
+    sent, failed = deliver_outbox(container, mailer)
+    return ChaseReport(moment, planned, recorded=recorded, sent=sent, failed=failed)
