@@ -22,6 +22,8 @@ from portal.adapters.clamd_scanner import ClamdScanner
 from portal.domain.errors import ScannerUnavailable
 from portal.settings import REPO_ROOT, Settings
 
+pytest_plugins = ["tests.integration.smtp_fixtures"]
+
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
