@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,12 +22,13 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
-    def keys(self) -> list[str]:
+    def message_keys(self) -> list[str]:
         with self.lock:
-            return [str(m["X-JTAI-Message-Key"]) for m in self.messages]
+            return [str(m["X-JTAI-Message-Key"]).strip() for m in self.messages]
 
 
 @dataclass

@@ -72,7 +72,7 @@ def test_the_smtp_mailer_delivers_with_the_idempotency_key(smtp_server: SmtpServ
             body="Body\n",
         )
     )
-    assert smtp_server.inbox.keys() == ["k1"]
+    assert smtp_server.inbox.message_keys() == ["k1"]
     assert smtp_server.inbox.messages[0]["Subject"] == "Hello"
 
 
@@ -101,7 +101,7 @@ def test_concurrent_chase_runs_send_each_message_once(
         thread.start()
     for thread in threads:
         thread.join()
-    keys = smtp_server.inbox.keys()
+    keys = smtp_server.inbox.message_keys()
     assert keys and len(keys) == len(set(keys))
     assert any(k.endswith(":lead_alert") for k in keys)
 
@@ -117,13 +117,13 @@ def test_a_failed_send_is_retried_by_the_next_run_without_duplicates(
     assert second.recorded == 0 and second.sent == first.failed
     third = run_chase(container, _smtp(smtp_server), TUESDAY_9AM)
     assert third.sent == 0
-    assert len(smtp_server.inbox.keys()) == first.failed
+    assert len(smtp_server.inbox.message_keys()) == first.failed
 
 
 def test_a_dry_run_records_and_sends_nothing(container: Container, smtp_server: SmtpServer) -> None:
     report = run_chase(container, _smtp(smtp_server), TUESDAY_9AM, dry_run=True)
     assert report.planned and report.recorded == report.sent == 0
-    assert smtp_server.inbox.keys() == []
+    assert smtp_server.inbox.message_keys() == []
 
 
 def test_the_embedded_default_writes_eml_files(tmp_path: Path) -> None:
