@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.bootstrap import Container, utc_now
+from portal.domain.access import InspectionState
 from portal.domain.chase import PlannedMessage, plan_chase
 from portal.domain.errors import TransientError
 from portal.domain.ports import Mailer, OutgoingMail
@@ -38,7 +39,7 @@ def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
         "/v1/inspections/{id}/documents) with your agency's token."
     )
     planned: list[PlannedMessage] = []
-    for inspection_id in repository.list_inspection_ids():
+    for inspection_id in repository.list_inspection_ids(InspectionState.open):
         inspection = repository.get_inspection(inspection_id)
         schedule = container.schedule(inspection) if inspection else None
         if inspection is None or schedule is None:

@@ -19,7 +19,14 @@ from portal.api.problems import Problem
 from portal.api.schemas import DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
 from portal.bootstrap import Container, utc_now
-from portal.domain.access import Inspection, Principal, can_read_content, can_see_status, can_upload
+from portal.domain.access import (
+    Inspection,
+    InspectionState,
+    Principal,
+    can_read_content,
+    can_see_status,
+    can_upload,
+)
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome
 from portal.domain.errors import UploadTooLarge
 from portal.domain.reasons import ReasonCode
@@ -78,6 +85,14 @@ async def upload_document(
     agency = principal.agency or ""
     if not can_upload(principal, inspection_id, agency):
         raise forbidden("Only an uploader token of an agency of this inspection can upload.")
+    if inspection.state is not InspectionState.open:
+        raise Problem(
+            409,
+            "inspection_not_open",
+            "This inspection is not taking uploads",
+            f"The inspection is {inspection.state.value}; nothing more can be "
+            "uploaded to it. Contact the lead inspector if you think this is wrong.",
+        )
     limit = container.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:

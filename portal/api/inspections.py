@@ -23,6 +23,7 @@ from portal.api.schemas import (
     DeadlineStateOut,
     InspectionIn,
     InspectionOut,
+    InspectionStateIn,
     ItemStateOut,
     MessageOut,
     TokenIn,
@@ -45,6 +46,7 @@ def _out(container: Container, inspection: Inspection) -> InspectionOut:
         notification_date=schedule.notification if schedule else inspection.notification_date,
         agencies=list(inspection.agencies),
         created_at=inspection.created_at,
+        state=inspection.state,
         deadlines=[
             DeadlineOut(key=d.key, quote=d.quote, due=d.due, moved=d.moved)
             for d in (schedule.deadlines if schedule else ())
@@ -155,6 +157,21 @@ def get_inspection(
     inspection = load_inspection(container, inspection_id)
     require_in_inspection(principal, inspection_id)
     return _out(container, inspection)
+
+
+@router.put("/{inspection_id}/state", response_model=InspectionOut)
+def set_state(
+    inspection_id: str, body: InspectionStateIn, principal: PrincipalDep, container: ContainerDep
+) -> InspectionOut:
+    """Close or withdraw the inspection (or reopen it): a closed or withdrawn inspection is
+    not chased and takes no uploads."""
+    load_inspection(container, inspection_id)
+    if not can_manage_inspection(principal, inspection_id):
+        raise forbidden("Only an administrator or this inspection's lead can close it.")
+    container.repository.set_inspection_state(
+        inspection_id, body.state, body.reason, principal.actor, utc_now()
+    )
+    return _out(container, load_inspection(container, inspection_id))
 
 
 @router.put("/{inspection_id}/deadlines/{deadline}", response_model=InspectionOut)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from portal.domain.access import Role
+from portal.domain.access import InspectionState, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import reason_sentence, warning_sentence
 
@@ -93,9 +93,17 @@ class InspectionOut(BaseModel):
     notification_date: date | None
     agencies: list[str]
     created_at: datetime
+    state: InspectionState
     deadlines: list[DeadlineOut] = Field(
         default_factory=list, description="Every deadline, in due order (needs fieldwork_start)."
     )
+
+
+class InspectionStateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: InspectionState
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class DeadlineMoveIn(BaseModel):

@@ -35,6 +35,14 @@ class Principal(BaseModel):
         return f"{self.role.value}:{self.token_id}" + (f"@{scope}" if scope else "")
 
 
+class InspectionState(StrEnum):
+    """Open until the lead inspector closes it (done) or withdraws it (deferred, cancelled)."""
+
+    open = "open"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
 class Inspection(BaseModel):
     """An inspection of one local area, following one theme variant."""
 
@@ -47,6 +55,7 @@ class Inspection(BaseModel):
     notification_date: date | None = None
     agencies: tuple[str, ...]
     created_at: datetime
+    state: InspectionState = InspectionState.open
 
 
 def in_inspection(principal: Principal, inspection_id: str) -> bool:

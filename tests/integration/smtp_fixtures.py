@@ -23,7 +23,8 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(
-                email.message_from_bytes(envelope.content, policy=email.policy.default))
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
         return "250 Message accepted for delivery"
 
     def message_keys(self) -> list[str]:

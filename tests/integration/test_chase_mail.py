@@ -13,7 +13,7 @@ from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.api.auth import issue_token
 from portal.bootstrap import Container, build
 from portal.chasing import run_chase
-from portal.domain.access import Inspection, Role
+from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.chase import Contacts
 from portal.domain.ports import OutgoingMail
 from portal.domain.timeline import LONDON
@@ -138,3 +138,15 @@ def test_the_embedded_default_writes_eml_files(tmp_path: Path) -> None:
     )
     (written,) = tmp_path.glob("*.eml")
     assert b"X-JTAI-Message-Key: insp:police:w1:reminder" in written.read_bytes()
+
+
+def test_a_closed_or_withdrawn_inspection_is_not_chased(
+    container: Container,
+    smtp_server: SmtpServer,
+) -> None:
+    for inspection_id in container.repository.list_inspection_ids():
+        container.repository.set_inspection_state(
+            inspection_id, InspectionState.withdrawn, "deferred", "test", datetime.now(LONDON)
+        )
+    report = run_chase(container, _smtp(smtp_server), WEDNESDAY_9AM)
+    assert report.planned == [] and smtp_server.inbox.message_keys() == []

@@ -162,3 +162,13 @@ def test_readyz_is_ready_when_clamd_store_database_and_prefect_answer(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ready"
     assert portal.client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_closed_inspection_takes_no_uploads(portal: PortalUnderTest) -> None:
+    response = portal.client.put(
+        f"/v1/inspections/{portal.inspection_id}/state",
+        headers=portal.auth("lead_inspector"),
+        json={"state": "closed", "reason": "fieldwork finished"},
+    )
+    assert response.status_code == 200 and response.json()["state"] == "closed"
+    _problem(portal.upload("a.pdf", samples.pdf_text_pages(1)), 409, "inspection_not_open")

@@ -25,7 +25,7 @@ from portal.adapters.db.tables import (
     OutboxRow,
     SelectionRow,
 )
-from portal.domain.access import Inspection, Principal, Role
+from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.chase import Contacts, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -70,6 +70,7 @@ class SqlRepository:
                     fieldwork_start=inspection.fieldwork_start,
                     notification_date=inspection.notification_date,
                     created_at=inspection.created_at,
+                    state=inspection.state.value,
                 )
             )
             session.flush()
@@ -98,6 +99,7 @@ class SqlRepository:
                 notification_date=row.notification_date,
                 agencies=tuple(agencies),
                 created_at=row.created_at,
+                state=InspectionState(row.state),
             )
 
     def deadline_overrides(self, inspection_id: str) -> dict[str, datetime]:
@@ -228,11 +230,31 @@ class SqlRepository:
             for row in rows
         ]
 
-    def list_inspection_ids(self) -> list[str]:
-        """Every inspection's id, oldest first."""
+    def list_inspection_ids(self, state: InspectionState | None = None) -> list[str]:
+        """Every inspection's id (in one state, if given), oldest first."""
+        query = select(InspectionRow.id).order_by(InspectionRow.created_at)
+        if state is not None:
+            query = query.where(InspectionRow.state == state.value)
         with self._session() as session:
-            return list(
-                session.scalars(select(InspectionRow.id).order_by(InspectionRow.created_at)).all()
+            return list(session.scalars(query).all())
+
+    def set_inspection_state(
+        self, inspection_id: str, state: InspectionState, reason: str, actor: str, now: datetime
+    ) -> None:
+        """Close, withdraw or reopen an inspection, with an audit event."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(InspectionRow)
+                .where(InspectionRow.id == inspection_id)
+                .values(state=state.value)
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                f"inspection_{state.value}",
+                inspection_id,
+                detail={"reason": reason},
             )
 
     # contacts and the mail outbox -----------------------------------------------------

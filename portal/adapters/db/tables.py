@@ -26,6 +26,7 @@ class InspectionRow(Base):
     fieldwork_start: Mapped[date | None] = mapped_column(Date)
     notification_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
 
 
 class InspectionAgencyRow(Base):
