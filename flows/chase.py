@@ -17,7 +17,6 @@ from prefect.schedules import Cron
 from flows.ingest import current_container
 from portal.chasing import run_chase
 
-CHASE_CRONS = ("0 9 * * 1-5", "0 12 * * 1-5")
 TIMEZONE = "Europe/London"
 
 
@@ -52,9 +51,10 @@ def chase(as_of: datetime | None = None, dry_run: bool = False) -> dict[str, int
     }
 
 
-def chase_deployment() -> object:
-    """The `chase` deployment with its weekday schedules (served by `jtai-portal scheduler`)."""
+def chase_deployment(crons: tuple[str, ...]) -> object:
+    """The `chase` deployment on the given cron schedules (JTAI_CHASE_CRONS), Europe/London;
+    served by `jtai-portal scheduler`."""
     return chase.to_deployment(
         name="chase",
-        schedules=[Cron(cron, timezone=TIMEZONE) for cron in CHASE_CRONS],
+        schedules=[Cron(cron, timezone=TIMEZONE) for cron in crons],
     )

@@ -17,7 +17,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from portal.bootstrap import Container, build, utc_now
+from portal.chasing import notify_rejections
 from portal.domain.completeness import completeness_markdown
+from portal.domain.documents import DocumentStatus
 from portal.ingest import DocumentResult, process_document
 from portal.settings import Settings
 
@@ -69,6 +71,9 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     )
     for inspection_id in sorted({d.inspection_id for d in documents}):
         await _publish_completeness(inspection_id)
+    rejected = [r.document_id for r in results if r.status is DocumentStatus.rejected]
+    if rejected:
+        await asyncio.to_thread(notify_rejections, current_container(), rejected)
     failed = [r.document_id for r in results if r.is_transient_failure]
     if failed:
         raise DependencyUnavailable(f"{len(failed)} documents wait for a retry: {failed}")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import InspectionState
-from portal.domain.chase import PlannedMessage, plan_chase
+from portal.domain.chase import PlannedMessage, plan_chase, plan_rejection_notice
 from portal.domain.errors import TransientError
 from portal.domain.ports import Mailer, OutgoingMail
 
@@ -78,6 +78,27 @@ def deliver_outbox(container: Container, mailer: Mailer) -> tuple[int, int]:
         container.repository.finish_outbox(row.key, token, utc_now())
         sent += 1
     return sent, failed
+
+
+def notify_rejections(container: Container, document_ids: list[str]) -> int:
+    """Record and send a rejection notice to each uploading agency; returns how many."""
+    repository = container.repository
+    planned: list[PlannedMessage] = []
+    for document_id in document_ids:
+        document = repository.get_document(document_id)
+        inspection = repository.get_inspection(document.inspection_id) if document else None
+        if document is None or inspection is None:
+            continue
+        notice = plan_rejection_notice(
+            document, inspection.area_name, repository.contacts(inspection.id)
+        )
+        if notice is not None:
+            planned.append(notice)
+    if not planned:
+        return 0
+    repository.enqueue_messages(planned, utc_now())
+    sent, _failed = deliver_outbox(container, container.mailer)
+    return sent
 
 
 def run_chase(

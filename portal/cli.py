@@ -62,7 +62,7 @@ def _scheduler(settings: Settings) -> None:
 
     use_container(build(settings, run_migrations=False))
     log.info("serving the chase deployment (weekdays 09:00 and 12:00 Europe/London)")
-    serve(chase_deployment())  # type: ignore[arg-type]
+    serve(chase_deployment(settings.chase_crons))  # type: ignore[arg-type]
 
 
 def _migrate(settings: Settings) -> None:

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    chase_crons: tuple[str, ...] = Field(
+        default=("0 9 * * 1-5", "0 12 * * 1-5"),
+        description="When the chase deployment runs (Europe/London); bank holidays are "
+        "skipped by the chase itself. Reminders go at runs before noon, and at later runs "
+        "on a deadline's own day.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where agencies reach the portal."
     )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.completeness import DeadlineState
+from portal.domain.documents import Document, DocumentStatus
 from portal.domain.reasons import reason_sentence
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.timeline import LONDON, WorkingCalendar
@@ -23,6 +24,7 @@ class MessageKind(StrEnum):
     reminder = "reminder"
     overdue_notice = "overdue_notice"
     lead_alert = "lead_alert"
+    rejection_notice = "rejection_notice"
 
 
 class Contacts(BaseModel):
@@ -215,3 +217,33 @@ def _after_deadline(
             )
         )
     return messages
+
+
+def plan_rejection_notice(
+    document: Document, area_name: str, contacts: Contacts
+) -> PlannedMessage | None:
+    """Tell the uploading agency at once that a document was not accepted, and why."""
+    recipients = contacts.agencies.get(document.agency, ())
+    if document.status is not DocumentStatus.rejected or not recipients:
+        return None
+    reasons = [reason_sentence(r) for r in document.reasons]
+    return PlannedMessage(
+        key=f"{document.inspection_id}:{document.agency}:{document.id}:rejection_notice",
+        inspection_id=document.inspection_id,
+        agency=document.agency,
+        deadline="",
+        kind=MessageKind.rejection_notice,
+        recipients=recipients,
+        subject=f"JTAI {area_name}: {document.original_filename} was not accepted",
+        body="\n".join(
+            [
+                f"Your upload {document.original_filename!r} for {document.item_number} was not "
+                "accepted:",
+                "",
+                *reasons,
+                "",
+                f"Document reference: {document.id}",
+            ]
+        )
+        + "\n",
+    )

@@ -15,11 +15,14 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.dispatcher import Dispatcher
+from portal.adapters.mail import SmtpMailer
 from portal.bootstrap import build
+from portal.domain.chase import Contacts
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.integration.smtp_fixtures import SmtpServer
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -255,3 +258,21 @@ def test_each_ingest_run_publishes_the_inspections_completeness_to_prefect(
     assert artifacts, "no completeness artifact"
     markdown = str(artifacts[-1].data)  # type: ignore[attr-defined]
     assert "| local_authority | week2_tuesday_5pm |" in markdown
+
+
+def test_a_rejected_upload_is_told_to_its_agency_at_once(
+    settings: Settings,
+    running_clamd: ClamdProcess,
+    smtp_server: SmtpServer,
+) -> None:
+    container = build(settings, mailer=SmtpMailer(smtp_server.host, smtp_server.port))
+    portal = start_portal(container)
+    container.repository.set_contacts(
+        portal.inspection_id, Contacts(agencies={"local_authority": ("la@council.example",)})
+    )
+    status = _upload_and_process(portal, "minutes.txt", samples.eicar())
+    assert status["status"] == "rejected"
+    (notice,) = smtp_server.inbox.messages
+    assert notice["To"] == "la@council.example"
+    assert "virus scanner" in notice.get_content()
+    assert status["id"] in notice.get_content()
