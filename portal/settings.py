@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Where agencies reach the portal."
     )
 
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed."
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

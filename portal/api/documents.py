@@ -10,9 +10,10 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from portal.adapters.pdf_watermark import watermark_pdf
 from portal.api.auth import ContainerDep, PrincipalDep, forbidden
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem
@@ -29,6 +30,7 @@ from portal.domain.access import (
 )
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome
 from portal.domain.errors import UploadTooLarge
+from portal.domain.onsite import client_address, decide_onsite_view, parse_networks
 from portal.domain.reasons import ReasonCode
 from portal.domain.scope import TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
@@ -221,27 +223,37 @@ def get_document(document_id: str, principal: PrincipalDep, container: Container
     return DocumentOut.of(_visible_document(container, principal, document_id))
 
 
-@router.get("/v1/documents/{document_id}/content")
+@router.get("/v1/documents/{document_id}/content", response_model=None)
 def get_document_content(
-    document_id: str, principal: PrincipalDep, container: ContainerDep
-) -> StreamingResponse:
-    """The accepted (sanitised) bytes, to the inspection's inspectors."""
+    document_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
+) -> StreamingResponse | Response:
+    """The accepted (sanitised) bytes, to the inspection's inspectors; every attempt is
+    audited. Health records: only on site, during fieldwork, watermarked, view only."""
     document = _visible_document(container, principal, document_id)
-    if document.area is Area.onsite and document.status is DocumentStatus.accepted:
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        parse_networks(list(container.settings.trusted_proxies)),
+    )
+    if document.status is not DocumentStatus.accepted:
         raise Problem(
-            403,
-            "onsite_only",
-            "Only viewable on site",
-            "Health records can only be viewed on site during fieldwork.",
+            409,
+            "not_accepted",
+            "Not available",
+            f"This document is {document.status.value}; only accepted documents can be read.",
         )
-    if not can_read_content(principal, document):
-        if document.status is not DocumentStatus.accepted:
-            raise Problem(
-                409,
-                "not_accepted",
-                "Not available",
-                f"This document is {document.status.value}; only accepted documents can be read.",
-            )
+    if document.area is Area.onsite:
+        return _onsite_view(container, principal, document, address)
+    allowed = can_read_content(principal, document)
+    container.repository.record_view(
+        document,
+        principal.actor,
+        address,
+        allowed,
+        "inspector_of_inspection" if allowed else "not_allowed",
+        utc_now(),
+    )
+    if not allowed:
         raise forbidden("Only the inspection's inspectors can read documents.")
 
     def body() -> Iterator[bytes]:
@@ -249,16 +261,64 @@ def get_document_content(
             while chunk := source.read(256 * 1024):
                 yield chunk
 
-    media_type = document.mime_type or "application/octet-stream"
-    safe_name = "".join(c for c in document.original_filename if c.isalnum() or c in "._- ")
     return StreamingResponse(
         body(),
-        media_type=media_type,
+        media_type=document.mime_type or "application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{safe_name or "document"}"',
+            "Content-Disposition": f'attachment; filename="{_safe_name(document)}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _onsite_view(
+    container: Container, principal: Principal, document: Document, address: str
+) -> Response:
+    policy = container.repository.onsite_policy(document.inspection_id)
+    now = utc_now()
+    decision = decide_onsite_view(principal, document, policy, address, now)
+    container.repository.record_view(
+        document, principal.actor, address, decision.allowed, decision.rule, now
+    )
+    if not decision.allowed:
+        raise Problem(
+            403,
+            "onsite_only",
+            "Only viewable on site, during fieldwork",
+            "Health records can only be viewed by the inspection's inspectors on "
+            "site during fieldwork. " + policy.where_and_when(),
+            rule=decision.rule,
+        )
+    if document.file_type != "pdf":
+        raise Problem(
+            409,
+            "onsite_view_needs_pdf",
+            "Cannot be shown on site",
+            "Health records are shown as watermarked PDFs only; ask the agency to "
+            "upload this record as a PDF.",
+        )
+    with container.store.local_copy(document.area, document.object_key) as path:
+        marked = watermark_pdf(
+            path,
+            f"Viewed by {principal.actor} - inspection "
+            f"{document.inspection_id} - {now:%Y-%m-%d %H:%M} UTC - "
+            "on site, do not copy",
+        )
+    return Response(
+        marked,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{_safe_name(document)}"',
+            "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _safe_name(document: Document) -> str:
+    name = "".join(c for c in document.original_filename if c.isalnum() or c in "._- ")
+    return name or "document"
 
 
 @router.post(

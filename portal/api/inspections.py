@@ -26,12 +26,14 @@ from portal.api.schemas import (
     InspectionStateIn,
     ItemStateOut,
     MessageOut,
+    OnSiteIn,
     TokenIn,
     TokenOut,
 )
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, Role, can_manage_inspection
 from portal.domain.chase import Contacts
+from portal.domain.onsite import parse_networks
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -157,6 +159,33 @@ def get_inspection(
     inspection = load_inspection(container, inspection_id)
     require_in_inspection(principal, inspection_id)
     return _out(container, inspection)
+
+
+@router.put("/{inspection_id}/onsite", status_code=204)
+def register_onsite(
+    inspection_id: str, body: OnSiteIn, principal: PrincipalDep, container: ContainerDep
+) -> None:
+    """Register the venues' networks (CIDRs) and the fieldwork window in which health
+    records may be viewed (lead inspector or admin)."""
+    load_inspection(container, inspection_id)
+    if not can_manage_inspection(principal, inspection_id):
+        raise forbidden("Only an administrator or this inspection's lead registers the venue.")
+    try:
+        parse_networks(body.networks)
+    except ValueError as exc:
+        raise Problem(
+            422, "invalid_network", "Not a network", f"{exc}; give CIDRs such as '192.0.2.0/24'."
+        ) from exc
+    if body.window_end <= body.window_start:
+        raise Problem(
+            422,
+            "invalid_window",
+            "The window ends before it starts",
+            "window_end must be after window_start.",
+        )
+    container.repository.set_onsite(
+        inspection_id, body.networks, body.window_start, body.window_end, principal.actor, utc_now()
+    )
 
 
 @router.put("/{inspection_id}/state", response_model=InspectionOut)

@@ -106,6 +106,16 @@ class InspectionStateIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class OnSiteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    networks: list[str] = Field(
+        min_length=1, max_length=50, description="CIDRs of the on-site venues' networks."
+    )
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+
 class DeadlineMoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -147,8 +147,9 @@ def decide_list_file(file_type: str | None, table_types: frozenset[str]) -> Verd
 
 
 def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:
-    """Health records (Annex A items or case records so marked) go to the on-site area."""
-    if item == CASE_RECORD:
+    """Health records go to the on-site area: Annex A items so marked, and the case records
+    and audits of an agency whose case records are health records."""
+    if item in (CASE_RECORD, AUDIT):
         onsite = any(r.agency == agency and r.health_record for r in theme.case_records)
         return Area.onsite if onsite else Area.clean
     found = theme.find_item(item)

@@ -73,7 +73,10 @@ class PortalUnderTest:
 
 
 def start_portal(
-    container: Container, wake: Any = None, fieldwork_start: date = date(2026, 12, 7)
+    container: Container,
+    wake: Any = None,
+    fieldwork_start: date = date(2026, 12, 7),
+    theme: str = THEME,
 ) -> PortalUnderTest:
     """Create an inspection with uploader, lead and inspector tokens on `container`."""
     use_container(container)
@@ -83,7 +86,7 @@ def start_portal(
         "/v1/inspections",
         headers={"Authorization": f"Bearer {admin}"},
         json={
-            "theme": THEME,
+            "theme": theme,
             "area_name": "Testshire",
             "fieldwork_start": fieldwork_start.isoformat(),
         },

@@ -30,6 +30,7 @@ from portal.domain.chase import Contacts, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import TransientError
+from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
@@ -237,6 +238,66 @@ class SqlRepository:
             query = query.where(InspectionRow.state == state.value)
         with self._session() as session:
             return list(session.scalars(query).all())
+
+    def set_onsite(
+        self,
+        inspection_id: str,
+        networks: list[str],
+        window_start: datetime,
+        window_end: datetime,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Register where (CIDRs) and when health records of an inspection may be viewed."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(InspectionRow)
+                .where(InspectionRow.id == inspection_id)
+                .values(
+                    onsite_networks=networks,
+                    fieldwork_window_start=window_start.astimezone(UTC),
+                    fieldwork_window_end=window_end.astimezone(UTC),
+                )
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                "onsite_registered",
+                inspection_id,
+                detail={
+                    "networks": networks,
+                    "start": window_start.isoformat(),
+                    "end": window_end.isoformat(),
+                },
+            )
+
+    def onsite_policy(self, inspection_id: str) -> OnSitePolicy:
+        """Where and when the inspection's health records may be viewed."""
+        with self._session() as session:
+            row = session.get(InspectionRow, inspection_id)
+        if row is None:
+            return OnSitePolicy()
+        return OnSitePolicy(
+            networks=parse_networks(row.onsite_networks or []),
+            window_start=_aware(row.fieldwork_window_start) if row.fieldwork_window_start else None,
+            window_end=_aware(row.fieldwork_window_end) if row.fieldwork_window_end else None,
+        )
+
+    def record_view(
+        self, document: Document, actor: str, address: str, allowed: bool, rule: str, now: datetime
+    ) -> None:
+        """Audit one attempt to read a document's content, allowed or not."""
+        with self._session() as session, session.begin():
+            _audit(
+                session,
+                now,
+                actor,
+                "document_viewed" if allowed else "document_view_denied",
+                document.inspection_id,
+                document.id,
+                {"address": address, "rule": rule, "area": document.area.value},
+            )
 
     def set_inspection_state(
         self, inspection_id: str, state: InspectionState, reason: str, actor: str, now: datetime

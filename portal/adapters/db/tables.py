@@ -27,6 +27,9 @@ class InspectionRow(Base):
     notification_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    onsite_networks: Mapped[list[str] | None] = mapped_column(JSON)
+    fieldwork_window_start: Mapped[datetime | None]
+    fieldwork_window_end: Mapped[datetime | None]
 
 
 class InspectionAgencyRow(Base):
