@@ -14,10 +14,12 @@ from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.policy_files import load_file_type_policy, load_themes
 from portal.adapters.store_fs import FilesystemStore
+from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
 from portal.domain.access import Inspection
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
+from portal.domain.documents import Area
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.ports import Classifier, Mailer, ObjectStore, Sanitiser, Scanner
 from portal.domain.schedule import Schedule, schedule_of
@@ -116,13 +118,23 @@ def make_store(settings: Settings) -> ObjectStore:
                 else None
             ),
         )
-        return S3Store(
+        main = S3Store(
             client,
             settings.s3_bucket,
             prefix=settings.s3_prefix,
             sse=settings.s3_sse,
             kms_key_id=settings.s3_kms_key_id,
         )
+        if not (settings.s3_onsite_bucket or settings.s3_onsite_kms_key_id):
+            return main
+        onsite = S3Store(
+            client,
+            settings.s3_onsite_bucket or settings.s3_bucket,
+            prefix=settings.s3_onsite_prefix,
+            sse="aws:kms" if settings.s3_onsite_kms_key_id else settings.s3_sse,
+            kms_key_id=settings.s3_onsite_kms_key_id,
+        )
+        return AreaRoutedStore(main, {Area.onsite: onsite})
     return FilesystemStore(settings.store_root)
 
 

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_sse: Literal["AES256", "aws:kms"] = "AES256"
     s3_kms_key_id: str | None = None
+    s3_onsite_bucket: str | None = Field(
+        default=None, description="Health records' own bucket (default: the main bucket)."
+    )
+    s3_onsite_prefix: str = ""
+    s3_onsite_kms_key_id: str | None = Field(
+        default=None, description="KMS key of the on-site area; SSE-KMS when set."
+    )
 
     clamd_socket: Path | None = Field(
         default=None, description="clamd's Unix socket; default data_dir/clamd/clamd.sock."
