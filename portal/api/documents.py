@@ -24,6 +24,7 @@ from portal.domain.access import (
     Inspection,
     InspectionState,
     Principal,
+    can_manage_inspection,
     can_read_content,
     can_see_status,
     can_upload,
@@ -329,7 +330,7 @@ def reprocess_document(
 ) -> DocumentAccepted:
     """Run a failed document through the pipeline again now (admin or lead inspector)."""
     document = _visible_document(container, principal, document_id)
-    if principal.role.value not in ("admin", "lead_inspector"):
+    if not can_manage_inspection(principal, document.inspection_id):
         raise forbidden("Only an administrator or the lead inspector can re-run a document.")
     if not container.repository.request_reprocess(document_id, utc_now(), principal.actor):
         raise Problem(

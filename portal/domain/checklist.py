@@ -13,7 +13,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.domain.documents import Area, Verdict
-from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.reasons import ReasonCode
 from portal.domain.timeline import DeadlineRule, TimelineShape
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -286,13 +286,6 @@ def decide_scope(theme: ThemePolicy, agency: str, item_number: str) -> Verdict:
             ReasonCode.not_for_agency,
             detail=f"item {item_number} is asked of {owner.code}, not {agency}",
         )
-    return Verdict.proceed()
-
-
-def decide_duplicate(already_accepted: bool) -> Verdict:
-    """Identical content already accepted for the same item is kept, with a warning."""
-    if already_accepted:
-        return Verdict.proceed(WarningCode.duplicate, detail="same content already accepted")
     return Verdict.proceed()
 
 

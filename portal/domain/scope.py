@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.checklist import ChildList, LookBack, ThemePolicy, decide_scope
+from portal.domain.checklist import ChildList, LookBack, ThemePolicy, area_for_item, decide_scope
 from portal.domain.documents import Area, Outcome, Verdict
 from portal.domain.reasons import ReasonCode, WarningCode
 
@@ -152,7 +152,4 @@ def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:
     if item in (CASE_RECORD, AUDIT):
         onsite = any(r.agency == agency and r.health_record for r in theme.case_records)
         return Area.onsite if onsite else Area.clean
-    found = theme.find_item(item)
-    if found is not None and found[1].health_record:
-        return Area.onsite
-    return Area.clean
+    return area_for_item(theme, item)

@@ -743,14 +743,6 @@ class SqlRepository:
             _audit(session, now, actor, "document_reprocess_requested", None, document_id)
         return True
 
-    def count_by_status(self) -> dict[DocumentStatus, int]:
-        """How many documents are in each status."""
-        with self._session() as session:
-            rows = session.execute(
-                select(DocumentRow.status, func.count()).group_by(DocumentRow.status)
-            ).all()
-        return {DocumentStatus(status): count for status, count in rows}
-
     def audit_events(self, document_id: str) -> list[dict[str, Any]]:
         """The audit events of one document, oldest first."""
         with self._session() as session:
