@@ -9,10 +9,15 @@ from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
+from portal.adapters.db.retention_records import RetentionRecords
 from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
-from portal.adapters.policy_files import load_file_type_policy, load_themes
+from portal.adapters.policy_files import (
+    load_file_type_policy,
+    load_retention_policy,
+    load_themes,
+)
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
@@ -22,6 +27,7 @@ from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.ports import Classifier, Mailer, ObjectStore, Sanitiser, Scanner
+from portal.domain.retention import RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
 from portal.domain.selection import Stage
 from portal.domain.timeline import WorkingCalendar
@@ -47,6 +53,8 @@ class Container:
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
     mailer: Mailer
+    records: RetentionRecords
+    retention_policy: RetentionPolicy
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -190,4 +198,6 @@ def build(
         themes=load_themes(settings.policies_dir / "themes", settings.policies_dir / "deep-dives"),
         file_types=load_file_type_policy(settings.policies_dir / "file_types.yaml"),
         mailer=mailer or make_mailer(settings),
+        records=RetentionRecords(engine),
+        retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
     )

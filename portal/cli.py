@@ -3,7 +3,7 @@
 jtai-portal up        clamd + Prefect server + API + ingest worker + scheduler, seeded demo
 jtai-portal api       the HTTP API (uvicorn)
 jtai-portal worker    the dispatcher that runs `ingest` flow runs
-jtai-portal scheduler serves the `chase` deployment on its weekday schedule
+jtai-portal scheduler serves the `chase` and `retention` deployments on their schedules
 jtai-portal migrate   bring the database schema up to date
 """
 
@@ -58,11 +58,19 @@ def _scheduler(settings: Settings) -> None:
 
     from flows.chase import chase_deployment
     from flows.ingest import use_container
+    from flows.retention import retention_deployment
     from portal.bootstrap import build
 
     use_container(build(settings, run_migrations=False))
-    log.info("serving the chase deployment (weekdays 09:00 and 12:00 Europe/London)")
-    serve(chase_deployment(settings.chase_crons))  # type: ignore[arg-type]
+    log.info(
+        "serving the chase (%s) and retention (%s) deployments, Europe/London",
+        ", ".join(settings.chase_crons),
+        settings.retention_cron,
+    )
+    serve(
+        chase_deployment(settings.chase_crons),  # type: ignore[arg-type]
+        retention_deployment(settings.retention_cron),  # type: ignore[arg-type]
+    )
 
 
 def _migrate(settings: Settings) -> None:

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
         "skipped by the chase itself. Reminders go at runs before noon, and at later runs "
         "on a deadline's own day.",
     )
+    retention_cron: str = Field(
+        default="30 2 * * *",
+        description="When the retention deployment runs (Europe/London): daily, at night.",
+    )
+    retention_run_lease_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A retention run silent for this long is taken as interrupted; the "
+        "next run finishes its work.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where agencies reach the portal."
     )

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from portal.domain.checklist import DeepDivePolicy, ThemePolicy, with_deep_dive
 from portal.domain.errors import PortalError
 from portal.domain.file_types import FileTypePolicy
+from portal.domain.retention import RetentionPolicy
 
 
 class PolicyFileError(PortalError):
@@ -68,6 +69,19 @@ def load_file_type_policy(path: Path) -> FileTypePolicy:
         return FileTypePolicy.model_validate(data)
     except ValidationError as error:
         raise PolicyFileError(_describe(path, root, error, "the file-type policy")) from error
+
+
+def load_retention_policy(path: Path) -> RetentionPolicy:
+    """Load and validate the retention policy at `path` (e.g. policies/retention.yaml).
+
+    Returns a frozen RetentionPolicy with a rule for every retention class, or raises
+    PolicyFileError naming the file, the line and the field of each problem.
+    """
+    data, root = _read_yaml(path)
+    try:
+        return RetentionPolicy.model_validate(data)
+    except ValidationError as error:
+        raise PolicyFileError(_describe(path, root, error, "the retention policy")) from error
 
 
 def load_themes(directory: Path, deep_dives: Path | None = None) -> dict[str, ThemePolicy]:

@@ -8,6 +8,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,6 +17,9 @@ from portal.domain.documents import Area, StoredObject
 from portal.domain.errors import ObjectMissing, StoreUnavailable
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+PARTIAL_PREFIX = ".partial-"
+"""Name prefix of the temporary file a put writes before renaming it over the key."""
 
 
 class FilesystemStore:
@@ -40,7 +44,7 @@ class FilesystemStore:
         reader = HashingReader(source)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL_PREFIX)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write under {path.parent}: {exc}") from exc
         try:
@@ -94,6 +98,47 @@ class FilesystemStore:
         """Whether a whole object is stored under `key`."""
         return self._path(area, key).is_file()
 
+    def versions(self, area: Area, key: str) -> tuple[str, ...]:
+        """("current",) while a file is stored under `key`, else ().
+
+        A rename replaces the file, so no older version is ever kept; () means the key's
+        file is gone (a `.partial-*` file of an interrupted put is `purge_incomplete`'s).
+        """
+        return ("current",) if self.exists(area, key) else ()
+
+    def metadata(self, area: Area, key: str) -> dict[str, str]:
+        """Always {}: only the bytes are kept. Raises ObjectMissing if absent."""
+        if not self.exists(area, key):
+            raise ObjectMissing(f"no object {area.value}/{key}")
+        return {}
+
+    def purge_incomplete(self, older_than: datetime) -> int:
+        """Remove `.partial-*` files anywhere under the root last written before `older_than`.
+
+        These are the temporary files of puts interrupted by a crash. A put in progress
+        keeps writing its file, so its mtime stays fresh. Returns how many were removed;
+        raises StoreUnavailable if a directory cannot be read or a file cannot be removed.
+        """
+        if older_than.tzinfo is None:
+            raise ValueError("older_than must be timezone-aware")
+        cutoff = older_than.timestamp()
+        removed = 0
+        for directory, _dirs, files in os.walk(self.root, onerror=_raise_unless_vanished):
+            for name in files:
+                if not name.startswith(PARTIAL_PREFIX):
+                    continue
+                path = Path(directory) / name
+                try:
+                    if path.lstat().st_mtime >= cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:  # renamed by its put or removed meanwhile
+                    continue
+                except OSError as exc:
+                    raise StoreUnavailable(f"cannot remove {path}: {exc}") from exc
+                removed += 1
+        return removed
+
     def check(self) -> None:
         """Write, read and delete a probe object in every area."""
         for area in Area:
@@ -113,6 +158,12 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _raise_unless_vanished(exc: OSError) -> None:
+    """os.walk's onerror: a directory removed meanwhile (or a missing root) holds nothing."""
+    if not isinstance(exc, FileNotFoundError):
+        raise StoreUnavailable(f"cannot list {exc.filename}: {exc}") from exc
 
 
 def _remove_quietly(path: Path) -> None:

@@ -6,6 +6,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,6 +61,25 @@ class MemoryStore:
         """Whether an object is stored under `key`."""
         self._require_available()
         return (area, key) in self.objects
+
+    def versions(self, area: Area, key: str) -> tuple[str, ...]:
+        """("current",) while an object is stored under `key`, else (): no versions are kept."""
+        self._require_available()
+        return ("current",) if (area, key) in self.objects else ()
+
+    def metadata(self, area: Area, key: str) -> dict[str, str]:
+        """Always {}: nothing but the bytes is kept. Raises ObjectMissing if absent."""
+        self._require_available()
+        if (area, key) not in self.objects:
+            raise ObjectMissing(f"no object {area.value}/{key}")
+        return {}
+
+    def purge_incomplete(self, older_than: datetime) -> int:
+        """Always 0: a put here is a single assignment and leaves nothing behind."""
+        if older_than.tzinfo is None:
+            raise ValueError("older_than must be timezone-aware")
+        self._require_available()
+        return 0
 
     def check(self) -> None:
         """Raise StoreUnavailable when switched off."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,7 +42,24 @@ class AreaRoutedStore:
         """Whether the area's own store holds the key."""
         return self.store_for(area).exists(area, key)
 
+    def versions(self, area: Area, key: str) -> tuple[str, ...]:
+        """Every version and delete marker of the key in the area's own store; () if none."""
+        return self.store_for(area).versions(area, key)
+
+    def metadata(self, area: Area, key: str) -> dict[str, str]:
+        """The metadata the area's own store keeps; raises ObjectMissing if absent."""
+        return self.store_for(area).metadata(area, key)
+
+    def purge_incomplete(self, older_than: datetime) -> int:
+        """Purge every store behind the areas, each once; the total number removed."""
+        return sum(store.purge_incomplete(older_than) for store in self.stores())
+
     def check(self) -> None:
         """Check every store behind the areas."""
-        for store in {id(s): s for s in (self.default, *self.routes.values())}.values():
+        for store in self.stores():
             store.check()
+
+    def stores(self) -> tuple[ObjectStore, ...]:
+        """The distinct stores behind the areas (default first), each once."""
+        distinct = {id(s): s for s in (self.default, *self.routes.values())}
+        return tuple(distinct.values())

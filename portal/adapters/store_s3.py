@@ -32,6 +32,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, cast
 
@@ -65,6 +66,18 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*
 # the HTTP status and reports it as the code (a missing bucket looks the same to HEAD; a GET
 # or a listing says NoSuchBucket, which is not in this set).
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+
+_DELETE_ROUNDS = 3
+"""How many times delete lists and deletes a key's versions before giving up on it."""
+
+_STORED_HEADERS = (
+    ("ContentType", "content-type"),
+    ("ContentDisposition", "content-disposition"),
+    ("ContentEncoding", "content-encoding"),
+    ("ContentLanguage", "content-language"),
+    ("CacheControl", "cache-control"),
+)
+"""HeadObject fields S3 stores with an object, and the names metadata() gives them."""
 
 # Errors raised while talking to the endpoint rather than by S3's answer: transient.
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -249,11 +262,18 @@ class S3Store:
         """Delete every version and delete marker of the object; a missing object is fine.
 
         Works on versioned, suspended and unversioned buckets (unversioned objects are
-        listed with version id "null").
+        listed with version id "null"). The key is listed again until nothing of it is
+        left, so afterwards `versions(area, key)` is empty, even if a put raced the delete;
+        if something still remains after a few rounds this raises StoreUnavailable.
         """
         target = self.object_key(area, key)
         with _translated(f"delete {target}"):
-            self._delete_all_versions(target)
+            for _ in range(_DELETE_ROUNDS):
+                if not self._delete_listed_versions(target):
+                    return
+            remaining = len(self._version_ids(target))
+        if remaining:
+            raise StoreUnavailable(f"delete {target}: {remaining} versions remain")
 
     def exists(self, area: Area, key: str) -> bool:
         """Whether a current (not deleted) object is stored under `key`."""
@@ -265,26 +285,117 @@ class S3Store:
             return False
         return True
 
+    def versions(self, area: Area, key: str) -> tuple[str, ...]:
+        """The version ids of every version and delete marker stored under exactly `key`.
+
+        Lists ListObjectVersions to the last page and keeps entries of this very key, not
+        of keys that merely share the prefix ("a/b2" for "a/b"). An object in an unversioned
+        bucket is listed with version id "null". () proves nothing of the object is left in
+        the bucket. Raises StoreUnavailable if S3 cannot be asked or refuses.
+        """
+        target = self.object_key(area, key)
+        with _translated(f"list versions of {target}"):
+            return self._version_ids(target)
+
+    def metadata(self, area: Area, key: str) -> dict[str, str]:
+        """The current object's user metadata ({"sha256": ...}) and the headers S3 keeps.
+
+        Besides the user metadata (`x-amz-meta-*`, sent by put as {"sha256": ...}) this
+        gives "content-type" and, where set, "content-disposition", "content-encoding",
+        "content-language" and "cache-control": the stored headers a name could hide in.
+        Raises ObjectMissing if no current object is stored under `key`.
+        """
+        target = self.object_key(area, key)
+        with _translated(f"head {target}", missing=True):
+            head = self._client.head_object(Bucket=self.bucket, Key=target)
+        found = {str(name): str(value) for name, value in head.get("Metadata", {}).items()}
+        for field, name in _STORED_HEADERS:
+            if head.get(field):
+                found[name] = str(head[field])
+        return found
+
+    def purge_incomplete(self, older_than: datetime) -> int:
+        """Remove what interrupted puts left behind before `older_than`; return the count.
+
+        Every version and delete marker under `f"{prefix}{STAGING_AREA}/"` last modified
+        before `older_than`, and every incomplete multipart upload under the prefix (the
+        whole bucket for prefix "") initiated before it (aborted, its parts discarded).
+        Each version, delete marker and upload removed counts one. The lifecycle rules of
+        `ensure_bucket` do the same after a day; this does it now, for buckets without them.
+        Raises StoreUnavailable if S3 cannot be asked or refuses.
+        """
+        if older_than.tzinfo is None:
+            raise ValueError("older_than must be timezone-aware")
+        staging = f"{self.prefix}{STAGING_AREA}/"
+        removed = 0
+        with _translated(f"purge staging objects under {staging}"):
+            for entry in self._version_entries(staging):
+                if entry["LastModified"] < older_than:
+                    self._client.delete_object(
+                        Bucket=self.bucket, Key=entry["Key"], VersionId=entry["VersionId"]
+                    )
+                    removed += 1
+        with _translated(f"purge incomplete multipart uploads under {self.prefix!r}"):
+            paginator = self._client.get_paginator("list_multipart_uploads")
+            stale = [
+                upload
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix)
+                for upload in page.get("Uploads", [])
+                if upload["Initiated"] < older_than
+            ]
+            for upload in stale:
+                if self._abort_upload(upload["Key"], upload["UploadId"]):
+                    removed += 1
+        return removed
+
     def check(self) -> None:
         """Raise StoreUnavailable unless the bucket answers HeadBucket (reachable, permitted)."""
         with _translated(f"check bucket {self.bucket}"):
             self._client.head_bucket(Bucket=self.bucket)
 
-    def _delete_all_versions(self, target: str) -> None:
+    def _version_entries(self, prefix: str) -> list[dict[str, Any]]:
+        """Every version and delete marker whose key starts with `prefix`, all pages."""
         paginator = self._client.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=target):
-            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                # Prefix matching also lists "a/b2" for "a/b": keep the exact key only.
-                if entry["Key"] == target:
-                    self._client.delete_object(
-                        Bucket=self.bucket, Key=target, VersionId=entry["VersionId"]
-                    )
+        entries: list[dict[str, Any]] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            entries.extend(page.get("Versions", []))
+            entries.extend(page.get("DeleteMarkers", []))
+        return entries
+
+    def _version_ids(self, target: str) -> tuple[str, ...]:
+        # Prefix matching also lists "a/b2" for "a/b": keep the exact key only.
+        return tuple(
+            str(entry["VersionId"])
+            for entry in self._version_entries(target)
+            if entry["Key"] == target
+        )
+
+    def _delete_listed_versions(self, target: str) -> int:
+        """Delete the versions of `target` a full listing finds; return how many it found.
+
+        The listing is complete before the first delete, so deleting cannot shift the
+        pages of a listing still in progress.
+        """
+        found = self._version_ids(target)
+        for version_id in found:
+            self._client.delete_object(Bucket=self.bucket, Key=target, VersionId=version_id)
+        return len(found)
+
+    def _abort_upload(self, key: str, upload_id: str) -> bool:
+        """Abort one multipart upload; False if it had already ended (completed or aborted)."""
+        try:
+            self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return False
+            raise
+        return True
 
     def _discard_staging(self, staging: str) -> None:
         """Best effort: a failure here must not hide the put's own outcome or error."""
         try:
             with _translated(f"discard {staging}"):
-                self._delete_all_versions(staging)
+                self._delete_listed_versions(staging)
         except StoreUnavailable as exc:
             log.warning(
                 "could not delete staging object %s (a lifecycle rule will): %s", staging, exc

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from portal.api import chase, documents, health, inspections, selections
+from portal.api import chase, documents, health, inspections, names, retention, selections
 from portal.api.problems import register_problem_handlers
 from portal.bootstrap import Container
 
@@ -28,4 +28,6 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
     app.include_router(selections.router)
     app.include_router(documents.router)
     app.include_router(chase.router)
+    app.include_router(retention.router)
+    app.include_router(names.router)
     return app

@@ -236,6 +236,14 @@ def get_document_content(
         request.headers.get("x-forwarded-for"),
         parse_networks(list(container.settings.trusted_proxies)),
     )
+    if document.deleted_at is not None:
+        raise Problem(
+            410,
+            "document_deleted",
+            "Deleted under the retention policy",
+            f"This document's content was deleted on {document.deleted_at:%d %B %Y}; "
+            "its record remains. Ask the records team for the deletion record.",
+        )
     if document.status is not DocumentStatus.accepted:
         raise Problem(
             409,

@@ -198,6 +198,9 @@ class DocumentOut(BaseModel):
     sensitivity: str
     received_at: datetime
     decided_at: datetime | None
+    deleted_at: datetime | None = Field(
+        default=None, description="When retention deleted its content (the record remains)."
+    )
 
     @classmethod
     def of(cls, document: Document) -> DocumentOut:
@@ -226,6 +229,7 @@ class DocumentOut(BaseModel):
             sensitivity="on_site_only" if document.area.value == "onsite" else "standard",
             received_at=document.received_at,
             decided_at=document.decided_at,
+            deleted_at=document.deleted_at,
         )
 
 
@@ -242,3 +246,119 @@ def _status_message(document: Document) -> str:
     return " ".join(reason_sentence(r) for r in document.reasons) or (
         "We could not finish checking this file; it will be retried."
     )
+
+
+class RetentionRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: bool = Field(default=True, description="List what would go; delete nothing.")
+    as_of: AwareDatetime | None = Field(
+        default=None, description="Dry runs only: look ahead to this time. Default now."
+    )
+
+
+class RetentionEntryOut(BaseModel):
+    inspection_id: str | None
+    record_kind: str = Field(description="document, outbox, names, audit_log or leftovers")
+    record_id: str | None
+    action: str = Field(
+        description="deleted, would_delete, held, failed, names_reduced, would_reduce_names"
+    )
+    retention_class: str | None
+    rule: str
+    due: date | None
+    reason: str
+    sha256: str | None
+    size_bytes: int | None
+    count: int | None
+    hold_ids: list[str]
+    proof: dict[str, object]
+    resumed_from: str | None = Field(description="The interrupted run this entry finishes.")
+
+
+class RetentionRunOut(BaseModel):
+    id: str
+    dry_run: bool
+    as_of: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    status: str = Field(description="running, completed or interrupted")
+    started_by: str
+    policy_sha256: str
+    completed_by: str | None = Field(description="For an interrupted run: who finished it.")
+    completes: list[str] = Field(description="Interrupted runs whose work this run finished.")
+    summary: dict[str, int]
+    entries: list[RetentionEntryOut]
+
+
+class LegalHoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str | None = Field(
+        default=None, max_length=32, description="Omit to hold the whole inspection."
+    )
+    reason: str = Field(min_length=3, max_length=2000, description="Why, e.g. the claim's ref.")
+
+
+class LegalHoldLiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class LegalHoldOut(BaseModel):
+    id: str
+    inspection_id: str
+    document_id: str | None
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    active: bool
+    lifted_by: str | None
+    lifted_at: datetime | None
+    lift_reason: str
+
+
+class RetentionEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date = Field(description="The day it happened (Europe/London).")
+
+
+class RetentionClassOut(BaseModel):
+    retention_class: str
+    rule: str
+    why: str
+    due: date | None
+    waiting_for: str = Field(description="Why it cannot be acted on yet, if so.")
+
+
+class RetentionScheduleOut(BaseModel):
+    inspection_id: str
+    recorded: dict[str, date]
+    estimated: dict[str, date]
+    classes: list[RetentionClassOut]
+    names_rule: str
+    names_due: date | None
+    names_reduced_at: datetime | None
+    active_holds: int
+
+
+class NameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    reference: str = Field(
+        default="", max_length=64, description="The child's unique ID or a case reference."
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class NameOut(BaseModel):
+    id: str
+    name: str = Field(description="Initials only once names have been reduced.")
+    reference: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+    reduced_at: datetime | None

@@ -100,3 +100,25 @@ def can_read_content(principal: Principal, document: Document) -> bool:
         and document.status is DocumentStatus.accepted
         and document.area is Area.clean
     )
+
+
+def can_keep_records(principal: Principal, inspection_id: str | None = None) -> bool:
+    """Admins and records officers run retention and manage legal holds; a records officer
+    scoped to an inspection does so for that inspection only."""
+    if principal.role is Role.admin:
+        return True
+    if principal.role is not Role.records_officer:
+        return False
+    return inspection_id is None or principal.inspection_id in (None, inspection_id)
+
+
+def can_record_names(principal: Principal, inspection_id: str) -> bool:
+    """The lead inspector keeps the name register; admins may too."""
+    return can_manage_inspection(principal, inspection_id)
+
+
+def can_read_names(principal: Principal, inspection_id: str) -> bool:
+    """The inspection's inspectors read the name register, to connect evidence."""
+    return can_manage_inspection(principal, inspection_id) or (
+        principal.role is Role.inspector and principal.inspection_id == inspection_id
+    )

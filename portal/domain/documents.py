@@ -94,6 +94,8 @@ class Document(BaseModel):
     received_at: datetime
     updated_at: datetime
     decided_at: datetime | None = None
+    deleted_at: datetime | None = None
+    """Set when retention deleted the bytes; the row stays as a tombstone."""
 
     @property
     def object_key(self) -> str:

@@ -42,11 +42,44 @@ class ObjectStore(Protocol):
         ...
 
     def delete(self, area: Area, key: str) -> None:
-        """Delete the object and every version of it; deleting a missing object is not an error."""
+        """Delete the object and every version of it; deleting a missing object is not an error.
+
+        Afterwards `versions(area, key)` is empty. Raises StoreUnavailable if that could not
+        be achieved.
+        """
         ...
 
     def exists(self, area: Area, key: str) -> bool:
         """Whether an object is stored under `key`."""
+        ...
+
+    def versions(self, area: Area, key: str) -> tuple[str, ...]:
+        """Identifiers of every version and delete marker still stored under exactly `key`.
+
+        The proof a retention deletion needs: an empty tuple means nothing of the object
+        remains anywhere in the store, not even an old version. Keys that merely share the
+        prefix ("a/b2" for "a/b") do not count. Leftovers of interrupted writes belong to no
+        key; `purge_incomplete` removes them. Raises StoreUnavailable if the store cannot
+        answer.
+        """
+        ...
+
+    def metadata(self, area: Area, key: str) -> dict[str, str]:
+        """The metadata the store keeps with the object, as text (e.g. its sha256).
+
+        Lets a deletion of names prove that none sits in stored metadata. Raises
+        ObjectMissing if there is no object under `key`.
+        """
+        ...
+
+    def purge_incomplete(self, older_than: datetime) -> int:
+        """Remove leftovers of interrupted writes that started before `older_than`.
+
+        Returns how many leftovers were removed. Stored objects are never touched, and a
+        write still in progress is not either unless it began before `older_than`.
+        `older_than` must be timezone-aware (ValueError otherwise). Raises StoreUnavailable
+        if the store cannot be listed or a leftover cannot be removed.
+        """
         ...
 
     def check(self) -> None:

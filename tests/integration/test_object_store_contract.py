@@ -1,4 +1,5 @@
-"""One contract for every ObjectStore: memory, filesystem, S3 (moto in-process and over HTTP).
+"""One contract for every ObjectStore: memory, filesystem, area-routed, S3 (moto in-process
+and over HTTP).
 
 The S3 cases at the end check what only S3 has: versions, encryption, multipart uploads.
 """
@@ -8,7 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_memory import MemoryStore
+from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.store_s3 import (
     ABORT_MULTIPART_RULE_ID,
     SHA256_METADATA_KEY,
@@ -41,19 +45,21 @@ from tests.integration.s3_fixtures import (  # noqa: F401  (fixtures are used by
 MiB = 1024 * 1024
 KEY = "insp-1/doc-1"
 
-Store = MemoryStore | FilesystemStore | S3Store
+Store = MemoryStore | FilesystemStore | S3Store | AreaRoutedStore
 
 
 SERVER = pytest.param("s3-moto-server", marks=pytest.mark.services)
 
 
-@pytest.fixture(params=["memory", "filesystem", "s3-moto-inprocess", SERVER])
+@pytest.fixture(params=["memory", "filesystem", "area-routed", "s3-moto-inprocess", SERVER])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """Each ObjectStore implementation in turn, empty."""
     if request.param == "memory":
         return MemoryStore()
     if request.param == "filesystem":
         return FilesystemStore(tmp_path / "objects")
+    if request.param == "area-routed":
+        return AreaRoutedStore(FilesystemStore(tmp_path / "objects"), {Area.onsite: MemoryStore()})
     fixture = "s3_inprocess" if request.param == "s3-moto-inprocess" else "s3_server"
     target: S3Target = request.getfixturevalue(fixture)
     return target.store
@@ -127,6 +133,24 @@ def s3_leftovers(store: Store) -> dict[str, list[str]]:
         "uploads": [upload["Key"] for upload in uploads],
         "staging": [entry["Key"] for entry in staging],
     }
+
+
+def full_key(area: Area, key: str = KEY) -> str:
+    """The S3 key an S3Store made by the fixtures keeps `(area, key)` under."""
+    return f"{STORE_PREFIX}{area.value}/{key}"
+
+
+def listed_versions(s3: S3Target, s3_key: str) -> list[str]:
+    """Version ids of every version and delete marker of exactly `s3_key`, from S3 itself."""
+    listing = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=s3_key)
+    entries = [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+    return [entry["VersionId"] for entry in entries if entry["Key"] == s3_key]
+
+
+def pending_uploads(s3: S3Target) -> list[str]:
+    """Keys of the incomplete multipart uploads in the bucket."""
+    uploads = s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
+    return sorted(upload["Key"] for upload in uploads)
 
 
 def count_calls(client: Any, operation: str) -> Callable[[], int]:
@@ -263,6 +287,99 @@ def test_check_passes_on_a_working_store(store: Store) -> None:
     store.check()
 
 
+def test_versions_of_a_stored_object_are_not_empty(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"stored"))
+    store.put(Area.onsite, KEY, io.BytesIO(b"stored on site"))
+
+    assert store.versions(Area.quarantine, KEY) != ()
+    assert store.versions(Area.onsite, KEY) != ()
+
+
+def test_versions_are_empty_after_delete(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"first"))
+    store.put(Area.quarantine, KEY, io.BytesIO(b"second"))
+    store.put(Area.onsite, KEY, io.BytesIO(b"on site"))
+
+    store.delete(Area.quarantine, KEY)
+    store.delete(Area.onsite, KEY)
+
+    assert store.versions(Area.quarantine, KEY) == ()
+    assert store.versions(Area.onsite, KEY) == ()
+
+
+def test_versions_of_a_never_stored_key_are_empty(store: Store) -> None:
+    store.put(Area.quarantine, "insp-1/doc-10", io.BytesIO(b"shares the prefix"))
+
+    assert store.versions(Area.quarantine, KEY) == ()
+    assert store.versions(Area.clean, "insp-1/doc-10") == ()
+
+
+def test_metadata_of_a_missing_key_raises_object_missing(store: Store) -> None:
+    with pytest.raises(ObjectMissing):
+        store.metadata(Area.clean, "insp-1/missing")
+    store.put(Area.clean, KEY, io.BytesIO(b"soon gone"))
+    store.delete(Area.clean, KEY)
+    with pytest.raises(ObjectMissing):
+        store.metadata(Area.clean, KEY)
+
+
+def test_metadata_holds_nothing_but_the_sha256_and_content_type(store: Store) -> None:
+    stored = store.put(Area.clean, KEY, io.BytesIO(b"minutes"))
+
+    found = store.metadata(Area.clean, KEY)
+
+    assert set(found) <= {SHA256_METADATA_KEY, "content-type"}
+    assert found.get(SHA256_METADATA_KEY, stored.sha256) == stored.sha256
+
+
+def test_purge_incomplete_never_removes_a_stored_object(store: Store) -> None:
+    store.put(Area.quarantine, KEY, io.BytesIO(b"kept"))
+    store.put(Area.onsite, KEY, io.BytesIO(b"kept on site"))
+
+    assert store.purge_incomplete(datetime.now(UTC) + timedelta(days=1)) == 0
+
+    assert read_all(store, Area.quarantine, KEY) == b"kept"
+    assert read_all(store, Area.onsite, KEY) == b"kept on site"
+
+
+def test_purge_incomplete_refuses_a_cutoff_without_a_time_zone(store: Store) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.purge_incomplete(datetime(2030, 1, 1))  # naive on purpose
+
+
+# --- filesystem only --------------------------------------------------------------------
+
+
+def test_purge_incomplete_removes_an_old_partial_file_and_keeps_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path / "objects")
+    store.put(Area.quarantine, KEY, io.BytesIO(b"whole"))
+    directory = tmp_path / "objects" / "quarantine" / "insp-1"
+    old, fresh = directory / ".partial-x", directory / ".partial-y"
+    old.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"being written")
+    now = datetime.now(UTC)
+    an_hour_ago = (now - timedelta(hours=1)).timestamp()
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(directory / "doc-1", (an_hour_ago, an_hour_ago))  # old, but not a leftover
+
+    removed = store.purge_incomplete(now - timedelta(minutes=10))
+
+    assert removed == 1
+    assert not old.exists()
+    assert fresh.exists()
+    assert read_all(store, Area.quarantine, KEY) == b"whole"
+
+
+def test_purge_incomplete_on_a_filesystem_store_that_was_never_written_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path / "never-written")
+
+    assert store.purge_incomplete(datetime.now(UTC)) == 0
+
+
 # --- S3 only ----------------------------------------------------------------------------
 
 
@@ -335,7 +452,133 @@ def test_delete_removes_every_version_of_an_overwritten_key_in_a_versioned_bucke
     assert after.get("DeleteMarkers", []) == []
 
 
-def test_delete_leaves_other_keys_that_share_the_prefix(s3: S3Target) -> None:
+def test_each_put_of_the_same_key_keeps_a_version_in_a_versioned_bucket(s3: S3Target) -> None:
+    for version in range(3):
+        s3.store.put(Area.quarantine, KEY, io.BytesIO(f"version {version}".encode()))
+
+    found = s3.store.versions(Area.quarantine, KEY)
+
+    assert len(found) == 3
+    assert sorted(found) == sorted(listed_versions(s3, full_key(Area.quarantine)))
+
+
+def test_versions_report_the_delete_marker_a_plain_delete_object_leaves(s3: S3Target) -> None:
+    for version in range(3):
+        s3.store.put(Area.quarantine, KEY, io.BytesIO(f"version {version}".encode()))
+
+    marker = s3.client.delete_object(Bucket=s3.bucket, Key=full_key(Area.quarantine))
+
+    assert marker["DeleteMarker"] is True
+    assert not s3.store.exists(Area.quarantine, KEY)
+    found = s3.store.versions(Area.quarantine, KEY)
+    assert len(found) == 4
+    assert marker["VersionId"] in found
+
+
+def test_delete_leaves_no_version_or_delete_marker_and_spares_a_key_sharing_the_prefix(
+    s3: S3Target,
+) -> None:
+    for version in range(3):
+        s3.store.put(Area.quarantine, KEY, io.BytesIO(f"version {version}".encode()))
+    s3.client.delete_object(Bucket=s3.bucket, Key=full_key(Area.quarantine))
+    s3.store.put(Area.quarantine, "insp-1/doc-10", io.BytesIO(b"ten"))
+    s3.store.put(Area.quarantine, "insp-1/doc-10", io.BytesIO(b"ten again"))
+    sibling = s3.store.versions(Area.quarantine, "insp-1/doc-10")
+
+    s3.store.delete(Area.quarantine, KEY)
+
+    assert s3.store.versions(Area.quarantine, KEY) == ()
+    assert listed_versions(s3, full_key(Area.quarantine)) == []
+    assert s3.store.versions(Area.quarantine, "insp-1/doc-10") == sibling
+    assert len(sibling) == 2
+    assert read_all(s3.store, Area.quarantine, "insp-1/doc-10") == b"ten again"
+
+
+def test_versions_on_an_unversioned_bucket_are_the_null_version(s3: S3Target) -> None:
+    bucket = unique_bucket_name()
+    s3.client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.client.meta.region_name}
+    )
+    store = S3Store(s3.client, bucket)
+    store.put(Area.clean, KEY, io.BytesIO(b"first"))
+    store.put(Area.clean, KEY, io.BytesIO(b"second"))
+
+    assert store.versions(Area.clean, KEY) == ("null",)
+    store.delete(Area.clean, KEY)
+    assert store.versions(Area.clean, KEY) == ()
+
+
+def test_metadata_on_s3_holds_the_sha256_the_put_returned(s3: S3Target) -> None:
+    stored = s3.store.put(Area.clean, KEY, io.BytesIO(payload(20 * MiB, seed=8)))
+
+    found = s3.store.metadata(Area.clean, KEY)
+
+    assert found[SHA256_METADATA_KEY] == stored.sha256
+    assert set(found) == {SHA256_METADATA_KEY, "content-type"}
+
+
+def test_metadata_on_s3_shows_stored_headers_a_name_could_hide_in(s3: S3Target) -> None:
+    s3.client.put_object(
+        Bucket=s3.bucket,
+        Key=full_key(Area.clean),
+        Body=b"written by someone else",
+        ContentType="application/pdf",
+        ContentDisposition='attachment; filename="Jane Doe.pdf"',
+        Metadata={"uploader": "Jane Doe"},
+    )
+
+    assert s3.store.metadata(Area.clean, KEY) == {
+        "uploader": "Jane Doe",
+        "content-type": "application/pdf",
+        "content-disposition": 'attachment; filename="Jane Doe.pdf"',
+    }
+
+
+def test_purge_incomplete_removes_staging_objects_modified_before_the_cutoff_only(
+    s3: S3Target,
+) -> None:
+    staging = f"{STORE_PREFIX}{STAGING_AREA}/abandoned"
+    s3.client.put_object(Bucket=s3.bucket, Key=staging, Body=b"left by a crash")
+    s3.store.put(Area.quarantine, KEY, io.BytesIO(b"stored"))
+    listing = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=staging)
+    written: datetime = listing["Versions"][0]["LastModified"]
+
+    assert s3.store.purge_incomplete(written) == 0  # not before the cutoff: still fresh
+    assert s3.store.purge_incomplete(written - timedelta(hours=1)) == 0
+    assert listed_versions(s3, staging) != []
+
+    assert s3.store.purge_incomplete(written + timedelta(seconds=1)) == 1
+    assert listed_versions(s3, staging) == []
+    assert read_all(s3.store, Area.quarantine, KEY) == b"stored"
+
+
+def test_purge_incomplete_aborts_multipart_uploads_initiated_before_the_cutoff_only(
+    s3: S3Target,
+) -> None:
+    # moto reports every upload as initiated at one fixed moment in 2010, so the cutoffs
+    # are taken from what the bucket reports rather than from the clock.
+    staging = f"{STORE_PREFIX}{STAGING_AREA}/abandoned"
+    s3.client.create_multipart_upload(Bucket=s3.bucket, Key=staging)
+    part_copy = s3.client.create_multipart_upload(Bucket=s3.bucket, Key=full_key(Area.clean))
+    s3.client.upload_part(
+        Bucket=s3.bucket,
+        Key=full_key(Area.clean),
+        UploadId=part_copy["UploadId"],
+        PartNumber=1,
+        Body=b"part",
+    )
+    s3.client.create_multipart_upload(Bucket=s3.bucket, Key="not-the-portal/upload")
+    uploads = s3.client.list_multipart_uploads(Bucket=s3.bucket)["Uploads"]
+    first = min(upload["Initiated"] for upload in uploads)
+    last = max(upload["Initiated"] for upload in uploads)
+
+    assert s3.store.purge_incomplete(first) == 0  # not before the cutoff: still fresh
+    assert s3.store.purge_incomplete(first - timedelta(hours=1)) == 0
+    assert len(pending_uploads(s3)) == 3
+
+    assert s3.store.purge_incomplete(last + timedelta(seconds=1)) == 2
+    assert pending_uploads(s3) == ["not-the-portal/upload"]
+
     s3.store.put(Area.quarantine, "insp-1/doc-1", io.BytesIO(b"one"))
     s3.store.put(Area.quarantine, "insp-1/doc-10", io.BytesIO(b"ten"))
 
@@ -357,6 +600,39 @@ def test_delete_works_on_an_unversioned_bucket(s3: S3Target) -> None:
 
     assert not store.exists(Area.clean, KEY)
     assert s3.client.list_object_versions(Bucket=bucket).get("Versions", []) == []
+
+
+def test_purge_incomplete_removes_every_leftover_version_and_upload_and_counts_each(
+    s3: S3Target,
+) -> None:
+    staging = f"{STORE_PREFIX}{STAGING_AREA}/abandoned"
+    s3.client.put_object(Bucket=s3.bucket, Key=staging, Body=b"first")
+    s3.client.put_object(Bucket=s3.bucket, Key=staging, Body=b"second")
+    s3.client.delete_object(Bucket=s3.bucket, Key=staging)  # a delete marker
+    s3.client.create_multipart_upload(Bucket=s3.bucket, Key=f"{STORE_PREFIX}{STAGING_AREA}/big")
+    s3.store.put(Area.quarantine, KEY, io.BytesIO(b"stored"))
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+
+    assert s3.store.purge_incomplete(tomorrow) == 4
+
+    assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}
+    assert read_all(s3.store, Area.quarantine, KEY) == b"stored"
+    assert s3.store.purge_incomplete(tomorrow) == 0
+
+
+def test_purge_incomplete_of_a_routed_store_purges_each_store_behind_it_once(
+    s3: S3Target,
+) -> None:
+    onsite = S3Store(s3.client, s3.bucket, "onsite-portal/")
+    routed = AreaRoutedStore(s3.store, {Area.onsite: onsite, Area.clean: s3.store})
+    for prefix in (STORE_PREFIX, "onsite-portal/"):
+        s3.client.put_object(
+            Bucket=s3.bucket, Key=f"{prefix}{STAGING_AREA}/abandoned", Body=b"left"
+        )
+
+    assert routed.purge_incomplete(datetime.now(UTC) + timedelta(days=1)) == 2
+
+    assert s3.client.list_object_versions(Bucket=s3.bucket).get("Versions", []) == []
 
 
 def test_a_put_whose_source_fails_mid_stream_aborts_its_multipart_upload(s3: S3Target) -> None:
@@ -478,6 +754,10 @@ def test_a_missing_bucket_raises_store_unavailable_not_object_missing(s3: S3Targ
         read_all(store, Area.quarantine, KEY)
     with pytest.raises(StoreUnavailable):
         store.delete(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.versions(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.purge_incomplete(datetime.now(UTC))
 
 
 def test_an_unreachable_s3_endpoint_raises_store_unavailable() -> None:
@@ -496,3 +776,9 @@ def test_an_unreachable_s3_endpoint_raises_store_unavailable() -> None:
         store.exists(Area.quarantine, KEY)
     with pytest.raises(StoreUnavailable):
         store.delete(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.versions(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.metadata(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.purge_incomplete(datetime.now(UTC))

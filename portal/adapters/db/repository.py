@@ -21,6 +21,7 @@ from portal.adapters.db.tables import (
     DeadlineOverrideRow,
     DocumentRow,
     InspectionAgencyRow,
+    InspectionEventRow,
     InspectionRow,
     OutboxRow,
     SelectionRow,
@@ -32,6 +33,7 @@ from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import TransientError
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.timeline import LONDON
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
 
@@ -309,6 +311,16 @@ class SqlRepository:
                 .where(InspectionRow.id == inspection_id)
                 .values(state=state.value)
             )
+            if state is InspectionState.withdrawn:
+                session.merge(
+                    InspectionEventRow(
+                        inspection_id=inspection_id,
+                        event="withdrawn",
+                        on_date=now.astimezone(LONDON).date(),
+                        set_by=actor,
+                        set_at=now,
+                    )
+                )
             _audit(
                 session,
                 now,
@@ -602,7 +614,11 @@ class SqlRepository:
             for document_id in document_ids:
                 first_claim = session.execute(
                     update(DocumentRow)
-                    .where(DocumentRow.id == document_id, DocumentRow.status.in_(_CLAIMABLE))
+                    .where(
+                        DocumentRow.id == document_id,
+                        DocumentRow.status.in_(_CLAIMABLE),
+                        DocumentRow.deletion_started_at.is_(None),
+                    )
                     .values(
                         status=DocumentStatus.processing.value,
                         claim_token=claim_token,
@@ -735,6 +751,7 @@ class SqlRepository:
                 .where(
                     DocumentRow.id == document_id,
                     DocumentRow.status == DocumentStatus.failed.value,
+                    DocumentRow.deletion_started_at.is_(None),
                 )
                 .values(status=DocumentStatus.received.value, next_attempt_at=None, updated_at=now)
             )
@@ -828,6 +845,7 @@ def _document_from_row(row: DocumentRow) -> Document:
         received_at=_aware(row.received_at),
         updated_at=_aware(row.updated_at),
         decided_at=_aware(row.decided_at) if row.decided_at else None,
+        deleted_at=_aware(row.deleted_at) if row.deleted_at else None,
     )
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,6 +41,7 @@ class InspectionRow(Base):
     onsite_networks: Mapped[list[str] | None] = mapped_column(JSON)
     fieldwork_window_start: Mapped[datetime | None]
     fieldwork_window_end: Mapped[datetime | None]
+    names_reduced_at: Mapped[datetime | None]
 
 
 class InspectionAgencyRow(Base):
@@ -84,6 +96,12 @@ class DocumentRow(Base):
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    # Retention: a run marks the row before it deletes the bytes, and tombstones it after.
+    deletion_run_id: Mapped[str | None] = mapped_column(String(32))
+    deletion_started_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    retention_class: Mapped[str | None] = mapped_column(String(32))
+    retention_rule: Mapped[str | None] = mapped_column(String(100))
 
 
 class SelectionRow(Base):
@@ -152,3 +170,89 @@ class AuditEventRow(Base):
     inspection_id: Mapped[str | None] = mapped_column(String(32))
     document_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class InspectionEventRow(Base):
+    """When a retention event (fieldwork end, letter published, withdrawn) happened."""
+
+    __tablename__ = "inspection_events"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    event: Mapped[str] = mapped_column(String(32), primary_key=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime]
+
+
+class LegalHoldRow(Base):
+    __tablename__ = "legal_holds"
+    __table_args__ = (Index("ix_legal_holds_inspection", "inspection_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    document_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(100))
+    placed_at: Mapped[datetime]
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None]
+    lift_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class NameRegisterRow(Base):
+    """A name the lead inspector records to connect a child's records across agencies."""
+
+    __tablename__ = "name_register"
+    __table_args__ = (Index("ix_name_register_inspection", "inspection_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+    reduced_at: Mapped[datetime | None]
+
+
+class RetentionRunRow(Base):
+    __tablename__ = "retention_runs"
+    __table_args__ = (Index("ix_retention_runs_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    as_of: Mapped[datetime]
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    started_by: Mapped[str] = mapped_column(String(100))
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    completed_by: Mapped[str | None] = mapped_column(String(32))
+    completes: Mapped[list[str]] = mapped_column(default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RetentionEntryRow(Base):
+    """One line of a deletion record. Holds ids, hashes and sizes, never a name."""
+
+    __tablename__ = "retention_entries"
+    __table_args__ = (Index("ix_retention_entries_run", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("retention_runs.id"))
+    inspection_id: Mapped[str | None] = mapped_column(String(32))
+    record_kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(24))
+    retention_class: Mapped[str | None] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(100), default="")
+    due: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    count: Mapped[int | None] = mapped_column(Integer)
+    hold_ids: Mapped[list[str]] = mapped_column(default=list)
+    proof: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    resumed_from: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]

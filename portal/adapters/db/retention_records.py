@@ -1,0 +1,701 @@
+"""What retention keeps in the metadata database: events, legal holds, the name register,
+runs and their deletion records, and the tombstoning of deleted documents."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, Engine, String, Text, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.adapters.db.repository import _audit, _aware, _document_from_row
+from portal.adapters.db.tables import (
+    AuditEventRow,
+    Base,
+    DeadlineOverrideRow,
+    DocumentRow,
+    InspectionEventRow,
+    InspectionRow,
+    LegalHoldRow,
+    NameRegisterRow,
+    OutboxRow,
+    RetentionEntryRow,
+    RetentionRunRow,
+)
+from portal.domain.documents import Document, DocumentStatus
+from portal.domain.errors import PortalError
+from portal.domain.retention import (
+    LegalHold,
+    RetentionEvent,
+    initials_of,
+    neutral_filename,
+)
+from portal.domain.retention import reduce_names as reduce_text
+
+_SETTLED = (
+    DocumentStatus.accepted.value,
+    DocumentStatus.rejected.value,
+    DocumentStatus.failed.value,
+)
+"""Documents no pipeline is working on: the only ones retention may mark for deletion."""
+
+
+class RunInProgress(PortalError):
+    """Another deleting retention run is still alive."""
+
+
+class NameEntry(BaseModel):
+    """One entry of an inspection's name register (initials only, once reduced)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    inspection_id: str
+    name: str
+    reference: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+    reduced_at: datetime | None = None
+
+
+class RetentionEntry(BaseModel):
+    """One line of a deletion record: what happened to one record, and the proof."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inspection_id: str | None
+    record_kind: str
+    record_id: str | None
+    action: str
+    retention_class: str | None = None
+    rule: str = ""
+    due: date | None = None
+    reason: str = ""
+    sha256: str | None = None
+    size_bytes: int | None = None
+    count: int | None = None
+    hold_ids: tuple[str, ...] = ()
+    proof: dict[str, Any] = {}
+    resumed_from: str | None = None
+
+
+class RetentionRun(BaseModel):
+    """A retention run and its record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    dry_run: bool
+    as_of: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    started_by: str
+    policy_sha256: str
+    completed_by: str | None
+    completes: tuple[str, ...]
+    summary: dict[str, Any]
+    entries: tuple[RetentionEntry, ...] = ()
+
+
+class RetentionRecords:
+    """Retention's tables, beside SqlRepository on the same engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    # events --------------------------------------------------------------------------
+
+    def events(self, inspection_id: str) -> dict[RetentionEvent, date]:
+        """The retention events recorded for an inspection."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(InspectionEventRow).where(InspectionEventRow.inspection_id == inspection_id)
+            ).all()
+            return {RetentionEvent(r.event): r.on_date for r in rows}
+
+    def set_event(
+        self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) when an event happened, with an audit event."""
+        with self._session() as session, session.begin():
+            row = session.get(InspectionEventRow, (inspection_id, event.value))
+            if row is None:
+                session.add(
+                    InspectionEventRow(
+                        inspection_id=inspection_id,
+                        event=event.value,
+                        on_date=on,
+                        set_by=actor,
+                        set_at=now,
+                    )
+                )
+            else:
+                row.on_date, row.set_by, row.set_at = on, actor, now
+            _audit(
+                session,
+                now,
+                actor,
+                "retention_event_recorded",
+                inspection_id,
+                detail={"event": event.value, "on": on.isoformat()},
+            )
+
+    # legal holds ---------------------------------------------------------------------
+
+    def place_hold(
+        self,
+        inspection_id: str,
+        document_id: str | None,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> LegalHold:
+        """Place a hold on an inspection or one of its documents."""
+        hold = LegalHold(
+            id=uuid.uuid4().hex,
+            inspection_id=inspection_id,
+            document_id=document_id,
+            reason=reason,
+            placed_by=actor,
+            placed_at=now,
+        )
+        with self._session() as session, session.begin():
+            session.add(LegalHoldRow(**hold.model_dump(exclude={"lift_reason"}), lift_reason=""))
+            _audit(
+                session,
+                now,
+                actor,
+                "legal_hold_placed",
+                inspection_id,
+                document_id,
+                {"hold_id": hold.id},
+            )
+        return hold
+
+    def lift_hold(self, hold_id: str, reason: str, actor: str, now: datetime) -> LegalHold | None:
+        """Lift an active hold; None if there is no such hold. Lifting twice changes nothing."""
+        with self._session() as session, session.begin():
+            row = session.get(LegalHoldRow, hold_id)
+            if row is None:
+                return None
+            if row.lifted_at is None:
+                row.lifted_at, row.lifted_by, row.lift_reason = now, actor, reason
+                _audit(
+                    session,
+                    now,
+                    actor,
+                    "legal_hold_lifted",
+                    row.inspection_id,
+                    row.document_id,
+                    {"hold_id": hold_id},
+                )
+            return _hold(row)
+
+    def get_hold(self, hold_id: str) -> LegalHold | None:
+        """The hold with this id, or None."""
+        with self._session() as session:
+            row = session.get(LegalHoldRow, hold_id)
+            return _hold(row) if row else None
+
+    def holds(self, inspection_id: str | None = None) -> list[LegalHold]:
+        """Every hold (of one inspection, if given), active or lifted, oldest first."""
+        query = select(LegalHoldRow).order_by(LegalHoldRow.placed_at, LegalHoldRow.id)
+        if inspection_id is not None:
+            query = query.where(LegalHoldRow.inspection_id == inspection_id)
+        with self._session() as session:
+            return [_hold(r) for r in session.scalars(query).all()]
+
+    # the name register ---------------------------------------------------------------
+
+    def add_name(
+        self,
+        inspection_id: str,
+        name: str,
+        reference: str,
+        note: str,
+        actor: str,
+        now: datetime,
+    ) -> NameEntry:
+        """Record a name in the inspection's register (the audit event does not hold it)."""
+        entry = NameEntry(
+            id=uuid.uuid4().hex,
+            inspection_id=inspection_id,
+            name=name,
+            reference=reference,
+            note=note,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        with self._session() as session, session.begin():
+            session.add(NameRegisterRow(**entry.model_dump()))
+            _audit(session, now, actor, "name_recorded", inspection_id, detail={"entry": entry.id})
+        return entry
+
+    def names(self, inspection_id: str) -> list[NameEntry]:
+        """The inspection's register, in the order names were recorded."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(NameRegisterRow)
+                .where(NameRegisterRow.inspection_id == inspection_id)
+                .order_by(NameRegisterRow.recorded_at, NameRegisterRow.id)
+            ).all()
+            return [_name_entry(r) for r in rows]
+
+    def names_reduced_at(self, inspection_id: str) -> datetime | None:
+        """When the inspection's names were reduced to initials, if they have been."""
+        with self._session() as session:
+            value = session.scalar(
+                select(InspectionRow.names_reduced_at).where(InspectionRow.id == inspection_id)
+            )
+            return _aware(value) if value else None
+
+    def reduce_names(
+        self,
+        inspection_id: str,
+        names: Sequence[str],
+        run_id: str,
+        entry: RetentionEntry,
+        now: datetime,
+    ) -> RetentionEntry:
+        """Rewrite every free-text field of the inspection with the names reduced to
+        initials, give each document a neutral filename, leave only initials in the
+        register, then look for the names anywhere in the database.
+
+        One transaction, with its deletion-record entry: either all of it happens or none.
+        Returns the entry, whose proof says what changed and what the search found (table
+        and column names and counts, never the names).
+        """
+        changed: dict[str, int] = {}
+
+        def reduce(text: str) -> str:
+            return reduce_text(text, names)
+
+        def count(table: str, before: object, after: object) -> None:
+            if before != after:
+                changed[table] = changed.get(table, 0) + 1
+
+        with self._session() as session, session.begin():
+            document_ids = _document_ids(session, inspection_id)
+            for doc in session.scalars(
+                select(DocumentRow).where(DocumentRow.inspection_id == inspection_id)
+            ):
+                new_name = neutral_filename(doc.id, doc.original_filename)
+                new_detail = reduce(doc.detail)
+                count("documents", (doc.original_filename, doc.detail), (new_name, new_detail))
+                doc.original_filename, doc.detail = new_name, new_detail
+            for name in session.scalars(
+                select(NameRegisterRow).where(NameRegisterRow.inspection_id == inspection_id)
+            ):
+                count("name_register", name.name, initials_of(name.name))
+                name.name, name.note = initials_of(name.name), reduce(name.note)
+                name.reduced_at = name.reduced_at or now
+            for override in session.scalars(
+                select(DeadlineOverrideRow).where(
+                    DeadlineOverrideRow.inspection_id == inspection_id
+                )
+            ):
+                new_reason = reduce(override.reason)
+                count("deadline_overrides", override.reason, new_reason)
+                override.reason = new_reason
+            for hold in session.scalars(
+                select(LegalHoldRow).where(LegalHoldRow.inspection_id == inspection_id)
+            ):
+                new = (reduce(hold.reason), reduce(hold.lift_reason))
+                count("legal_holds", (hold.reason, hold.lift_reason), new)
+                hold.reason, hold.lift_reason = new
+            for mail in session.scalars(
+                select(OutboxRow).where(OutboxRow.inspection_id == inspection_id)
+            ):
+                new_mail = (reduce(mail.subject), reduce(mail.body), reduce(mail.last_error))
+                count("outbox", (mail.subject, mail.body, mail.last_error), new_mail)
+                mail.subject, mail.body, mail.last_error = new_mail
+            for event in session.scalars(_audit_events_of(inspection_id, document_ids)):
+                new_detail = _map_strings(event.detail, reduce)
+                count("audit_events", event.detail, new_detail)
+                event.detail = new_detail
+            session.execute(
+                update(InspectionRow)
+                .where(InspectionRow.id == inspection_id)
+                .values(names_reduced_at=now)
+            )
+            session.flush()
+            found = _find_text(session, names)
+            final = entry.model_copy(
+                update={
+                    "count": len(names),
+                    "proof": {
+                        **entry.proof,
+                        "values_changed": changed,
+                        "names_found_in_database": sum(found.values()),
+                        "found_in_columns": sorted(found),
+                    },
+                }
+            )
+            _add_entry(session, run_id, final, now)
+            _audit(
+                session,
+                now,
+                f"retention:{run_id}",
+                "names_reduced",
+                inspection_id,
+                detail={"values_changed": dict(changed)},
+            )
+        return final
+
+    def find_text(self, needles: Sequence[str]) -> dict[str, int]:
+        """Where any of `needles` occurs (ignoring case) in any text or JSON column of any
+        table: "table.column" -> number of rows. Empty when none is found anywhere."""
+        with self._session() as session:
+            return _find_text(session, needles)
+
+    # documents -----------------------------------------------------------------------
+
+    def documents_of(self, inspection_id: str) -> list[Document]:
+        """The inspection's documents that still have their bytes (not tombstoned)."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.inspection_id == inspection_id, DocumentRow.deleted_at.is_(None))
+                .order_by(DocumentRow.received_at, DocumentRow.id)
+            ).all()
+            return [_document_from_row(r) for r in rows]
+
+    def unfinished_deletions(self) -> dict[str, str]:
+        """Documents a run began to delete but did not tombstone: document id -> run id."""
+        with self._session() as session:
+            rows = session.execute(
+                select(DocumentRow.id, DocumentRow.deletion_run_id).where(
+                    DocumentRow.deletion_started_at.is_not(None), DocumentRow.deleted_at.is_(None)
+                )
+            ).all()
+            return {doc_id: run_id or "" for doc_id, run_id in rows}
+
+    def mark_deletion_started(self, document_id: str, run_id: str, now: datetime) -> bool:
+        """Say, before any byte goes, that this run is deleting the document. False (nothing
+        marked) if the document is being processed or is already a tombstone."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id == document_id,
+                    DocumentRow.deleted_at.is_(None),
+                    DocumentRow.status.in_(_SETTLED),
+                )
+                .values(deletion_run_id=run_id, deletion_started_at=now)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def clear_deletion_mark(self, document_id: str) -> None:
+        """Forget an unfinished deletion (the document is held or no longer due)."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.id == document_id, DocumentRow.deleted_at.is_(None))
+                .values(deletion_run_id=None, deletion_started_at=None)
+            )
+
+    def tombstone(
+        self, document_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> None:
+        """Clear the document's content fields, keep the tombstone, and write the entry,
+        in one transaction."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.id == document_id)
+                .values(
+                    original_filename="",
+                    declared_content_type=None,
+                    child_id=None,
+                    document_date=None,
+                    detail="",
+                    deleted_at=now,
+                    deletion_run_id=run_id,
+                    retention_class=entry.retention_class,
+                    retention_rule=entry.rule,
+                    claim_token=None,
+                    next_attempt_at=None,
+                )
+            )
+            _add_entry(session, run_id, entry, now)
+            _audit(
+                session,
+                now,
+                f"retention:{run_id}",
+                "document_deleted",
+                entry.inspection_id,
+                document_id,
+                {"class": entry.retention_class, "rule": entry.rule},
+            )
+
+    # the outbox and the audit log ----------------------------------------------------
+
+    def outbox_count(self, inspection_id: str) -> int:
+        """How many messages the inspection has in the outbox."""
+        with self._session() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxRow)
+                    .where(OutboxRow.inspection_id == inspection_id)
+                )
+                or 0
+            )
+
+    def audit_log_count(self, inspection_id: str) -> int:
+        """How many audit events concern the inspection or its documents."""
+        with self._session() as session:
+            ids = _document_ids(session, inspection_id)
+            query = _audit_events_of(inspection_id, ids).with_only_columns(func.count())
+            return int(session.scalar(query.order_by(None)) or 0)
+
+    def delete_outbox(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's outbox messages and write the entry, in one transaction."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                delete(OutboxRow).where(OutboxRow.inspection_id == inspection_id)
+            )
+            gone = int(result.rowcount)  # type: ignore[attr-defined]
+            _add_entry(session, run_id, entry.model_copy(update={"count": gone}), now)
+        return gone
+
+    def delete_audit_log(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the audit events of the inspection and its documents, and write the entry
+        (with the id of the last event deleted), in one transaction."""
+        with self._session() as session, session.begin():
+            ids = _document_ids(session, inspection_id)
+            rows = session.scalars(_audit_events_of(inspection_id, ids)).all()
+            last = max((r.id for r in rows), default=None)
+            for row in rows:
+                session.delete(row)
+            proof = {**entry.proof, "last_event_id": last}
+            _add_entry(
+                session, run_id, entry.model_copy(update={"count": len(rows), "proof": proof}), now
+            )
+        return len(rows)
+
+    # runs ----------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        dry_run: bool,
+        as_of: datetime,
+        actor: str,
+        policy_sha256: str,
+        now: datetime,
+        lease_seconds: float,
+    ) -> tuple[str, ...]:
+        """Begin a run. A deleting run takes over deleting runs that went silent for longer
+        than the lease (marked interrupted, completed by this one) and returns their ids;
+        it raises RunInProgress if one is still alive. Dry runs never conflict."""
+        with self._session() as session, session.begin():
+            taken: list[str] = []
+            if not dry_run:
+                running = session.scalars(
+                    select(RetentionRunRow)
+                    .where(RetentionRunRow.status == "running", RetentionRunRow.dry_run.is_(False))
+                    .with_for_update()
+                ).all()
+                for row in running:
+                    silent = (now - _aware(row.heartbeat_at)).total_seconds()
+                    if silent < lease_seconds:
+                        raise RunInProgress(
+                            f"retention run {row.id} is still running (last heard of "
+                            f"{int(silent)} s ago); wait for it to finish"
+                        )
+                    row.status, row.completed_by = "interrupted", run_id
+                    taken.append(row.id)
+            session.add(
+                RetentionRunRow(
+                    id=run_id,
+                    dry_run=dry_run,
+                    as_of=as_of,
+                    started_at=now,
+                    heartbeat_at=now,
+                    finished_at=None,
+                    status="running",
+                    started_by=actor,
+                    policy_sha256=policy_sha256,
+                    completed_by=None,
+                    completes=taken,
+                    summary={},
+                )
+            )
+        return tuple(taken)
+
+    def add_entry(self, run_id: str, entry: RetentionEntry, now: datetime) -> None:
+        """Append a line to the run's record (and show the run is alive)."""
+        with self._session() as session, session.begin():
+            _add_entry(session, run_id, entry, now)
+
+    def finish_run(self, run_id: str, summary: dict[str, Any], now: datetime) -> None:
+        """Mark the run completed with its summary counts."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(RetentionRunRow)
+                .where(RetentionRunRow.id == run_id)
+                .values(status="completed", finished_at=now, heartbeat_at=now, summary=summary)
+            )
+
+    def get_run(self, run_id: str) -> RetentionRun | None:
+        """The run with its record, or None."""
+        with self._session() as session:
+            row = session.get(RetentionRunRow, run_id)
+            if row is None:
+                return None
+            entries = session.scalars(
+                select(RetentionEntryRow)
+                .where(RetentionEntryRow.run_id == run_id)
+                .order_by(RetentionEntryRow.id)
+            ).all()
+            return _run(row, [_entry(e) for e in entries])
+
+    def runs(self, limit: int = 50) -> list[RetentionRun]:
+        """The newest runs first, without their entries."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(RetentionRunRow).order_by(RetentionRunRow.started_at.desc()).limit(limit)
+            ).all()
+            return [_run(r, []) for r in rows]
+
+
+def _find_text(session: Session, needles: Sequence[str]) -> dict[str, int]:
+    patterns = sorted({p for n in needles for p in _search_forms(n)})
+    found: dict[str, int] = {}
+    if not patterns:
+        return found
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, String | Text | JSON):
+                continue
+            text = func.lower(cast(column, Text))
+            hits = session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(or_(*(text.like(f"%{_like(p)}%", escape="\\") for p in patterns)))
+            )
+            if hits:
+                found[f"{table.name}.{column.name}"] = int(hits)
+    return found
+
+
+def _add_entry(session: Session, run_id: str, entry: RetentionEntry, now: datetime) -> None:
+    data = entry.model_dump()
+    data["hold_ids"] = list(entry.hold_ids)
+    session.add(RetentionEntryRow(run_id=run_id, at=now, **data))
+    session.execute(
+        update(RetentionRunRow).where(RetentionRunRow.id == run_id).values(heartbeat_at=now)
+    )
+
+
+def _document_ids(session: Session, inspection_id: str) -> list[str]:
+    return list(
+        session.scalars(select(DocumentRow.id).where(DocumentRow.inspection_id == inspection_id))
+    )
+
+
+def _audit_events_of(inspection_id: str, document_ids: Sequence[str]) -> Any:
+    condition = AuditEventRow.inspection_id == inspection_id
+    if document_ids:
+        condition = or_(condition, AuditEventRow.document_id.in_(document_ids))
+    return select(AuditEventRow).where(condition).order_by(AuditEventRow.id)
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, change) for v in value]
+    return value
+
+
+def _search_forms(needle: str) -> set[str]:
+    """The needle as stored in text columns and as JSON stores it (non-ASCII escaped)."""
+    lowered = needle.lower()
+    return {lowered, json.dumps(lowered)[1:-1]} - {""}
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _hold(row: LegalHoldRow) -> LegalHold:
+    return LegalHold(
+        id=row.id,
+        inspection_id=row.inspection_id,
+        document_id=row.document_id,
+        reason=row.reason,
+        placed_by=row.placed_by,
+        placed_at=_aware(row.placed_at),
+        lifted_by=row.lifted_by,
+        lifted_at=_aware(row.lifted_at) if row.lifted_at else None,
+        lift_reason=row.lift_reason,
+    )
+
+
+def _name_entry(row: NameRegisterRow) -> NameEntry:
+    return NameEntry(
+        id=row.id,
+        inspection_id=row.inspection_id,
+        name=row.name,
+        reference=row.reference,
+        note=row.note,
+        recorded_by=row.recorded_by,
+        recorded_at=_aware(row.recorded_at),
+        reduced_at=_aware(row.reduced_at) if row.reduced_at else None,
+    )
+
+
+def _entry(row: RetentionEntryRow) -> RetentionEntry:
+    return RetentionEntry(
+        inspection_id=row.inspection_id,
+        record_kind=row.record_kind,
+        record_id=row.record_id,
+        action=row.action,
+        retention_class=row.retention_class,
+        rule=row.rule,
+        due=row.due,
+        reason=row.reason,
+        sha256=row.sha256,
+        size_bytes=row.size_bytes,
+        count=row.count,
+        hold_ids=tuple(row.hold_ids),
+        proof=row.proof,
+        resumed_from=row.resumed_from,
+    )
+
+
+def _run(row: RetentionRunRow, entries: list[RetentionEntry]) -> RetentionRun:
+    return RetentionRun(
+        id=row.id,
+        dry_run=row.dry_run,
+        as_of=_aware(row.as_of),
+        started_at=_aware(row.started_at),
+        finished_at=_aware(row.finished_at) if row.finished_at else None,
+        status=row.status,
+        started_by=row.started_by,
+        policy_sha256=row.policy_sha256,
+        completed_by=row.completed_by,
+        completes=tuple(row.completes),
+        summary=row.summary,
+        entries=tuple(entries),
+    )
