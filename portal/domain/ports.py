@@ -75,8 +75,9 @@ class ObjectStore(Protocol):
     def purge_incomplete(self, older_than: datetime) -> int:
         """Remove leftovers of interrupted writes that started before `older_than`.
 
-        Returns how many leftovers were removed. Stored objects are never touched, and a
-        write still in progress is not either unless it began before `older_than`.
+        Returns how many leftovers were removed. Stored objects are never touched; a write
+        still in progress is only when it began (or, on a filesystem, last wrote) before
+        `older_than`, so pass a cutoff well in the past (the S3 lifecycle rules use a day).
         `older_than` must be timezone-aware (ValueError otherwise). Raises StoreUnavailable
         if the store cannot be listed or a leftover cannot be removed.
         """
