@@ -9,8 +9,6 @@ Daily at night (JTAI_RETENTION_CRON, Europe/London) and on demand, e.g.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.schedules import Cron
@@ -22,12 +20,10 @@ TIMEZONE = "Europe/London"
 
 
 @flow(name="retention", retries=1, retry_delay_seconds=600, persist_result=False)
-def retention(dry_run: bool = False, as_of: datetime | None = None) -> dict[str, int]:
-    """Run retention now (a dry run may look ahead with `as_of`); a retry finishes what an
-    interrupted attempt left."""
-    if as_of is not None and not dry_run:
-        raise ValueError("only a dry run looks ahead; a deleting run works as of now")
-    run = run_retention(current_container(), dry_run=dry_run, as_of=as_of, actor="prefect")
+def retention(dry_run: bool = False) -> dict[str, int]:
+    """Run retention as of now; a retry (or the next night's run) finishes what an
+    interrupted attempt left. To look ahead, preview through POST /v1/retention/runs."""
+    run = run_retention(current_container(), dry_run=dry_run, actor="prefect")
     rows = "\n".join(
         f"| {e.record_kind} | {e.record_id or ''} | {e.action} | {e.retention_class or ''} "
         f"| {e.rule} | {e.due or ''} | {e.reason} |"

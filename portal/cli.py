@@ -209,6 +209,7 @@ def _print_welcome(
    local authority uploader token: {tokens["local_authority"]}
    police uploader token:          {tokens["police"]}
    lead inspector token:           {tokens["lead_inspector"]}
+   records officer token:          {tokens.get("records_officer", "(re-seed to get one)")}
    admin token:                    {admin}
 
  Try it:
@@ -216,6 +217,8 @@ def _print_welcome(
         -F item=1.1 -F file=@{demo["sample_file"]} \\
         {api_url}/v1/inspections/{inspection}/documents
    then GET the status_url it returns with the same token.
+   Preview retention:  curl -X POST -H "Authorization: Bearer <records officer token>" \\
+        -H "Content-Type: application/json" -d '{{}}' {api_url}/v1/retention/runs
 ==========================================================================
 """,
         flush=True,

@@ -58,6 +58,7 @@ def ensure_demo_inspection(container: Container) -> dict[str, Any]:
         (Role.agency_uploader, "police"),
         (Role.lead_inspector, None),
         (Role.inspector, None),
+        (Role.records_officer, None),
     ):
         _p, token = issue_token(
             container,

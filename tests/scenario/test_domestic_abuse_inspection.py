@@ -1,9 +1,10 @@
-"""A domestic-abuse inspection from notification to audits: timeline, lists, shortlist,
-audit selection, case records and audits, with completeness checked at each deadline."""
+"""A domestic-abuse inspection from notification to retention: timeline, lists, shortlist,
+audit selection, case records and audits, with completeness checked at each deadline; then
+the name register, the letter, a legal hold and the retention runs that delete it all."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from portal.bootstrap import build
 from portal.domain.timeline import LONDON
+from portal.retention import run_retention
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
@@ -66,7 +68,9 @@ def _after(deadline: str) -> str:
     return (datetime.fromisoformat(deadline) + timedelta(minutes=1)).isoformat()
 
 
-def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalUnderTest) -> None:
+def test_a_domestic_abuse_inspection_from_notification_to_retention(
+    portal: PortalUnderTest,
+) -> None:
     client: TestClient = portal.client
     inspection = client.get(
         f"/v1/inspections/{portal.inspection_id}", headers=portal.auth("lead_inspector")
@@ -158,7 +162,7 @@ def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalU
         child_id="DA-020",
     )
     assert refused.status_code == 422 and refused.json()["code"] == "child_not_selected"
-    _accepted(
+    health_record = _accepted(
         portal,
         portal.upload(
             "records.pdf",
@@ -216,6 +220,72 @@ def test_a_domestic_abuse_inspection_from_notification_to_audits(portal: PortalU
     assert moved.status_code == 200, moved.text
     week2_moved = _completeness(portal, _after(due["week2_tuesday_5pm"]))
     assert week2_moved[("health", "week2_tuesday_5pm")]["overdue"] == []
+
+    _retention(portal, list_id, health_record)
+
+
+def _retention(portal: PortalUnderTest, list_id: str, health_record: str) -> None:
+    """After fieldwork: names go at its end, evidence after the complaint window, except
+    what a legal hold keeps until it is lifted. Deleting runs are called with a simulated
+    date (the API's deleting runs work as of now)."""
+    client, url = portal.client, f"/v1/inspections/{portal.inspection_id}"
+    lead = portal.auth("lead_inspector")
+    records = _records_officer(portal)
+    named = client.post(
+        f"{url}/name-register", headers=lead, json={"name": "Jane Example", "reference": "DA-001"}
+    )
+    assert named.status_code == 201, named.text
+    schedule = client.get(f"{url}/retention", headers=records).json()
+    fieldwork_end = date.fromisoformat(schedule["recorded"]["fieldwork_end"])
+    evening = datetime.combine(fieldwork_end, time(18), tzinfo=LONDON)
+
+    preview = client.post(
+        "/v1/retention/runs", headers=records, json={"as_of": evening.isoformat()}
+    ).json()
+    assert "would_reduce_names" in {e["action"] for e in preview["entries"]}
+    run_retention(portal.container, dry_run=False, as_of=evening)
+    assert portal.container.records.find_text(["Jane Example"]) == {}
+    assert [n["name"] for n in client.get(f"{url}/name-register", headers=lead).json()] == ["J.E."]
+
+    published = fieldwork_end + timedelta(days=49)
+    assert (
+        client.put(
+            f"{url}/events/letter_published", headers=lead, json={"on": published.isoformat()}
+        ).status_code
+        == 204
+    )
+    hold = client.post(
+        f"{url}/legal-holds",
+        headers=records,
+        json={"document_id": health_record, "reason": "Complaint C-1 about the findings"},
+    ).json()
+    after_window = datetime.combine(published + timedelta(days=30), time(3), tzinfo=LONDON)
+    run = run_retention(portal.container, dry_run=False, as_of=after_window)
+    actions = {e.record_id: e.action for e in run.entries if e.record_kind == "document"}
+    assert actions[list_id] == "deleted" and actions[health_record] == "held"
+    assert all(a in ("deleted", "held") for a in actions.values())
+    gone = client.get(f"/v1/documents/{list_id}/content", headers=portal.auth("inspector"))
+    assert gone.status_code == 410 and gone.json()["code"] == "document_deleted"
+
+    client.post(
+        f"/v1/legal-holds/{hold['id']}/lift", headers=records, json={"reason": "Complaint closed"}
+    )
+    run = run_retention(portal.container, dry_run=False, as_of=after_window)
+    assert [(e.record_id, e.action) for e in run.entries if e.record_kind == "document"] == [
+        (health_record, "deleted")
+    ]
+    record = client.get(f"/v1/retention/runs/{run.id}", headers=records).json()
+    assert record["entries"][0]["proof"]["versions_remaining"] == 0
+
+
+def _records_officer(portal: PortalUnderTest) -> dict[str, str]:
+    response = portal.client.post(
+        f"/v1/inspections/{portal.inspection_id}/tokens",
+        headers=portal.auth("admin"),
+        json={"role": "records_officer"},
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def test_at_each_deadline_exactly_what_is_still_missing_for_it_becomes_overdue(

@@ -288,7 +288,9 @@ class RetentionRecords:
         with self._session() as session, session.begin():
             document_ids = _document_ids(session, inspection_id)
             for doc in session.scalars(
-                select(DocumentRow).where(DocumentRow.inspection_id == inspection_id)
+                select(DocumentRow).where(
+                    DocumentRow.inspection_id == inspection_id, DocumentRow.deleted_at.is_(None)
+                )
             ):
                 new_name = neutral_filename(doc.id, doc.original_filename)
                 new_detail = reduce(doc.detail)

@@ -1,0 +1,69 @@
+"""The `retention` flow runs on Prefect and reports its run as an artifact."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import anyio
+import pytest
+from prefect.client.orchestration import get_client
+
+from flows.ingest import use_container
+from flows.retention import retention
+from portal.adapters.store_fs import FilesystemStore
+from portal.bootstrap import build
+from portal.domain.access import Inspection
+from portal.domain.documents import Area, Document, DocumentStatus
+from portal.settings import Settings
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_the_retention_flow_deletes_what_is_due_and_records_it(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    container = build(settings, store=FilesystemStore(tmp_path / "objects"))
+    container.repository.add_inspection(
+        Inspection(
+            id="insp",
+            theme_key="domestic-abuse/sept-2024",
+            area_name="Testshire",
+            fieldwork_start=date(2026, 3, 30),
+            agencies=("local_authority",),
+            created_at=T0,
+        ),
+        actor="test",
+    )
+    doc = Document(
+        id=uuid.uuid4().hex,
+        inspection_id="insp",
+        agency="local_authority",
+        item_number="list:ilacs_4",
+        original_filename="list.csv",
+        status=DocumentStatus.accepted,
+        area=Area.clean,
+        received_at=T0,
+        updated_at=T0,
+        decided_at=T0,
+    )
+    container.repository.add_document(doc, "test")
+    container.store.put(Area.clean, doc.object_key, io.BytesIO(b"rows"))
+    use_container(container)
+
+    assert retention(dry_run=True)["would_delete"] == 1
+    assert container.store.exists(Area.clean, doc.object_key)
+    assert retention()["deleted"] == 1
+    assert container.store.versions(Area.clean, doc.object_key) == ()
+    runs = container.records.runs()
+    assert [(r.dry_run, r.started_by) for r in runs] == [(False, "prefect"), (True, "prefect")]
+
+    async def artifact_count() -> int:
+        async with get_client() as client:
+            artifacts = await client.read_artifacts()
+            return sum(1 for a in artifacts if a.key == "retention-run")
+
+    assert anyio.run(artifact_count) >= 2
