@@ -399,3 +399,77 @@ def test_the_outbox_and_the_audit_log_go_by_their_rules(portal: Portal) -> None:
     audit = next(e for e in run.entries if e.record_kind == "audit_log")
     assert audit.action == "deleted" and audit.count and audit.proof["last_event_id"]
     assert container.records.audit_log_count(INSPECTION) == 0
+
+
+KILLER = """
+import os, signal, sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from portal.adapters.store_fs import FilesystemStore
+from portal.bootstrap import build
+from portal.retention import run_retention
+from portal.settings import Settings
+
+class KilledOnSecondDocument(FilesystemStore):
+    keys: set[str] = set()
+
+    def delete(self, area, key):
+        self.keys.add(key)
+        if len(self.keys) == 2 and area.value == "clean":
+            os.kill(os.getpid(), signal.SIGKILL)
+        super().delete(area, key)
+
+data, objects, as_of = sys.argv[1], sys.argv[2], sys.argv[3]
+container = build(Settings(data_dir=Path(data), _env_file=None),
+                  store=KilledOnSecondDocument(Path(objects)))
+run_retention(container, dry_run=False, as_of=datetime.fromisoformat(as_of))
+"""
+
+
+def test_a_process_killed_by_sigkill_mid_run_is_finished_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    store = FilesystemStore(tmp_path / "objects")
+    container = build(_settings(tmp_path, None), store=store)
+    container.repository.add_inspection(
+        Inspection(
+            id=INSPECTION,
+            theme_key="domestic-abuse/sept-2024",
+            area_name="Testshire",
+            fieldwork_start=FIELDWORK_START,
+            agencies=("local_authority",),
+            created_at=T0,
+        ),
+        actor="test",
+    )
+    portal = Portal(container, store, None)
+    docs = [portal.add_document(f"list:ilacs_{n}") for n in (4, 6, 7)]
+    as_of = at(date(2026, 4, 20))
+
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLER,
+            str(tmp_path / "data"),
+            str(tmp_path / "objects"),
+            as_of.isoformat(),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert list(container.records.unfinished_deletions()) == [docs[1].id]
+    assert portal.gone(docs[0]) and not portal.gone(docs[2])
+
+    later = _settings_with_lease(container, 0.001)
+    run = run_retention(later, dry_run=False, as_of=as_of)
+    assert len(run.completes) == 1
+    resumed = [e.record_id for e in run.entries if e.resumed_from == run.completes[0]]
+    assert resumed == [docs[1].id]
+    assert all(portal.gone(d) for d in docs)

@@ -506,24 +506,27 @@ class RetentionRecords:
     ) -> tuple[str, ...]:
         """Begin a run. A deleting run takes over deleting runs that went silent for longer
         than the lease (marked interrupted, completed by this one) and returns their ids;
-        it raises RunInProgress if one is still alive. Dry runs never conflict."""
+        it raises RunInProgress if one is still alive. Dry runs never conflict; any run
+        marks dead dry runs interrupted."""
         with self._session() as session, session.begin():
             taken: list[str] = []
-            if not dry_run:
-                running = session.scalars(
-                    select(RetentionRunRow)
-                    .where(RetentionRunRow.status == "running", RetentionRunRow.dry_run.is_(False))
-                    .with_for_update()
-                ).all()
-                for row in running:
-                    silent = (now - _aware(row.heartbeat_at)).total_seconds()
-                    if silent < lease_seconds:
-                        raise RunInProgress(
-                            f"retention run {row.id} is still running (last heard of "
-                            f"{int(silent)} s ago); wait for it to finish"
-                        )
+            running = session.scalars(
+                select(RetentionRunRow)
+                .where(RetentionRunRow.status == "running")
+                .with_for_update()
+            ).all()
+            for row in running:
+                silent = (now - _aware(row.heartbeat_at)).total_seconds()
+                if silent >= lease_seconds and row.dry_run:
+                    row.status = "interrupted"  # a dead preview: nothing to finish
+                elif silent >= lease_seconds and not dry_run:
                     row.status, row.completed_by = "interrupted", run_id
                     taken.append(row.id)
+                elif not dry_run and not row.dry_run:
+                    raise RunInProgress(
+                        f"retention run {row.id} is still running (last heard of "
+                        f"{int(silent)} s ago); wait for it to finish"
+                    )
             session.add(
                 RetentionRunRow(
                     id=run_id,
