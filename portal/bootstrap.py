@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.db.engine import make_engine, migrate
+from portal.adapters.db.identities import Identities
 from portal.adapters.db.repository import SqlRepository
 from portal.adapters.db.retention_records import RetentionRecords
 from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
+from portal.adapters.oidc import OidcVerifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.policy_files import (
     load_file_type_policy,
@@ -55,6 +57,8 @@ class Container:
     mailer: Mailer
     records: RetentionRecords
     retention_policy: RetentionPolicy
+    identities: Identities
+    oidc: OidcVerifier | None
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -146,6 +150,19 @@ def make_store(settings: Settings) -> ObjectStore:
     return FilesystemStore(settings.store_root)
 
 
+def make_oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    """A verifier of the configured identity provider's tokens, or None if none is set."""
+    if not settings.oidc_issuer:
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url
+        or settings.oidc_issuer.rstrip("/") + "/.well-known/jwks.json",
+        algorithms=settings.oidc_algorithms,
+    )
+
+
 def make_mailer(settings: Settings) -> Mailer:
     """SMTP if configured, else .eml files in data_dir/outbox."""
     if settings.mail == "smtp":
@@ -200,4 +217,6 @@ def build(
         mailer=mailer or make_mailer(settings),
         records=RetentionRecords(engine),
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
+        identities=Identities(engine),
+        oidc=make_oidc_verifier(settings),
     )

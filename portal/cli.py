@@ -5,6 +5,7 @@ jtai-portal api       the HTTP API (uvicorn)
 jtai-portal worker    the dispatcher that runs `ingest` flow runs
 jtai-portal scheduler serves the `chase` and `retention` deployments on their schedules
 jtai-portal migrate   bring the database schema up to date
+jtai-portal audit verify  check every audit hash chain; exit 1 naming the first broken entry
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def _migrate(settings: Settings) -> None:
 
     migrate(make_engine(settings.resolved_database_url))
     print(f"database at {settings.resolved_database_url} is up to date")
+
+
+def _audit_verify(settings: Settings) -> None:
+    from portal.adapters.db.audit_log import verify_audit_log
+    from portal.adapters.db.engine import make_engine
+
+    verdict = verify_audit_log(make_engine(settings.resolved_database_url))
+    print(verdict.summary(), flush=True)
+    if not verdict.ok:
+        raise SystemExit(1)
 
 
 def prefect_server_command(port: int) -> list[str]:
@@ -232,8 +243,11 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "api", "worker", "scheduler", "migrate"])
+    parser.add_argument("command", choices=["up", "api", "worker", "scheduler", "migrate", "audit"])
+    parser.add_argument("subcommand", nargs="?", choices=["verify"], help="of audit: verify")
     args = parser.parse_args(argv)
+    if (args.command == "audit") != (args.subcommand is not None):
+        parser.error("audit takes one subcommand (verify); the other commands take none")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("alembic", "httpx", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -244,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": _worker,
         "scheduler": _scheduler,
         "migrate": _migrate,
+        "audit": _audit_verify,
     }
     commands[args.command](settings)
 

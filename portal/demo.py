@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from portal.api.auth import issue_token
+from portal.api.auth import issue_token, token_hash
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, Role
 
@@ -27,7 +27,7 @@ def ensure_admin_token(container: Container) -> str | None:
 
     The token is written to data_dir/admin-token (mode 600) so the operator can find it.
     """
-    if container.repository.has_admin_token():
+    if container.identities.has_usable_admin_token(utc_now()):
         return None
     _principal, token = issue_token(container, Role.admin, label="bootstrap admin")
     _write_private(container.settings.data_dir / "admin-token", token + "\n")
@@ -39,7 +39,10 @@ def ensure_demo_inspection(container: Container) -> dict[str, Any]:
     path = container.settings.data_dir / "demo.json"
     if path.exists():
         demo: dict[str, Any] = json.loads(path.read_text())
-        return demo
+        lead = demo.get("tokens", {}).get("lead_inspector", "")
+        if container.identities.principal_for_token(token_hash(lead), utc_now()):
+            return demo
+        # The demo's tokens have expired: seed a fresh demo inspection.
     today = date.today()
     fieldwork_start = today + timedelta(days=(7 - today.weekday()) % 7 + 14)
     theme = container.themes[DEMO_THEME]

@@ -100,6 +100,24 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Where agencies reach the portal."
     )
 
+    token_lifetime_days: int = Field(
+        default=90, ge=1, le=365, description="How long a new API token lasts at most."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="Identity provider issuer; set it to accept its tokens."
+    )
+    oidc_audience: str = Field(default="jtai-portal", description="The `aud` tokens must name.")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS; default <issuer>/.well-known/jwks.json."
+    )
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    rate_limit: str = Field(
+        default="600/minute",
+        description="Requests per token (limits' notation, e.g. '600/minute;20/second').",
+    )
+    rate_limit_unauthenticated: str = Field(
+        default="60/minute", description="Requests per client address without a valid token."
+    )
     trusted_proxies: tuple[str, ...] = Field(
         default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed."
     )

@@ -1,5 +1,11 @@
 """The Classifier port over libmagic, with a look inside zip-based documents.
 
+A file that starts as a zip is first inspected by portal.adapters.zip_containers (sizes,
+compression ratios, entry count, names, central directory against local headers, nested
+archives, XML entity declarations); if that finds a problem, nothing else reads the
+members and the finding goes into the facts for `decide_file_type`. Only a zip that passes
+is opened with zipfile to read its declarations.
+
 libmagic names a Word or OpenDocument file only when the zip members come in the order
 Microsoft Office or LibreOffice write them, and it cannot tell a .docx from a
 macro-enabled .docm. So when the bytes start as a zip, the member list is read with
@@ -18,6 +24,8 @@ from pathlib import Path
 
 import magic
 
+from portal.adapters.zip_containers import inspect_zip
+from portal.domain.containers import ContainerLimits
 from portal.domain.file_types import FileFacts, extension_of
 
 _ZIP_LOCAL_HEADER = b"PK\x03\x04"
@@ -99,11 +107,14 @@ class MagicClassifier:
     """Classifies files with libmagic (python-magic) and zipfile.
 
     Safe to share between threads: python-magic serialises calls on each libmagic handle.
+    `container_limits` bound the work of inspecting a zip (the policy's limits, which
+    `decide_file_type` applies again to the declared sizes).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, container_limits: ContainerLimits | None = None) -> None:
         self._mime = magic.Magic(mime=True)
         self._text = magic.Magic()
+        self._limits = container_limits or ContainerLimits()
 
     def classify(self, path: Path, filename: str) -> FileFacts:
         """Describe the file at `path` from its bytes; `filename` gives only the extension.
@@ -112,7 +123,9 @@ class MagicClassifier:
         OpenDocument file, when the package's declared type replaces it (so a .docm is
         never typed as a .docx, and a zip that only claims to be a document is typed
         application/zip). description is libmagic's first clause, which names the type
-        without the author or title fields libmagic prints for some formats.
+        without the author or title fields libmagic prints for some formats. A zip's
+        members and their declared sizes are listed, and the first problem its inspection
+        found is in container_finding (then no declaration was read).
         """
         real = path.resolve(strict=True)  # libmagic would describe a symlink, not its target
         size = real.stat().st_size
@@ -128,7 +141,7 @@ class MagicClassifier:
             or description.startswith("CDFV2 Encrypted"),
         )
         if size >= len(_ZIP_LOCAL_HEADER) and _starts_with(real, _ZIP_LOCAL_HEADER):
-            return _look_inside_zip(real, facts)
+            return _look_inside_zip(real, facts, self._limits)
         return facts
 
 
@@ -141,8 +154,19 @@ def _first_clause(description: str) -> str:
     return description.split(",", 1)[0].strip()[:_MAX_DESCRIPTION]
 
 
-def _look_inside_zip(path: Path, facts: FileFacts) -> FileFacts:
+def _look_inside_zip(path: Path, facts: FileFacts, limits: ContainerLimits) -> FileFacts:
     """Refine the facts of a file that starts as a zip from its members and declarations."""
+    inspection = inspect_zip(path, limits)
+    facts = facts.model_copy(
+        update={
+            "container_members": inspection.names,
+            "container_entries": inspection.entries,
+            "container_finding": inspection.finding,
+            "unreadable_container": inspection.finding is not None and inspection.finding.damaged,
+        }
+    )
+    if inspection.finding is not None:
+        return facts
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -177,19 +201,14 @@ def _look_inside_zip(path: Path, facts: FileFacts) -> FileFacts:
             # libmagic guessed a document from the first member names alone, but the
             # package declares nothing of the kind: it is just a zip.
             return facts.model_copy(
-                update={
-                    "mime_type": "application/zip",
-                    "description": "Zip archive data",
-                    "container_members": names,
-                }
+                update={"mime_type": "application/zip", "description": "Zip archive data"}
             )
-        return facts.model_copy(update={"container_members": names})
+        return facts
     mime_type, description = refined
     return facts.model_copy(
         update={
             "mime_type": mime_type,
             "description": description,
-            "container_members": names,
             "encrypted_container": facts.encrypted_container or encrypted,
         }
     )

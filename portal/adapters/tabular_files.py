@@ -8,7 +8,10 @@ copy in the format it came in. What is decided here:
   text_encoding_not_supported, never guessed. The delimiter is chosen from the first
   64 KiB among comma, semicolon and tab: the one whose split of the header most rows
   agree with; comma when none splits the header.
-- XLSX is read with openpyxl (read-only, cached values): the first worksheet only, every
+- XLSX is read with openpyxl (read-only, cached values) parsing its XML with defusedxml:
+  a part that declares entities (billion laughs) or reaches for an external DTD is
+  corrupt, refused at once, never expanded. The module refuses to import if openpyxl
+  would parse with the unprotected standard library instead. The first worksheet only, every
   cell as text. A formula gives the value Excel last calculated (blank if it never was),
   so the stored copy never holds a live formula. Dates are ISO 8601 ("2024-01-05", or
   "2024-01-05T10:30:00" with a time), whole numbers have no ".0", booleans are TRUE/FALSE.
@@ -45,12 +48,19 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl  # type: ignore[import-untyped]
+from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from portal.domain.child_lists import ListTable, UnreadableList, neutralise_cell
 from portal.domain.reasons import ReasonCode
+
+if not openpyxl.DEFUSEDXML:  # pragma: no cover - only with OPENPYXL_DEFUSEDXML=False
+    raise ImportError(
+        "openpyxl would parse workbooks without defusedxml (is OPENPYXL_DEFUSEDXML set to "
+        "something other than True?); refusing to read spreadsheets unprotected"
+    )
 
 TABLE_FILE_TYPES = frozenset({"csv", "xlsx"})
 """The file type codes (policies/file_types.yaml) that `read_table` and `write_table` take."""
@@ -260,6 +270,8 @@ def _read_xlsx(path: Path) -> ListTable:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _DAMAGED_XLSX as error:
+        if _caused_by_forbidden_xml(error):
+            raise _xml_forbidden() from error
         raise UnreadableList(
             f"not a readable workbook: {type(error).__name__}", reason=ReasonCode.corrupt
         ) from error
@@ -273,11 +285,33 @@ def _read_xlsx(path: Path) -> ListTable:
         sheet.reset_dimensions()
         return _shape(_xlsx_rows(sheet.iter_rows(values_only=True)))
     except _DAMAGED_XLSX as error:
+        if _caused_by_forbidden_xml(error):
+            raise _xml_forbidden() from error
         raise UnreadableList(
             f"not a readable worksheet: {type(error).__name__}", reason=ReasonCode.corrupt
         ) from error
     finally:
         workbook.close()
+
+
+def _caused_by_forbidden_xml(error: BaseException) -> bool:
+    """True if defusedxml refused a part (openpyxl wraps its error in a ValueError)."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, DefusedXmlException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _xml_forbidden() -> UnreadableList:
+    return UnreadableList(
+        "the workbook's XML declares entities or an external DTD, which no spreadsheet "
+        "program writes",
+        reason=ReasonCode.corrupt,
+    )
 
 
 def _refuse_zip_bomb(path: Path) -> None:

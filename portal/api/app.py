@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from portal.api import chase, documents, health, inspections, names, retention, selections
+from portal.api import (
+    chase,
+    documents,
+    health,
+    inspections,
+    names,
+    retention,
+    selections,
+    users,
+)
+from portal.api.authz import RateLimits, gate
 from portal.api.problems import register_problem_handlers
 from portal.bootstrap import Container
 
@@ -19,9 +29,13 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         description="Agencies upload Annex A documents for a joint targeted area inspection; "
         "inspectors read what was accepted. Errors are RFC 9457 problem+json with a stable "
         "`code`.",
+        dependencies=[Depends(gate)],
     )
     app.state.container = container
     app.state.wake_dispatcher = wake_dispatcher
+    app.state.rate_limits = RateLimits(
+        container.settings.rate_limit, container.settings.rate_limit_unauthenticated
+    )
     register_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(inspections.router)
@@ -30,4 +44,5 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
     app.include_router(chase.router)
     app.include_router(retention.router)
     app.include_router(names.router)
+    app.include_router(users.router)
     return app

@@ -1,17 +1,21 @@
-"""Bearer tokens: issue them (only their hash is stored) and resolve a request's principal."""
+"""Who is calling: per-user API tokens (random, stored hashed, expiring, revocable) and,
+when an identity provider is configured, its signed bearer tokens (OIDC, PyJWT)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from portal.adapters.db.identities import TokenInfo, User
+from portal.adapters.oidc import InvalidIdentityToken
 from portal.api.problems import Problem
 from portal.bootstrap import Container, utc_now
-from portal.domain.access import Principal, Role, in_inspection
+from portal.domain.access import Inspectorate, Principal, Role, in_inspection
 
 TOKEN_PREFIX = "jtai_"
 
@@ -19,6 +23,58 @@ TOKEN_PREFIX = "jtai_"
 def token_hash(token: str) -> str:
     """The sha256 under which a token is stored and looked up."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_user(
+    container: Container,
+    role: Role,
+    name: str,
+    *,
+    inspection_id: str | None = None,
+    agency: str | None = None,
+    email: str | None = None,
+    inspectorate: Inspectorate | None = None,
+    oidc_subject: str | None = None,
+    actor: str = "system",
+) -> User:
+    """Record a new user (DuplicateUser if the e-mail or subject is taken)."""
+    user = User(
+        id=uuid.uuid4().hex,
+        email=email,
+        name=name,
+        role=role,
+        inspection_id=inspection_id,
+        agency=agency,
+        inspectorate=inspectorate,
+        oidc_subject=oidc_subject,
+        created_at=utc_now(),
+    )
+    return container.identities.add_user(user, actor)
+
+
+def issue_user_token(
+    container: Container,
+    user: User,
+    *,
+    label: str = "",
+    expires_at: datetime | None = None,
+    actor: str = "system",
+) -> tuple[TokenInfo, str]:
+    """A new token for `user`, expiring at `expires_at` (at most the configured lifetime);
+    returns its record and the token itself (shown once, never stored)."""
+    now = utc_now()
+    longest = now + timedelta(days=container.settings.token_lifetime_days)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    info = container.identities.add_token(
+        user,
+        uuid.uuid4().hex[:12],
+        token_hash(token),
+        label,
+        min(expires_at or longest, longest),
+        actor,
+        now,
+    )
+    return info, token
 
 
 def issue_token(
@@ -29,13 +85,29 @@ def issue_token(
     agency: str | None = None,
     label: str = "",
     actor: str = "system",
+    email: str | None = None,
+    inspectorate: Inspectorate | None = None,
 ) -> tuple[Principal, str]:
-    """Create a token; return its principal and the token itself (shown once, never stored)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    principal = Principal(
-        token_id=uuid.uuid4().hex[:12], role=role, inspection_id=inspection_id, agency=agency
+    """A new user with one token: its principal and the token (shown once, never stored)."""
+    user = new_user(
+        container,
+        role,
+        label or role.value,
+        inspection_id=inspection_id,
+        agency=agency,
+        email=email,
+        inspectorate=inspectorate,
+        actor=actor,
     )
-    container.repository.add_token(principal, token_hash(token), label, utc_now(), actor)
+    info, token = issue_user_token(container, user, label=label, actor=actor)
+    principal = Principal(
+        token_id=info.id,
+        role=role,
+        inspection_id=inspection_id,
+        agency=agency,
+        user_id=user.id,
+        inspectorate=inspectorate,
+    )
     return principal, token
 
 
@@ -45,12 +117,15 @@ def container_of(request: Request) -> Container:
     return container
 
 
-def current_principal(
-    request: Request, container: Annotated[Container, Depends(container_of)]
-) -> Principal:
-    """The principal behind the request's bearer token; 401 problem if there is none."""
+def authenticate(request: Request, container: Container) -> Principal:
+    """The principal behind the request's bearer token; 401 problem if there is none.
+
+    Portal tokens start with `jtai_`; anything else is tried as the identity provider's
+    token when one is configured.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Problem(
             401,
@@ -58,15 +133,53 @@ def current_principal(
             "Sign-in needed",
             "Send your portal token as 'Authorization: Bearer <token>'.",
         )
-    principal = container.repository.principal_for_token(token_hash(token.strip()))
+    if token.startswith(TOKEN_PREFIX) or container.oidc is None:
+        principal = container.identities.principal_for_token(token_hash(token), utc_now())
+    else:
+        principal = _identity_provider_principal(container, token)
     if principal is None:
         raise Problem(
             401,
             "invalid_token",
             "Token not recognised",
-            "This token is unknown or has been revoked. Ask your administrator for a new one.",
+            "This token is unknown, expired or revoked. Ask your administrator for a new one.",
         )
     return principal
+
+
+def _identity_provider_principal(container: Container, token: str) -> Principal | None:
+    assert container.oidc is not None
+    try:
+        claims = container.oidc.verify(token)
+    except InvalidIdentityToken as exc:
+        raise Problem(
+            401,
+            "invalid_token",
+            "Sign-in not accepted",
+            f"Your sign-in token was refused ({exc}). Sign in again.",
+        ) from exc
+    principal = container.identities.principal_for_subject(
+        claims.subject, claims.email, claims.email_verified
+    )
+    if principal is None:
+        raise Problem(
+            401,
+            "unknown_user",
+            "Not registered",
+            "You signed in, but the portal has no account for you. Ask the lead inspector "
+            "or an administrator to add you.",
+        )
+    return principal
+
+
+def current_principal(
+    request: Request, container: Annotated[Container, Depends(container_of)]
+) -> Principal:
+    """The principal the authorisation gate found (authenticating again if it did not)."""
+    found = getattr(request.state, "principal", None)
+    if isinstance(found, Principal):
+        return found
+    return authenticate(request, container)
 
 
 def require_in_inspection(principal: Principal, inspection_id: str) -> None:

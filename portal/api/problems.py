@@ -34,12 +34,22 @@ _STATUS_OF_REASON: dict[ReasonCode, int] = {
 class Problem(Exception):
     """An error the API answers with problem+json."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.title = title
         self.detail = detail
+        self.headers = headers or {}
         self.extensions = extensions
 
     @classmethod
@@ -66,7 +76,8 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         "code": problem.code,
         **problem.extensions,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+    headers.update(problem.headers)
     return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from portal.domain.access import InspectionState, Role
+from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import reason_sentence, warning_sentence
 
@@ -157,6 +157,71 @@ class TokenIn(BaseModel):
     role: Role
     agency: str | None = Field(default=None, description="Required for agency_uploader.")
     label: str = Field(default="", max_length=200)
+    email: Email | None = Field(default=None, description="The person's e-mail, if known.")
+    inspectorate: Inspectorate | None = Field(
+        default=None, description="For inspectors and lead inspectors."
+    )
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    email: Email | None = None
+    role: Role
+    agency: str | None = Field(default=None, description="Required for agency_uploader.")
+    inspectorate: Inspectorate | None = Field(
+        default=None, description="For inspectors and lead inspectors."
+    )
+    oidc_subject: str | None = Field(
+        default=None, max_length=255, description="The identity provider's `sub`, if known."
+    )
+
+
+class PortalUserIn(UserIn):
+    """An administrator's request: any role, in an inspection or across all of them."""
+
+    inspection_id: str | None = Field(default=None, max_length=32)
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    role: Role
+    inspection_id: str | None
+    agency: str | None
+    inspectorate: Inspectorate | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class MeOut(BaseModel):
+    user_id: str | None
+    role: Role
+    inspection_id: str | None
+    agency: str | None
+    inspectorate: Inspectorate | None
+    token_id: str
+
+
+class NewTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(default="", max_length=200)
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+
+
+class TokenInfoOut(BaseModel):
+    id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenInfoOut):
+    token: str = Field(description="Shown once; only its hash is kept.")
 
 
 class TokenOut(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.api.auth import ContainerDep, PrincipalDep, forbidden, require_in_inspection
+from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem
 from portal.bootstrap import utc_now
-from portal.domain.access import Role, can_manage_inspection
+from portal.domain.access import Role
 from portal.domain.selection import Stage, case_record_slots, decide_selection
 
 router = APIRouter(prefix="/v1/inspections", tags=["selections"])
@@ -68,8 +68,6 @@ def record_selection(
     The audit list creates a case-record slot per audited child per agency asked for records.
     """
     inspection = load_inspection(container, inspection_id)
-    if not can_manage_inspection(principal, inspection_id):
-        raise forbidden("Only the lead inspector (or an administrator) selects children.")
     shortlist = container.repository.selection(inspection_id, Stage.shortlist.value)
     refused = decide_selection(
         container.themes[inspection.theme_key], body.stage, body.child_ids, shortlist
@@ -89,6 +87,5 @@ def get_selections(
     inspection_id: str, principal: PrincipalDep, container: ContainerDep
 ) -> SelectionsOut:
     """The selections; an uploader sees its own agency's case-record slots."""
-    require_in_inspection(principal, inspection_id)
     agency = principal.agency if principal.role is Role.agency_uploader else None
     return _selections(container, inspection_id, agency)

@@ -18,8 +18,18 @@ class Role(StrEnum):
     agency_uploader = "agency_uploader"
 
 
+class Inspectorate(StrEnum):
+    """The four inspectorates of a joint targeted area inspection."""
+
+    ofsted = "ofsted"
+    cqc = "cqc"
+    hmicfrs = "hmicfrs"
+    hmip = "hmip"
+
+
 class Principal(BaseModel):
-    """The holder of a bearer token. Inspection-scoped roles carry their inspection id."""
+    """Who is behind a request: a person (user_id) through one of their tokens or an
+    identity-provider token. Inspection-scoped roles carry their inspection id."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -27,12 +37,15 @@ class Principal(BaseModel):
     role: Role
     inspection_id: str | None = None
     agency: str | None = None
+    user_id: str | None = None
+    inspectorate: Inspectorate | None = None
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this principal."""
+        """How the audit trail names this principal: role, person (or token) and scope."""
         scope = f"{self.inspection_id}/{self.agency}" if self.agency else self.inspection_id
-        return f"{self.role.value}:{self.token_id}" + (f"@{scope}" if scope else "")
+        who = f"user-{self.user_id}" if self.user_id else self.token_id
+        return f"{self.role.value}:{who}" + (f"@{scope}" if scope else "")
 
 
 class InspectionState(StrEnum):

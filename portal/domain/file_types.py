@@ -12,6 +12,14 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal.domain.containers import (
+    ContainerEntry,
+    ContainerFinding,
+    ContainerLimits,
+    check_limits,
+    is_document_package,
+    reason_for,
+)
 from portal.domain.documents import Verdict
 from portal.domain.reasons import ReasonCode
 
@@ -32,6 +40,10 @@ class FileFacts(BaseModel):
     encrypted_container: bool = False
     unreadable_container: bool = False
     """Zip-based by its signature, but its list of members could not be read."""
+    container_entries: tuple[ContainerEntry, ...] = ()
+    """A zip's members with their declared sizes (embedded packages' members included)."""
+    container_finding: ContainerFinding | None = None
+    """The first problem a zip inspection found before any parser opened the file."""
 
 
 class AllowedFileType(BaseModel):
@@ -78,6 +90,8 @@ class FileTypePolicy(BaseModel):
     """Members of a zip-based document that mean macros: a name ("vbaProject.bin") matches
     a member of that name in any folder; a folder ("Basic/") matches every member under a
     top-level folder of that name. Case is ignored."""
+    container_limits: ContainerLimits = ContainerLimits()
+    """How much a zip-based file may hold (entries, inflated size, compression ratio)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> FileTypePolicy:
@@ -143,18 +157,33 @@ def decide_file_type(facts: FileFacts, policy: FileTypePolicy) -> FileTypeDecisi
     """Decide whether a file of this kind may go on, and as which allowed type.
 
     Checked in this order, the first match rejecting: an empty file (empty_file); a
-    password-protected container (encrypted); a zip whose member list cannot be read
-    (corrupt); a macro-enabled MIME type (macros_not_allowed); an archive that is not an
-    allowed document (archive_not_allowed); a member that marks macros
-    (macros_not_allowed); a MIME type no allowed type has (file_type_not_allowed); an
-    extension that is not one of that type's extensions (type_mismatch). Only a file
-    passing all of them proceeds, with `file_type` set to the allowed type's code. The
-    detail names what the contents are, never the filename.
+    problem in a zip's shape (see below); a password-protected container (encrypted); a
+    zip whose member list cannot be read (corrupt); a macro-enabled MIME type
+    (macros_not_allowed); an archive that is not an allowed document
+    (archive_not_allowed); a member that marks macros (macros_not_allowed); a MIME type
+    no allowed type has (file_type_not_allowed); an extension that is not one of that
+    type's extensions (type_mismatch). Only a file passing all of them proceeds, with
+    `file_type` set to the allowed type's code. The detail names what the contents are,
+    never the filename.
+
+    A zip's shape: the inspector's finding, or else the declared entries checked against
+    the policy's container_limits. A damaged or malformed zip is corrupt whatever it
+    claims to be; any other problem in a zip that declares no Office or OpenDocument
+    package is archive_not_allowed (it would be refused as an archive anyway, and that
+    advice helps); in a package, the problem's own reason (container_limits_exceeded,
+    embedded_archive_not_allowed, encrypted, type_mismatch for a PDF/zip polyglot).
     """
     mime_type = facts.mime_type.lower()  # MIME types are case-insensitive (RFC 2045)
     what = f"{facts.description} ({mime_type})"
     if facts.size_bytes == 0:
         return _reject(ReasonCode.empty_file, "the file has no bytes")
+    found = facts.container_finding or check_limits(
+        facts.container_entries, policy.container_limits
+    )
+    if found is not None:
+        if found.damaged or is_document_package(facts.container_members):
+            return _reject(reason_for(found.problem), f"{found.detail}: {what}")
+        return _reject(ReasonCode.archive_not_allowed, f"archive ({found.detail}): {what}")
     if facts.encrypted_container:
         return _reject(ReasonCode.encrypted, f"password-protected: {what}")
     if facts.unreadable_container:

@@ -38,6 +38,8 @@ class ReasonCode(StrEnum):
     too_many_children = "too_many_children"
     text_encoding_not_supported = "text_encoding_not_supported"
     list_too_large = "list_too_large"
+    container_limits_exceeded = "container_limits_exceeded"
+    embedded_archive_not_allowed = "embedded_archive_not_allowed"
 
 
 class WarningCode(StrEnum):
@@ -163,6 +165,17 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "This list is bigger than any list for the inspection should be (at most 100,000 "
         "rows, 200 columns and 2 million cells). Please check you chose the right file and "
         "upload it again."
+    ),
+    ReasonCode.container_limits_exceeded: (
+        "This file unpacks to far more data, or far more parts, than any real document "
+        "does, so it was not opened. It may be damaged or made to overload computers. "
+        "Please open it on your computer, save a fresh copy (for example with Save As), "
+        "or split it into smaller files, and upload it again."
+    ),
+    ReasonCode.embedded_archive_not_allowed: (
+        "This document has a zip file or another archive stored inside it, which cannot be "
+        "accepted. Please remove the attached archive from the document, save it and upload "
+        "it again; if inspectors need the archive's files, upload them one by one."
     ),
 }
 

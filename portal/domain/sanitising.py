@@ -62,6 +62,8 @@ class SanitiseReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     problem: Literal["encrypted", "corrupt"] | None = None
+    problem_detail: str = ""
+    """Why, when the PDF could not be processed at all (time or memory limit, a crash)."""
     removed: tuple[str, ...] = ()
     """Names from `Removed`, each once, in sorted order."""
     metadata_stripped: bool = False
@@ -80,14 +82,17 @@ def decide_sanitise(report: SanitiseReport) -> Verdict:
     """Turn a sanitise report into a verdict.
 
     An encrypted PDF is rejected as encrypted and an unparseable or damaged one as
-    corrupt. Otherwise the document proceeds, warned active_content_removed if any
+    corrupt (so is one whose sanitising passed its time or memory limit or crashed; the
+    report's problem_detail then says which). Otherwise the document proceeds, warned active_content_removed if any
     script or action was removed, embedded_files_removed if attached files were, and
     metadata_stripped if metadata was; the detail lists what was removed.
     """
     if report.problem == "encrypted":
         return Verdict.reject(ReasonCode.encrypted, detail="the PDF is encrypted")
     if report.problem == "corrupt":
-        return Verdict.reject(ReasonCode.corrupt, detail="the PDF is damaged or incomplete")
+        return Verdict.reject(
+            ReasonCode.corrupt, detail=report.problem_detail or "the PDF is damaged or incomplete"
+        )
     removed = {Removed(name) for name in report.removed}
     warnings: list[WarningCode] = []
     if removed & ACTIVE_CONTENT:

@@ -132,6 +132,8 @@ def _empty_database(container: Container) -> None:
     from portal.adapters.db.tables import Base
 
     with container.repository.engine.begin() as connection:
+        # The audit log is append-only outside retention (migration 0008's triggers).
+        connection.exec_driver_sql("SET LOCAL jtai.audit_retention = 'on'")
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
 

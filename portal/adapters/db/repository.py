@@ -14,6 +14,7 @@ from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.adapters.db import audit_log
 from portal.adapters.db.tables import (
     ApiTokenRow,
     AuditEventRow,
@@ -142,7 +143,7 @@ class SqlRepository:
                 actor,
                 "deadline_moved",
                 inspection_id,
-                detail={"deadline": deadline, "due": due.isoformat(), "reason": reason},
+                detail={"deadline": deadline, "due": due.isoformat()},
             )
 
     def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
@@ -327,7 +328,6 @@ class SqlRepository:
                 actor,
                 f"inspection_{state.value}",
                 inspection_id,
-                detail={"reason": reason},
             )
 
     # contacts and the mail outbox -----------------------------------------------------
@@ -708,7 +708,6 @@ class SqlRepository:
                 {
                     "reasons": values["reasons"],
                     "warnings": values["warnings"],
-                    "detail": values["detail"],
                     "sha256_stored": sha256_stored,
                 },
             )
@@ -721,14 +720,14 @@ class SqlRepository:
         """
         cutoff = now - timedelta(seconds=lease_seconds)
         with self._session() as session, session.begin():
-            stale = session.scalars(
-                select(DocumentRow.id).where(
+            stale = session.execute(
+                select(DocumentRow.id, DocumentRow.inspection_id).where(
                     DocumentRow.status == DocumentStatus.processing.value,
                     DocumentRow.claimed_at < cutoff,
                 )
             ).all()
             released = []
-            for document_id in stale:
+            for document_id, inspection_id in stale:
                 result = session.execute(
                     update(DocumentRow)
                     .where(
@@ -740,7 +739,9 @@ class SqlRepository:
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     released.append(document_id)
-                    _audit(session, now, "reconciler", "document_released", None, document_id)
+                    _audit(
+                        session, now, "reconciler", "document_released", inspection_id, document_id
+                    )
         return released
 
     def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
@@ -757,7 +758,10 @@ class SqlRepository:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            _audit(session, now, actor, "document_reprocess_requested", None, document_id)
+            inspection_id = session.scalar(
+                select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
+            )
+            _audit(session, now, actor, "document_reprocess_requested", inspection_id, document_id)
         return True
 
     def audit_events(self, document_id: str) -> list[dict[str, Any]]:
@@ -782,16 +786,14 @@ def _audit(
     document_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditEventRow(
-            at=at,
-            actor=actor,
-            action=action,
-            inspection_id=inspection_id,
-            document_id=document_id,
-            detail=detail or {},
-        )
-    )
+    """Append an event to the inspection's audit chain (or the portal chain), in the same
+    transaction as the change it records.
+
+    An event of a document names its inspection. The detail holds only ids, codes, counts
+    and dates, never free text (reasons, notes, filenames) that could hold a name: events
+    are hash-chained, so nothing can be reduced in them later.
+    """
+    audit_log.append(session, at, actor, action, inspection_id, document_id, detail or {})
 
 
 def _row_from_document(document: Document) -> DocumentRow:

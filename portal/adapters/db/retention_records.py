@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Engine, String, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.adapters.db import audit_log
 from portal.adapters.db.repository import _audit, _aware, _document_from_row
 from portal.adapters.db.tables import (
-    AuditEventRow,
     Base,
     DeadlineOverrideRow,
     DocumentRow,
@@ -27,6 +27,7 @@ from portal.adapters.db.tables import (
     RetentionEntryRow,
     RetentionRunRow,
 )
+from portal.domain.audit_chain import CHAIN_DELETED
 from portal.domain.documents import Document, DocumentStatus
 from portal.domain.errors import PortalError
 from portal.domain.retention import (
@@ -272,6 +273,9 @@ class RetentionRecords:
         initials, give each document a neutral filename, leave only initials in the
         register, then look for the names anywhere in the database.
 
+        Audit events are not rewritten (that would break their hash chain): they never
+        hold free text in the first place.
+
         One transaction, with its deletion-record entry: either all of it happens or none.
         Returns the entry, whose proof says what changed and what the search found (table
         and column names and counts, never the names).
@@ -286,7 +290,6 @@ class RetentionRecords:
                 changed[table] = changed.get(table, 0) + 1
 
         with self._session() as session, session.begin():
-            document_ids = _document_ids(session, inspection_id)
             for doc in session.scalars(
                 select(DocumentRow).where(
                     DocumentRow.inspection_id == inspection_id, DocumentRow.deleted_at.is_(None)
@@ -322,10 +325,6 @@ class RetentionRecords:
                 new_mail = (reduce(mail.subject), reduce(mail.body), reduce(mail.last_error))
                 count("outbox", (mail.subject, mail.body, mail.last_error), new_mail)
                 mail.subject, mail.body, mail.last_error = new_mail
-            for event in session.scalars(_audit_events_of(inspection_id, document_ids)):
-                new_detail = _map_strings(event.detail, reduce)
-                count("audit_events", event.detail, new_detail)
-                event.detail = new_detail
             session.execute(
                 update(InspectionRow)
                 .where(InspectionRow.id == inspection_id)
@@ -456,11 +455,9 @@ class RetentionRecords:
             )
 
     def audit_log_count(self, inspection_id: str) -> int:
-        """How many audit events concern the inspection or its documents."""
+        """How many audit events the inspection's chain holds (its own and its documents')."""
         with self._session() as session:
-            ids = _document_ids(session, inspection_id)
-            query = _audit_events_of(inspection_id, ids).with_only_columns(func.count())
-            return int(session.scalar(query.order_by(None)) or 0)
+            return audit_log.chain_count(session, inspection_id)
 
     def delete_outbox(
         self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
@@ -477,19 +474,32 @@ class RetentionRecords:
     def delete_audit_log(
         self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
     ) -> int:
-        """Delete the audit events of the inspection and its documents, and write the entry
-        (with the id of the last event deleted), in one transaction."""
+        """Delete the inspection's audit chain (every seq of it: the events of the
+        inspection and of its documents), record `audit_chain_deleted` in the portal chain
+        so that verification knows the absence is lawful, and write the entry (with the id,
+        seq and hash of the last event deleted), in one transaction."""
         with self._session() as session, session.begin():
-            ids = _document_ids(session, inspection_id)
-            rows = session.scalars(_audit_events_of(inspection_id, ids)).all()
-            last = max((r.id for r in rows), default=None)
-            for row in rows:
-                session.delete(row)
-            proof = {**entry.proof, "last_event_id": last}
+            deleted = audit_log.delete_chain(session, inspection_id)
+            count = deleted.count if deleted else 0
+            proof = dict(entry.proof)
+            if deleted is not None:
+                _audit(
+                    session,
+                    now,
+                    f"retention:{run_id}",
+                    CHAIN_DELETED,
+                    detail=deleted.model_dump(exclude={"recorded_by"}),
+                )
+                proof |= {
+                    "last_event_id": deleted.last_event_id,
+                    "last_seq": deleted.last_seq,
+                    "last_entry_hash": deleted.last_entry_hash,
+                    "chain_verified": deleted.verified,
+                }
             _add_entry(
-                session, run_id, entry.model_copy(update={"count": len(rows), "proof": proof}), now
+                session, run_id, entry.model_copy(update={"count": count, "proof": proof}), now
             )
-        return len(rows)
+        return count
 
     # runs ----------------------------------------------------------------------------
 
@@ -511,9 +521,7 @@ class RetentionRecords:
         with self._session() as session, session.begin():
             taken: list[str] = []
             running = session.scalars(
-                select(RetentionRunRow)
-                .where(RetentionRunRow.status == "running")
-                .with_for_update()
+                select(RetentionRunRow).where(RetentionRunRow.status == "running").with_for_update()
             ).all()
             for row in running:
                 silent = (now - _aware(row.heartbeat_at)).total_seconds()
@@ -608,29 +616,6 @@ def _add_entry(session: Session, run_id: str, entry: RetentionEntry, now: dateti
     session.execute(
         update(RetentionRunRow).where(RetentionRunRow.id == run_id).values(heartbeat_at=now)
     )
-
-
-def _document_ids(session: Session, inspection_id: str) -> list[str]:
-    return list(
-        session.scalars(select(DocumentRow.id).where(DocumentRow.inspection_id == inspection_id))
-    )
-
-
-def _audit_events_of(inspection_id: str, document_ids: Sequence[str]) -> Any:
-    condition = AuditEventRow.inspection_id == inspection_id
-    if document_ids:
-        condition = or_(condition, AuditEventRow.document_id.in_(document_ids))
-    return select(AuditEventRow).where(condition).order_by(AuditEventRow.id)
-
-
-def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, dict):
-        return {k: _map_strings(v, change) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(v, change) for v in value]
-    return value
 
 
 def _search_forms(needle: str) -> set[str]:

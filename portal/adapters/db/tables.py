@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,8 +52,29 @@ class InspectionAgencyRow(Base):
     agency: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class UserRow(Base):
+    """A person (or a service) with one role, scoped to an inspection and agency where the
+    role is. Tokens and identity-provider sign-ins resolve to a user."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_inspection", "inspection_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    inspectorate: Mapped[str | None] = mapped_column(String(16))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    disabled_at: Mapped[datetime | None]
+
+
 class ApiTokenRow(Base):
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user", "user_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -62,6 +84,8 @@ class ApiTokenRow(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None]
 
 
 class DocumentRow(Base):
@@ -160,8 +184,15 @@ class DeadlineOverrideRow(Base):
 
 
 class AuditEventRow(Base):
+    """One event of the tamper-evident audit log (portal/domain/audit_chain.py): append-only,
+    hash-chained per inspection (chain = inspection id, or "portal" for none). The detail
+    holds ids, codes, counts and dates only, never free text."""
+
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_document", "document_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_document", "document_id"),
+        UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
@@ -170,6 +201,21 @@ class AuditEventRow(Base):
     inspection_id: Mapped[str | None] = mapped_column(String(32))
     document_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    chain: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainRow(Base):
+    """The head of each audit chain: its last seq and entry hash. Appending locks this row;
+    verification compares it with the chain's newest entry, so a lost tail shows."""
+
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_entry_hash: Mapped[str] = mapped_column(String(64))
 
 
 class InspectionEventRow(Base):

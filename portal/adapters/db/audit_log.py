@@ -1,0 +1,237 @@
+"""The audit log in the database: appending to a hash chain, deleting a chain for
+retention, and reading every chain for verification (portal/domain/audit_chain.py).
+
+Appending locks the chain's head row (audit_chains) in the writer's transaction, so two
+writers on PostgreSQL cannot both take the same seq; UNIQUE (chain, seq) on audit_events is
+the backstop. SQLite serialises writers already: the head is written before it is read, so
+the write lock is held from the start.
+
+On PostgreSQL, triggers (migration 0008) refuse UPDATE of audit events and DELETE or
+TRUNCATE of them (or of heads) unless the transaction has set `jtai.audit_retention` to
+'on', which only `delete_chain` does. On SQLite a trigger refuses UPDATE; deletions are
+found by verification (seq gaps, heads, deletion records).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from portal.adapters.db.tables import AuditChainRow, AuditEventRow, InspectionRow
+from portal.domain.audit_chain import (
+    GENESIS_HASH,
+    PORTAL_CHAIN,
+    AuditEntry,
+    ChainDeletion,
+    ChainHead,
+    LogVerdict,
+    chain_of,
+    seal,
+    verify_chain,
+    verify_log,
+)
+
+RETENTION_SETTING = "jtai.audit_retention"
+"""The transaction-local PostgreSQL setting that lets retention delete audit events."""
+
+
+class ChainMoved(RuntimeError):
+    """The chain's head changed under a writer that held its lock: a bug, never retried."""
+
+
+def append(
+    session: Session,
+    at: datetime,
+    actor: str,
+    action: str,
+    inspection_id: str | None,
+    document_id: str | None,
+    detail: Mapping[str, Any],
+) -> AuditEntry:
+    """Add the next event of the chain of `inspection_id` in the session's transaction."""
+    if inspection_id == PORTAL_CHAIN:
+        raise ValueError(f"an inspection may not be called {PORTAL_CHAIN!r}")
+    if document_id is not None and inspection_id is None:
+        raise ValueError(f"an event of document {document_id} must name its inspection")
+    chain = chain_of(inspection_id)
+    head = lock_head(session, chain)
+    entry = seal(
+        seq=head.last_seq + 1,
+        prev_hash=head.last_entry_hash,
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        actor=actor,
+        action=action,
+        inspection_id=inspection_id,
+        document_id=document_id,
+        detail=detail,
+    )
+    moved = session.execute(
+        update(AuditChainRow)
+        .where(AuditChainRow.chain == chain, AuditChainRow.last_seq == head.last_seq)
+        .values(last_seq=entry.seq, last_entry_hash=entry.entry_hash)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise ChainMoved(f"the head of audit chain {chain} moved while it was locked")
+    session.add(AuditEventRow(**entry.model_dump(exclude={"id"})))
+    return entry
+
+
+def lock_head(session: Session, chain: str) -> ChainHead:
+    """The chain's head, created at seq 0 if new, locked until the transaction ends.
+
+    The head is written (inserted if absent) before it is read: on PostgreSQL a concurrent
+    first writer makes this wait, and on SQLite it takes the write lock at once, so the read
+    is never stale.
+    """
+    values = {"chain": chain, "last_seq": 0, "last_entry_hash": GENESIS_HASH}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            pg_insert(AuditChainRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["chain"])
+        )
+    else:
+        session.execute(
+            sqlite_insert(AuditChainRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["chain"])
+        )
+    row = session.execute(
+        select(AuditChainRow.last_seq, AuditChainRow.last_entry_hash)
+        .where(AuditChainRow.chain == chain)
+        .with_for_update()
+    ).one()
+    return ChainHead(chain=chain, last_seq=row.last_seq, last_entry_hash=row.last_entry_hash)
+
+
+def delete_chain(session: Session, chain: str) -> ChainDeletion | None:
+    """Delete every entry of a chain in the session's transaction (the caller records the
+    deletion in the portal chain in the same transaction). None if it has no entries.
+
+    The head stays, so a later event continues the chain after the deleted part. Whether
+    the deleted entries verified is part of the record: deleting them cannot hide a break.
+    """
+    if chain == PORTAL_CHAIN:
+        raise ValueError("the portal chain is never deleted")
+    head = lock_head(session, chain)
+    rows = session.execute(
+        select(*_ENTRY_COLUMNS).where(AuditEventRow.chain == chain).order_by(AuditEventRow.seq)
+    ).all()
+    if not rows:
+        return None
+    entries = [_entry(row) for row in rows]
+    first, last = entries[0], entries[-1]
+    verified = verify_chain(entries, seq=first.seq, prev_hash=first.prev_hash) is None and (
+        head.last_seq,
+        head.last_entry_hash,
+    ) == (last.seq, last.entry_hash)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": RETENTION_SETTING})
+    session.execute(delete(AuditEventRow).where(AuditEventRow.chain == chain))
+    return ChainDeletion(
+        chain=chain,
+        count=len(entries),
+        first_seq=first.seq,
+        first_prev_hash=first.prev_hash,
+        last_seq=last.seq,
+        last_entry_hash=last.entry_hash,
+        verified=verified,
+        last_event_id=last.id,
+    )
+
+
+def chain_count(session: Session, chain: str) -> int:
+    """How many entries the chain has now."""
+    query = select(func.count()).select_from(AuditEventRow).where(AuditEventRow.chain == chain)
+    return int(session.scalar(query) or 0)
+
+
+def verify_audit_log(engine: Engine) -> LogVerdict:
+    """Walk every chain of the log in one consistent snapshot, recomputing every hash."""
+    with _snapshot(engine) as connection:
+        heads = {
+            row.chain: ChainHead(
+                chain=row.chain, last_seq=row.last_seq, last_entry_hash=row.last_entry_hash
+            )
+            for row in connection.execute(select(AuditChainRow))
+        }
+        inspections = list(connection.scalars(select(InspectionRow.id)))
+        portal = [
+            _entry(row)
+            for row in connection.execute(
+                select(*_ENTRY_COLUMNS)
+                .where(AuditEventRow.chain == PORTAL_CHAIN)
+                .order_by(AuditEventRow.seq, AuditEventRow.id)
+            )
+        ]
+        others = connection.execute(
+            select(*_ENTRY_COLUMNS)
+            .where(AuditEventRow.chain != PORTAL_CHAIN)
+            .order_by(AuditEventRow.chain, AuditEventRow.seq, AuditEventRow.id)
+            .execution_options(yield_per=1000)
+        )
+        chains = (
+            (chain, [_entry(row) for row in rows])
+            for chain, rows in itertools.groupby(others, key=lambda row: row.chain)
+        )
+        return verify_log(portal, chains, heads, inspections)
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction that sees one moment of the database, heads and entries
+    alike, while writers go on."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # pysqlite begins transactions only before writes; begin one ourselves.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.exec_driver_sql("ROLLBACK")
+        else:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield connection
+
+
+_ENTRY_COLUMNS = (
+    AuditEventRow.id,
+    AuditEventRow.chain,
+    AuditEventRow.seq,
+    AuditEventRow.at,
+    AuditEventRow.actor,
+    AuditEventRow.action,
+    AuditEventRow.inspection_id,
+    AuditEventRow.document_id,
+    AuditEventRow.detail,
+    AuditEventRow.prev_hash,
+    AuditEventRow.entry_hash,
+)
+
+
+def _entry(row: Row[Any]) -> AuditEntry:
+    at: datetime = row.at
+    return AuditEntry(
+        id=row.id,
+        chain=row.chain,
+        seq=row.seq,
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        actor=row.actor,
+        action=row.action,
+        inspection_id=row.inspection_id,
+        document_id=row.document_id,
+        detail=row.detail or {},
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+    )

@@ -1,0 +1,212 @@
+"""The authorisation gate: every route's permission in one table, checked before any
+handler runs (and before its body is read or validated).
+
+The gate authenticates the caller, applies the per-token rate limit, finds what the path
+names (inspection, document, hold, user or token) and asks the domain's `authorize`. A
+route missing from ROUTE_PERMISSIONS is refused with 500: new routes fail closed until
+they are given a permission (and a row in the authorisation matrix test).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import Request
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from portal.api.auth import authenticate, container_of
+from portal.api.problems import Problem
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Principal
+from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
+from portal.domain.onsite import client_address, parse_networks
+
+P = Permission
+ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
+    ("GET", "/healthz"): P.public,
+    ("GET", "/readyz"): P.public,
+    ("GET", "/v1/me"): P.authenticated,
+    ("POST", "/v1/inspections"): P.create_inspection,
+    ("GET", "/v1/inspections/{inspection_id}"): P.view_inspection,
+    ("GET", "/v1/inspections/{inspection_id}/alerts"): P.manage_inspection,
+    ("PUT", "/v1/inspections/{inspection_id}/onsite"): P.manage_inspection,
+    ("PUT", "/v1/inspections/{inspection_id}/state"): P.manage_inspection,
+    ("PUT", "/v1/inspections/{inspection_id}/deadlines/{deadline}"): P.manage_inspection,
+    ("GET", "/v1/inspections/{inspection_id}/completeness"): P.view_completeness,
+    ("POST", "/v1/inspections/{inspection_id}/tokens"): P.manage_users,
+    ("POST", "/v1/inspections/{inspection_id}/users"): P.manage_users,
+    ("GET", "/v1/inspections/{inspection_id}/users"): P.manage_users,
+    ("POST", "/v1/inspections/{inspection_id}/selections"): P.manage_inspection,
+    ("GET", "/v1/inspections/{inspection_id}/selections"): P.view_inspection,
+    ("POST", "/v1/inspections/{inspection_id}/documents"): P.upload,
+    ("GET", "/v1/documents/{document_id}"): P.view_document,
+    ("GET", "/v1/documents/{document_id}/content"): P.read_document,
+    ("POST", "/v1/documents/{document_id}/reprocess"): P.manage_document,
+    ("POST", "/v1/chase/runs"): P.run_chase,
+    ("POST", "/v1/retention/runs"): P.run_retention,
+    ("GET", "/v1/retention/runs"): P.run_retention,
+    ("GET", "/v1/retention/runs/{run_id}"): P.run_retention,
+    ("POST", "/v1/inspections/{inspection_id}/legal-holds"): P.keep_records,
+    ("GET", "/v1/inspections/{inspection_id}/legal-holds"): P.keep_records,
+    ("POST", "/v1/legal-holds/{hold_id}/lift"): P.keep_records,
+    ("PUT", "/v1/inspections/{inspection_id}/events/{event}"): P.set_retention_events,
+    ("GET", "/v1/inspections/{inspection_id}/retention"): P.set_retention_events,
+    ("POST", "/v1/inspections/{inspection_id}/name-register"): P.record_names,
+    ("GET", "/v1/inspections/{inspection_id}/name-register"): P.read_names,
+    ("POST", "/v1/users"): P.administer,
+    ("GET", "/v1/users/{user_id}"): P.manage_user,
+    ("POST", "/v1/users/{user_id}/tokens"): P.manage_user,
+    ("GET", "/v1/users/{user_id}/tokens"): P.manage_user,
+    ("POST", "/v1/tokens/{token_id}/revoke"): P.manage_user,
+}
+
+
+class RateLimits:
+    """Moving-window limits per token and, for requests without a valid one, per address
+    (so guessing tokens is slow). In-process: each API process counts on its own."""
+
+    def __init__(self, per_token: str, unauthenticated: str) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_token = parse_many(per_token)
+        self._unauthenticated = parse_many(unauthenticated)
+
+    def spend(self, principal: Principal) -> None:
+        """Count one request of this token; 429 problem if it is over its limit."""
+        self._spend(self._per_token, "token", principal.token_id)
+
+    def refuse_if_exhausted(self, address: str) -> None:
+        """429 problem if this address has used up its unauthenticated requests."""
+        for item in self._unauthenticated:
+            if not self._limiter.test(item, "anonymous", address):
+                raise _too_many(self._retry_after(item, "anonymous", address))
+
+    def spend_unauthenticated(self, address: str) -> None:
+        """Count one request from this address that had no valid token."""
+        for item in self._unauthenticated:
+            self._limiter.hit(item, "anonymous", address)
+
+    def _spend(self, items: list[RateLimitItem], *key: str) -> None:
+        for item in items:
+            if not self._limiter.hit(item, *key):
+                raise _too_many(self._retry_after(item, *key))
+
+    def _retry_after(self, item: RateLimitItem, *key: str) -> int:
+        reset = self._limiter.get_window_stats(item, *key).reset_time
+        return max(1, int(reset - time.time()) + 1)
+
+
+def _too_many(retry_after: int) -> Problem:
+    return Problem(
+        429,
+        "rate_limited",
+        "Too many requests",
+        f"This token has made too many requests. Wait {retry_after} s and try again.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def gate(request: Request) -> None:
+    """Authenticate, rate-limit and authorise the request against its route's permission."""
+    container = container_of(request)
+    route: Any = request.scope.get("route")
+    key = (request.method, getattr(route, "path", ""))
+    permission = ROUTE_PERMISSIONS.get(key)
+    if permission is None:
+        raise Problem(
+            500,
+            "route_without_permission",
+            "Not available",
+            "This route has no permission configured, so it is refused.",
+        )
+    if permission is Permission.public:
+        return
+    limits: RateLimits = request.app.state.rate_limits
+    address = _address(request, container)
+    limits.refuse_if_exhausted(address)
+    try:
+        principal = authenticate(request, container)
+    except Problem:
+        limits.spend_unauthenticated(address)
+        raise
+    limits.spend(principal)
+    request.state.principal = principal
+    target = _target(container, dict(request.path_params))
+    decision = authorize(principal, permission, target)
+    if not decision.allowed:
+        container.identities.record_denial(
+            principal.actor,
+            target.inspection_id,
+            request.path_params.get("document_id"),
+            {
+                "method": request.method,
+                "route": key[1],
+                "permission": permission.value,
+                "outcome": decision.outcome.value,
+            },
+            utc_now(),
+        )
+    if decision.outcome is Outcome.hidden:
+        raise _not_found(target, request.path_params)
+    if decision.outcome is Outcome.forbidden:
+        raise Problem(403, "forbidden", "Not allowed", decision.detail)
+
+
+def _address(request: Request, container: Container) -> str:
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        parse_networks(list(container.settings.trusted_proxies)),
+    )
+
+
+def _target(container: Container, params: dict[str, str]) -> Target:
+    """What the path names; 404 problem if it names something that does not exist."""
+    if "document_id" in params:
+        document = container.repository.get_document(params["document_id"])
+        if document is None:
+            raise _missing("document", params["document_id"])
+        return Target(
+            kind=TargetKind.document,
+            inspection_id=document.inspection_id,
+            agency=document.agency,
+        )
+    if "hold_id" in params:
+        hold = container.records.get_hold(params["hold_id"])
+        if hold is None:
+            raise _missing("legal_hold", params["hold_id"])
+        return Target(kind=TargetKind.hold, inspection_id=hold.inspection_id)
+    if "token_id" in params:
+        token = container.identities.get_token(params["token_id"])
+        user = container.identities.get_user(token.user_id) if token and token.user_id else None
+        if user is None:
+            raise _missing("token", params["token_id"])
+        return Target(kind=TargetKind.user, inspection_id=user.inspection_id, user_id=user.id)
+    if "user_id" in params:
+        user = container.identities.get_user(params["user_id"])
+        if user is None:
+            raise _missing("user", params["user_id"])
+        return Target(kind=TargetKind.user, inspection_id=user.inspection_id, user_id=user.id)
+    if "inspection_id" in params:
+        return Target(kind=TargetKind.inspection, inspection_id=params["inspection_id"])
+    return Target()
+
+
+def _missing(kind: str, identifier: str) -> Problem:
+    words = kind.replace("_", " ")
+    return Problem(
+        404, f"{kind}_not_found", f"No such {words}", f"There is no {words} {identifier}."
+    )
+
+
+def _not_found(target: Target, params: Any) -> Problem:
+    """The same answer as for something that does not exist."""
+    kind = {"hold": "legal_hold"}.get(target.kind.value, target.kind.value)
+    if "token_id" in params:
+        kind = "token"
+    identifier = next(
+        (params[p] for p in ("document_id", "hold_id", "token_id", "user_id") if p in params), ""
+    )
+    return _missing(kind, identifier)
