@@ -85,7 +85,11 @@ def _audit_verify(settings: Settings) -> None:
     from portal.adapters.db.audit_log import verify_audit_log
     from portal.adapters.db.engine import make_engine
 
-    verdict = verify_audit_log(make_engine(settings.resolved_database_url))
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        verdict = verify_audit_log(engine)
+    finally:
+        engine.dispose()
     print(verdict.summary(), flush=True)
     if not verdict.ok:
         raise SystemExit(1)

@@ -16,9 +16,9 @@ action hidden in an unusual slot is found too. What is removed:
 An /OpenAction that is a plain destination (open at page 1) is kept: it runs nothing.
 
 Isolation: qpdf is C++ parsing hostile bytes, so a PDF could make it run for ever, take all
-memory or crash the process. Each PDF is therefore sanitised in a worker process (started
-from a forkserver that has already imported pikepdf, so a fresh worker costs a few ms), its
-address space capped with RLIMIT_AS and its wall-clock time with a timeout. A worker that
+memory or crash the process. Each PDF is therefore sanitised in a worker process (a fresh
+interpreter, about 0.25 s to start, reused for many PDFs), its address space capped with
+RLIMIT_AS and its wall-clock time with a timeout. A worker that
 times out is killed; one that runs out of memory or dies is replaced; either way the PDF
 is reported corrupt and the caller carries on with the next one. Workers are reused for
 `tasks_per_worker` PDFs, then replaced, so nothing a PDF left behind lasts.
@@ -27,20 +27,27 @@ is reported corrupt and the caller carries on with the next one. Workers are reu
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import importlib
+import json
 import logging
-import multiprocessing
 import os
 import queue
 import resource
+import signal
+import socket
+import subprocess
+import sys
+import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
+from portal.domain.errors import TransientError
+from portal.domain.reasons import ReasonCode
 from portal.domain.sanitising import Removed, SanitiseReport
 
 # Acrobat looks for %%EOF within the last 1024 bytes (PDF 32000-1 implementation note);
@@ -117,8 +124,10 @@ class PikepdfSanitiser:
         if timeout_seconds <= 0 or memory_limit_bytes <= 0 or workers < 1 or tasks_per_worker < 1:
             raise ValueError("timeout, memory limit, workers and tasks per worker must be > 0")
         self._timeout = timeout_seconds
-        self._work = work
+        self._work = _reference(work)  # ValueError now, not on the first PDF
         self._workers = _Workers(workers, tasks_per_worker, memory_limit_bytes)
+        # Idle workers stop when the sanitiser is dropped (each test builds its own).
+        weakref.finalize(self, self._workers.close)
 
     def sanitise_pdf(self, source: Path, target: Path) -> SanitiseReport:
         """Write a copy of `source` without active content, attachments or metadata to `target`.
@@ -128,8 +137,9 @@ class PikepdfSanitiser:
         %%EOF at the end), is reported as a problem and `target` is not written; so is a
         PDF whose worker passes the time or memory limit or dies (corrupt, with a detail).
         Never raises for what the PDF holds, never waits longer than the timeout for a
-        worker's answer. `target` appears only once it is complete: the copy is written
-        beside it and renamed.
+        worker's answer; raises TransientError (processing_error) only if no worker
+        process can be started at all. `target` appears only once it is complete: the copy
+        is written beside it and renamed.
         """
         if not _ends_with_eof_marker(source):
             return SanitiseReport(problem="corrupt")
@@ -148,64 +158,122 @@ class PikepdfSanitiser:
 
 
 # --- worker processes -----------------------------------------------------------------------
-
-_PRELOAD = ["portal.adapters.pdf_sanitiser"]
-
-
-def _context() -> BaseContext:
-    """forkserver where the platform has it (Linux), else spawn; never plain fork, which
-    would copy the caller's threads' locks into the worker."""
-    try:
-        context = multiprocessing.get_context("forkserver")
-    except ValueError:  # pragma: no cover - platforms without forkserver
-        return multiprocessing.get_context("spawn")
-    # Only takes effect if the forkserver has not started yet; harmless otherwise.
-    context.set_forkserver_preload(_PRELOAD)
-    return context
+#
+# A worker is `python -m portal.adapters.pdf_sanitiser FD LIMIT`: a fresh interpreter (so
+# nothing of the caller's threads, locks or __main__ is copied or re-run), talking over a
+# socket pair in JSON frames. JSON, not pickle: the worker parses hostile bytes, and what
+# it sends back must not be able to run code in the caller.
 
 
 def _serve(connection: Connection, memory_limit: int) -> None:
-    """A worker's loop: cap the address space, then run requests until told to stop."""
+    """A worker's loop: cap the address space, then run requests until told to stop.
+
+    It stops when its caller closes the connection, and (on Linux) is killed if its caller
+    dies, so a worker stuck on a PDF never outlives the process that started it.
+    """
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    connection.send_bytes(_READY)
     while True:
         try:
-            request = connection.recv()
+            request = json.loads(connection.recv_bytes())
         except EOFError:
             return
         if request is None:
             return
-        work, source, partial = request
-        reply: tuple[str, Any]
+        reply: dict[str, str]
         try:
-            reply = ("report", work(source, partial))
+            work = _import_work(request["work"])
+            report = work(Path(request["source"]), Path(request["partial"]))
+            reply = {"report": report.model_dump_json()}
         except MemoryError:
-            reply = ("failed", "ran out of memory")
-        except Exception as error:  # noqa: BLE001
+            reply = {"failed": "ran out of memory"}
+        except Exception as error:
             # Hostile bytes can make pikepdf raise anything (RuntimeError, ValueError from
-            # a broken object...); the parent rejects the PDF as corrupt and logs this.
-            reply = ("failed", f"{type(error).__name__}: {error}"[:500])
-        connection.send(reply)
+            # a broken object...); the caller rejects the PDF as corrupt and logs this.
+            reply = {"failed": f"{type(error).__name__}: {error}"[:500]}
+        connection.send_bytes(json.dumps(reply).encode())
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the caller died before the line above took effect
+        os._exit(1)
+
+
+def _import_work(reference: str) -> Work:
+    module, _, name = reference.partition(":")
+    work: Work = getattr(importlib.import_module(module), name)
+    return work
+
+
+def _reference(work: Work) -> str:
+    reference = f"{work.__module__}:{work.__qualname__}"
+    if work.__module__ == "__main__" or "<" in work.__qualname__:
+        raise ValueError(f"a worker cannot import {reference}; pass a module-level function")
+    return reference
+
+
+_READY = b'"ready"'
+_MAX_REPLY_BYTES = 64 * 1024
+_STARTUP_SECONDS = 60.0
 
 
 class _Worker:
-    def __init__(self, context: BaseContext, memory_limit: int) -> None:
-        ours, theirs = context.Pipe()
-        self.process = context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(theirs, memory_limit), name="jtai-pdf-sanitiser", daemon=True
-        )
-        self.process.start()
-        theirs.close()
-        self.connection: Connection = ours
+    """One worker process. Starting it waits until it is ready, so a PDF's time limit
+    never includes the interpreter's start-up; a worker that cannot start is the portal's
+    problem, not the PDF's: TransientError (processing_error)."""
+
+    def __init__(self, memory_limit: int) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            environment = dict(os.environ)
+            # The worker imports what the caller can (the portal, and a test's hooks).
+            environment["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "portal.adapters.pdf_sanitiser",
+                    str(theirs.fileno()),
+                    str(memory_limit),
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=environment,
+            )
+        self.connection = Connection(ours.detach())
         self.tasks = 0
+        try:
+            ready = self.connection.poll(_STARTUP_SECONDS) and self.connection.recv_bytes()
+        except (EOFError, OSError):
+            ready = False
+        if ready != _READY:
+            self.stop(kill=True)
+            raise TransientError(
+                f"the PDF sanitiser's worker did not start (exit status {self.process.returncode})",
+                reason=ReasonCode.processing_error,
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self, *, kill: bool) -> None:
         if not kill:
             with contextlib.suppress(OSError):
-                self.connection.send(None)
-            self.process.join(timeout=5)
-        if self.process.is_alive():
+                self.connection.send_bytes(b"null")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        if self.alive:
             self.process.kill()
-            self.process.join(timeout=5)
+            self.process.wait()
         self.connection.close()
 
 
@@ -215,72 +283,91 @@ class _Workers:
     def __init__(self, size: int, tasks_per_worker: int, memory_limit: int) -> None:
         self._tasks_per_worker = tasks_per_worker
         self._memory_limit = memory_limit
-        self._context: BaseContext | None = None
         self._slots: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._slots.put(None)
 
-    def run(self, work: Work, source: Path, partial: Path, timeout: float) -> SanitiseReport:
+    def run(self, work: str, source: Path, partial: Path, timeout: float) -> SanitiseReport:
+        """Have a worker run `work` ("module:function") on `source`.
+
+        Never raises for what the PDF does to the worker (that is a corrupt report); raises
+        TransientError only if no worker can be started.
+        """
+        request = json.dumps({"work": work, "source": str(source), "partial": str(partial)})
         worker = self._slots.get()
         try:
             worker = self._ready(worker)
-            try:
-                worker.connection.send((work, source, partial))
-            except OSError:
-                # The idle worker had died (killed from outside); that is not this PDF's doing.
+            if not _send(worker, request.encode()):
+                # The idle worker had died (killed from outside): not this PDF's doing.
                 worker.stop(kill=True)
                 worker = self._ready(None)
-                worker.connection.send((work, source, partial))
+                if not _send(worker, request.encode()):
+                    raise TransientError(
+                        "the PDF sanitiser's worker stopped at once",
+                        reason=ReasonCode.processing_error,
+                    )
             worker.tasks += 1
-            if not worker.connection.poll(timeout):
+            answer = _answer(worker, timeout)
+        except BaseException:
+            if worker is not None:
                 worker.stop(kill=True)
-                worker = None
-                return _failed(source, f"took longer than {timeout:g} s")
-            try:
-                kind, value = worker.connection.recv()
-            except (EOFError, OSError):
-                code = worker.process.exitcode
-                worker.stop(kill=True)
-                worker = None
-                return _failed(source, f"the worker died (exit code {code})")
-            if kind != "report":
-                worker.stop(kill=True)  # whatever failed may have left it unusable
-                worker = None
-                return _failed(source, str(value))
-            report: SanitiseReport = value
-            return report
-        finally:
-            self._slots.put(worker)
+            self._slots.put(None)
+            raise
+        if isinstance(answer, str):
+            worker.stop(kill=True)  # whatever happened may have left it unusable
+            self._slots.put(None)
+            return _failed(source, answer)
+        self._slots.put(worker)
+        return answer
 
     def _ready(self, worker: _Worker | None) -> _Worker:
-        if worker is not None and (
-            worker.tasks >= self._tasks_per_worker or not worker.process.is_alive()
-        ):
+        if worker is not None and (worker.tasks >= self._tasks_per_worker or not worker.alive):
             worker.stop(kill=False)
             worker = None
-        if worker is None:
-            if self._context is None:
-                self._context = _context()
-            worker = _Worker(self._context, self._memory_limit)
-        return worker
+        return worker or _Worker(self._memory_limit)
 
     def close(self) -> None:
-        stopped: list[None] = []
+        idle: list[_Worker | None] = []
         while True:
             try:
-                worker = self._slots.get_nowait()
+                idle.append(self._slots.get_nowait())
             except queue.Empty:
                 break
+        for worker in idle:
             if worker is not None:
                 worker.stop(kill=False)
-            stopped.append(None)
-        for _ in stopped:
             self._slots.put(None)
+
+
+def _send(worker: _Worker, request: bytes) -> bool:
+    try:
+        worker.connection.send_bytes(request)
+    except OSError:
+        return False
+    return True
+
+
+def _answer(worker: _Worker, timeout: float) -> SanitiseReport | str:
+    """The worker's report, or why there is none. Its reply is validated, never trusted."""
+    if not worker.connection.poll(timeout):
+        return f"took longer than {timeout:g} s"
+    try:
+        reply = json.loads(worker.connection.recv_bytes(_MAX_REPLY_BYTES))
+        if "report" in reply:
+            return SanitiseReport.model_validate_json(reply["report"])
+        return str(reply.get("failed", "gave no report"))[:500]
+    except (EOFError, OSError):
+        worker.process.poll()
+        return f"stopped the worker (exit status {worker.process.returncode})"
+    except (ValueError, TypeError, AttributeError):
+        return "got an answer from the worker that is not a report"
 
 
 def _failed(source: Path, why: str) -> SanitiseReport:
     log.warning("PDF %s rejected as corrupt: its sanitiser %s", source.name, why)
-    return SanitiseReport(problem="corrupt", problem_detail=f"the PDF could not be processed: {why}")
+    return SanitiseReport(
+        problem="corrupt", problem_detail=f"the PDF could not be processed: {why}"
+    )
 
 
 def _sanitise(source: Path, partial: Path) -> SanitiseReport:
@@ -293,18 +380,24 @@ def _sanitise(source: Path, partial: Path) -> SanitiseReport:
         # asked to save the file without protection.
         if pdf.is_encrypted:
             return SanitiseReport(problem="encrypted")
-        if pdf.get_warnings():
-            return SanitiseReport(problem="corrupt")
+        if warnings := pdf.get_warnings():  # qpdf hands each warning out once
+            return _damaged(source, warnings)
         removed, metadata_stripped = _strip(pdf)
         pdf.save(
             partial,
             fix_metadata_version=False,
             deterministic_id=True,  # the same upload always gives the same bytes
         )
-        # qpdf warns, rather than fails, when it meets a damaged object while writing.
-        if pdf.get_warnings():
-            return SanitiseReport(problem="corrupt")
+        # qpdf warns, rather than fails, when it meets a damaged object (or runs out of
+        # memory reading one) while writing.
+        if warnings := pdf.get_warnings():
+            return _damaged(source, warnings)
     return SanitiseReport(removed=tuple(removed), metadata_stripped=metadata_stripped)
+
+
+def _damaged(source: Path, warnings: list[str]) -> SanitiseReport:
+    first = str(warnings[0]).replace(str(source), "the PDF")
+    return SanitiseReport(problem="corrupt", problem_detail=f"qpdf: {first}"[:300])
 
 
 def _ends_with_eof_marker(path: Path) -> bool:
@@ -421,3 +514,7 @@ def _drop_annotations(annots: pikepdf.Object, removed: set[Removed]) -> None:
         for index in reversed(range(len(annots))):
             del annots[index]
         annots.extend(keep)
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

@@ -6,11 +6,11 @@ which believes the central directory and never looks at what lies between entrie
 this order, the first problem found ends the inspection (the rules are in
 portal.domain.containers):
 
-1. A PDF header in the first kilobyte (a PDF/zip polyglot).
-2. The directory: one end record that ends the file exactly (a comment may sit in it);
+1. The directory: one end record that ends the file exactly (a comment may sit in it);
    no split archives; the number of entries within the limit before a single entry is
    read; the central directory exactly filling the space before the end record and
    parsing into exactly as many entries as the end record says.
+2. A PDF header in the first kilobyte (a PDF/zip polyglot).
 3. Member names: unsafe (absolute, '..', control or bidi characters) or duplicated.
 4. Encrypted members; compression methods other than stored and deflate.
 5. Local headers agree with the central directory (signature, name, method, encryption,
@@ -31,6 +31,7 @@ whatever it holds, so inflating it would be work for nothing.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import tempfile
 import zlib
@@ -150,11 +151,11 @@ class _Inspector:
         return (*(e.declared(self._prefix) for e in self._entries), *self._embedded)
 
     def _inspect(self) -> None:
-        if b"%PDF-" in self._read(0, min(self._size, _POLYGLOT_WINDOW)):
-            raise _stop(ContainerProblem.polyglot, "the zip's first kilobyte also starts a PDF")
         count, cd_offset, cd_size = self._end_records()
         self._entries = self._central_directory(count, cd_offset, cd_size)
         names = [e.name for e in self._entries]
+        if b"%PDF-" in self._read(0, min(self._size, _POLYGLOT_WINDOW)):
+            raise _stop(ContainerProblem.polyglot, "the zip's first kilobyte also starts a PDF")
         found = check_names(names)
         if found:
             raise _Found(found)
@@ -345,14 +346,14 @@ class _Inspector:
     # --- inflating ----------------------------------------------------------------------
 
     def _inflate(self, entry: _Entry) -> None:
-        spool = None
-        if (
-            not self._nested
-            and in_embedding_folder(entry.name, self._limits)
-            and entry.uncompressed <= self._limits.max_embedded_package_bytes
-        ):
-            spool = tempfile.TemporaryFile(prefix="jtai-embedded-")
-        try:
+        with contextlib.ExitStack() as stack:
+            spool = None
+            if (
+                not self._nested
+                and in_embedding_folder(entry.name, self._limits)
+                and entry.uncompressed <= self._limits.max_embedded_package_bytes
+            ):
+                spool = stack.enter_context(tempfile.TemporaryFile(prefix="jtai-embedded-"))
             head = self._inflate_into(entry, spool)
             kind = archive_kind(head[:ARCHIVE_SNIFF_BYTES])
             if kind is not None:
@@ -367,9 +368,6 @@ class _Inspector:
                     ContainerProblem.xml_entities,
                     f"XML part {printable(entry.name)!r} declares entities or an external DTD",
                 )
-        finally:
-            if spool is not None:
-                spool.close()
 
     def _inflate_into(self, entry: _Entry, spool: BinaryIO | None) -> bytes:
         """Inflate `entry`, checking size and CRC; return its first bytes."""

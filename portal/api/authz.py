@@ -136,10 +136,12 @@ def gate(request: Request) -> None:
     target = _target(container, dict(request.path_params))
     decision = authorize(principal, permission, target)
     if not decision.allowed:
+        known = target.inspection_id and container.repository.get_inspection(target.inspection_id)
         container.identities.record_denial(
             principal.actor,
-            target.inspection_id,
-            request.path_params.get("document_id"),
+            # A probe of an inspection that does not exist goes in the portal's own chain.
+            target.inspection_id if known else None,
+            request.path_params.get("document_id") if known else None,
             {
                 "method": request.method,
                 "route": key[1],

@@ -168,10 +168,11 @@ def decide_file_type(facts: FileFacts, policy: FileTypePolicy) -> FileTypeDecisi
 
     A zip's shape: the inspector's finding, or else the declared entries checked against
     the policy's container_limits. A damaged or malformed zip is corrupt whatever it
-    claims to be; any other problem in a zip that declares no Office or OpenDocument
-    package is archive_not_allowed (it would be refused as an archive anyway, and that
-    advice helps); in a package, the problem's own reason (container_limits_exceeded,
-    embedded_archive_not_allowed, encrypted, type_mismatch for a PDF/zip polyglot).
+    claims to be. Any other problem in a zip that is neither a declared Office or
+    OpenDocument package nor typed as an allowed kind of file is archive_not_allowed (it
+    would be refused as an archive anyway, and that advice helps); in a document, the
+    problem's own reason (container_limits_exceeded, embedded_archive_not_allowed,
+    encrypted, type_mismatch for a PDF/zip polyglot).
     """
     mime_type = facts.mime_type.lower()  # MIME types are case-insensitive (RFC 2045)
     what = f"{facts.description} ({mime_type})"
@@ -181,7 +182,10 @@ def decide_file_type(facts: FileFacts, policy: FileTypePolicy) -> FileTypeDecisi
         facts.container_entries, policy.container_limits
     )
     if found is not None:
-        if found.damaged or is_document_package(facts.container_members):
+        package = is_document_package(facts.container_members) or bool(
+            policy.types_for_mime(mime_type)
+        )
+        if found.damaged or package:
             return _reject(reason_for(found.problem), f"{found.detail}: {what}")
         return _reject(ReasonCode.archive_not_allowed, f"archive ({found.detail}): {what}")
     if facts.encrypted_container:

@@ -83,9 +83,10 @@ def decide_sanitise(report: SanitiseReport) -> Verdict:
 
     An encrypted PDF is rejected as encrypted and an unparseable or damaged one as
     corrupt (so is one whose sanitising passed its time or memory limit or crashed; the
-    report's problem_detail then says which). Otherwise the document proceeds, warned active_content_removed if any
-    script or action was removed, embedded_files_removed if attached files were, and
-    metadata_stripped if metadata was; the detail lists what was removed.
+    report's problem_detail then says which). Otherwise the document proceeds, warned
+    active_content_removed if any script or action was removed, embedded_files_removed if
+    attached files were, and metadata_stripped if metadata was; the detail lists what was
+    removed.
     """
     if report.problem == "encrypted":
         return Verdict.reject(ReasonCode.encrypted, detail="the PDF is encrypted")

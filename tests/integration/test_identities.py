@@ -68,7 +68,7 @@ def identity_provider() -> Iterator[IdentityProvider]:
     body = json.dumps({"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             self.send_response(200 if self.path == "/.well-known/jwks.json" else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

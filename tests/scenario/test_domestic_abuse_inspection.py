@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from portal.adapters.db.audit_log import verify_audit_log
 from portal.bootstrap import build
 from portal.domain.timeline import LONDON
 from portal.retention import run_retention
@@ -276,6 +277,8 @@ def _retention(portal: PortalUnderTest, list_id: str, health_record: str) -> Non
     ]
     record = client.get(f"/v1/retention/runs/{run.id}", headers=records).json()
     assert record["entries"][0]["proof"]["versions_remaining"] == 0
+    # Everything above left a trace in the audit log, and its hash chains still verify.
+    assert verify_audit_log(portal.container.repository.engine).ok
 
 
 def _records_officer(portal: PortalUnderTest) -> dict[str, str]:

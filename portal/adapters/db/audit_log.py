@@ -57,8 +57,6 @@ def append(
     detail: Mapping[str, Any],
 ) -> AuditEntry:
     """Add the next event of the chain of `inspection_id` in the session's transaction."""
-    if inspection_id == PORTAL_CHAIN:
-        raise ValueError(f"an inspection may not be called {PORTAL_CHAIN!r}")
     if document_id is not None and inspection_id is None:
         raise ValueError(f"an event of document {document_id} must name its inspection")
     chain = chain_of(inspection_id)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.adapters.db import audit_log
 from portal.adapters.db.tables import (
-    ApiTokenRow,
     AuditEventRow,
     ContactRow,
     DeadlineOverrideRow,
@@ -27,7 +26,7 @@ from portal.adapters.db.tables import (
     OutboxRow,
     SelectionRow,
 )
-from portal.domain.access import Inspection, InspectionState, Principal, Role
+from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import Contacts, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -469,64 +468,6 @@ class SqlRepository:
             for row in rows:
                 session.expunge(row)
             return list(rows)
-
-    # tokens ------------------------------------------------------------------------------
-
-    def add_token(
-        self, principal: Principal, token_sha256: str, label: str, now: datetime, actor: str
-    ) -> None:
-        """Store a token's hash (never the token) and who it belongs to."""
-        with self._session() as session, session.begin():
-            session.add(
-                ApiTokenRow(
-                    id=principal.token_id,
-                    token_sha256=token_sha256,
-                    role=principal.role.value,
-                    inspection_id=principal.inspection_id,
-                    agency=principal.agency,
-                    label=label,
-                    created_at=now,
-                )
-            )
-            _audit(
-                session,
-                now,
-                actor,
-                "token_issued",
-                principal.inspection_id,
-                detail={
-                    "token_id": principal.token_id,
-                    "role": principal.role.value,
-                    "agency": principal.agency,
-                },
-            )
-
-    def principal_for_token(self, token_sha256: str) -> Principal | None:
-        """The principal of an unrevoked token with this hash, or None."""
-        with self._session() as session:
-            row = session.scalars(
-                select(ApiTokenRow).where(
-                    ApiTokenRow.token_sha256 == token_sha256, ApiTokenRow.revoked_at.is_(None)
-                )
-            ).one_or_none()
-            if row is None:
-                return None
-            return Principal(
-                token_id=row.id,
-                role=Role(row.role),
-                inspection_id=row.inspection_id,
-                agency=row.agency,
-            )
-
-    def has_admin_token(self) -> bool:
-        """Whether any unrevoked admin token exists."""
-        with self._session() as session:
-            count = session.scalar(
-                select(func.count())
-                .select_from(ApiTokenRow)
-                .where(ApiTokenRow.role == Role.admin.value, ApiTokenRow.revoked_at.is_(None))
-            )
-            return bool(count)
 
     # documents ---------------------------------------------------------------------------
 

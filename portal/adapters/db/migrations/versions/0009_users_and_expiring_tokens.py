@@ -1,7 +1,7 @@
 """users, and tokens that belong to a user and expire
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
