@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     clamd_chunk_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
 
     max_upload_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
+    max_list_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="Lists of children (list:<key> uploads) are parsed whole: a lower limit.",
+    )
 
     batch_max_documents: int = Field(default=32, ge=1)
     batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)

@@ -27,9 +27,10 @@ from portal.domain.access import (
 )
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome
 from portal.domain.errors import UploadTooLarge
+from portal.domain.filenames import neutralise_filename
 from portal.domain.onsite import client_address, decide_onsite_view, parse_networks
 from portal.domain.reasons import ReasonCode
-from portal.domain.scope import TARGET_PATTERN, decide_upload
+from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.ingest import upload_facts
 
@@ -119,6 +120,7 @@ async def upload_document(
 
     try:
         form = _validated_form(upload.fields)
+        _check_size_for_target(container, form.item, stored.size)
         now = utc_now()
         document = Document(
             id=document_id,
@@ -127,7 +129,7 @@ async def upload_document(
             item_number=form.item,
             child_id=form.child_id,
             document_date=form.document_date,
-            original_filename=(upload.filename or "upload")[:255],
+            original_filename=neutralise_filename(upload.filename),
             declared_content_type=upload.file_content_type,
             status=DocumentStatus.received,
             size_bytes=stored.size,
@@ -189,6 +191,18 @@ def _validated_form(fields: dict[str, str]) -> UploadForm:
             f"Please correct {names} and upload again.",
             errors=errors,
         ) from exc
+
+
+def _check_size_for_target(container: Container, item: str, size: int) -> None:
+    """Lists of children are read whole into memory when checked, so they have a smaller
+    limit of their own than other documents."""
+    limit = container.settings.max_list_upload_bytes
+    if item.startswith(LIST_PREFIX) and size > limit:
+        raise Problem.for_reason(
+            ReasonCode.too_large,
+            f"A list of children can be at most {limit // (1024 * 1024)} MB. Send it as "
+            "CSV, or split it into parts.",
+        )
 
 
 def _check_scope(container: Container, inspection: Inspection, document: Document) -> None:

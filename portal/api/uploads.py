@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from portal.domain.documents import Area, StoredObject
@@ -18,6 +19,9 @@ from portal.domain.ports import ObjectStore
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_FIELDS = 20
+MAX_PARTS = MAX_FIELDS + 1
+"""Parts of one form, repeated names included: the fields and the one file."""
+MAX_PART_HEADER_BYTES = 8 * 1024
 
 
 class MalformedUpload(Exception):
@@ -58,23 +62,38 @@ class MultipartUpload:
         self._file_bytes = 0
         self._buffer = bytearray()
         self._body_done = False
+        self._parts = 0
+        self._header_bytes = 0
 
     # parser callbacks --------------------------------------------------------------------
 
     def _on_part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS:
+            raise MalformedUpload(f"the form has more than {MAX_PARTS} parts")
         self._headers = {}
+        self._header_bytes = 0
         self._part_name = None
         self._part_value = bytearray()
 
+    def _count_header_bytes(self, count: int) -> None:
+        self._header_bytes += count
+        if self._header_bytes > MAX_PART_HEADER_BYTES:
+            raise MalformedUpload("a part of the form has headers that are too long")
+
     def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
         self._header_field += data[start:end]
 
     def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
         self._header_value += data[start:end]
 
     def _on_header_end(self) -> None:
+        # Latin-1 keeps every byte: browsers send filenames as raw UTF-8, which is decoded
+        # once the header has been parsed (parse_options_header works on bytes).
         self._headers[self._header_field.decode("latin-1").lower()] = self._header_value.decode(
-            "utf-8", "replace"
+            "latin-1"
         )
         self._header_field = b""
         self._header_value = b""
@@ -118,11 +137,14 @@ class MultipartUpload:
 
     def _pump(self) -> None:
         chunk = self._next_chunk()
-        if not chunk:
-            self._parser.finalize()
-            self._body_done = True
-            return
-        self._parser.write(chunk)
+        try:
+            if not chunk:
+                self._parser.finalize()
+                self._body_done = True
+                return
+            self._parser.write(chunk)
+        except FormParserError as exc:
+            raise MalformedUpload(f"the form could not be parsed: {exc}") from exc
 
     def read(self, n: int = -1) -> bytes:
         """Read the file part's bytes (the store calls this); b"" once the part has ended."""

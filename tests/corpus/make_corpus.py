@@ -453,9 +453,9 @@ def csv_formula_injection() -> bytes:
 
 
 def xlsx_formula_injection() -> bytes:
-    rows = [["Child ID", "Notes"]]
+    rows = [["Child ID", "Notes", "Link"]]
     rows += [[f"C{2000 + n}", cell] for n, cell in enumerate(INJECTED_CELLS, start=1)]
-    live = '<c r="C2"><f>HYPERLINK("https://example.invalid/","x")</f><v>=cmd|x</v></c>'
+    live = '<c r="C2" t="str"><f>HYPERLINK("https://example.invalid/","x")</f><v>=cmd|x</v></c>'
     return xlsx_with(rows, raw_cells={2: live})
 
 
