@@ -16,6 +16,8 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from prefect.concurrency.sync import concurrency
+
 from flows.ingest import ingest
 from portal.bootstrap import Container, utc_now
 
@@ -88,12 +90,18 @@ class Dispatcher:
             wait(in_flight)
 
     def run_batch(self, document_ids: list[str], claim_token: str) -> object:
-        """Run one `ingest` flow run (with Prefect's retries) to its end in this thread."""
+        """Run one `ingest` flow run (with Prefect's retries) to its end in this thread,
+        inside a slot of the cluster-wide limit when one is configured."""
         flow = ingest.with_options(
             retries=self.settings.flow_retries,
             retry_delay_seconds=self.settings.flow_retry_delay_seconds,
         )
-        return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+        limit = self.settings.ingest_concurrency_limit_name
+        if limit is None:
+            return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+        # A worker killed while holding a slot loses it when the lease ends.
+        with concurrency(limit, occupy=1, lease_duration=self.settings.processing_lease_seconds):
+            return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
 
 
 def _wait_any(

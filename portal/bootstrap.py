@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
@@ -113,23 +114,30 @@ class Container:
         return self.schedule(inspection) if inspection else None
 
 
+def make_s3_client_for(settings: Settings) -> Any:
+    """A boto3 S3 client for the configured endpoint, region and credentials."""
+    from portal.adapters.store_s3 import make_s3_client
+
+    return make_s3_client(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key_id,
+        secret_key=(
+            settings.s3_secret_access_key.get_secret_value()
+            if settings.s3_secret_access_key
+            else None
+        ),
+    )
+
+
 def make_store(settings: Settings) -> ObjectStore:
     """The object store the settings name: the filesystem by default, or S3."""
     if settings.store == "s3":
-        from portal.adapters.store_s3 import S3Store, make_s3_client
+        from portal.adapters.store_s3 import S3Store
 
         if not settings.s3_bucket:
             raise ValueError("JTAI_STORE=s3 needs JTAI_S3_BUCKET")
-        client = make_s3_client(
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key=settings.s3_access_key_id,
-            secret_key=(
-                settings.s3_secret_access_key.get_secret_value()
-                if settings.s3_secret_access_key
-                else None
-            ),
-        )
+        client = make_s3_client_for(settings)
         main = S3Store(
             client,
             settings.s3_bucket,
@@ -184,11 +192,13 @@ def make_scanner(settings: Settings) -> Scanner:
             port=settings.clamd_port,
             timeout=settings.clamd_timeout_seconds,
             chunk_size=settings.clamd_chunk_bytes,
+            max_connections=settings.clamd_connections,
         )
     return ClamdScanner(
         unix_socket=settings.resolved_clamd_socket,
         timeout=settings.clamd_timeout_seconds,
         chunk_size=settings.clamd_chunk_bytes,
+        max_connections=settings.clamd_connections,
     )
 
 
@@ -202,7 +212,11 @@ def build(
 ) -> Container:
     """Wire the application. Policies are validated here, so a bad file fails at start-up."""
     check_step_order()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     if run_migrations:
         migrate(engine)
     return Container(

@@ -6,6 +6,8 @@ jtai-portal worker    the dispatcher that runs `ingest` flow runs
 jtai-portal scheduler serves the `chase` and `retention` deployments on their schedules
 jtai-portal migrate   bring the database schema up to date
 jtai-portal audit verify  check every audit hash chain; exit 1 naming the first broken entry
+jtai-portal s3-setup  make the buckets: versioned, encrypted, private, TLS (and KMS) only
+jtai-portal s3-rekey KEY_ID [main|onsite]  re-encrypt every stored object under a new KMS key
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -240,6 +243,51 @@ def _print_welcome(
     )
 
 
+def _s3_setup(settings: Settings) -> None:
+    from portal.adapters.s3_setup import secure_bucket
+    from portal.bootstrap import make_s3_client_for
+
+    client = make_s3_client_for(settings)
+    for bucket, prefix, sse, key in _buckets(settings):
+        secure_bucket(client, bucket, prefix=prefix, sse=sse, kms_key_id=key)
+        log.info("bucket %s ready: versioned, %s, public access blocked, TLS required", bucket, sse)
+
+
+def _buckets(settings: Settings) -> list[tuple[str, str, Literal["AES256", "aws:kms"], str | None]]:
+    if settings.store != "s3" or not settings.s3_bucket:
+        raise SystemExit("JTAI_STORE=s3 and JTAI_S3_BUCKET are needed")
+    buckets: list[tuple[str, str, Literal["AES256", "aws:kms"], str | None]] = [
+        (settings.s3_bucket, settings.s3_prefix, settings.s3_sse, settings.s3_kms_key_id)
+    ]
+    if settings.s3_onsite_bucket or settings.s3_onsite_kms_key_id:
+        buckets.append(
+            (
+                settings.s3_onsite_bucket or settings.s3_bucket,
+                settings.s3_onsite_prefix,
+                "aws:kms" if settings.s3_onsite_kms_key_id else settings.s3_sse,
+                settings.s3_onsite_kms_key_id,
+            )
+        )
+    return buckets
+
+
+def _s3_rekey(settings: Settings, key_id: str, which: str) -> None:
+    from portal.adapters.s3_setup import rekey
+    from portal.bootstrap import make_s3_client_for
+
+    buckets = _buckets(settings)
+    if which == "onsite" and len(buckets) < 2:
+        raise SystemExit("no on-site bucket is configured")
+    bucket, prefix, _sse, _key = buckets[1] if which == "onsite" else buckets[0]
+    copied = rekey(make_s3_client_for(settings), bucket, prefix, key_id)
+    log.info(
+        "%s: %d objects re-encrypted under %s; now set the setting and restart",
+        bucket,
+        copied,
+        key_id,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `jtai-portal` command."""
     parser = argparse.ArgumentParser(
@@ -247,24 +295,32 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "api", "worker", "scheduler", "migrate", "audit"])
-    parser.add_argument("subcommand", nargs="?", choices=["verify"], help="of audit: verify")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "api", "worker", "scheduler", "migrate", "s3-setup"):
+        commands.add_parser(name)
+    audit = commands.add_parser("audit")
+    audit.add_argument("subcommand", choices=["verify"])
+    rekey = commands.add_parser("s3-rekey")
+    rekey.add_argument("key_id")
+    rekey.add_argument("bucket", nargs="?", choices=["main", "onsite"], default="main")
     args = parser.parse_args(argv)
-    if (args.command == "audit") != (args.subcommand is not None):
-        parser.error("audit takes one subcommand (verify); the other commands take none")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("alembic", "httpx", "pikepdf"):
+    for noisy in ("alembic", "httpx", "pikepdf", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
-    commands = {
+    if args.command == "s3-rekey":
+        _s3_rekey(settings, args.key_id, args.bucket)
+        return
+    run = {
         "up": _up,
         "api": _api,
         "worker": _worker,
         "scheduler": _scheduler,
         "migrate": _migrate,
         "audit": _audit_verify,
+        "s3-setup": _s3_setup,
     }
-    commands[args.command](settings)
+    run[args.command](settings)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     clamd_port: int = 3310
     clamd_timeout_seconds: float = 120.0
     clamd_chunk_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
+    clamd_connections: int = Field(
+        default=4, ge=1, description="Scans of one process talking to clamd at once."
+    )
+    database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections kept.")
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra PostgreSQL connections at peaks."
+    )
+    ingest_concurrency_limit_name: str | None = Field(
+        default=None,
+        description="A Prefect global concurrency limit every ingest run takes a slot of: "
+        "the cap on ingest runs across all workers (infra/scaled/setup creates it).",
+    )
 
     max_upload_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
     max_list_upload_bytes: int = Field(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +30,7 @@ class ClamdScanner:
         port: int = 3310,
         timeout: float = 120.0,
         chunk_size: int = 256 * 1024,
+        max_connections: int = 4,
     ) -> None:
         if (unix_socket is None) == (host is None):
             raise ValueError("give clamd either a unix socket or a TCP host")
@@ -39,6 +41,9 @@ class ClamdScanner:
         self.port = port
         self.timeout = timeout
         self.chunk_size = chunk_size
+        # At most this many scans of this process talk to clamd at once; the rest wait
+        # here rather than in clamd's queue (its MaxThreads should cover every worker's).
+        self._connections = threading.BoundedSemaphore(max_connections)
 
     def _connect(self) -> socket.socket:
         try:
@@ -61,7 +66,7 @@ class ClamdScanner:
         clamd closes the stream early (e.g. its size limit), its reply is still read and
         returned, so the caller sees why.
         """
-        with self._connect() as sock:
+        with self._connections, self._connect() as sock:
             try:
                 sock.sendall(b"zINSTREAM\0")
                 for chunk in iter_chunks(source, self.chunk_size):

@@ -12,8 +12,10 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`. SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine:
+    """An engine for `url`. SQLite gets WAL, a busy timeout and foreign keys on every
+    connection; PostgreSQL a pool of `pool_size` connections (plus `max_overflow` at peaks),
+    each checked before use so a restarted server costs one failed ping, not an error."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -23,7 +25,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=30
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
