@@ -20,10 +20,12 @@ from prefect.concurrency.sync import concurrency
 
 from flows.ingest import ingest
 from portal.bootstrap import Container, utc_now
+from portal.domain.errors import TransientError
 
 log = logging.getLogger(__name__)
 
 RECONCILE_EVERY_SECONDS = 30.0
+OUTAGE_BACKOFF_SECONDS = 1.0
 
 
 class Dispatcher:
@@ -72,14 +74,13 @@ class Dispatcher:
             max_workers=self.settings.dispatcher_concurrency, thread_name_prefix="ingest"
         ) as pool:
             while not self.stopping.is_set():
-                if time.monotonic() - self._last_reconcile > RECONCILE_EVERY_SECONDS:
-                    self._last_reconcile = time.monotonic()
-                    self.reconcile()
-                while len(in_flight) < self.settings.dispatcher_concurrency:
-                    token, ids = self.claim_batch()
-                    if not ids:
-                        break
-                    in_flight.add(pool.submit(self.run_batch, ids, token))
+                try:
+                    self._fill(pool, in_flight)
+                except TransientError as exc:
+                    # The database is restarting or unreachable: nothing was claimed, so
+                    # nothing is lost; look again shortly.
+                    log.warning("cannot claim work now (%s); retrying", exc)
+                    self.stopping.wait(OUTAGE_BACKOFF_SECONDS)
                 if in_flight:
                     done, in_flight = _wait_any(in_flight, self.settings.dispatcher_poll_seconds)
                     for future in done:
@@ -88,6 +89,17 @@ class Dispatcher:
                     self.wakeup.wait(self.settings.dispatcher_poll_seconds)
                     self.wakeup.clear()
             wait(in_flight)
+
+    def _fill(self, pool: ThreadPoolExecutor, in_flight: set[Future[object]]) -> None:
+        """Reconcile when due, then claim batches while there is room."""
+        if time.monotonic() - self._last_reconcile > RECONCILE_EVERY_SECONDS:
+            self.reconcile()
+            self._last_reconcile = time.monotonic()
+        while len(in_flight) < self.settings.dispatcher_concurrency:
+            token, ids = self.claim_batch()
+            if not ids:
+                break
+            in_flight.add(pool.submit(self.run_batch, ids, token))
 
     def run_batch(self, document_ids: list[str], claim_token: str) -> object:
         """Run one `ingest` flow run (with Prefect's retries) to its end in this thread,

@@ -267,31 +267,34 @@ def _write_csv(table: ListTable, target: Path) -> None:
 
 def _read_xlsx(path: Path) -> ListTable:
     _refuse_zip_bomb(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except _DAMAGED_XLSX as error:
-        if _caused_by_forbidden_xml(error):
-            raise _xml_forbidden() from error
-        raise UnreadableList(
-            f"not a readable workbook: {type(error).__name__}", reason=ReasonCode.corrupt
-        ) from error
-    try:
-        sheets = workbook.worksheets
-        if not sheets:
-            return ListTable()
-        sheet = sheets[0]
-        # The <dimension> a file declares may be wrong or vast; without it, each row is as
-        # wide as its last cell, and a row with no cells costs nothing.
-        sheet.reset_dimensions()
-        return _shape(_xlsx_rows(sheet.iter_rows(values_only=True)))
-    except _DAMAGED_XLSX as error:
-        if _caused_by_forbidden_xml(error):
-            raise _xml_forbidden() from error
-        raise UnreadableList(
-            f"not a readable worksheet: {type(error).__name__}", reason=ReasonCode.corrupt
-        ) from error
-    finally:
-        workbook.close()
+    # Opened here and handed over as a file: given a path, openpyxl insists on an .xlsx
+    # extension, and stored objects are named by document id.
+    with path.open("rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except _DAMAGED_XLSX as error:
+            if _caused_by_forbidden_xml(error):
+                raise _xml_forbidden() from error
+            raise UnreadableList(
+                f"not a readable workbook: {type(error).__name__}", reason=ReasonCode.corrupt
+            ) from error
+        try:
+            sheets = workbook.worksheets
+            if not sheets:
+                return ListTable()
+            sheet = sheets[0]
+            # The <dimension> a file declares may be wrong or vast; without it, each row is
+            # as wide as its last cell, and a row with no cells costs nothing.
+            sheet.reset_dimensions()
+            return _shape(_xlsx_rows(sheet.iter_rows(values_only=True)))
+        except _DAMAGED_XLSX as error:
+            if _caused_by_forbidden_xml(error):
+                raise _xml_forbidden() from error
+            raise UnreadableList(
+                f"not a readable worksheet: {type(error).__name__}", reason=ReasonCode.corrupt
+            ) from error
+        finally:
+            workbook.close()
 
 
 def _caused_by_forbidden_xml(error: BaseException) -> bool:

@@ -17,7 +17,12 @@ from portal.api import (
     users,
 )
 from portal.api.authz import RateLimits, gate
-from portal.api.problems import register_problem_handlers
+from portal.api.problems import (
+    GATED_STATUSES,
+    document_problems,
+    problem_responses,
+    register_problem_handlers,
+)
 from portal.bootstrap import Container
 
 
@@ -37,12 +42,18 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         container.settings.rate_limit, container.settings.rate_limit_unauthenticated
     )
     register_problem_handlers(app)
-    app.include_router(health.router)
-    app.include_router(inspections.router)
-    app.include_router(selections.router)
-    app.include_router(documents.router)
-    app.include_router(chase.router)
-    app.include_router(retention.router)
-    app.include_router(names.router)
-    app.include_router(users.router)
+    document_problems(app)
+    # Every error is problem+json; each route declares its own (e.g. 409) besides these.
+    app.include_router(health.router, responses=problem_responses(500))
+    gated = problem_responses(*GATED_STATUSES)
+    for router in (
+        inspections.router,
+        selections.router,
+        documents.router,
+        chase.router,
+        retention.router,
+        names.router,
+        users.router,
+    ):
+        app.include_router(router, responses=gated)
     return app

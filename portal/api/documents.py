@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from portal.adapters.pdf_watermark import watermark_pdf
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
-from portal.api.problems import Problem
+from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
 from portal.bootstrap import Container, utc_now
@@ -57,6 +57,7 @@ class UploadForm(BaseModel):
     "/v1/inspections/{inspection_id}/documents",
     status_code=202,
     response_model=DocumentAccepted,
+    responses=problem_responses(400, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -233,7 +234,19 @@ def get_document(document_id: str, principal: PrincipalDep, container: Container
     return DocumentOut.of(_visible_document(container, principal, document_id))
 
 
-@router.get("/v1/documents/{document_id}/content", response_model=None)
+@router.get(
+    "/v1/documents/{document_id}/content",
+    response_model=None,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The accepted document's bytes, as its own media type (e.g. "
+            "application/pdf); health records as watermarked application/pdf.",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problem_responses(409, 410),
+    },
+)
 def get_document_content(
     document_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> StreamingResponse | Response:
@@ -332,7 +345,10 @@ def _safe_name(document: Document) -> str:
 
 
 @router.post(
-    "/v1/documents/{document_id}/reprocess", status_code=202, response_model=DocumentAccepted
+    "/v1/documents/{document_id}/reprocess",
+    status_code=202,
+    response_model=DocumentAccepted,
+    responses=problem_responses(409),
 )
 def reprocess_document(
     document_id: str, request: Request, principal: PrincipalDep, container: ContainerDep

@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from portal.api.auth import ContainerDep
+from portal.api.problems import problem_responses
+from portal.api.schemas import ReadyOut
 from portal.domain.errors import TransientError
 
 router = APIRouter(tags=["health"])
@@ -20,7 +22,15 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": ReadyOut, "description": "Every dependency answers."},
+        # 503 problem (`not_ready`) with the same `checks`.
+        **problem_responses(503),
+    },
+)
 def readyz(container: ContainerDep) -> JSONResponse:
     """Every dependency answers now: clamd, the object store, the database and Prefect."""
     checks: dict[str, dict[str, Any]] = {

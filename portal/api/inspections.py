@@ -15,7 +15,7 @@ from portal.api.auth import (
     forbidden,
     issue_token,
 )
-from portal.api.problems import Problem
+from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     CompletenessOut,
     DeadlineMoveIn,
@@ -194,7 +194,11 @@ def set_state(
     return _out(container, load_inspection(container, inspection_id))
 
 
-@router.put("/{inspection_id}/deadlines/{deadline}", response_model=InspectionOut)
+@router.put(
+    "/{inspection_id}/deadlines/{deadline}",
+    response_model=InspectionOut,
+    responses=problem_responses(409),
+)
 def move_deadline(
     inspection_id: str,
     deadline: str,
@@ -277,7 +281,12 @@ def get_completeness(
     )
 
 
-@router.post("/{inspection_id}/tokens", status_code=201, response_model=TokenOut)
+@router.post(
+    "/{inspection_id}/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    responses=problem_responses(409),
+)
 def create_token(
     inspection_id: str, body: TokenIn, principal: PrincipalDep, container: ContainerDep
 ) -> TokenOut:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from portal.adapters.db.retention_records import NameEntry
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
-from portal.api.problems import Problem
+from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import NameIn, NameOut
 from portal.bootstrap import utc_now
 
@@ -19,7 +19,7 @@ def _out(entry: NameEntry) -> NameOut:
     return NameOut(**entry.model_dump(exclude={"inspection_id"}))
 
 
-@router.post("", status_code=201, response_model=NameOut)
+@router.post("", status_code=201, response_model=NameOut, responses=problem_responses(409))
 def record_name(
     inspection_id: str, body: NameIn, principal: PrincipalDep, container: ContainerDep
 ) -> NameOut:

@@ -7,6 +7,7 @@ status, detail and instance.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from portal.api.schemas import ProblemOut
 from portal.domain.errors import PortalError, TransientError
 from portal.domain.reasons import ReasonCode, reason_sentence
 
@@ -29,6 +31,83 @@ _STATUS_OF_REASON: dict[ReasonCode, int] = {
     ReasonCode.macros_not_allowed: 415,
     ReasonCode.type_mismatch: 415,
 }
+
+
+PROBLEM_SCHEMA = "Problem"
+"""The name of the problem's schema among the OpenAPI components."""
+
+GATED_STATUSES = (401, 403, 404, 422, 429, 500, 503)
+"""What any route behind the authorisation gate may answer besides its own success: the
+gate's 401/403/404/429, request validation's 422, and 500/503 from the handlers below."""
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "The request body could not be read (`malformed_upload`).",
+    401: "No valid bearer token (`unauthenticated`).",
+    403: "This token may not do this here (`forbidden`), or not from here and now "
+    "(`onsite_only`).",
+    404: "What the path names does not exist, or this token may not know that it exists.",
+    409: "The request conflicts with the current state of what it names.",
+    410: "The content was deleted under the retention policy (`document_deleted`).",
+    413: "The upload is larger than allowed (`too_large`).",
+    415: "Not a form upload (`not_multipart`), or a file type refused at once.",
+    422: "The request is not valid (`invalid_request`, with `errors`), or a rule refuses it "
+    "(its `code` says which).",
+    429: "Too many requests from this token or address (`rate_limited`).",
+    500: "Something went wrong on the portal's side (`internal_error`); nothing was saved.",
+    503: "A service the portal needs is unavailable (`service_unavailable`); nothing was "
+    "saved.",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The authentication scheme: `Bearer`.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` declaring these statuses as problem+json (for `responses=`)."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, "A problem."),
+            "content": {
+                MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}
+            },
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
+        for status in statuses
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Add the problem's schema to the app's OpenAPI components, where the responses
+    declared with `problem_responses` refer to it."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = app.openapi_schema
+        if schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            definition = ProblemOut.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
+            components.update(definition.pop("$defs", {}))
+            components[PROBLEM_SCHEMA] = definition
+            app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Problem(Exception):

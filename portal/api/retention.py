@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from portal.adapters.db.retention_records import RetentionRun, RunInProgress
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
-from portal.api.problems import Problem
+from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     LegalHoldIn,
     LegalHoldLiftIn,
@@ -51,7 +51,12 @@ def _run_out(run: RetentionRun, principal: Principal) -> RetentionRunOut:
     )
 
 
-@router.post("/v1/retention/runs", status_code=201, response_model=RetentionRunOut)
+@router.post(
+    "/v1/retention/runs",
+    status_code=201,
+    response_model=RetentionRunOut,
+    responses=problem_responses(409),
+)
 def start_run(
     body: RetentionRunIn, principal: PrincipalDep, container: ContainerDep
 ) -> RetentionRunOut:

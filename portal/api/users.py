@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from portal.adapters.db.identities import DuplicateUser, TokenInfo, User
 from portal.api.auth import ContainerDep, PrincipalDep, forbidden, issue_user_token
 from portal.api.inspections import load_inspection
-from portal.api.problems import Problem
+from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     MeOut,
     NewTokenIn,
@@ -87,7 +87,9 @@ def me(principal: PrincipalDep) -> MeOut:
     return MeOut(**principal.model_dump())
 
 
-@router.post("/v1/users", status_code=201, response_model=UserOut)
+@router.post(
+    "/v1/users", status_code=201, response_model=UserOut, responses=problem_responses(409)
+)
 def create_portal_user(
     body: PortalUserIn, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:
@@ -107,7 +109,12 @@ def create_portal_user(
     return _user_out(_create(container, body, body.inspection_id, principal.actor))
 
 
-@router.post("/v1/inspections/{inspection_id}/users", status_code=201, response_model=UserOut)
+@router.post(
+    "/v1/inspections/{inspection_id}/users",
+    status_code=201,
+    response_model=UserOut,
+    responses=problem_responses(409),
+)
 def create_inspection_user(
     inspection_id: str, body: UserIn, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:
@@ -145,7 +152,12 @@ def get_user(user_id: str, principal: PrincipalDep, container: ContainerDep) -> 
     return _user_out(_user(container, user_id))
 
 
-@router.post("/v1/users/{user_id}/tokens", status_code=201, response_model=NewTokenOut)
+@router.post(
+    "/v1/users/{user_id}/tokens",
+    status_code=201,
+    response_model=NewTokenOut,
+    responses=problem_responses(409),
+)
 def issue_token_for_user(
     user_id: str, body: NewTokenIn, principal: PrincipalDep, container: ContainerDep
 ) -> NewTokenOut:

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.domain.errors import TransientError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(TransientError):
+    """The metadata database could not be reached (down, restarting, connection dropped)."""
+
+
+@contextmanager
+def session_scope(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose connection failures come out as DatabaseUnavailable (transient: the
+    caller retries later), so a database restart never looks like a bug."""
+    try:
+        with sessions() as session:
+            yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine:

@@ -7,6 +7,7 @@ role is; disabling a user stops every token of theirs at once.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.adapters.db.engine import session_scope
 from portal.adapters.db.repository import _audit, _aware
 from portal.adapters.db.tables import ApiTokenRow, UserRow
 from portal.domain.access import Inspectorate, Principal, Role
@@ -65,8 +67,8 @@ class Identities:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def _session(self) -> Session:
-        return self._sessions()
+    def _session(self) -> AbstractContextManager[Session]:
+        return session_scope(self._sessions)
 
     # users ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ so two processes racing for one document cannot both win.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.adapters.db import audit_log
+from portal.adapters.db.engine import DatabaseUnavailable, session_scope
 from portal.adapters.db.tables import (
     AuditEventRow,
     ContactRow,
@@ -30,16 +32,11 @@ from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import Contacts, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
-from portal.domain.errors import TransientError
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.timeline import LONDON
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
-
-
-class DatabaseUnavailable(TransientError):
-    """The metadata database could not be reached."""
 
 
 class SqlRepository:
@@ -49,8 +46,8 @@ class SqlRepository:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def _session(self) -> Session:
-        return self._sessions()
+    def _session(self) -> AbstractContextManager[Session]:
+        return session_scope(self._sessions)
 
     def check(self) -> None:
         """Raise DatabaseUnavailable unless a trivial query succeeds now."""

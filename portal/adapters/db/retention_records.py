@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import JSON, Engine, String, Text, cast, delete, func, or_, sele
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.adapters.db import audit_log
+from portal.adapters.db.engine import session_scope
 from portal.adapters.db.repository import _audit, _aware, _document_from_row
 from portal.adapters.db.tables import (
     Base,
@@ -112,8 +114,8 @@ class RetentionRecords:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def _session(self) -> Session:
-        return self._sessions()
+    def _session(self) -> AbstractContextManager[Session]:
+        return session_scope(self._sessions)
 
     # events --------------------------------------------------------------------------
 
