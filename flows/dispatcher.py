@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RECONCILE_EVERY_SECONDS = 30.0
 OUTAGE_BACKOFF_SECONDS = 1.0
+MIN_SLOT_LEASE_SECONDS = 60.0
 
 
 class Dispatcher:
@@ -111,8 +112,10 @@ class Dispatcher:
         limit = self.settings.ingest_concurrency_limit_name
         if limit is None:
             return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
-        # A worker killed while holding a slot loses it when the lease ends.
-        with concurrency(limit, occupy=1, lease_duration=self.settings.processing_lease_seconds):
+        # A worker killed while holding a slot loses it when the lease ends (Prefect's
+        # shortest lease is 60 s).
+        lease = max(MIN_SLOT_LEASE_SECONDS, self.settings.processing_lease_seconds)
+        with concurrency(limit, occupy=1, lease_duration=lease):
             return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
 
 

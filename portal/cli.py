@@ -249,7 +249,14 @@ def _s3_setup(settings: Settings) -> None:
 
     client = make_s3_client_for(settings)
     for bucket, prefix, sse, key in _buckets(settings):
-        secure_bucket(client, bucket, prefix=prefix, sse=sse, kms_key_id=key)
+        secure_bucket(
+            client,
+            bucket,
+            prefix=prefix,
+            sse=sse,
+            kms_key_id=key,
+            apply_policy=settings.s3_bucket_policy,
+        )
         log.info("bucket %s ready: versioned, %s, public access blocked, TLS required", bucket, sse)
 
 

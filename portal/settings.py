@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_sse: Literal["AES256", "aws:kms"] = "AES256"
     s3_kms_key_id: str | None = None
+    s3_bucket_policy: bool = Field(
+        default=True,
+        description="`jtai-portal s3-setup` installs the bucket policy (TLS only, SSE-KMS "
+        "uploads only). Off only for a local S3 that cannot evaluate it (infra/scaled/dev-s3).",
+    )
     s3_onsite_bucket: str | None = Field(
         default=None, description="Health records' own bucket (default: the main bucket)."
     )

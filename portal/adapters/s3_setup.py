@@ -15,7 +15,7 @@ from portal.adapters.store_s3 import SseMode, _translated, ensure_bucket
 
 
 def bucket_policy(bucket: str, require_kms: bool) -> dict[str, Any]:
-    """The bucket policy: TLS always; SSE-KMS on every upload when `require_kms`."""
+    """The bucket policy: TLS on every request; SSE-KMS on every upload when `require_kms`."""
     arn = f"arn:aws:s3:::{bucket}"
     statements: list[dict[str, Any]] = [
         {
@@ -48,12 +48,17 @@ def secure_bucket(
     prefix: str = "",
     sse: SseMode = "AES256",
     kms_key_id: str | None = None,
+    apply_policy: bool = True,
 ) -> None:
-    """Create or update `bucket` as the portal needs it (safe to repeat).
+    """Create or update `bucket` as the portal needs it (safe to repeat); with
+    `apply_policy` off, everything but the bucket policy (for a local S3 that cannot
+    evaluate it, such as moto's server over plain HTTP).
 
     Raises StoreUnavailable if S3 refuses.
     """
     ensure_bucket(client, bucket, prefix=prefix, sse=sse, kms_key_id=kms_key_id)
+    if not apply_policy:
+        return
     policy = bucket_policy(bucket, require_kms=sse == "aws:kms")
     with _translated(f"bucket policy of {bucket}"):
         client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))

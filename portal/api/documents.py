@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import date
 
 import anyio
 import anyio.from_thread
@@ -17,7 +16,7 @@ from portal.adapters.pdf_watermark import watermark_pdf
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_responses
-from portal.api.schemas import DocumentAccepted, DocumentOut
+from portal.api.schemas import Day, DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import (
@@ -50,7 +49,7 @@ class UploadForm(BaseModel):
         "'case_record' / 'audit' with child_id.",
     )
     child_id: str | None = Field(default=None, pattern=CHILD_ID_PATTERN)
-    document_date: date | None = None
+    document_date: Day | None = None
 
 
 @router.post(
@@ -68,8 +67,12 @@ class UploadForm(BaseModel):
                         "required": ["file", "item"],
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
-                            "item": {"type": "string", "example": "1.4"},
-                            "child_id": {"type": "string"},
+                            "item": {
+                                "type": "string",
+                                "pattern": TARGET_PATTERN,
+                                "example": "1.4",
+                            },
+                            "child_id": {"type": "string", "pattern": CHILD_ID_PATTERN},
                             "document_date": {"type": "string", "format": "date"},
                         },
                     }

@@ -41,10 +41,9 @@ GATED_STATUSES = (401, 403, 404, 422, 429, 500, 503)
 gate's 401/403/404/429, request validation's 422, and 500/503 from the handlers below."""
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "The request body could not be read (`malformed_upload`).",
+    400: "The request body could not be read (`malformed_upload` for uploads).",
     401: "No valid bearer token (`unauthenticated`).",
-    403: "This token may not do this here (`forbidden`), or not from here and now "
-    "(`onsite_only`).",
+    403: "This token may not do this here (`forbidden`), or not from here and now (`onsite_only`).",
     404: "What the path names does not exist, or this token may not know that it exists.",
     409: "The request conflicts with the current state of what it names.",
     410: "The content was deleted under the retention policy (`document_deleted`).",
@@ -54,8 +53,7 @@ _DESCRIPTIONS: dict[int, str] = {
     "(its `code` says which).",
     429: "Too many requests from this token or address (`rate_limited`).",
     500: "Something went wrong on the portal's side (`internal_error`); nothing was saved.",
-    503: "A service the portal needs is unavailable (`service_unavailable`); nothing was "
-    "saved.",
+    503: "A service the portal needs is unavailable (`service_unavailable`); nothing was saved.",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {
@@ -80,9 +78,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": _DESCRIPTIONS.get(status, "A problem."),
-            "content": {
-                MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}
-            },
+            "content": {MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}},
             **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
         }
         for status in statuses
@@ -90,8 +86,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def document_problems(app: FastAPI) -> None:
-    """Add the problem's schema to the app's OpenAPI components, where the responses
-    declared with `problem_responses` refer to it."""
+    """Complete the app's OpenAPI with its problems: the problem's schema among the
+    components (the responses declared with `problem_responses` refer to it), and a 400
+    on every operation with a request body, answered when the body cannot be read (e.g.
+    JSON that is not UTF-8)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -104,6 +102,10 @@ def document_problems(app: FastAPI) -> None:
             )
             components.update(definition.pop("$defs", {}))
             components[PROBLEM_SCHEMA] = definition
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    if "requestBody" in operation:
+                        operation["responses"].setdefault("400", problem_responses(400)[400])
             app.openapi_schema = schema
         return schema
 

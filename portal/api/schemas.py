@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import reason_sentence, warning_sentence
+
+_Day = TypeVar("_Day", bound=date)
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def _within_service_years(value: _Day) -> _Day:
+    """Days and times the portal takes lie in 2000-2099: timelines, calendars and
+    retention periods are computed from them, and those of year 1 or 9999 overflow."""
+    day = value.date() if isinstance(value, datetime) else value  # in its own offset
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_within_service_years)]
+"""A date between 2000-01-01 and 2099-12-31."""
+Moment = Annotated[AwareDatetime, AfterValidator(_within_service_years)]
+"""A time with its UTC offset, on a day between 2000-01-01 and 2099-12-31."""
 
 
 class InspectionIn(BaseModel):
@@ -17,8 +36,8 @@ class InspectionIn(BaseModel):
 
     theme: str = Field(description="Theme variant, e.g. 'domestic-abuse/sept-2024'.")
     area_name: str = Field(min_length=1, max_length=200)
-    fieldwork_start: date | None = None
-    notification_date: date | None = None
+    fieldwork_start: Day | None = None
+    notification_date: Day | None = None
     agencies: list[str] | None = Field(
         default=None, description="Agency codes in scope; default every agency of the theme."
     )
@@ -54,7 +73,7 @@ class MessageOut(BaseModel):
 class ChaseRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: AwareDatetime | None = Field(default=None, description="Default: now.")
+    as_of: Moment | None = Field(default=None, description="Default: now.")
     dry_run: bool = True
 
 
@@ -112,14 +131,14 @@ class OnSiteIn(BaseModel):
     networks: list[str] = Field(
         min_length=1, max_length=50, description="CIDRs of the on-site venues' networks."
     )
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
 
 
 class DeadlineMoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    due: AwareDatetime = Field(description="New due time, with its UTC offset.")
+    due: Moment = Field(description="New due time, with its UTC offset.")
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -317,7 +336,7 @@ class RetentionRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dry_run: bool = Field(default=True, description="List what would go; delete nothing.")
-    as_of: AwareDatetime | None = Field(
+    as_of: Moment | None = Field(
         default=None, description="Dry runs only: look ahead to this time. Default now."
     )
 
@@ -387,7 +406,7 @@ class LegalHoldOut(BaseModel):
 class RetentionEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date = Field(description="The day it happened (Europe/London).")
+    on: Day = Field(description="The day it happened (Europe/London).")
 
 
 class RetentionClassOut(BaseModel):

@@ -87,9 +87,7 @@ def me(principal: PrincipalDep) -> MeOut:
     return MeOut(**principal.model_dump())
 
 
-@router.post(
-    "/v1/users", status_code=201, response_model=UserOut, responses=problem_responses(409)
-)
+@router.post("/v1/users", status_code=201, response_model=UserOut, responses=problem_responses(409))
 def create_portal_user(
     body: PortalUserIn, principal: PrincipalDep, container: ContainerDep
 ) -> UserOut:

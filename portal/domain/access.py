@@ -42,10 +42,13 @@ class Principal(BaseModel):
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this principal: role, person (or token) and scope."""
+        """How the audit trail names this principal: role and person (whose record holds
+        their inspection and agency), or role, token and scope for a token of no person.
+        At most 100 characters, the width of every actor column."""
+        if self.user_id:
+            return f"{self.role.value}:user-{self.user_id}"
         scope = f"{self.inspection_id}/{self.agency}" if self.agency else self.inspection_id
-        who = f"user-{self.user_id}" if self.user_id else self.token_id
-        return f"{self.role.value}:{who}" + (f"@{scope}" if scope else "")
+        return f"{self.role.value}:{self.token_id}" + (f"@{scope}" if scope else "")
 
 
 class InspectionState(StrEnum):

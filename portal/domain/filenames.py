@@ -34,9 +34,10 @@ def neutralise_filename(raw: str | None, max_length: int = MAX_FILENAME_LENGTH) 
     unassigned character, no line or paragraph separator, none of <>:"|?* and no NUL; it
     neither starts nor ends with a space or a dot, and is not a Windows device name (CON,
     NUL, COM1 ... get a leading '_'). Only the last path segment of `raw` is kept (as
-    browsers send it). Any run of whitespace (tab, CR, LF included) becomes one space. When the name must be
-    shortened, its extension (up to 10 letters and digits) is kept. An empty result is
-    FALLBACK_FILENAME. Idempotent: neutralising a neutralised name changes nothing.
+    browsers send it). Any run of whitespace (tab, CR, LF included) becomes one space.
+    When the name must be shortened, its extension (up to 10 letters and digits) is kept.
+    An empty result is FALLBACK_FILENAME. Idempotent: neutralising a neutralised name
+    changes nothing.
     """
     if max_length < len(FALLBACK_FILENAME):
         raise ValueError(f"max_length must be at least {len(FALLBACK_FILENAME)}")

@@ -366,6 +366,7 @@ def pdf_embedded_file() -> bytes:
     pdf.attachments["notes.txt"] = pikepdf.AttachedFileSpec(
         pdf,
         b"Notes hidden inside the PDF.\n",
+        description="",
         filename="notes.txt",
         mime_type="text/plain",
         creation_date="D:20240101000000Z",
@@ -546,27 +547,30 @@ def docx_overlapping_entries() -> bytes:
         outer = archive.getinfo("word/media/a.bin")
         inner_offset = outer.header_offset + 30 + len(outer.filename.encode()) + len(outer.extra)
     end = base.rindex(b"PK\x05\x06")
-    count, cd_size, cd_offset = struct.unpack_from("<HLL", base, end + 10)
-    central = struct.pack(
-        "<4sHHHHHHLLLHHHHHLL",
-        b"PK\x01\x02",
-        20,
-        20,
-        0,
-        0,
-        0,
-        0x21,
-        zlib.crc32(inner_data),
-        len(inner_data),
-        len(inner_data),
-        len(inner_name),
-        0,
-        0,
-        0,
-        0,
-        0o644 << 16,
-        inner_offset,
-    ) + inner_name
+    count, _cd_size, cd_offset = struct.unpack_from("<HLL", base, end + 10)
+    central = (
+        struct.pack(
+            "<4sHHHHHHLLLHHHHHLL",
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            0,
+            0,
+            0x21,
+            zlib.crc32(inner_data),
+            len(inner_data),
+            len(inner_data),
+            len(inner_name),
+            0,
+            0,
+            0,
+            0,
+            0o644 << 16,
+            inner_offset,
+        )
+        + inner_name
+    )
     directory = base[cd_offset:end] + central
     record = bytearray(base[end:])
     struct.pack_into("<HHLL", record, 8, count + 1, count + 1, len(directory), cd_offset)

@@ -48,3 +48,9 @@ def report_worker_pid(source: Path, partial: Path) -> SanitiseReport:
     """Sanitise as usual and say which process did it (in problem_detail, as a test aid)."""
     report = sanitise_in_this_process(source, partial)
     return report.model_copy(update={"problem_detail": str(os.getpid())})
+
+
+def report_environment(source: Path, partial: Path) -> SanitiseReport:
+    """Sanitise as usual and list the worker's environment variable names (a test aid)."""
+    report = sanitise_in_this_process(source, partial)
+    return report.model_copy(update={"problem_detail": " ".join(sorted(os.environ))})

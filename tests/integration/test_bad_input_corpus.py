@@ -152,9 +152,7 @@ def test_the_corpus_has_at_least_40_files_in_every_category_each_with_one_expect
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=[entry.id for entry in MANIFEST])
-def test_each_corpus_file_gets_its_expected_verdict(
-    corpus_run: CorpusRun, entry: Expected
-) -> None:
+def test_each_corpus_file_gets_its_expected_verdict(corpus_run: CorpusRun, entry: Expected) -> None:
     outcome = corpus_run.outcomes[entry.id]
     seen = (entry.why, outcome["reasons"], outcome["warnings"], outcome.get("detail"))
 
@@ -214,7 +212,8 @@ def _content(corpus_run: CorpusRun, entry_id: str) -> bytes:
         headers=portal.auth("inspector"),
     )
     assert response.status_code == 200, response.text
-    return response.content
+    content: bytes = response.content
+    return content
 
 
 def test_formula_cells_of_a_csv_list_are_stored_as_text(corpus_run: CorpusRun) -> None:
@@ -246,5 +245,12 @@ def test_an_accepted_pdf_is_stored_without_scripts_actions_or_attachments(
     with pikepdf.open(io.BytesIO(stored)) as pdf:
         assert not pdf.attachments
         assert "/OpenAction" not in pdf.Root
-    for forbidden in (b"/JavaScript", b"/JS ", b"/Launch", b"/XFA", b"/EmbeddedFile", b"PK\x03\x04"):
+    for forbidden in (
+        b"/JavaScript",
+        b"/JS ",
+        b"/Launch",
+        b"/XFA",
+        b"/EmbeddedFile",
+        b"PK\x03\x04",
+    ):
         assert forbidden not in stored, forbidden

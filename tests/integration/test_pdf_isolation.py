@@ -190,3 +190,15 @@ def test_refuses_a_work_function_a_worker_could_not_import(
 
     with pytest.raises(ValueError, match="module-level"):
         make_sanitiser(work=local)
+
+
+def test_a_worker_sees_none_of_the_callers_secrets(
+    tmp_path: Path, make_sanitiser: type[PikepdfSanitiser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JTAI_DATABASE_URL", "postgresql://portal:secret@db/portal")
+    sanitiser = make_sanitiser(work=pdf_hooks.report_environment)
+
+    names = run(sanitiser, tmp_path, "a.pdf", samples.pdf_text_pages(1)).problem_detail.split()
+
+    assert "JTAI_DATABASE_URL" not in names
+    assert set(names) <= {"PATH", "PYTHONPATH", "PYTHONUTF8", "PYTHONDONTWRITEBYTECODE", "LC_CTYPE"}

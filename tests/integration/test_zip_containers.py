@@ -4,6 +4,7 @@ zip is named before any parser opens it."""
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -257,3 +258,16 @@ def _patch_sizes(
                     struct.pack_into("<L", out, at + size_at, uncompressed)
             at += 4
     return bytes(out)
+
+
+def test_never_raises_whatever_bytes_are_damaged(tmp_path: Path) -> None:
+    original = corpus.docx_with_chart_workbook()
+    generator = random.Random(8)
+    for _ in range(600):
+        damaged = bytearray(original)
+        for _ in range(generator.randint(1, 4)):
+            damaged[generator.randrange(len(damaged))] = generator.randrange(256)
+
+        inspection = inspect(tmp_path, bytes(damaged))
+
+        assert inspection.finding is not None or inspection.entries

@@ -105,7 +105,10 @@ def test_does_not_ratio_check_small_members_of_repetitive_markup() -> None:
 
 
 def test_accepts_a_typical_document() -> None:
-    entries = [entry("word/document.xml", 40_000, 400_000), entry("word/media/1.png", 3 * MIB, 3 * MIB)]
+    entries = [
+        entry("word/document.xml", 40_000, 400_000),
+        entry("word/media/1.png", 3 * MIB, 3 * MIB),
+    ]
 
     assert check_limits(entries, LIMITS) is None
 

@@ -41,9 +41,7 @@ def zip_facts(
         container_members=members,
         container_entries=entries,
         container_finding=(
-            ContainerFinding(problem=finding, detail=f"{finding.value} found")
-            if finding
-            else None
+            ContainerFinding(problem=finding, detail=f"{finding.value} found") if finding else None
         ),
     )
 
@@ -106,13 +104,13 @@ def test_a_damaged_zip_is_corrupt_whatever_it_claims_to_be() -> None:
 
 
 def test_the_policys_limits_apply_to_declared_sizes_the_classifier_reported() -> None:
-    strict = POLICY.model_copy(
-        update={"container_limits": ContainerLimits(max_entries=2)}
-    )
+    strict = POLICY.model_copy(update={"container_limits": ContainerLimits(max_entries=2)})
     facts = zip_facts(
         "plan.docx",
         DOCX,
-        entries=tuple(ContainerEntry(name=n, compressed_size=10, uncompressed_size=20) for n in PACKAGE),
+        entries=tuple(
+            ContainerEntry(name=n, compressed_size=10, uncompressed_size=20) for n in PACKAGE
+        ),
     )
 
     assert decide_file_type(facts, POLICY).verdict.outcome is Outcome.proceed

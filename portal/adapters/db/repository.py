@@ -98,7 +98,7 @@ class SqlRepository:
                 fieldwork_start=row.fieldwork_start,
                 notification_date=row.notification_date,
                 agencies=tuple(agencies),
-                created_at=row.created_at,
+                created_at=_aware(row.created_at),
                 state=InspectionState(row.state),
             )
 
@@ -464,6 +464,9 @@ class SqlRepository:
             ).all()
             for row in rows:
                 session.expunge(row)
+                row.created_at = _aware(row.created_at)
+                row.claimed_at = _aware(row.claimed_at) if row.claimed_at else None
+                row.sent_at = _aware(row.sent_at) if row.sent_at else None
             return list(rows)
 
     # documents ---------------------------------------------------------------------------
