@@ -219,15 +219,20 @@ def build(
     )
     if run_migrations:
         migrate(engine)
+    file_types = load_file_type_policy(settings.policies_dir / "file_types.yaml")
     return Container(
         settings=settings,
         repository=SqlRepository(engine),
         store=store or make_store(settings),
         scanner=scanner or make_scanner(settings),
-        classifier=MagicClassifier(),
-        sanitiser=PikepdfSanitiser(),
+        classifier=MagicClassifier(container_limits=file_types.container_limits),
+        sanitiser=PikepdfSanitiser(
+            workers=settings.dispatcher_concurrency,
+            timeout_seconds=settings.pdf_timeout_seconds,
+            memory_limit_bytes=settings.pdf_memory_limit_bytes,
+        ),
         themes=load_themes(settings.policies_dir / "themes", settings.policies_dir / "deep-dives"),
-        file_types=load_file_type_policy(settings.policies_dir / "file_types.yaml"),
+        file_types=file_types,
         mailer=mailer or make_mailer(settings),
         records=RetentionRecords(engine),
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     )
 
     max_upload_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
+    pdf_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="A PDF whose sanitising takes longer is `corrupt`."
+    )
+    pdf_memory_limit_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        gt=0,
+        description="Address space of a PDF sanitising process; beyond it the PDF is `corrupt`.",
+    )
     max_list_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
         gt=0,

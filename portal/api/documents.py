@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
@@ -291,7 +292,7 @@ def get_document_content(
         body(),
         media_type=document.mime_type or "application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{_safe_name(document)}"',
+            "Content-Disposition": content_disposition("attachment", document),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
@@ -335,16 +336,24 @@ def _onsite_view(
         marked,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{_safe_name(document)}"',
+            "Content-Disposition": content_disposition("inline", document),
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
     )
 
 
-def _safe_name(document: Document) -> str:
-    name = "".join(c for c in document.original_filename if c.isalnum() or c in "._- ")
-    return name or "document"
+def content_disposition(kind: str, document: Document) -> str:
+    """The header with the document's name: an ASCII `filename` for every client and the
+    exact name as RFC 6266 / 5987 `filename*` (UTF-8, percent-encoded)."""
+    ascii_name = (
+        "".join(
+            c for c in document.original_filename if c.isascii() and (c.isalnum() or c in "._- ")
+        ).strip()
+        or "document"
+    )
+    exact = quote(document.original_filename or "document", safe="")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{exact}"
 
 
 @router.post(

@@ -118,7 +118,8 @@ def authorize(principal: Principal, permission: Permission, target: Target) -> A
 
     Guarantees: an agency uploader never reaches another agency's document, nor anyone
     another inspection's document, hold or user (hidden, so 404); inspection-scoped
-    principals never act on another inspection (forbidden); admins may do everything.
+    principals never act on another inspection (forbidden); admins may do everything but
+    upload (an upload belongs to an agency).
     """
     if permission in (Permission.public, Permission.authenticated):
         return _ALLOW
@@ -156,10 +157,11 @@ class _Rule(BaseModel):
     own_inspection: bool = True
     own_agency: bool = False
     or_records_officer: bool = False
+    admin: bool = True
 
     def allows(self, principal: Principal, target: Target) -> bool:
         if principal.role is Role.admin:
-            return True
+            return self.admin
         if self.or_records_officer and _keeps_records(principal, target.inspection_id):
             return True
         if principal.role not in self.roles:
@@ -200,7 +202,9 @@ _RULES: dict[Permission, _Rule] = {
     ),
     Permission.upload: _rule(
         Role.agency_uploader,
-        refusal="Only an agency uploader of this inspection uploads documents.",
+        refusal="Only an agency uploader of this inspection uploads documents: uploads "
+        "belong to an agency.",
+        admin=False,
     ),
     Permission.view_document: _rule(
         *_EVERYONE, refusal="Your token is for a different inspection.", own_agency=True
