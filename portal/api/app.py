@@ -34,7 +34,6 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         description="Agencies upload Annex A documents for a joint targeted area inspection; "
         "inspectors read what was accepted. Errors are RFC 9457 problem+json with a stable "
         "`code`.",
-        dependencies=[Depends(gate)],
     )
     app.state.container = container
     app.state.wake_dispatcher = wake_dispatcher
@@ -44,7 +43,11 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
     register_problem_handlers(app)
     document_problems(app)
     # Every error is problem+json; each route declares its own (e.g. 409) besides these.
-    app.include_router(health.router, responses=problem_responses(500))
+    # The authorisation gate guards every API route (health's are public in its table);
+    # other routers (e.g. web pages with their own sessions) are not bearer-token routes.
+    app.include_router(
+        health.router, responses=problem_responses(500), dependencies=[Depends(gate)]
+    )
     gated = problem_responses(*GATED_STATUSES)
     for router in (
         inspections.router,
@@ -55,5 +58,5 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         names.router,
         users.router,
     ):
-        app.include_router(router, responses=gated)
+        app.include_router(router, responses=gated, dependencies=[Depends(gate)])
     return app
