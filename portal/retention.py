@@ -16,6 +16,7 @@ import hashlib
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -286,37 +287,60 @@ def _retire_outbox(
     container: Container, run_id: str, dry_run: bool, ctx: InspectionContext, tally: Counter[str]
 ) -> None:
     records = container.records
-    count = records.outbox_count(ctx.inspection.id)
-    decision = _decide(container, ctx, RetentionClass.mail_outbox)
-    if not count or decision.action is Action.keep:
-        return
-    if decision.action is Action.hold or dry_run:
-        action = "held" if decision.action is Action.hold else "would_delete"
-        _record(records, run_id, _inspection_entry(ctx, "outbox", decision, action, count))
-        tally[action] += 1
-        return
-    entry = _inspection_entry(ctx, "outbox", decision, "deleted", count)
-    records.delete_outbox(ctx.inspection.id, run_id, entry, utc_now())
-    tally["outbox_messages_deleted"] += count
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="outbox",
+        retention_class=RetentionClass.mail_outbox,
+        count=records.outbox_count(ctx.inspection.id),
+        delete=records.delete_outbox,
+    )
 
 
 def _retire_audit_log(
     container: Container, run_id: str, dry_run: bool, ctx: InspectionContext, tally: Counter[str]
 ) -> None:
     records = container.records
-    count = records.audit_log_count(ctx.inspection.id)
-    decision = _decide(container, ctx, RetentionClass.audit_log)
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="audit_log",
+        retention_class=RetentionClass.audit_log,
+        count=records.audit_log_count(ctx.inspection.id),
+        delete=records.delete_audit_log,
+    )
+
+
+def _retire_whole(
+    container: Container,
+    run_id: str,
+    dry_run: bool,
+    ctx: InspectionContext,
+    tally: Counter[str],
+    *,
+    kind: str,
+    retention_class: RetentionClass,
+    count: int,
+    delete: Callable[[str, str, RetentionEntry, datetime], int],
+) -> None:
+    """Delete all of one kind of an inspection's records at once, when due and not held;
+    `delete` writes its entry in the same transaction."""
+    decision = _decide(container, ctx, retention_class)
     if not count or decision.action is Action.keep:
         return
     if decision.action is Action.hold or dry_run:
         action = "held" if decision.action is Action.hold else "would_delete"
-        _record(records, run_id, _inspection_entry(ctx, "audit_log", decision, action, count))
+        _record(container.records, run_id, _inspection_entry(ctx, kind, decision, action, count))
         tally[action] += 1
         return
-    entry = _inspection_entry(ctx, "audit_log", decision, "deleted", count)
-    tally["audit_events_deleted"] += records.delete_audit_log(
-        ctx.inspection.id, run_id, entry, utc_now()
-    )
+    entry = _inspection_entry(ctx, kind, decision, "deleted", count)
+    tally[f"{kind}_records_deleted"] += delete(ctx.inspection.id, run_id, entry, utc_now())
 
 
 def _reduce_names(

@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     trusted_proxies: tuple[str, ...] = Field(
         default=(), description="CIDRs of reverse proxies whose X-Forwarded-For is believed."
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the web pages' session cookies (at least 32 characters). Needed "
+        "when the pages are reached other than as localhost; on localhost the portal "
+        "generates one in data_dir/session-secret (mode 600) if it is not set.",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -160,6 +166,18 @@ class Settings(BaseSettings):
     def _no_placeholder_bucket(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in {"", "changeme", "your-bucket"}:
             raise ValueError("JTAI_S3_BUCKET is a placeholder; name the real bucket")
+        return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _strong_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if secret.strip().lower() in {"", "changeme", "secret", "session-secret"}:
+            raise ValueError("JTAI_SESSION_SECRET is a placeholder; set a random value")
+        if len(secret) < 32:
+            raise ValueError("JTAI_SESSION_SECRET must be at least 32 characters")
         return value
 
     @property

@@ -24,6 +24,8 @@ from portal.api.problems import (
     register_problem_handlers,
 )
 from portal.bootstrap import Container
+from portal.web import install as install_web_assets
+from portal.web import router as web_router
 
 
 def create_app(container: Container, wake_dispatcher: Callable[[], None] | None = None) -> FastAPI:
@@ -59,4 +61,7 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         users.router,
     ):
         app.include_router(router, responses=gated, dependencies=[Depends(gate)])
+    # Web pages: their own signed sessions, each page authorised like the API route it mirrors.
+    app.include_router(web_router)
+    install_web_assets(app)
     return app

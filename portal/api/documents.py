@@ -25,7 +25,7 @@ from portal.domain.access import (
     InspectionState,
     Principal,
 )
-from portal.domain.documents import Area, Document, DocumentStatus, Outcome
+from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
 from portal.domain.errors import UploadTooLarge
 from portal.domain.filenames import neutralise_filename
 from portal.domain.onsite import client_address, decide_onsite_view, parse_networks
@@ -86,6 +86,32 @@ async def upload_document(
     inspection_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> DocumentAccepted:
     """Stream a file into quarantine and queue it for checking; 202 with its status URL."""
+    document = await receive_upload(request, inspection_id, principal, container)
+    return DocumentAccepted(
+        id=document.id, status=document.status.value, status_url=f"/v1/documents/{document.id}"
+    )
+
+
+FormReader = Callable[[MultipartUpload, StoredObject], UploadForm]
+"""Reads an upload's form once its file is stored: the API's reads the `item`,
+`child_id` and `document_date` fields; the web pages' checks their CSRF token too."""
+
+
+def read_api_form(upload: MultipartUpload, stored: StoredObject) -> UploadForm:
+    """The form of an API upload: its text fields, validated."""
+    return _validated_form(upload.fields)
+
+
+async def receive_upload(
+    request: Request,
+    inspection_id: str,
+    principal: Principal,
+    container: Container,
+    read_form: FormReader = read_api_form,
+) -> Document:
+    """Stream the request's file into quarantine, record it as received and wake the
+    dispatcher; the recorded document. Raises Problem for what the API refuses, and
+    whatever `read_form` raises; nothing stays stored after a refusal."""
     inspection = await anyio.to_thread.run_sync(load_inspection, container, inspection_id)
     agency = principal.agency or ""
     if inspection.state is not InspectionState.open:
@@ -124,7 +150,7 @@ async def upload_document(
         raise Problem(400, "malformed_upload", "The upload could not be read", str(exc)) from exc
 
     try:
-        form = _validated_form(upload.fields)
+        form = read_form(upload, stored)
         _check_size_for_target(container, form.item, stored.size)
         now = utc_now()
         document = Document(
@@ -150,9 +176,7 @@ async def upload_document(
     wake = getattr(request.app.state, "wake_dispatcher", None)
     if wake is not None:
         wake()
-    return DocumentAccepted(
-        id=document_id, status=document.status.value, status_url=f"/v1/documents/{document_id}"
-    )
+    return document
 
 
 async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:

@@ -317,11 +317,23 @@ def decide_record(
         )
     rule = policy.rule_for(retention_class, events.withdrawn)
     due, waiting = due_date(rule, events, calendar, policy.estimates, decided_at)
+    hold_ids = active_holds(holds, events.inspection_id, document_id)
+    return _decision(retention_class, rule, due, waiting, hold_ids, today)
+
+
+def _decision(
+    retention_class: RetentionClass | None,
+    rule: RetentionRule,
+    due: date | None,
+    waiting: str,
+    hold_ids: tuple[str, ...],
+    today: date,
+) -> RetentionDecision:
+    """Keep until due (and not waiting for an event), then hold if held, else delete."""
     base = {"retention_class": retention_class, "rule": rule.describe(), "due": due}
     if due is None or due > today or waiting:
         reason = waiting or (f"due {due_day_text(due)}" if due else "no due day")
         return RetentionDecision(action=Action.keep, reason=reason, **base)
-    hold_ids = active_holds(holds, events.inspection_id, document_id)
     if hold_ids:
         return RetentionDecision(
             action=Action.hold, reason="under legal hold", hold_ids=hold_ids, **base
@@ -341,16 +353,8 @@ def names_due(
     A hold on the whole inspection holds its names too; a hold on one document does not.
     """
     due, waiting = due_date(policy.names, events, calendar, policy.estimates)
-    base = {"retention_class": None, "rule": policy.names.describe(), "due": due}
-    if due is None or due > today or waiting:
-        reason = waiting or (f"due {due_day_text(due)}" if due else "no due day")
-        return RetentionDecision(action=Action.keep, reason=reason, **base)
     hold_ids = active_holds(holds, events.inspection_id, None)
-    if hold_ids:
-        return RetentionDecision(
-            action=Action.hold, reason="under legal hold", hold_ids=hold_ids, **base
-        )
-    return RetentionDecision(action=Action.delete, reason=f"due {due_day_text(due)}", **base)
+    return _decision(None, policy.names, due, waiting, hold_ids, today)
 
 
 _NAME_PART = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)

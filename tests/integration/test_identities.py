@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ from portal.adapters.store_memory import MemoryStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token, new_user
 from portal.bootstrap import Container, build
-from portal.domain.access import Inspection, Inspectorate, Role
+from portal.domain.access import Inspectorate, Role
 from portal.settings import Settings
+from tests.factories import add_inspection
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AUDIENCE = "jtai-portal"
@@ -97,18 +97,7 @@ def _app(tmp_path: Path, **settings: Any) -> Iterator[App]:
         Settings(data_dir=tmp_path / "data", _env_file=None, **settings),  # type: ignore[call-arg]
         store=MemoryStore(),
     )
-    inspection_id = uuid.uuid4().hex
-    container.repository.add_inspection(
-        Inspection(
-            id=inspection_id,
-            theme_key="domestic-abuse/sept-2024",
-            area_name="Testshire",
-            fieldwork_start=date(2027, 3, 1),
-            agencies=("local_authority", "police"),
-            created_at=T0,
-        ),
-        actor="test",
-    )
+    inspection_id = add_inspection(container)
     _p, admin = issue_token(container, Role.admin, label="admin")
     with TestClient(create_app(container)) as client:
         yield App(container, client, inspection_id, {"Authorization": f"Bearer {admin}"})

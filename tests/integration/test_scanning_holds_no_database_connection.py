@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from portal.bootstrap import build, make_scanner
-from portal.domain.access import Inspection
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.scanning import ScanReply
 from portal.ingest import process_document
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import add_inspection
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -48,18 +48,7 @@ def test_no_connection_is_checked_out_while_clamd_scans(
     scanner = WatchingScanner(make_scanner(settings), pool=None)
     container = build(settings, scanner=scanner)  # type: ignore[arg-type]
     scanner.pool = container.repository.engine.pool
-    inspection_id = uuid.uuid4().hex
-    container.repository.add_inspection(
-        Inspection(
-            id=inspection_id,
-            theme_key="domestic-abuse/sept-2024",
-            area_name="Testshire",
-            fieldwork_start=date(2027, 3, 1),
-            agencies=("local_authority",),
-            created_at=T0,
-        ),
-        actor="test",
-    )
+    inspection_id = add_inspection(container, agencies=("local_authority",))
     document = Document(
         id=uuid.uuid4().hex,
         inspection_id=inspection_id,

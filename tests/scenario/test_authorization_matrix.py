@@ -18,11 +18,8 @@ nothing.
 
 from __future__ import annotations
 
-import io
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -32,12 +29,11 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
-from portal.bootstrap import Container, build
-from portal.domain.access import Inspection, Role
-from portal.domain.documents import Area, Document, DocumentStatus
+from portal.bootstrap import build
+from portal.domain.access import Role
 from portal.settings import Settings
+from tests.factories import T0, add_document, add_inspection
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ALL = frozenset({"admin", "lead", "inspector", "records", "records_all", "uploader"})
 STAFF = frozenset({"admin", "lead", "inspector"})
 
@@ -124,40 +120,6 @@ class World:
     targets: dict[str, dict[str, dict[str, str]]]
 
 
-def _inspection(container: Container) -> str:
-    inspection_id = uuid.uuid4().hex
-    container.repository.add_inspection(
-        Inspection(
-            id=inspection_id,
-            theme_key="domestic-abuse/sept-2024",
-            area_name="Testshire",
-            fieldwork_start=date(2027, 3, 1),
-            agencies=("local_authority", "police"),
-            created_at=T0,
-        ),
-        actor="test",
-    )
-    return inspection_id
-
-
-def _document(container: Container, inspection_id: str, agency: str) -> str:
-    doc = Document(
-        id=uuid.uuid4().hex,
-        inspection_id=inspection_id,
-        agency=agency,
-        item_number="1.1",
-        original_filename="a.pdf",
-        status=DocumentStatus.accepted,
-        area=Area.clean,
-        received_at=T0,
-        updated_at=T0,
-        decided_at=T0,
-    )
-    container.repository.add_document(doc, "test")
-    container.store.put(Area.clean, doc.object_key, io.BytesIO(b"%PDF-1.4 test"))
-    return doc.id
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("authz")
@@ -168,7 +130,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         _env_file=None,  # type: ignore[call-arg]
     )
     container = build(settings, store=FilesystemStore(tmp / "objects"))
-    a, b = _inspection(container), _inspection(container)
+    a, b = add_inspection(container), add_inspection(container)
     tokens: dict[str, str] = {}
     principals = {}
     for who, role, scope, agency in (
@@ -194,9 +156,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "none": {"own": {}},
         "inspection": {"own": {"inspection_id": a}, "other_inspection": {"inspection_id": b}},
         "document": {
-            "own": {"document_id": _document(container, a, "local_authority")},
-            "other_agency": {"document_id": _document(container, a, "police")},
-            "other_inspection": {"document_id": _document(container, b, "local_authority")},
+            "own": {"document_id": add_document(container, a).id},
+            "other_agency": {"document_id": add_document(container, a, agency="police").id},
+            "other_inspection": {"document_id": add_document(container, b).id},
         },
         "hold": {
             "own": {"hold_id": container.records.place_hold(a, None, "r", "t", T0).id},

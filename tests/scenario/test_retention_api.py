@@ -3,8 +3,6 @@ records, legal holds, the events retention counts from, and the name register.""
 
 from __future__ import annotations
 
-import io
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,10 +16,11 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token
 from portal.bootstrap import Container, build
-from portal.domain.access import Inspection, Role
-from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.access import Role
+from portal.domain.documents import Area, Document
 from portal.retention import run_retention
 from portal.settings import Settings
+from tests.factories import add_document, add_inspection
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 FIELDWORK_START = date(2026, 3, 30)  # fieldwork ends Thursday 2 April 2026 (Good Friday)
@@ -39,48 +38,24 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
     def document(self, item: str, inspection_id: str | None = None) -> Document:
-        doc = Document(
-            id=uuid.uuid4().hex,
-            inspection_id=inspection_id or self.inspection_id,
-            agency="local_authority",
-            item_number=item,
+        return add_document(
+            self.container,
+            inspection_id or self.inspection_id,
+            item=item,
             child_id="C1" if item == "case_record" else None,
             original_filename="chronology.pdf",
-            status=DocumentStatus.accepted,
-            area=Area.clean,
             size_bytes=5,
             sha256_stored="c" * 64,
-            received_at=T0,
-            updated_at=T0,
-            decided_at=T0,
+            content=b"bytes",
         )
-        self.container.repository.add_document(doc, "test")
-        self.container.store.put(Area.clean, doc.object_key, io.BytesIO(b"bytes"))
-        return doc
-
-
-def _inspection(container: Container, area: str) -> str:
-    inspection_id = uuid.uuid4().hex
-    container.repository.add_inspection(
-        Inspection(
-            id=inspection_id,
-            theme_key="domestic-abuse/sept-2024",
-            area_name=area,
-            fieldwork_start=FIELDWORK_START,
-            agencies=("local_authority", "police"),
-            created_at=T0,
-        ),
-        actor="test",
-    )
-    return inspection_id
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     container = build(settings, store=FilesystemStore(tmp_path / "objects"))
-    inspection_id = _inspection(container, "Testshire")
-    other = _inspection(container, "Elsewhere")
+    inspection_id = add_inspection(container, fieldwork_start=FIELDWORK_START)
+    other = add_inspection(container, fieldwork_start=FIELDWORK_START, area_name="Elsewhere")
     tokens: dict[str, str] = {}
     for who, role, scope, agency in (
         ("admin", Role.admin, None, None),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,9 +13,9 @@ from flows.ingest import use_container
 from flows.retention import retention
 from portal.adapters.store_fs import FilesystemStore
 from portal.bootstrap import build
-from portal.domain.access import Inspection
-from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.documents import Area
 from portal.settings import Settings
+from tests.factories import add_document, add_inspection
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,31 +25,8 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def test_the_retention_flow_deletes_what_is_due_and_records_it(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     container = build(settings, store=FilesystemStore(tmp_path / "objects"))
-    container.repository.add_inspection(
-        Inspection(
-            id="insp",
-            theme_key="domestic-abuse/sept-2024",
-            area_name="Testshire",
-            fieldwork_start=date(2026, 3, 30),
-            agencies=("local_authority",),
-            created_at=T0,
-        ),
-        actor="test",
-    )
-    doc = Document(
-        id=uuid.uuid4().hex,
-        inspection_id="insp",
-        agency="local_authority",
-        item_number="list:ilacs_4",
-        original_filename="list.csv",
-        status=DocumentStatus.accepted,
-        area=Area.clean,
-        received_at=T0,
-        updated_at=T0,
-        decided_at=T0,
-    )
-    container.repository.add_document(doc, "test")
-    container.store.put(Area.clean, doc.object_key, io.BytesIO(b"rows"))
+    inspection_id = add_inspection(container, fieldwork_start=date(2026, 3, 30))
+    doc = add_document(container, inspection_id, item="list:ilacs_4", content=b"rows")
     use_container(container)
 
     assert retention(dry_run=True)["would_delete"] == 1

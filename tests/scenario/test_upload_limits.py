@@ -3,10 +3,9 @@ sizes, per-target size limits, and filenames that are never trusted."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,9 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token
 from portal.bootstrap import Container, build
-from portal.domain.access import Inspection, Role
+from portal.domain.access import Role
 from portal.settings import Settings
+from tests.factories import add_inspection
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BOUNDARY = "hostile-boundary"
@@ -51,18 +51,7 @@ def upload(tmp_path: Path) -> Iterator[Upload]:
         _env_file=None,  # type: ignore[call-arg]
     )
     container = build(settings, store=FilesystemStore(tmp_path / "objects"))
-    inspection_id = uuid.uuid4().hex
-    container.repository.add_inspection(
-        Inspection(
-            id=inspection_id,
-            theme_key="domestic-abuse/sept-2024",
-            area_name="Testshire",
-            fieldwork_start=date(2027, 3, 1),
-            agencies=("local_authority", "police"),
-            created_at=T0,
-        ),
-        actor="test",
-    )
+    inspection_id = add_inspection(container)
     _p, token = issue_token(
         container, Role.agency_uploader, inspection_id=inspection_id, agency="local_authority"
     )
