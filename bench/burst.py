@@ -521,15 +521,21 @@ def _system_busy() -> float:
 class Monitor:
     """Samples RSS of named process trees every 0.5 s; CPU seconds between start and stop."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], own: dict[str, int] | None = None) -> None:
+        """`pids`: measured with their descendants; `own`: without (e.g. this process,
+        whose children are the layout's processes)."""
         self.pids = pids
-        self.peak_rss: dict[str, int] = dict.fromkeys(pids, 0)
-        self.peak_rss_own: dict[str, int] = dict.fromkeys(pids, 0)
+        self.own = own or {}
+        self.peak_rss: dict[str, int] = dict.fromkeys([*pids, *self.own], 0)
+        self.peak_rss_own: dict[str, int] = dict.fromkeys([*pids, *self.own], 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _cpu(self) -> dict[str, float]:
         snap = {name: _cpu_of_tree(pid) for name, pid in self.pids.items()}
+        for name, pid in self.own.items():
+            times = psutil.Process(pid).cpu_times()
+            snap[name] = times.user + times.system
         snap["_system"] = _system_busy()
         return snap
 
@@ -539,6 +545,11 @@ class Monitor:
                 own, total = _rss_of_tree(pid)
                 self.peak_rss[name] = max(self.peak_rss[name], total)
                 self.peak_rss_own[name] = max(self.peak_rss_own[name], own)
+            for name, pid in self.own.items():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    rss = psutil.Process(pid).memory_info().rss
+                    self.peak_rss[name] = max(self.peak_rss[name], rss)
+                    self.peak_rss_own[name] = max(self.peak_rss_own[name], rss)
 
     def start(self) -> None:
         self._cpu_start = self._cpu()
@@ -572,7 +583,7 @@ def clamd_alone(corpus: BurstCorpus, work: Path, threads: int) -> dict[str, Any]
     clamd, socket_path = start_clamd(work / f"clamd-alone-{threads}")
     try:
         scanner = make_scanner(Settings(clamd_socket=socket_path))
-        monitor = Monitor({"clamd": clamd.popen.pid, "bench": os.getpid()})
+        monitor = Monitor({"clamd": clamd.popen.pid}, own={"bench": os.getpid()})
         problems: list[str] = []
         lock = threading.Lock()
         queue = iter(corpus.docs)
@@ -793,12 +804,19 @@ def _batches(rows: dict[str, DocumentRow], wall: float) -> dict[str, Any]:
 
 
 def run_pipeline(
-    corpus: BurstCorpus, workers: int, work: Path, threads: int, timeout: float, pace: float
+    corpus: BurstCorpus,
+    workers: int,
+    work: Path,
+    threads: int,
+    timeout: float,
+    pace: float,
+    moto_as_is: bool = False,
 ) -> dict[str, Any]:
     """One fresh layout with `workers` workers; the burst replayed; every document final."""
     say(f"[{workers} worker(s)] bringing up the scaled layout")
     started_layout = time.monotonic()
-    with scaled_layout(workers, work_dir=work, print_logs=False) as layout:
+    s3_env = {} if moto_as_is else moto_patch_env(work)
+    with scaled_layout(workers, work_dir=work, print_logs=False, s3_env=s3_env) as layout:
         try:
             return _run_on(layout, corpus, workers, threads, timeout, pace, started_layout)
         except BaseException:
@@ -826,8 +844,7 @@ def _run_on(
     postmaster = layout.postmaster_pid()
     if postmaster is not None:
         pids["postgres"] = postmaster
-    pids["bench"] = os.getpid()
-    monitor = Monitor(pids)
+    monitor = Monitor(pids, own={"bench": os.getpid()})
     docs = corpus.docs
     uploaded: dict[int, tuple[str, float, float, int]] = {}
     lock = threading.Lock()
@@ -1133,6 +1150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds after the last upload to give up"
     )
+    parser.add_argument(
+        "--moto-as-is",
+        action="store_true",
+        help="run the dev S3 server without MOTO_PATCH (ListObjectVersions copies the bucket)",
+    )
     parser.add_argument("--skip-clamd", action="store_true", help="do not time clamd alone")
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args(argv)
@@ -1159,12 +1181,18 @@ def main(argv: list[str] | None = None) -> int:
                     clamd.append(clamd_alone(corpus, work, threads))
                     say(f"clamd alone, {threads} thread(s): {clamd[-1]['wall_s']:.1f} s")
             for count in workers:
+                layout_dir = work / f"layout-{count}"
                 runs.append(
                     run_pipeline(
-                        corpus, count, work / f"layout-{count}", args.threads, args.timeout,
+                        corpus,
+                        count,
+                        layout_dir,
+                        args.threads,
+                        args.timeout,
                         args.pace,
+                        args.moto_as_is,
                     )
-                )  # fmt: skip
+                )
     except BenchmarkInvalid as exc:
         say(f"INVALID BENCHMARK: {exc}")
         return 1

@@ -218,6 +218,7 @@ def _print_welcome(
 ==========================================================================
  JTAI evidence portal is running (Ctrl-C stops everything)
 
+   Web pages      {api_url}/sign-in   (paste a token below)
    API            {api_url}
    API docs       {api_url}/docs
    Readiness      {api_url}/readyz

@@ -139,6 +139,7 @@ def scaled_layout(
     work_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     print_logs: bool = True,
+    s3_env: dict[str, str] | None = None,
 ) -> Iterator[Layout]:
     """Bring the scaled layout up with `workers` workers (each with its clamd), then down.
 
@@ -146,6 +147,7 @@ def scaled_layout(
     directory, removed at the end). `extra_env` is added to (and may override) every
     process's environment, e.g. JTAI_BATCH_MAX_DOCUMENTS. With `print_logs` the end of every
     process's log is printed when the layout stops (pytest shows it if the test failed).
+    `s3_env` is added to the environment of the dev S3 server only.
     PostgreSQL always gets a temporary directory of its own, as its server runs as the
     postgres user when this runs as root.
     """
@@ -179,7 +181,7 @@ def scaled_layout(
     }
     layout = Layout(env, work, pg_dir, f"http://127.0.0.1:{ports['api']}")
     try:
-        layout.start("s3", [str(SCALED / "dev-s3"), str(ports["s3"])])
+        layout.start("s3", [str(SCALED / "dev-s3"), str(ports["s3"])], **(s3_env or {}))
         layout.run([str(SCALED / "postgres"), "init", str(pg_dir), str(ports["pg"])])
         env["JTAI_DATABASE_URL"] = layout.run(
             [str(SCALED / "postgres"), "url", str(pg_dir), "portal"]

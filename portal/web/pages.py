@@ -65,6 +65,8 @@ ASSETS = HERE / "assets"
 web/node_modules by infra/install (git-ignored); its CSS expects them at /assets."""
 
 SERVICE_NAME = "JTAI evidence portal"
+MAX_FORM_BYTES = 16 * 1024
+"""The largest sign-in or sign-out form read (a token, a CSRF token, a path)."""
 
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -394,7 +396,6 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
         PageContext(csrf=session.csrf),
         title="Sign in with your portal token",
         next=_local_path(next) or "",
-        value="",
     )
     if fresh:
         set_session_cookie(key, request, response, session)
@@ -407,6 +408,7 @@ async def sign_in(request: Request) -> Response:
     container = _container(request)
     key = _key(request)
     session = read_session(key, request)
+    _refuse_large_form(request)
     async with request.form(max_files=0, max_fields=5) as form:
         token = str(form.get("token", "")).strip()
         submitted = str(form.get(CSRF_FIELD, ""))
@@ -442,14 +444,23 @@ async def sign_in(request: Request) -> Response:
             status=400,
             title="Sign in with your portal token",
             next=next_path,
-            value="",
             errors=[{"href": "#token", "text": error or "Enter your portal token"}],
         )
-    limits.spend(principal)
+    try:
+        limits.spend(principal)
+    except Problem as exc:
+        raise _too_many(exc) from exc
     response = _redirect(next_path or views.home_path(principal) or "/")
     # A new session (and CSRF token) on sign-in, so no earlier one can be ridden.
     set_session_cookie(key, request, response, new_session(token_hash(token)))
     return response
+
+
+def _refuse_large_form(request: Request) -> None:
+    """Sign-in and sign-out forms are a few fields: refuse a body that is not."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        raise _bad_request()
 
 
 def _token_error(token: str) -> str | None:
@@ -469,7 +480,6 @@ def _sign_in_again(request: Request, key: bytes, next_path: str) -> Response:
         status=400,
         title="Sign in with your portal token",
         next=next_path,
-        value="",
         errors=[
             {
                 "href": "#token",
@@ -493,6 +503,7 @@ async def sign_out(request: Request) -> Response:
     """End the session in this browser."""
     key = _key(request)
     session = read_session(key, request)
+    _refuse_large_form(request)
     async with request.form(max_files=0, max_fields=5) as form:
         submitted = str(form.get(CSRF_FIELD, ""))
     if not same_origin(request) or not csrf_matches(session, submitted):
@@ -707,6 +718,8 @@ def _problem_message(problem: Problem, limit: int) -> str:
         return f"The selected file must be smaller than {limit // (1024 * 1024)} MB"
     if problem.code in {reason.value for reason in ReasonCode}:
         return reason_sentence(ReasonCode(problem.code))
+    if problem.code == "malformed_upload" and "has no file" in problem.detail:
+        return "Select a file to upload"
     if problem.code in ("not_multipart", "malformed_upload"):
         return "The file could not be read. Select the file again and upload it"
     return problem.detail

@@ -120,7 +120,7 @@ def item_label(item: ItemState) -> str:
     """How the checklist names an item: its Annex A number and title, or the title alone."""
     if _ANNEX_NUMBER.fullmatch(item.number):
         return f"{item.number} {item.title}"
-    return item.title
+    return item.title[:1].upper() + item.title[1:]
 
 
 @dataclass(frozen=True)
@@ -358,8 +358,9 @@ def item_description(theme: ThemePolicy, target: UploadTarget) -> str:
     if target.item.startswith(LIST_PREFIX):
         key = target.item.removeprefix(LIST_PREFIX)
         listed = next((c for c in theme.child_lists if c.key == key), None)
-        if listed is not None and listed.extra_fields:
-            columns = "; ".join(f.name for f in listed.extra_fields if f.heading)
-            return f"Use one row per child, with their unique ID (not their name). {columns}"
-        return "Use one row per child, with their unique ID (not their name)."
+        rows = "One row per child, with their unique ID (not their name)"
+        columns = [f"“{f.name}”" for f in listed.extra_fields if f.heading] if listed else []
+        if not columns:
+            return rows
+        return rows + f", and the column{'s' if len(columns) > 1 else ''} {', '.join(columns)}"
     return ""

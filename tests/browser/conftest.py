@@ -128,9 +128,9 @@ class Browsing:
         self.page.wait_for_load_state("load")
         assert self.console_errors == [], self.console_errors
         assert self.failed_assets == [], self.failed_assets
-        assert self.page.evaluate(
-            "document.body.classList.contains('govuk-frontend-supported')"
-        ), "GOV.UK Frontend's support script did not run"
+        assert self.page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), (
+            "GOV.UK Frontend's support script did not run"
+        )
         violations = run_axe(self.page)
         assert violations == [], describe_violations(violations)
         self.shots.append(name)

@@ -1,0 +1,121 @@
+"""Signing in by token: the session cookie, CSRF, the strict Content-Security-Policy,
+signing out, and a keyboard-only walk of the upload journey (Tab, Enter, and Space for the
+file chooser)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import expect
+
+from tests import samples
+from tests.browser.conftest import Browsing, LivePortal
+
+ITEM = "1.1 Local authority organisational structures"
+
+
+def test_sign_in_refuses_an_unknown_token_and_says_what_to_do(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    tab.sign_in("jtai_" + "x" * 43)
+    summary = tab.page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("The token was not recognised")
+    expect(summary.get_by_role("link")).to_have_attribute("href", "#token")
+    tab.check("sign-in-unknown-token")
+    tab.sign_in("not-a-token")
+    expect(summary).to_contain_text("Enter a portal token that starts with jtai_")
+
+
+def test_the_session_cookie_is_http_only_and_same_site_lax_and_pages_send_a_strict_csp(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    answer = tab.goto("/sign-in")
+    assert answer is not None
+    headers = answer.headers
+    csp = headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["cache-control"] == "no-store"
+    tab.sign_in(live_portal.token("local_authority"))
+    (cookie,) = tab.page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert live_portal.token("local_authority") not in cookie["value"]
+    # On localhost the cookie may go over plain HTTP; anywhere else it is Secure.
+    assert cookie["secure"] is False
+
+
+def test_a_form_posted_without_its_csrf_token_changes_nothing(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    tab.sign_in(live_portal.token("local_authority"))
+    (cookie,) = tab.page.context.cookies()
+    upload = f"{live_portal.url}/inspections/{live_portal.inspection_id}/items/1.1/upload"
+    with httpx.Client(cookies={cookie["name"]: cookie["value"]}) as client:
+        forged = client.post(
+            upload, files={"file": ("a.pdf", samples.pdf_text_pages(1), "application/pdf")}
+        )
+        assert forged.status_code == 400
+        cross_site = client.post(
+            f"{live_portal.url}/sign-out", headers={"Origin": "https://elsewhere.example"}
+        )
+        assert cross_site.status_code == 400
+    tab.goto(f"/inspections/{live_portal.inspection_id}/checklist")
+    item = tab.page.locator(".govuk-task-list__item", has_text=ITEM)
+    expect(item.locator(".govuk-tag")).to_have_text("Not started")
+
+
+def test_signing_out_ends_the_session(tab: Browsing, live_portal: LivePortal) -> None:
+    tab.sign_in(live_portal.token("local_authority"))
+    tab.page.get_by_role("link", name="Sign out").click()
+    tab.check("sign-out")
+    tab.page.get_by_role("button", name="Sign out").click()
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("You have signed out")
+    tab.check("signed-out")
+    tab.goto(f"/inspections/{live_portal.inspection_id}/checklist")
+    expect(tab.page).to_have_url(re.compile(r"/sign-in\?next="))
+
+
+def _tab_to(tab: Browsing, matches: str, presses: int = 60) -> None:
+    """Press Tab until the focused element matches (a CSS selector)."""
+    for _ in range(presses):
+        tab.page.keyboard.press("Tab")
+        if tab.page.evaluate("(s) => document.activeElement.matches(s)", matches):
+            return
+    raise AssertionError(f"Tab never reached {matches}")
+
+
+def test_the_upload_journey_works_with_the_keyboard_alone(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    tab.goto("/sign-in")
+    _tab_to(tab, "#token")
+    tab.page.keyboard.type(live_portal.token("local_authority"))
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Your checklist")
+
+    _tab_to(tab, "a.govuk-task-list__link[href$='/items/1.1/upload']")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.get_by_role("button", name="Upload file")).to_be_visible()
+
+    _tab_to(tab, "#file")
+    # A native file input opens its chooser on Space (Enter does nothing there).
+    with tab.page.expect_file_chooser() as chooser:
+        tab.page.keyboard.press("Space")
+    chooser.value.set_files(
+        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": samples.pdf_text_pages(1)}
+    )
+    _tab_to(tab, "button.govuk-button[type=submit]")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page).to_have_url(re.compile(r"/documents/[0-9a-f]{32}$"))
+
+    for _ in range(100):
+        if tab.page.locator("#document-status").inner_text().strip() == "Accepted":
+            break
+        _tab_to(tab, "a.govuk-button")
+        tab.page.keyboard.press("Enter")
+        tab.page.wait_for_load_state("load")
+    expect(tab.page.locator("#document-status")).to_have_text("Accepted")
+    tab.check("keyboard-accepted")
