@@ -195,9 +195,31 @@ def _run_inspection(
             tally["held"] += 1
         else:
             tally["kept"] += 1
-    _retire_outbox(container, run_id, dry_run, ctx, tally)
+    records = container.records
+    inspection_id = ctx.inspection.id
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="outbox",
+        retention_class=RetentionClass.mail_outbox,
+        count=records.outbox_count(inspection_id),
+        delete=records.delete_outbox,
+    )
     _reduce_names(container, run_id, dry_run, ctx, tally)
-    _retire_audit_log(container, run_id, dry_run, ctx, tally)
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="audit_log",
+        retention_class=RetentionClass.audit_log,
+        count=records.audit_log_count(inspection_id),
+        delete=records.delete_audit_log,
+    )
 
 
 def _document_entry(document: Document, decision: RetentionDecision, action: str) -> RetentionEntry:
@@ -280,40 +302,6 @@ def _inspection_entry(
         reason=decision.reason,
         count=count,
         hold_ids=decision.hold_ids,
-    )
-
-
-def _retire_outbox(
-    container: Container, run_id: str, dry_run: bool, ctx: InspectionContext, tally: Counter[str]
-) -> None:
-    records = container.records
-    _retire_whole(
-        container,
-        run_id,
-        dry_run,
-        ctx,
-        tally,
-        kind="outbox",
-        retention_class=RetentionClass.mail_outbox,
-        count=records.outbox_count(ctx.inspection.id),
-        delete=records.delete_outbox,
-    )
-
-
-def _retire_audit_log(
-    container: Container, run_id: str, dry_run: bool, ctx: InspectionContext, tally: Counter[str]
-) -> None:
-    records = container.records
-    _retire_whole(
-        container,
-        run_id,
-        dry_run,
-        ctx,
-        tally,
-        kind="audit_log",
-        retention_class=RetentionClass.audit_log,
-        count=records.audit_log_count(ctx.inspection.id),
-        delete=records.delete_audit_log,
     )
 
 
