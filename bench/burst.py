@@ -25,7 +25,12 @@ One run:
    RSS (psutil, every 0.5 s, each process with its children) of the API, each worker and
    its clamd, the Prefect server, moto, PostgreSQL and this client; batches and flow runs.
    Every document's final status, reason and expected warning are checked against the
-   corpus: any mismatch prints INVALID BENCHMARK and exits 1.
+   corpus: any mismatch prints INVALID BENCHMARK and exits 1 (the report is still
+   written, the mismatches at its top).
+
+The dev S3 server (moto) runs with MOTO_PATCH (below) unless --moto-as-is: moto's
+ListObjectVersions copies the whole bucket on every call, which would make moto, not the
+portal, the thing measured.
 
 The report is printed and written to bench/results/<UTC stamp>-burst.md (+ .json).
 """
@@ -1185,8 +1190,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"corpus {corpus.name}: {len(corpus.docs)} files, {corpus.total_bytes / MB:.1f} MB")
     clamd: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
+
+    def keep() -> bool:  # logs are kept when asked, or when a document ended wrongly
+        return bool(args.keep or any(r["problems"] for r in runs))
+
     try:
-        keep = lambda: args.keep or any(r["problems"] for r in runs)  # noqa: E731
         with _work_dir(keep) as work:
             if not args.skip_clamd:
                 for threads in (1, 2):

@@ -29,17 +29,17 @@ process, plus a worker start every `tasks_per_worker` PDFs.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import json
 import logging
 import os
 import queue
 import resource
-import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -171,8 +171,7 @@ class PikepdfSanitiser:
 def _serve(connection: Connection, memory_limit: int) -> None:
     """A worker's loop: cap the address space, then run requests until told to stop.
 
-    It stops when its caller closes the connection, and (on Linux) is killed if its caller
-    dies, so a worker stuck on a PDF never outlives the process that started it.
+    It stops when its caller closes the connection or when its caller's process dies.
     """
     _die_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -200,13 +199,25 @@ def _serve(connection: Connection, memory_limit: int) -> None:
 
 
 def _die_with_parent() -> None:
-    if not sys.platform.startswith("linux"):  # pragma: no cover
-        return
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the caller died before the line above took effect
+    """Exit when the process that started this worker has gone (it is re-parented).
+
+    Not PR_SET_PDEATHSIG: that fires when the *thread* that started the worker ends, and
+    ingest runs start workers from threads that end with their run, which killed workers
+    another run was still using (a clean PDF was then rejected). A watchdog thread polls
+    instead; a request in progress is also bounded by the caller's time limit and
+    RLIMIT_AS.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    if parent == 1:  # the caller died before we got here
         os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _import_work(reference: str) -> Work:
