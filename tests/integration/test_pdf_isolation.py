@@ -202,3 +202,26 @@ def test_a_worker_sees_none_of_the_callers_secrets(
 
     assert "JTAI_DATABASE_URL" not in names
     assert set(names) <= {"PATH", "PYTHONPATH", "PYTHONUTF8", "PYTHONDONTWRITEBYTECODE", "LC_CTYPE"}
+
+
+def test_a_worker_started_from_a_thread_that_has_ended_keeps_serving(tmp_path: Path) -> None:
+    """Ingest runs start workers from threads that end with the run; another run may still
+    be using the worker, so it must outlive the thread (it did not with PR_SET_PDEATHSIG)."""
+    import psutil  # type: ignore[import-untyped]
+
+    sanitiser = PikepdfSanitiser(workers=1)
+    source = tmp_path / "a.pdf"
+    source.write_bytes(samples.pdf_text_pages(1))
+    starter = threading.Thread(target=sanitiser.sanitise_pdf, args=(source, tmp_path / "1.pdf"))
+    starter.start()
+    starter.join()
+    time.sleep(1.5)
+
+    workers = [
+        p
+        for p in psutil.Process().children()
+        if "portal.adapters.pdf_sanitiser" in " ".join(p.cmdline())
+    ]
+    assert workers, "the worker is gone"
+    assert all(p.status() != psutil.STATUS_ZOMBIE for p in workers)
+    assert sanitiser.sanitise_pdf(source, tmp_path / "2.pdf").problem is None
