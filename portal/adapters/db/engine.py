@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,18 @@ def session_scope(sessions: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+
+
+class Tables:
+    """Base of the classes that keep rows in the database: the engine, and sessions whose
+    connection failures come out as DatabaseUnavailable."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _session(self) -> AbstractContextManager[Session]:
+        return session_scope(self._sessions)
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine:

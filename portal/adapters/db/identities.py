@@ -7,15 +7,13 @@ role is; disabling a user stops every token of theirs at once.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
-from portal.adapters.db.engine import session_scope
+from portal.adapters.db.engine import Tables
 from portal.adapters.db.repository import _audit, _aware
 from portal.adapters.db.tables import ApiTokenRow, UserRow
 from portal.domain.access import Inspectorate, Principal, Role
@@ -60,15 +58,8 @@ class TokenInfo(BaseModel):
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
-class Identities:
+class Identities(Tables):
     """The users and api_tokens tables."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def _session(self) -> AbstractContextManager[Session]:
-        return session_scope(self._sessions)
 
     # users ---------------------------------------------------------------------------
 

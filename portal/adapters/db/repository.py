@@ -7,16 +7,15 @@ so two processes racing for one document cannot both win.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from portal.adapters.db import audit_log
-from portal.adapters.db.engine import DatabaseUnavailable, session_scope
+from portal.adapters.db.engine import DatabaseUnavailable, Tables
 from portal.adapters.db.tables import (
     AuditEventRow,
     ContactRow,
@@ -39,15 +38,8 @@ from portal.domain.timeline import LONDON
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
 
 
-class SqlRepository:
+class SqlRepository(Tables):
     """Inspections, tokens, documents and audit events in SQLite or PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def _session(self) -> AbstractContextManager[Session]:
-        return session_scope(self._sessions)
 
     def check(self) -> None:
         """Raise DatabaseUnavailable unless a trivial query succeeds now."""

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Engine, String, Text, cast, delete, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from portal.adapters.db import audit_log
-from portal.adapters.db.engine import session_scope
+from portal.adapters.db.engine import Tables
 from portal.adapters.db.repository import _audit, _aware, _document_from_row
 from portal.adapters.db.tables import (
     Base,
@@ -107,15 +106,8 @@ class RetentionRun(BaseModel):
     entries: tuple[RetentionEntry, ...] = ()
 
 
-class RetentionRecords:
+class RetentionRecords(Tables):
     """Retention's tables, beside SqlRepository on the same engine."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def _session(self) -> AbstractContextManager[Session]:
-        return session_scope(self._sessions)
 
     # events --------------------------------------------------------------------------
 
