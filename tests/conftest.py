@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -25,6 +26,19 @@ from portal.settings import REPO_ROOT, Settings
 pytest_plugins = ["tests.integration.smtp_fixtures"]
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
+    """Fail clearly if an earlier test left an event loop running in this thread.
+
+    Such a loop makes every later asyncio.run() (Prefect flows, deployments) fail far from its
+    cause; sync Playwright is the usual suspect, so the browser tests are exempt while open.
+    """
+    if "tests/browser/" in request.node.nodeid:
+        return
+    loop = asyncio._get_running_loop()
+    assert loop is None, f"an event loop was left running before {request.node.nodeid}: {loop!r}"
 
 
 def wait_for_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:

@@ -46,7 +46,9 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 FINAL_STATUSES = ("Accepted", "Rejected")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps its event loop marked as running in this
+# thread while it is open, and every later asyncio.run() (Prefect flows, deployments) would fail.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless, with nothing that reaches the network by itself."""
     assert CHROMIUM.exists(), "Debian's chromium is missing: run infra/install --test"
