@@ -214,11 +214,10 @@ class PageContext:
 def _nav(principal: Principal | None, path: str) -> list[NavItem]:
     if principal is None:
         return []
-    items = []
-    home = views.home_path(principal)
-    if home is not None:
-        text = "Your checklist" if principal.role is Role.agency_uploader else "Completeness"
-        items.append(NavItem(text, home, path.startswith(home)))
+    items = [
+        NavItem(text, href, path.startswith(href))
+        for text, href in views.nav_links(principal)
+    ]
     items.append(NavItem("Sign out", "/sign-out", path == "/sign-out"))
     return items
 
@@ -260,7 +259,7 @@ def _error_page(request: Request, error: WebError) -> HTMLResponse:
 # -- who is signed in, and may they ------------------------------------------------------
 
 
-def _container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -279,7 +278,7 @@ def _limits(request: Request) -> RateLimits:
 
 
 def _key(request: Request) -> bytes:
-    return session_key(_container(request).settings, request)
+    return session_key(container_of(request).settings, request)
 
 
 @dataclass(frozen=True)
@@ -295,7 +294,7 @@ class SignedIn:
 def signed_in(request: Request) -> SignedIn:
     """The person behind the session, checked against their token now (revoked, expired
     and disabled end it), and counted against their token's rate limit."""
-    container = _container(request)
+    container = container_of(request)
     session = read_session(_key(request), request)
     if session is None or session.token_hash is None:
         raise SignInNeeded
@@ -320,7 +319,7 @@ def decide(
     decision = authorize(principal, permission, target)
     if decision.allowed:
         return
-    container = _container(request)
+    container = container_of(request)
     known = target.inspection_id and container.repository.get_inspection(target.inspection_id)
     route: Any = request.scope.get("route")
     container.identities.record_denial(
@@ -340,11 +339,11 @@ def decide(
     raise forbidden(decision.detail)
 
 
-def _inspection_target(inspection_id: str) -> Target:
+def inspection_target(inspection_id: str) -> Target:
     return Target(kind=TargetKind.inspection, inspection_id=inspection_id)
 
 
-def _inspection(container: Container, inspection_id: str) -> Inspection:
+def inspection_or_404(container: Container, inspection_id: str) -> Inspection:
     inspection = container.repository.get_inspection(inspection_id)
     if inspection is None:
         raise not_found()
@@ -365,7 +364,7 @@ def _local_path(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _redirect(path: str) -> RedirectResponse:
+def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
@@ -378,7 +377,7 @@ def start(request: Request) -> Response:
     person = signed_in(request)
     home = views.home_path(person.principal)
     if home is not None:
-        return _redirect(home)
+        return see_other(home)
     return render(request, "no_pages.html", person.page, title="You are signed in")
 
 
@@ -405,7 +404,7 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
     """Check the pasted token as the API checks a bearer token, then open a session."""
-    container = _container(request)
+    container = container_of(request)
     key = _key(request)
     session = read_session(key, request)
     _refuse_large_form(request)
@@ -450,7 +449,7 @@ async def sign_in(request: Request) -> Response:
         limits.spend(principal)
     except Problem as exc:
         raise _too_many(exc) from exc
-    response = _redirect(next_path or views.home_path(principal) or "/")
+    response = see_other(next_path or views.home_path(principal) or "/")
     # A new session (and CSRF token) on sign-in, so no earlier one can be ridden.
     set_session_cookie(key, request, response, new_session(token_hash(token)))
     return response
@@ -522,11 +521,11 @@ def checklist(inspection_id: str, request: Request) -> Response:
     GET /v1/inspections/{id}/completeness for the uploader's own agency)."""
     person = signed_in(request)
     principal = person.principal
-    decide(request, principal, Permission.view_completeness, _inspection_target(inspection_id))
+    decide(request, principal, Permission.view_completeness, inspection_target(inspection_id))
     if principal.role is not Role.agency_uploader:
-        return _redirect(f"/inspections/{inspection_id}/completeness")
-    container = _container(request)
-    inspection = _inspection(container, inspection_id)
+        return see_other(f"/inspections/{inspection_id}/completeness")
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
     now = utc_now()
     agency = principal.agency or ""
     states = container.completeness(inspection, now, agency)
@@ -557,9 +556,9 @@ class UploadPage:
 
 
 def _upload_page(request: Request, person: SignedIn, inspection_id: str, key: str) -> UploadPage:
-    decide(request, person.principal, Permission.upload, _inspection_target(inspection_id))
-    container = _container(request)
-    inspection = _inspection(container, inspection_id)
+    decide(request, person.principal, Permission.upload, inspection_target(inspection_id))
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
     target = views.target_of(key)
     if target is None:
         raise not_found()
@@ -584,7 +583,7 @@ def _render_upload(
     errors: list[dict[str, str]] | None = None,
     date_parts: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    container = _container(request)
+    container = container_of(request)
     theme = container.themes[page.inspection.theme_key]
     limit_mb = container.settings.max_upload_bytes // (1024 * 1024)
     due = (
@@ -695,7 +694,7 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
         raise _bad_request()
     person = await anyio.to_thread.run_sync(signed_in, request)
     page = await anyio.to_thread.run_sync(_upload_page, request, person, inspection_id, key)
-    container = _container(request)
+    container = container_of(request)
     try:
         document = await receive_upload(
             request,
@@ -709,7 +708,7 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
     except Problem as exc:
         message = _problem_message(exc, container.settings.max_upload_bytes)
         return _render_upload(request, person, page, 400, [{"href": "#file", "text": message}])
-    return _redirect(f"/documents/{document.id}")
+    return see_other(f"/documents/{document.id}")
 
 
 def _problem_message(problem: Problem, limit: int) -> str:
@@ -733,7 +732,7 @@ def document_status(document_id: str, request: Request) -> Response:
     """A document's status, and what to do if it was not accepted (the page of
     GET /v1/documents/{id}); another agency's document is not found."""
     person = signed_in(request)
-    container = _container(request)
+    container = container_of(request)
     document = container.repository.get_document(document_id)
     if document is None:
         raise not_found()
@@ -748,7 +747,7 @@ def document_status(document_id: str, request: Request) -> Response:
         ),
         document_id=document_id,
     )
-    inspection = _inspection(container, document.inspection_id)
+    inspection = inspection_or_404(container, document.inspection_id)
     theme = container.themes[inspection.theme_key]
     view = views.document_view(document)
     key = document.item_number
@@ -794,13 +793,13 @@ def completeness(inspection_id: str, request: Request) -> Response:
     and what is overdue (the page of GET /v1/inspections/{id}/completeness)."""
     person = signed_in(request)
     decide(
-        request, person.principal, Permission.view_completeness, _inspection_target(inspection_id)
+        request, person.principal, Permission.view_completeness, inspection_target(inspection_id)
     )
     if person.principal.role is Role.agency_uploader:
         # An uploader sees only its own agency: its checklist.
-        return _redirect(f"/inspections/{inspection_id}/checklist")
-    container = _container(request)
-    inspection = _inspection(container, inspection_id)
+        return see_other(f"/inspections/{inspection_id}/checklist")
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
     now = utc_now()
     theme = container.themes[inspection.theme_key]
     matrix = views.completeness_matrix(
@@ -824,11 +823,11 @@ def completeness_items(
     """The items one agency owes by one deadline, with their status."""
     person = signed_in(request)
     principal = person.principal
-    decide(request, principal, Permission.view_completeness, _inspection_target(inspection_id))
+    decide(request, principal, Permission.view_completeness, inspection_target(inspection_id))
     if principal.role is Role.agency_uploader and agency != principal.agency:
         raise forbidden("An uploader sees only its own agency's completeness.")
-    container = _container(request)
-    inspection = _inspection(container, inspection_id)
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
     now = utc_now()
     state = next(
         (

@@ -322,15 +322,37 @@ def document_view(document: Document) -> DocumentView:
     )
 
 
-def home_path(principal: Principal) -> str | None:
-    """Where a person starts: an uploader's checklist, or the inspection staff's matrix."""
-    if principal.inspection_id is None:
-        return None
+def nav_links(principal: Principal) -> list[tuple[str, str]]:
+    """The pages a person's role works with, as (link text, path), their start page first."""
+    if principal.role is Role.records_officer:
+        return [
+            ("Retention", "/retention"),
+            ("Legal holds", "/retention/holds"),
+            ("Deletion records", "/retention/runs"),
+        ]
+    inspection = principal.inspection_id
+    if inspection is None:
+        return []
+    base = f"/inspections/{inspection}"
     if principal.role is Role.agency_uploader:
-        return f"/inspections/{principal.inspection_id}/checklist"
-    if principal.role in (Role.lead_inspector, Role.inspector):
-        return f"/inspections/{principal.inspection_id}/completeness"
-    return None
+        return [("Your checklist", f"{base}/checklist")]
+    if principal.role is Role.lead_inspector:
+        return [
+            ("Completeness", f"{base}/completeness"),
+            ("Alerts", f"{base}/alerts"),
+            ("Timeline", f"{base}/timeline"),
+            ("Children", f"{base}/children"),
+            ("Documents", f"{base}/documents"),
+        ]
+    if principal.role is Role.inspector:
+        return [("Completeness", f"{base}/completeness"), ("Documents", f"{base}/documents")]
+    return []
+
+
+def home_path(principal: Principal) -> str | None:
+    """Where a person starts: the first of their role's pages."""
+    links = nav_links(principal)
+    return links[0][1] if links else None
 
 
 def target_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
