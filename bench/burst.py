@@ -28,7 +28,7 @@ One run:
    corpus: any mismatch prints INVALID BENCHMARK and exits 1 (the report is still
    written, the mismatches at its top).
 
-The dev S3 server (moto) runs with MOTO_PATCH (below) unless --moto-as-is: moto's
+The dev S3 server (moto) runs with infra/scaled/dev-s3's patch unless --moto-as-is: moto's
 ListObjectVersions copies the whole bucket on every call, which would make moto, not the
 portal, the thing measured.
 
@@ -435,52 +435,8 @@ def build_corpus(n: int, seed: int) -> BurstCorpus:
 
 # --- the dev S3 server -----------------------------------------------------------------
 
-# moto 5.2's ListObjectVersions deep-copies every version of every object in the bucket on
-# each call, whatever the prefix, and never frees the copies: CPU and memory grow with the
-# bucket, so a burst of thousands of documents (the portal lists the versions of a key each
-# time it deletes one: ~3 calls per document) makes moto, not the portal, the bottleneck,
-# and eventually exhausts memory (4.4 GB RSS after 150 documents). The benchmark therefore
-# starts infra/scaled/dev-s3 with this sitecustomize on its PYTHONPATH: it restricts the
-# copy to the keys under the requested prefix, which the listing filters on anyway, so the
-# answers are the same. --moto-as-is turns it off.
-MOTO_PATCH = """\
-import sys
-import threading
-
-if sys.argv and sys.argv[0].endswith("moto_server"):
-    import moto.s3.models as _models
-    import moto.s3.utils as _utils
-
-    _local = threading.local()
-
-    def _iterlists(self):
-        prefix = getattr(_local, "prefix", "")
-        for key in self._self_iterable():
-            if key.startswith(prefix):
-                yield key, self.getlist(key)
-
-    _original = _models.S3Backend.list_object_versions
-
-    def _list_object_versions(self, bucket_name, delimiter=None, key_marker=None,
-                              max_keys=1000, prefix="", version_id_marker=None):
-        _local.prefix = prefix or ""
-        try:
-            return _original(self, bucket_name, delimiter, key_marker, max_keys, prefix,
-                             version_id_marker)
-        finally:
-            _local.prefix = ""
-
-    _utils._VersionedKeyStore.iterlists = _iterlists
-    _models.S3Backend.list_object_versions = _list_object_versions
-"""
-
-
-def moto_patch_env(work: Path) -> dict[str, str]:
-    """The environment that makes the dev S3 server load MOTO_PATCH."""
-    directory = work / "moto-patch"
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sitecustomize.py").write_text(MOTO_PATCH)
-    return {"PYTHONPATH": str(directory)}
+# infra/scaled/dev-s3 patches moto's quadratic ListObjectVersions (see
+# infra/scaled/dev-s3-patch/sitecustomize.py); --moto-as-is runs it unpatched.
 
 
 # --- measuring processes -------------------------------------------------------------
@@ -820,7 +776,7 @@ def run_pipeline(
     """One fresh layout with `workers` workers; the burst replayed; every document final."""
     say(f"[{workers} worker(s)] bringing up the scaled layout")
     started_layout = time.monotonic()
-    s3_env = {} if moto_as_is else moto_patch_env(work)
+    s3_env = {"JTAI_DEV_S3_AS_IS": "1"} if moto_as_is else {}
     with scaled_layout(workers, work_dir=work, print_logs=False, s3_env=s3_env) as layout:
         try:
             return _run_on(layout, corpus, workers, threads, timeout, pace, started_layout)
@@ -1170,7 +1126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--moto-as-is",
         action="store_true",
-        help="run the dev S3 server without MOTO_PATCH (ListObjectVersions copies the bucket)",
+        help="run the dev S3 server unpatched (JTAI_DEV_S3_AS_IS=1): its version listing "
+        "copies the whole bucket",
     )
     parser.add_argument("--skip-clamd", action="store_true", help="do not time clamd alone")
     parser.add_argument("--keep", action="store_true", help="keep logs and state")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -92,7 +93,8 @@ class Container:
         )
 
     def ingest_services(self) -> IngestServices:
-        """The services the ingest steps run on."""
+        """The services the ingest steps run on, for one batch: each inspection's schedule
+        is read once per batch, not once per document (a batch lasts seconds)."""
         return IngestServices(
             store=self.store,
             scanner=self.scanner,
@@ -105,7 +107,7 @@ class Container:
             file_types=self.file_types,
             retry_delay=timedelta(seconds=self.settings.retry_delay_seconds),
             clock=utc_now,
-            schedule_of=self.schedule_of_inspection,
+            schedule_of=functools.cache(self.schedule_of_inspection),
         )
 
     def schedule_of_inspection(self, inspection_id: str) -> Schedule | None:

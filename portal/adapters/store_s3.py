@@ -5,6 +5,11 @@ written with server-side encryption and carries its sha256 as the user metadata 
 
 How a put works, and why:
 
+An object smaller than the multipart threshold (8 MiB by default; most documents) is read
+into memory, hashed, and sent with one PutObject carrying its sha256 as metadata and as the
+`ChecksumSHA256` S3 verifies before storing it. A PutObject is atomic, so nothing more is
+needed. A larger object cannot be held in memory, and its sha256 is only known at the end:
+
 1. The source is streamed once, through a HashingReader, into a staging object
    `f"{prefix}{STAGING_AREA}/<random>"` with the transfer manager (`upload_fileobj`): objects
    of 8 MiB or more go as a multipart upload. If anything fails (the source raises, the
@@ -19,15 +24,18 @@ If the process dies between the steps, a staging object or an incomplete multipa
 may remain; `ensure_bucket` installs lifecycle rules that remove both after a day.
 
 Memory: the API streams every upload through here, several at once, so a put must hold a
-bounded amount whatever the object's size. The transfer manager reads a non-seekable stream
+bounded amount whatever the object's size: a small object at most the threshold, a large
+one what the transfer manager holds. The transfer manager reads a non-seekable stream
 into in-memory parts; with `default_transfer_config()` a put peaks at about 4 parts of 8 MiB
 (measured: 35 MiB for a 160 MiB stream; 99 MiB with s3transfer's stock in-memory limit).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -66,6 +74,9 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*
 # the HTTP status and reports it as the code (a missing bucket looks the same to HEAD; a GET
 # or a listing says NoSuchBucket, which is not in this set).
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+
+_COPY_CHUNK = MiB
+"""How much of an object's body local_copy holds in memory at a time."""
 
 _DELETE_ROUNDS = 3
 """How many times delete lists and deletes a key's versions before giving up on it."""
@@ -196,12 +207,35 @@ class S3Store:
         multipart upload is aborted and the staging object deleted.
         """
         target = self.object_key(area, key)
-        staging = f"{self.prefix}{STAGING_AREA}/{uuid.uuid4().hex}"
         reader = HashingReader(source)
+        threshold = self._transfer_config.multipart_threshold
+        head = _ReadFully(reader).read(threshold)
+        if len(head) < threshold:
+            self._put_whole(target, head, reader.sha256)
+        else:
+            self._put_streamed(target, _Continued(head, reader), reader)
+        return StoredObject(size=reader.size, sha256=reader.sha256)
+
+    def _put_whole(self, target: str, body: bytes, sha256: str) -> None:
+        """One atomic PutObject; S3 refuses it unless the bytes it got have this sha256."""
+        with _translated(f"put {target}"):
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=target,
+                Body=body,
+                Metadata={SHA256_METADATA_KEY: sha256},
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
+                **self._sse_args,
+            )
+
+    def _put_streamed(self, target: str, stream: _Continued, reader: HashingReader) -> None:
+        """Stream to a staging object, then copy it under `target` with the sha256 learnt."""
+        staging = f"{self.prefix}{STAGING_AREA}/{uuid.uuid4().hex}"
         try:
             with _translated(f"put {target}"):
                 self._client.upload_fileobj(
-                    _ReadFully(reader),
+                    stream,
                     self.bucket,
                     staging,
                     ExtraArgs=dict(self._sse_args),
@@ -224,7 +258,6 @@ class S3Store:
                 )
         finally:
             self._discard_staging(staging)
-        return StoredObject(size=reader.size, sha256=reader.sha256)
 
     @contextmanager
     def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
@@ -249,12 +282,11 @@ class S3Store:
 
         Raises ObjectMissing if there is no object under `key`.
         """
-        target = self.object_key(area, key)
+        # One streamed GET: the transfer manager's download would add a HEAD request and
+        # start a pool of threads for every object, most of which are small.
         with tempfile.NamedTemporaryFile(prefix="portal-s3-") as tmp:
-            with _translated(f"download {target}", missing=True):
-                self._client.download_fileobj(
-                    self.bucket, target, tmp, Config=self._transfer_config
-                )
+            with self.open(area, key) as body:
+                shutil.copyfileobj(body, tmp, _COPY_CHUNK)
             tmp.flush()
             yield Path(tmp.name)
 
@@ -400,6 +432,24 @@ class S3Store:
             log.warning(
                 "could not delete staging object %s (a lifecycle rule will): %s", staging, exc
             )
+
+
+class _Continued:
+    """The bytes already read from a source, then the rest of it, each read(n) full."""
+
+    def __init__(self, head: bytes, rest: HashingReader) -> None:
+        self._head = head
+        self._rest = _ReadFully(rest)
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            data, self._head = self._head + self._rest.read(), b""
+            return data
+        if len(self._head) >= n:
+            data, self._head = self._head[:n], self._head[n:]
+            return data
+        data, self._head = self._head, b""
+        return data + self._rest.read(n - len(data))
 
 
 class _ReadFully:

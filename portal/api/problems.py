@@ -162,6 +162,20 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def http_problem_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own errors (no such route, method not allowed) as problem+json."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem_response(
+        request,
+        Problem(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            f"{request.method} {request.url.path}: {exc.detail}",
+        ),
+    )
+
+
 def register_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise come out as problem+json."""
 
@@ -192,16 +206,7 @@ def register_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(
-            request,
-            Problem(
-                exc.status_code,
-                code,
-                str(exc.detail),
-                f"{request.method} {request.url.path}: {exc.detail}",
-            ),
-        )
+        return http_problem_response(request, exc)
 
     @app.exception_handler(TransientError)
     async def _transient(request: Request, exc: TransientError) -> JSONResponse:

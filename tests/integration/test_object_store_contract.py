@@ -160,6 +160,15 @@ def count_calls(client: Any, operation: str) -> Callable[[], int]:
     return lambda: len(calls)
 
 
+def count_requests(client: Any) -> Callable[[], list[str]]:
+    """The names of the operations the client calls from now on, in order."""
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.s3", lambda model, **_: calls.append(model.name)
+    )
+    return lambda: list(calls)
+
+
 # --- the contract: every store ----------------------------------------------------------
 
 
@@ -420,6 +429,44 @@ def test_a_20_mib_put_goes_to_s3_as_a_multipart_upload_of_8_mib_parts(s3: S3Targ
     s3.store.put(Area.quarantine, KEY, io.BytesIO(payload(20 * MiB)))
 
     assert (parts(), single_puts()) == (3, 0)
+
+
+def test_an_object_below_the_multipart_threshold_is_one_put_carrying_its_sha256_checksum(
+    s3: S3Target,
+) -> None:
+    requests = count_requests(s3.client)
+    data = payload(MiB, seed=11)
+
+    stored = s3.store.put(Area.clean, KEY, TricklingSource(data, most=10_000))  # type: ignore[arg-type]
+
+    assert requests() == ["PutObject"]
+    head = s3.client.head_object(
+        Bucket=s3.bucket, Key=f"{STORE_PREFIX}clean/{KEY}", ChecksumMode="ENABLED"
+    )
+    assert base64.b64decode(head["ChecksumSHA256"]).hex() == stored.sha256
+    assert head["Metadata"] == {SHA256_METADATA_KEY: hashlib.sha256(data).hexdigest()}
+    assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}
+
+
+def test_an_object_of_exactly_the_threshold_goes_through_staging_whole(s3: S3Target) -> None:
+    data = payload(8 * MiB, seed=12)
+
+    stored = s3.store.put(Area.clean, KEY, io.BytesIO(data))
+
+    with s3.store.open(Area.clean, KEY) as source:
+        assert source.read() == data
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert s3_leftovers(s3.store) == {"uploads": [], "staging": []}
+
+
+def test_a_local_copy_on_s3_is_one_get_request(s3: S3Target) -> None:
+    s3.store.put(Area.clean, KEY, io.BytesIO(payload(3 * MiB, seed=13)))
+    requests = count_requests(s3.client)
+
+    with s3.store.local_copy(Area.clean, KEY) as path:
+        assert path.stat().st_size == 3 * MiB
+
+    assert requests() == ["GetObject"]
 
 
 def test_a_source_that_returns_short_reads_still_goes_to_s3_in_8_mib_parts(s3: S3Target) -> None:
