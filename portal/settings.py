@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         gt=0,
         description="Lists of children (list:<key> uploads) are parsed whole: a lower limit.",
     )
+    resumable_expiry_seconds: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description="How long the web pages' unfinished resumable (tus) upload is kept after "
+        "it last received bytes (its Upload-Expires); then it is deleted from "
+        "data_dir/resumable.",
+    )
+    resumable_unfinished_per_person: int = Field(
+        default=5,
+        ge=1,
+        description="Unfinished resumable uploads one person may have at once (each up to "
+        "max_upload_bytes on the portal's disk until it finishes or expires).",
+    )
 
     batch_max_documents: int = Field(default=32, ge=1)
     batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
@@ -189,6 +202,11 @@ class Settings(BaseSettings):
     def resolved_clamd_socket(self) -> Path:
         """clamd's Unix socket path, defaulting to the one infra/clamd starts."""
         return self.clamd_socket or self.data_dir / "clamd" / "clamd.sock"
+
+    @property
+    def resumable_dir(self) -> Path:
+        """Where partial resumable uploads are kept: in data_dir, outside the store's areas."""
+        return self.data_dir / "resumable"
 
     @property
     def store_root(self) -> Path:

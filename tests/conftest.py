@@ -37,8 +37,11 @@ def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
     """
     if "tests/browser/" in request.node.nodeid:
         return
-    loop = asyncio._get_running_loop()
-    assert loop is None, f"an event loop was left running before {request.node.nodeid}: {loop!r}"
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise AssertionError(f"an event loop was left running before {request.node.nodeid}: {loop!r}")
 
 
 def wait_for_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:

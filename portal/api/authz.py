@@ -42,6 +42,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/inspections/{inspection_id}/selections"): P.manage_inspection,
     ("GET", "/v1/inspections/{inspection_id}/selections"): P.view_inspection,
     ("POST", "/v1/inspections/{inspection_id}/documents"): P.upload,
+    ("GET", "/v1/inspections/{inspection_id}/documents"): P.view_document,
     ("GET", "/v1/documents/{document_id}"): P.view_document,
     ("GET", "/v1/documents/{document_id}/content"): P.read_document,
     ("POST", "/v1/documents/{document_id}/reprocess"): P.manage_document,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
 from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,20 +20,23 @@ from portal.adapters.pdf_watermark import watermark_pdf
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_responses
-from portal.api.schemas import Day, DocumentAccepted, DocumentOut
+from portal.api.schemas import CodeAndMessage, Day, DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import (
     Inspection,
     InspectionState,
     Principal,
+    Role,
 )
+from portal.domain.authorization import Permission, Target, TargetKind, authorize
+from portal.domain.checklist import ThemePolicy
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
 from portal.domain.errors import UploadTooLarge
 from portal.domain.filenames import neutralise_filename
-from portal.domain.onsite import client_address, decide_onsite_view, parse_networks
-from portal.domain.reasons import ReasonCode
-from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload
+from portal.domain.onsite import OnSitePolicy, client_address, decide_onsite_view, parse_networks
+from portal.domain.reasons import ReasonCode, reason_sentence
+from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX, TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.ingest import upload_facts
 
@@ -113,21 +119,11 @@ async def receive_upload(
     dispatcher; the recorded document. Raises Problem for what the API refuses, and
     whatever `read_form` raises; nothing stays stored after a refusal."""
     inspection = await anyio.to_thread.run_sync(load_inspection, container, inspection_id)
-    agency = principal.agency or ""
-    if inspection.state is not InspectionState.open:
-        raise Problem(
-            409,
-            "inspection_not_open",
-            "This inspection is not taking uploads",
-            f"The inspection is {inspection.state.value}; nothing more can be "
-            "uploaded to it. Contact the lead inspector if you think this is wrong.",
-        )
+    refuse_unless_open(inspection)
     limit = container.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD_BYTES:
-        raise Problem.for_reason(
-            ReasonCode.too_large, f"The largest file accepted is {limit // (1024 * 1024)} MB."
-        )
+        raise _too_large(limit)
     try:
         boundary = boundary_of(request.headers.get("content-type"))
     except MalformedUpload as exc:
@@ -143,28 +139,62 @@ async def receive_upload(
         )
     except UploadTooLarge as exc:
         await _discard_rest(body, cap=limit)
-        raise Problem.for_reason(
-            ReasonCode.too_large, f"The largest file accepted is {limit // (1024 * 1024)} MB."
-        ) from exc
+        raise _too_large(limit) from exc
     except MalformedUpload as exc:
         raise Problem(400, "malformed_upload", "The upload could not be read", str(exc)) from exc
 
+    received = ReceivedFile(
+        document_id=document_id,
+        stored=stored,
+        filename=upload.filename,
+        content_type=upload.file_content_type,
+    )
+    return await record_upload(
+        request, container, inspection, principal, received, lambda: read_form(upload, stored)
+    )
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file stored in quarantine under `<inspection id>/<document_id>`, not yet recorded."""
+
+    document_id: str
+    stored: StoredObject
+    filename: str | None
+    content_type: str | None
+
+
+async def record_upload(
+    request: Request,
+    container: Container,
+    inspection: Inspection,
+    principal: Principal,
+    received: ReceivedFile,
+    read_form: Callable[[], UploadForm],
+) -> Document:
+    """Record a file already stored in quarantine as a received document (audited), and
+    wake the dispatcher: what every upload path ends with (the API's and the pages' form
+    uploads, and the pages' resumable uploads once their last byte has arrived).
+
+    Raises Problem for what is refused, and whatever `read_form` raises; the stored file
+    is deleted then."""
+    key = f"{inspection.id}/{received.document_id}"
     try:
-        form = read_form(upload, stored)
-        _check_size_for_target(container, form.item, stored.size)
+        form = read_form()
+        _check_size_for_target(container, form.item, received.stored.size)
         now = utc_now()
         document = Document(
-            id=document_id,
-            inspection_id=inspection_id,
-            agency=agency,
+            id=received.document_id,
+            inspection_id=inspection.id,
+            agency=principal.agency or "",
             item_number=form.item,
             child_id=form.child_id,
             document_date=form.document_date,
-            original_filename=neutralise_filename(upload.filename),
-            declared_content_type=upload.file_content_type,
+            original_filename=neutralise_filename(received.filename),
+            declared_content_type=received.content_type,
             status=DocumentStatus.received,
-            size_bytes=stored.size,
-            sha256_received=stored.sha256,
+            size_bytes=received.stored.size,
+            sha256_received=received.stored.sha256,
             received_at=now,
             updated_at=now,
         )
@@ -177,6 +207,56 @@ async def receive_upload(
     if wake is not None:
         wake()
     return document
+
+
+def refuse_unless_open(inspection: Inspection) -> None:
+    """Uploads go only to an open inspection (409 `inspection_not_open` otherwise)."""
+    if inspection.state is not InspectionState.open:
+        raise Problem(
+            409,
+            "inspection_not_open",
+            "This inspection is not taking uploads",
+            f"The inspection is {inspection.state.value}; nothing more can be "
+            "uploaded to it. Contact the lead inspector if you think this is wrong.",
+        )
+
+
+def check_before_receiving(
+    container: Container,
+    inspection: Inspection,
+    principal: Principal,
+    form: UploadForm,
+    size: int,
+) -> None:
+    """Refuse an upload announced with its size before any of its bytes are stored (the
+    pages' resumable uploads): the same size and scope rules `record_upload` applies
+    once the file is whole, run early. Raises Problem."""
+    refuse_unless_open(inspection)
+    limit = container.settings.max_upload_bytes
+    if size > limit:
+        raise _too_large(limit)
+    _check_size_for_target(container, form.item, size)
+    now = utc_now()
+    announced = Document(
+        id=uuid.uuid4().hex,
+        inspection_id=inspection.id,
+        agency=principal.agency or "",
+        item_number=form.item,
+        child_id=form.child_id,
+        document_date=form.document_date,
+        original_filename="",
+        status=DocumentStatus.received,
+        size_bytes=size,
+        received_at=now,
+        updated_at=now,
+    )
+    _check_scope(container, inspection, announced)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem.for_reason(
+        ReasonCode.too_large, f"The largest file accepted is {limit // (1024 * 1024)} MB."
+    )
 
 
 async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:
@@ -260,6 +340,207 @@ def _visible_document(container: Container, principal: Principal, document_id: s
 def get_document(document_id: str, principal: PrincipalDep, container: ContainerDep) -> DocumentOut:
     """A document's status, with reason codes and a sentence for the uploader."""
     return DocumentOut.of(_visible_document(container, principal, document_id))
+
+
+MAX_PAGE = 500
+CURSOR_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class DocumentViewing(BaseModel):
+    """Who may read a document's content, and whether the caller may, here and now."""
+
+    on_site_only: bool = Field(
+        description="A health record: read only by the inspection's inspectors, from the "
+        "registered on-site network, during the fieldwork window."
+    )
+    readable_now: bool = Field(
+        description="Whether GET /v1/documents/{id}/content would give the caller its "
+        "content now, from where the caller is."
+    )
+    rule: str = Field(
+        description="What decides it: inspector_of_inspection, not_an_inspector_of_this_"
+        "inspection, not_accepted, deleted, or for health records on_site_during_fieldwork, "
+        "off_site, outside_fieldwork or unknown_client_address."
+    )
+    where_and_when: str | None = Field(
+        description="For health records: where and when they can be viewed, in words."
+    )
+    window_start: datetime | None
+    window_end: datetime | None
+
+
+class DocumentEntry(BaseModel):
+    id: str
+    item: str
+    child_id: str | None
+    title: str = Field(description="What it was sent for, e.g. the Annex A item's title.")
+    agency: str
+    filename: str
+    status: str
+    reasons: list[CodeAndMessage]
+    file_type: str | None
+    size_bytes: int | None
+    received_at: datetime
+    decided_at: datetime | None
+    deleted_at: datetime | None
+    health_record: bool
+    viewing: DocumentViewing
+
+
+class DocumentPage(BaseModel):
+    documents: list[DocumentEntry]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+def request_address(request: Request, container: Container) -> str:
+    """The client's address as the content route sees it (X-Forwarded-For only from a
+    trusted proxy)."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        parse_networks(list(container.settings.trusted_proxies)),
+    )
+
+
+def document_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
+    """What a document was sent for: its Annex A item's title, its list's title, or the
+    child's case record or audit."""
+    found = theme.find_item(item)
+    if found is not None:
+        return found[1].title
+    if item.startswith(LIST_PREFIX):
+        key = item.removeprefix(LIST_PREFIX)
+        listed = next((c for c in theme.child_lists if c.key == key), None)
+        return listed.title if listed else "A list of children"
+    if item == CASE_RECORD:
+        return f"Case records of child {child_id}"
+    if item == AUDIT:
+        return f"Audit of child {child_id}"
+    return item
+
+
+def document_viewing(
+    principal: Principal,
+    document: Document,
+    policy: OnSitePolicy,
+    address: str,
+    now: datetime,
+) -> DocumentViewing:
+    """Whether the content route would give this principal the document's content now,
+    decided as it decides (nothing is recorded: this is not an attempt to read it)."""
+    on_site_only = document.area is Area.onsite
+    target = Target(
+        kind=TargetKind.document, inspection_id=document.inspection_id, agency=document.agency
+    )
+    if not authorize(principal, Permission.read_document, target).allowed:
+        allowed, rule = False, "not_an_inspector_of_this_inspection"
+    elif document.deleted_at is not None:
+        allowed, rule = False, "deleted"
+    elif document.status is not DocumentStatus.accepted:
+        allowed, rule = False, "not_accepted"
+    elif on_site_only:
+        decision = decide_onsite_view(principal, document, policy, address, now)
+        allowed, rule = decision.allowed, decision.rule
+    else:
+        allowed, rule = True, "inspector_of_inspection"
+    return DocumentViewing(
+        on_site_only=on_site_only,
+        readable_now=allowed,
+        rule=rule,
+        where_and_when=policy.where_and_when() if on_site_only else None,
+        window_start=policy.window_start if on_site_only else None,
+        window_end=policy.window_end if on_site_only else None,
+    )
+
+
+def document_entries(
+    container: Container,
+    principal: Principal,
+    inspection: Inspection,
+    documents: Sequence[Document],
+    address: str,
+) -> list[DocumentEntry]:
+    """The listing's entries for these documents of one inspection, as seen by `principal`
+    from `address` now."""
+    theme = container.themes[inspection.theme_key]
+    policy = container.repository.onsite_policy(inspection.id)
+    now = utc_now()
+    return [
+        DocumentEntry(
+            id=document.id,
+            item=document.item_number,
+            child_id=document.child_id,
+            title=document_title(theme, document.item_number, document.child_id),
+            agency=document.agency,
+            filename=document.original_filename,
+            status=document.status.value,
+            reasons=[
+                CodeAndMessage(code=r.value, message=reason_sentence(r)) for r in document.reasons
+            ],
+            file_type=document.file_type,
+            size_bytes=document.size_bytes,
+            received_at=document.received_at,
+            decided_at=document.decided_at,
+            deleted_at=document.deleted_at,
+            health_record=document.area is Area.onsite,
+            viewing=document_viewing(principal, document, policy, address, now),
+        )
+        for document in documents
+    ]
+
+
+def visible_agency(principal: Principal) -> str | None:
+    """The one agency whose documents this principal may see (an uploader's own), or None
+    for every agency: as GET /v1/documents/{id} hides other agencies' documents."""
+    return (principal.agency or "") if principal.role is Role.agency_uploader else None
+
+
+@router.get(
+    "/v1/inspections/{inspection_id}/documents",
+    response_model=DocumentPage,
+    responses=problem_responses(400),
+)
+def list_documents(
+    inspection_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    status: Annotated[
+        DocumentStatus | None, Query(description="Only documents in this status.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many.")] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=CURSOR_PATTERN, description="The previous page's next_cursor."),
+    ] = None,
+) -> DocumentPage:
+    """The inspection's documents, oldest first, with each one's status and whether the
+    caller may read it (health records: where and when). An agency uploader sees only
+    its own agency's documents."""
+    inspection = load_inspection(container, inspection_id)
+    agency = visible_agency(principal)
+    if cursor is not None:
+        mark = container.repository.get_document(cursor)
+        if mark is None or mark.inspection_id != inspection_id or agency not in (None, mark.agency):
+            raise Problem(
+                400,
+                "invalid_cursor",
+                "The cursor is not valid here",
+                "Pass the next_cursor of the previous page of this listing, or leave it out "
+                "to start from the first page.",
+            )
+    documents = container.repository.inspection_documents(
+        inspection_id, status=status, agency=agency, after=cursor, limit=limit + 1
+    )
+    page = documents[:limit]
+    return DocumentPage(
+        documents=document_entries(
+            container, principal, inspection, page, request_address(request, container)
+        ),
+        next_cursor=page[-1].id if len(documents) > limit else None,
+    )
 
 
 @router.get(

@@ -208,6 +208,16 @@ def move_deadline(
 ) -> InspectionOut:
     """Move one deadline of this inspection (lead inspector or admin); returns the timeline."""
     inspection = load_inspection(container, inspection_id)
+    apply_deadline_move(container, inspection, deadline, body, principal.actor)
+    return _out(container, inspection)
+
+
+def apply_deadline_move(
+    container: Container, inspection: Inspection, deadline: str, body: DeadlineMoveIn, actor: str
+) -> None:
+    """Move one deadline of an inspection, or raise the problem saying why it cannot be
+    (no timeline: 409; no such deadline: 404). The API's route and the timeline page's
+    form both move deadlines through here."""
     schedule = container.schedule(inspection)
     if schedule is None:
         raise Problem(
@@ -226,9 +236,8 @@ def move_deadline(
             f"{', '.join(schedule.due_times())}.",
         )
     container.repository.set_deadline_override(
-        inspection_id, deadline, body.due, body.reason, principal.actor, utc_now()
+        inspection.id, deadline, body.due, body.reason, actor, utc_now()
     )
-    return _out(container, inspection)
 
 
 @router.get("/{inspection_id}/completeness", response_model=CompletenessOut)

@@ -8,9 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem
-from portal.bootstrap import utc_now
-from portal.domain.access import Role
-from portal.domain.selection import Stage, case_record_slots, decide_selection
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Inspection, Role
+from portal.domain.selection import (
+    SelectionRefused,
+    Stage,
+    case_record_slots,
+    decide_selection,
+)
 
 router = APIRouter(prefix="/v1/inspections", tags=["selections"])
 
@@ -38,7 +43,8 @@ class SelectionsOut(BaseModel):
     case_record_slots: list[CaseRecordSlotOut]
 
 
-def _selections(container: ContainerDep, inspection_id: str, agency: str | None) -> SelectionsOut:
+def selections_of(container: Container, inspection_id: str, agency: str | None) -> SelectionsOut:
+    """The shortlist, the audit list and the case-record slots (one agency's, if given)."""
     inspection = load_inspection(container, inspection_id)
     audit = container.repository.selection(inspection_id, Stage.audit.value)
     slots = case_record_slots(container.themes[inspection.theme_key], audit, inspection.agencies)
@@ -68,18 +74,28 @@ def record_selection(
     The audit list creates a case-record slot per audited child per agency asked for records.
     """
     inspection = load_inspection(container, inspection_id)
-    shortlist = container.repository.selection(inspection_id, Stage.shortlist.value)
-    refused = decide_selection(
-        container.themes[inspection.theme_key], body.stage, body.child_ids, shortlist
+    refused = record_selection_of(
+        container, inspection, body.stage, body.child_ids, principal.actor
     )
     if refused is not None:
         raise Problem(
             422, refused.problem.value, "The selection cannot be recorded", refused.detail + "."
         )
-    container.repository.replace_selection(
-        inspection_id, body.stage.value, body.child_ids, principal.actor, utc_now()
-    )
-    return _selections(container, inspection_id, None)
+    return selections_of(container, inspection_id, None)
+
+
+def record_selection_of(
+    container: Container, inspection: Inspection, stage: Stage, child_ids: list[str], actor: str
+) -> SelectionRefused | None:
+    """Record one stage's selection (replacing the earlier one), or say why it cannot be.
+    The API's route and the children page's forms both record selections through here."""
+    shortlist = container.repository.selection(inspection.id, Stage.shortlist.value)
+    refused = decide_selection(container.themes[inspection.theme_key], stage, child_ids, shortlist)
+    if refused is None:
+        container.repository.replace_selection(
+            inspection.id, stage.value, child_ids, actor, utc_now()
+        )
+    return refused
 
 
 @router.get("/{inspection_id}/selections", response_model=SelectionsOut)
@@ -88,4 +104,4 @@ def get_selections(
 ) -> SelectionsOut:
     """The selections; an uploader sees its own agency's case-record slots."""
     agency = principal.agency if principal.role is Role.agency_uploader else None
-    return _selections(container, inspection_id, agency)
+    return selections_of(container, inspection_id, agency)

@@ -1,14 +1,14 @@
 """Web pages for agencies and inspectors: server-rendered, GOV.UK Design System markup,
-sessions signed in by portal token. `router` holds every audience's pages; `install` serves
-their assets."""
+sessions signed in by portal token. `router` holds every audience's pages (and the upload
+pages' resumable uploads); `install` serves their assets."""
 
 from fastapi import APIRouter
 
-from portal.web import inspector_pages, lead_pages, pages, records_pages
+from portal.web import inspector_pages, lead_pages, pages, records_pages, resumable
 from portal.web.pages import install
 
 router = APIRouter(include_in_schema=False)
-for _audience in (pages, lead_pages, inspector_pages, records_pages):
+for _audience in (pages, resumable, lead_pages, inspector_pages, records_pages):
     router.include_router(_audience.router)
 
 __all__ = ["install", "router"]

@@ -1,10 +1,395 @@
 """The lead inspector's pages:
-alerts, the timeline with its deadline overrides, and the shortlist and audit selection forms."""
+alerts, the timeline with its deadline overrides, and the shortlist and audit selection forms.
+
+Each page decides access as the API route it mirrors does (the same Permission, through
+`decide`) and calls the same functions its handler calls: the outbox and completeness for
+alerts, `apply_deadline_move` for a moved deadline, `record_selection_of` and
+`selections_of` for the case selection.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from portal.web.pages import WebRoute
+import anyio
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, Response
+
+from portal.api.inspections import apply_deadline_move
+from portal.api.problems import Problem
+from portal.api.selections import SelectionIn, record_selection_of, selections_of
+from portal.bootstrap import Container, utc_now
+from portal.domain.access import Inspection, InspectionState, Role
+from portal.domain.authorization import Permission, authorize
+from portal.domain.schedule import Schedule, ScheduledDeadline, schedule_of
+from portal.domain.selection import SelectionProblem, Stage
+from portal.web import lead_views, views
+from portal.web.pages import (
+    MAX_FORM_BYTES,
+    SignedIn,
+    WebError,
+    WebRoute,
+    bad_request,
+    container_of,
+    decide,
+    inspection_or_404,
+    inspection_target,
+    not_found,
+    render,
+    see_other,
+    signed_in,
+)
+from portal.web.sessions import CSRF_FIELD, csrf_matches, same_origin
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+MAX_CHILDREN_FIELDS = 120
+"""The audit form's checkboxes (a shortlist holds at most 100) and its CSRF token."""
+
+
+async def _read_form(request: Request, person: SignedIn) -> FormData:
+    """A small url-encoded form from this site carrying this session's CSRF token."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        raise bad_request()
+    async with request.form(max_files=0, max_fields=MAX_CHILDREN_FIELDS) as form:
+        fields = FormData(list(form.multi_items()))
+    if not csrf_matches(person.session, str(fields.get(CSRF_FIELD, ""))):
+        raise bad_request()
+    return fields
+
+
+def _text(fields: FormData, name: str) -> str:
+    value = fields.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _may(person: SignedIn, permission: Permission, inspection_id: str) -> bool:
+    """Whether to offer an action (the action's own route decides again, and audits)."""
+    return authorize(person.principal, permission, inspection_target(inspection_id)).allowed
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+
+@router.get("/inspections/{inspection_id}/alerts")
+def alerts(inspection_id: str, request: Request) -> Response:
+    """What is still missing before each deadline, agency by agency, and the reminders,
+    overdue notices and alerts the chase has sent (the page of
+    GET /v1/inspections/{id}/alerts)."""
+    person = signed_in(request)
+    decide(
+        request, person.principal, Permission.manage_inspection, inspection_target(inspection_id)
+    )
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    theme = container.themes[inspection.theme_key]
+    now = utc_now()
+    summary = lead_views.deadline_alerts(
+        inspection.id,
+        container.completeness(inspection, now),
+        container.schedule(inspection),
+        theme,
+        now,
+    )
+    messages = [
+        lead_views.message_view(
+            theme,
+            kind=row.kind,
+            agency=row.agency,
+            recipients=row.recipients,
+            subject=row.subject,
+            status=row.status,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+        )
+        for row in reversed(container.repository.outbox(inspection.id))
+    ]
+    return render(
+        request,
+        "lead_alerts.html",
+        person.page,
+        title="Alerts",
+        inspection=inspection,
+        summary=summary,
+        messages=messages,
+        chased=inspection.state is InspectionState.open,
+        as_of=views.when_words(now),
+    )
+
+
+# -- the timeline --------------------------------------------------------------------------
+
+
+def _schedule(container: Container, inspection: Inspection) -> Schedule | None:
+    return container.schedule(inspection)
+
+
+def _original(container: Container, inspection: Inspection) -> Schedule | None:
+    """The theme's deadlines before any move."""
+    if inspection.fieldwork_start is None:
+        return None
+    return schedule_of(
+        container.themes[inspection.theme_key],
+        inspection.fieldwork_start,
+        container.working_calendar(inspection.fieldwork_start),
+        {},
+    )
+
+
+@router.get("/inspections/{inspection_id}/timeline")
+def timeline(inspection_id: str, request: Request, moved: str | None = None) -> Response:
+    """The inspection's deadlines in due order, what is due at each and any move (the page
+    of GET /v1/inspections/{id}, whose deadlines it shows); the lead inspector may move
+    each one."""
+    person = signed_in(request)
+    decide(request, person.principal, Permission.view_inspection, inspection_target(inspection_id))
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    theme = container.themes[inspection.theme_key]
+    now = utc_now()
+    schedule = _schedule(container, inspection)
+    manage = _may(person, Permission.manage_inspection, inspection_id)
+    entries: list[lead_views.TimelineEntry] = []
+    if schedule is not None:
+        agency = person.principal.agency if person.principal.role is Role.agency_uploader else None
+        moves = (
+            [
+                lead_views.MoveRecord(m.deadline, m.set_by, m.set_at, m.reason)
+                for m in container.repository.deadline_moves(inspection.id)
+            ]
+            if manage
+            else []
+        )
+        # What each agency owes is completeness: shown only to those who may see it.
+        states = (
+            container.completeness(inspection, now, agency)
+            if _may(person, Permission.view_completeness, inspection_id)
+            else []
+        )
+        entries = lead_views.timeline_entries(
+            schedule,
+            _original(container, inspection),
+            states,
+            moves,
+            theme,
+            person.principal.actor,
+            now,
+        )
+    just_moved = next((e for e in entries if e.key == moved), None) if manage else None
+    return render(
+        request,
+        "lead_timeline.html",
+        person.page,
+        title="Timeline",
+        inspection=inspection,
+        schedule=schedule,
+        notification=lead_views.day_words(schedule.notification) if schedule else "",
+        fieldwork=lead_views.day_words(schedule.fieldwork_start) if schedule else "",
+        entries=entries,
+        manage=manage,
+        just_moved=just_moved,
+    )
+
+
+def _deadline_or_404(container: Container, inspection: Inspection, key: str) -> ScheduledDeadline:
+    schedule = _schedule(container, inspection)
+    found = next((d for d in schedule.deadlines if d.key == key), None) if schedule else None
+    if found is None:
+        raise not_found()
+    return found
+
+
+def _render_move(
+    request: Request,
+    person: SignedIn,
+    inspection: Inspection,
+    deadline: ScheduledDeadline,
+    values: dict[str, str],
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:
+    by_field = {e["field"]: e["text"] for e in errors or []}
+    now = utc_now()
+    return render(
+        request,
+        "lead_move_deadline.html",
+        person.page,
+        status=400 if errors else 200,
+        title=f"Move the deadline “{deadline.quote}”",
+        inspection=inspection,
+        deadline=deadline,
+        current=views.deadline_words(deadline.due, now),
+        values=values,
+        date_error=by_field.get("date", ""),
+        time_error=by_field.get("time", ""),
+        reason_error=by_field.get("reason", ""),
+        action=request.url.path,
+        back_url=f"/inspections/{inspection.id}/timeline",
+        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
+    )
+
+
+@router.get("/inspections/{inspection_id}/timeline/{deadline}")
+def move_deadline_page(inspection_id: str, deadline: str, request: Request) -> Response:
+    """One deadline's form: its new date and time, and why (the form of
+    PUT /v1/inspections/{id}/deadlines/{deadline})."""
+    person = signed_in(request)
+    decide(
+        request, person.principal, Permission.manage_inspection, inspection_target(inspection_id)
+    )
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    found = _deadline_or_404(container, inspection, deadline)
+    return _render_move(request, person, inspection, found, lead_views.move_form_values(found.due))
+
+
+def _move(
+    request: Request, person: SignedIn, inspection_id: str, deadline: str, fields: FormData
+) -> Response:
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    found = _deadline_or_404(container, inspection, deadline)
+    form = lead_views.read_move_form({k: _text(fields, k) for k in fields})
+    if form.move is None:
+        return _render_move(request, person, inspection, found, form.values, form.errors)
+    try:
+        apply_deadline_move(container, inspection, deadline, form.move, person.principal.actor)
+    except Problem as exc:
+        if exc.status == 404:
+            raise not_found() from exc
+        raise WebError(409, "This deadline cannot be moved", exc.detail) from exc
+    return see_other(f"/inspections/{inspection_id}/timeline?moved={deadline}")
+
+
+@router.post("/inspections/{inspection_id}/timeline/{deadline}")
+async def move_deadline(inspection_id: str, deadline: str, request: Request) -> Response:
+    """Move the deadline as the API does, then show the timeline with its new time."""
+    if not same_origin(request):
+        raise bad_request()
+    person = await anyio.to_thread.run_sync(signed_in, request)
+    await anyio.to_thread.run_sync(
+        decide,
+        request,
+        person.principal,
+        Permission.manage_inspection,
+        inspection_target(inspection_id),
+    )
+    fields = await _read_form(request, person)
+    return await anyio.to_thread.run_sync(_move, request, person, inspection_id, deadline, fields)
+
+
+# -- the case selection --------------------------------------------------------------------
+
+
+def _render_children(
+    request: Request,
+    person: SignedIn,
+    inspection: Inspection,
+    saved: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    shortlist_text: str | None = None,
+    audit_ticked: list[str] | None = None,
+) -> HTMLResponse:
+    container = container_of(request)
+    theme = container.themes[inspection.theme_key]
+    principal = person.principal
+    agency = principal.agency if principal.role is Role.agency_uploader else None
+    chosen = selections_of(container, inspection.id, agency)
+    now = utc_now()
+    schedule = _schedule(container, inspection)
+    by_field = {e["field"]: e["text"] for e in errors or []}
+    policy = theme.selection
+    return render(
+        request,
+        "lead_children.html",
+        person.page,
+        status=400 if errors else 200,
+        title="Children",
+        inspection=inspection,
+        policy=policy,
+        chosen=chosen,
+        manage=_may(person, Permission.manage_inspection, inspection.id),
+        saved=saved if saved in (Stage.shortlist.value, Stage.audit.value) else None,
+        shortlist_text=(
+            shortlist_text if shortlist_text is not None else "\n".join(chosen.shortlist)
+        ),
+        audit_ticked=audit_ticked if audit_ticked is not None else chosen.audit,
+        audit_hint=lead_views.audit_hint(policy) if policy else "",
+        slots=lead_views.slot_rows(chosen.case_record_slots, schedule, theme, now),
+        documents=lead_views.documents_by_agency(chosen.case_record_slots, theme),
+        shortlist_error=by_field.get(Stage.shortlist.value, ""),
+        audit_error=by_field.get(Stage.audit.value, ""),
+        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
+    )
+
+
+@router.get("/inspections/{inspection_id}/children")
+def children(inspection_id: str, request: Request, saved: str | None = None) -> Response:
+    """The shortlist, the children to audit and the case records each agency owes for
+    them (the page of GET /v1/inspections/{id}/selections), with the lead inspector's
+    forms to choose them."""
+    person = signed_in(request)
+    decide(request, person.principal, Permission.view_inspection, inspection_target(inspection_id))
+    inspection = inspection_or_404(container_of(request), inspection_id)
+    return _render_children(request, person, inspection, saved)
+
+
+_FIELD_OF = {Stage.shortlist: "#shortlist", Stage.audit: "#audit"}
+
+
+def _select(request: Request, person: SignedIn, inspection_id: str, fields: FormData) -> Response:
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    try:
+        stage = Stage(_text(fields, "stage"))
+    except ValueError as exc:
+        raise bad_request() from exc
+    if stage is Stage.shortlist:
+        text = _text(fields, "shortlist")
+        child_ids = lead_views.child_ids_from(text)
+        keep: dict[str, Any] = {"shortlist_text": text}
+    else:
+        child_ids = [c for c in fields.getlist("audit") if isinstance(c, str)]
+        keep = {"audit_ticked": child_ids}
+
+    def refuse(message: str) -> HTMLResponse:
+        errors = [{"href": _FIELD_OF[stage], "text": message, "field": stage.value}]
+        return _render_children(request, person, inspection, errors=errors, **keep)
+
+    try:
+        SelectionIn(stage=stage, child_ids=child_ids)
+    except ValidationError as exc:
+        too_long = next((e for e in exc.errors() if e["type"] == "too_long"), None)
+        if too_long is not None:
+            most = int((too_long.get("ctx") or {}).get("max_length", 100))
+            return refuse(lead_views.too_many_message(stage, most))
+        return refuse(lead_views.empty_selection_message(stage))
+    refused = record_selection_of(container, inspection, stage, child_ids, person.principal.actor)
+    if refused is not None:
+        theme = container.themes[inspection.theme_key]
+        shortlist = container.repository.selection(inspection.id, Stage.shortlist.value)
+        problem = SelectionProblem(refused.problem)
+        return refuse(
+            lead_views.selection_message(stage, problem, child_ids, theme.selection, shortlist)
+        )
+    return see_other(f"/inspections/{inspection_id}/children?saved={stage.value}")
+
+
+@router.post("/inspections/{inspection_id}/children")
+async def select_children(inspection_id: str, request: Request) -> Response:
+    """Record the shortlist or the children to audit as the API does (POST
+    /v1/inspections/{id}/selections), then show them."""
+    if not same_origin(request):
+        raise bad_request()
+    person = await anyio.to_thread.run_sync(signed_in, request)
+    await anyio.to_thread.run_sync(
+        decide,
+        request,
+        person.principal,
+        Permission.manage_inspection,
+        inspection_target(inspection_id),
+    )
+    fields = await _read_form(request, person)
+    return await anyio.to_thread.run_sync(_select, request, person, inspection_id, fields)

@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -29,7 +30,7 @@ from starlette.types import Scope
 from portal.api.auth import TOKEN_PREFIX, token_hash
 from portal.api.authz import RateLimits
 from portal.api.documents import UploadForm, receive_upload
-from portal.api.problems import Problem
+from portal.api.problems import Problem, http_problem_response
 from portal.api.uploads import MultipartUpload
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, InspectionState, Principal, Role
@@ -111,7 +112,7 @@ def forbidden(detail: str) -> WebError:
     return WebError(403, "You cannot see this page", detail)
 
 
-def _bad_request() -> WebError:
+def bad_request() -> WebError:
     return WebError(
         400,
         "Sorry, we could not do that",
@@ -185,11 +186,30 @@ class _Assets(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    """Serve the pages' assets: GOV.UK Frontend's at /assets, the portal's own at /static."""
+    """Serve the pages' assets: GOV.UK Frontend's at /assets, the portal's own at /static;
+    answer a browser asking for a page that does not exist with the 404 page."""
     if not (ASSETS / "govuk-frontend.min.css").is_file():
         log.warning("GOV.UK Frontend assets are missing from %s: run infra/install", ASSETS)
     app.mount("/assets", _Assets(directory=ASSETS, check_dir=False), name="govuk-frontend")
     app.mount("/static", _Assets(directory=STATIC), name="web-static")
+    app.add_exception_handler(404, _no_such_page)
+
+
+API_PATHS = ("/v1/", "/healthz", "/readyz", "/docs", "/openapi.json", "/redoc")
+"""Paths whose errors stay problem+json whatever the client accepts."""
+
+
+async def _no_such_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    wants_page = request.method in ("GET", "HEAD") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+    if not wants_page or request.url.path.startswith(API_PATHS):
+        return http_problem_response(request, exc)
+    response = _error_page(request, not_found())
+    add_security_headers(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -214,10 +234,11 @@ class PageContext:
 def _nav(principal: Principal | None, path: str) -> list[NavItem]:
     if principal is None:
         return []
-    items = [
-        NavItem(text, href, path.startswith(href))
-        for text, href in views.nav_links(principal)
-    ]
+    links = views.nav_links(principal)
+    # The longest link the path starts with is the current one: /retention/holds is
+    # "Legal holds", not also "Retention".
+    current = max((href for _, href in links if path.startswith(href)), key=len, default=None)
+    items = [NavItem(text, href, href == current) for text, href in links]
     items.append(NavItem("Sign out", "/sign-out", path == "/sign-out"))
     return items
 
@@ -413,7 +434,7 @@ async def sign_in(request: Request) -> Response:
         submitted = str(form.get(CSRF_FIELD, ""))
         next_path = _local_path(str(form.get("next", ""))) or ""
     if not same_origin(request):
-        raise _bad_request()
+        raise bad_request()
     if not csrf_matches(session, submitted):
         return _sign_in_again(request, key, next_path)
     limits = _limits(request)
@@ -459,7 +480,7 @@ def _refuse_large_form(request: Request) -> None:
     """Sign-in and sign-out forms are a few fields: refuse a body that is not."""
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > MAX_FORM_BYTES:
-        raise _bad_request()
+        raise bad_request()
 
 
 def _token_error(token: str) -> str | None:
@@ -506,7 +527,7 @@ async def sign_out(request: Request) -> Response:
     async with request.form(max_files=0, max_fields=5) as form:
         submitted = str(form.get(CSRF_FIELD, ""))
     if not same_origin(request) or not csrf_matches(session, submitted):
-        raise _bad_request()
+        raise bad_request()
     response = render(request, "signed_out.html", PageContext(), title="You have signed out")
     clear_session_cookie(request, response)
     return response
@@ -555,7 +576,11 @@ class UploadPage:
     needs_date: bool
 
 
-def _upload_page(request: Request, person: SignedIn, inspection_id: str, key: str) -> UploadPage:
+def upload_page_of(
+    request: Request, person: SignedIn, inspection_id: str, key: str
+) -> UploadPage:
+    """The upload page of one checklist key, if this person may upload to it (the gate of
+    POST /v1/inspections/{id}/documents); the 404 or 403 page otherwise."""
     decide(request, person.principal, Permission.upload, inspection_target(inspection_id))
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
@@ -610,7 +635,14 @@ def _render_upload(
         errors=errors or [],
         file_error=error_by_field.get("file", ""),
         date_error=error_by_field.get("document-date-day", ""),
+        resumable_url=resumable_url(page.inspection.id, page.target.key),
+        child_id=page.target.child_id or "",
     )
+
+
+def resumable_url(inspection_id: str, key: str) -> str:
+    """Where the upload page's script sends a resumable (tus) upload: portal.web.resumable."""
+    return f"/inspections/{quote(inspection_id, safe='')}/items/{quote(key, safe=':')}/resumable"
 
 
 @router.get("/inspections/{inspection_id}/items/{key}/upload")
@@ -618,7 +650,7 @@ def upload_page(inspection_id: str, key: str, request: Request) -> Response:
     """One thing per page: choose the file for one item (the form of
     POST /v1/inspections/{id}/documents)."""
     person = signed_in(request)
-    page = _upload_page(request, person, inspection_id, key)
+    page = upload_page_of(request, person, inspection_id, key)
     return _render_upload(request, person, page)
 
 
@@ -637,36 +669,44 @@ def _form_reader(
     def read(upload: MultipartUpload, stored: StoredObject) -> UploadForm:
         fields = upload.fields
         if not csrf_matches(session, fields.get(CSRF_FIELD)):
-            raise _bad_request()
+            raise bad_request()
         date_parts = {
             part: fields.get(f"document-date-{part}", "").strip()
             for part in ("day", "month", "year")
         }
-        errors: list[dict[str, str]] = []
-        document_date = None
-        if page.needs_date:
-            document_date, message = _read_date(date_parts)
-            if message:
-                errors.append({"href": "#document-date-day", "text": message})
-        if not upload.filename:
-            errors.append({"href": "#file", "text": "Select a file to upload"})
-        elif stored.size == 0:
-            errors.append({"href": "#file", "text": "The selected file is empty"})
-        if errors:
-            raise FormInvalid(errors, date_parts)
-        try:
-            return UploadForm(
-                item=page.target.item,
-                child_id=page.target.child_id,
-                document_date=document_date,
-            )
-        except ValidationError as exc:
-            raise FormInvalid(
-                [{"href": "#document-date-day", "text": "Enter a real date for the document"}],
-                date_parts,
-            ) from exc
+        return upload_form(page, date_parts, upload.filename, stored.size)
 
     return read
+
+
+def upload_form(
+    page: UploadPage, date_parts: dict[str, str], filename: str | None, size: int
+) -> UploadForm:
+    """The upload form's fields, checked as the upload page checks them (the form
+    upload's and the resumable upload's): FormInvalid says what to fix."""
+    errors: list[dict[str, str]] = []
+    document_date = None
+    if page.needs_date:
+        document_date, message = _read_date(date_parts)
+        if message:
+            errors.append({"href": "#document-date-day", "text": message})
+    if not filename:
+        errors.append({"href": "#file", "text": "Select a file to upload"})
+    elif size == 0:
+        errors.append({"href": "#file", "text": "The selected file is empty"})
+    if errors:
+        raise FormInvalid(errors, date_parts)
+    try:
+        return UploadForm(
+            item=page.target.item,
+            child_id=page.target.child_id,
+            document_date=document_date,
+        )
+    except ValidationError as exc:
+        raise FormInvalid(
+            [{"href": "#document-date-day", "text": "Enter a real date for the document"}],
+            date_parts,
+        ) from exc
 
 
 def _read_date(parts: dict[str, str]) -> tuple[date | None, str]:
@@ -691,9 +731,9 @@ def _read_date(parts: dict[str, str]) -> tuple[date | None, str]:
 async def upload(inspection_id: str, key: str, request: Request) -> Response:
     """Stream the file into quarantine exactly as the API does, then show its status."""
     if not same_origin(request):
-        raise _bad_request()
+        raise bad_request()
     person = await anyio.to_thread.run_sync(signed_in, request)
-    page = await anyio.to_thread.run_sync(_upload_page, request, person, inspection_id, key)
+    page = await anyio.to_thread.run_sync(upload_page_of, request, person, inspection_id, key)
     container = container_of(request)
     try:
         document = await receive_upload(
@@ -706,12 +746,12 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
     except FormInvalid as exc:
         return _render_upload(request, person, page, 400, exc.errors, exc.date_parts)
     except Problem as exc:
-        message = _problem_message(exc, container.settings.max_upload_bytes)
+        message = problem_message(exc, container.settings.max_upload_bytes)
         return _render_upload(request, person, page, 400, [{"href": "#file", "text": message}])
     return see_other(f"/documents/{document.id}")
 
 
-def _problem_message(problem: Problem, limit: int) -> str:
+def problem_message(problem: Problem, limit: int) -> str:
     """What the uploader should do about a refused upload, in words."""
     if problem.code == ReasonCode.too_large.value:
         return f"The selected file must be smaller than {limit // (1024 * 1024)} MB"

@@ -207,6 +207,12 @@ def open_tab(context: BrowserContext, live_portal: LivePortal, folder: Path) -> 
             browsing.console_errors.append(message.text)
 
     def on_response(response: PageResponse) -> None:
+        # A problem+json answer to a page's script (e.g. a refused resumable upload) is
+        # read and shown by the script: not an asset that failed.
+        if response.headers.get("content-type") == "application/problem+json" and (
+            response.request.resource_type in ("xhr", "fetch")
+        ):
+            return
         if response.request.resource_type != "document" and response.status >= 400:
             browsing.failed_assets.append(f"{response.status} {response.url}")
 

@@ -119,3 +119,18 @@ def test_the_upload_journey_works_with_the_keyboard_alone(
         tab.page.wait_for_load_state("load")
     expect(tab.page.locator("#document-status")).to_have_text("Accepted")
     tab.check("keyboard-accepted")
+
+
+def test_a_web_address_that_does_not_exist_shows_the_page_not_found_page(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    response = tab.goto("/inspections/no-such/anything")
+
+    assert response is not None and response.status == 404
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    assert "default-src" in (response.headers.get("content-security-policy") or "")
+    tab.check("page-not-found")
+    api = httpx.get(f"{live_portal.url}/v1/no-such", headers={"Accept": "text/html"})
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["code"] == "not_found"

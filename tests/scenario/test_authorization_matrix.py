@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ),
     ("GET", "/v1/inspections/{inspection_id}/selections"): ("inspection", ALL),
     ("POST", "/v1/inspections/{inspection_id}/documents"): ("inspection", frozenset({"uploader"})),
+    ("GET", "/v1/inspections/{inspection_id}/documents"): ("inspection", ALL),
     ("GET", "/v1/documents/{document_id}"): ("document", ALL),
     ("GET", "/v1/documents/{document_id}/content"): ("document", STAFF),
     ("POST", "/v1/documents/{document_id}/reprocess"): ("document", frozenset({"admin", "lead"})),

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -103,6 +103,20 @@ class SqlRepository(Tables):
                 )
             ).all()
             return {row.deadline: _aware(row.due) for row in rows}
+
+    def deadline_moves(self, inspection_id: str) -> list[DeadlineOverrideRow]:
+        """The moved deadlines of one inspection, with who moved each, when and why."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(DeadlineOverrideRow).where(
+                    DeadlineOverrideRow.inspection_id == inspection_id
+                )
+            ).all()
+            for row in rows:
+                session.expunge(row)
+                row.due = _aware(row.due)
+                row.set_at = _aware(row.set_at)
+            return list(rows)
 
     def set_deadline_override(
         self,
@@ -486,6 +500,39 @@ class SqlRepository(Tables):
         with self._session() as session:
             row = session.get(DocumentRow, document_id)
             return None if row is None else _document_from_row(row)
+
+    def inspection_documents(
+        self,
+        inspection_id: str,
+        *,
+        status: DocumentStatus | None = None,
+        agency: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """The inspection's documents (of one status and one agency, if given) in the order
+        they were received, starting after the document `after` (its id), at most `limit`."""
+        query = (
+            select(DocumentRow)
+            .where(DocumentRow.inspection_id == inspection_id)
+            .order_by(DocumentRow.received_at, DocumentRow.id)
+        )
+        if status is not None:
+            query = query.where(DocumentRow.status == status.value)
+        if agency is not None:
+            query = query.where(DocumentRow.agency == agency)
+        if after is not None:
+            mark = select(DocumentRow.received_at).where(DocumentRow.id == after).scalar_subquery()
+            query = query.where(
+                or_(
+                    DocumentRow.received_at > mark,
+                    and_(DocumentRow.received_at == mark, DocumentRow.id > after),
+                )
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._session() as session:
+            return [_document_from_row(row) for row in session.scalars(query).all()]
 
     def has_accepted_duplicate(self, document: Document) -> bool:
         """Whether another accepted document of the same item and agency had the same bytes."""
