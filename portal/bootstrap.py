@@ -94,7 +94,8 @@ class Container:
 
     def ingest_services(self) -> IngestServices:
         """The services the ingest steps run on, for one batch: each inspection's schedule
-        is read once per batch, not once per document (a batch lasts seconds)."""
+        is read once per batch, not once per document (a deadline moved meanwhile applies
+        from the next batch)."""
         return IngestServices(
             store=self.store,
             scanner=self.scanner,

@@ -213,7 +213,9 @@ class S3Store:
         if len(head) < threshold:
             self._put_whole(target, head, reader.sha256)
         else:
-            self._put_streamed(target, _Continued(head, reader), reader)
+            stream = _Continued(head, reader)
+            del head  # the stream holds the first part only until s3transfer has read it
+            self._put_streamed(target, stream, reader)
         return StoredObject(size=reader.size, sha256=reader.sha256)
 
     def _put_whole(self, target: str, body: bytes, sha256: str) -> None:
@@ -283,7 +285,8 @@ class S3Store:
         Raises ObjectMissing if there is no object under `key`.
         """
         # One streamed GET: the transfer manager's download would add a HEAD request and
-        # start a pool of threads for every object, most of which are small.
+        # start a pool of threads for every object, most of which are small. A body cut
+        # short raises StoreUnavailable (not retried here): the ingest run retries.
         with tempfile.NamedTemporaryFile(prefix="portal-s3-") as tmp:
             with self.open(area, key) as body:
                 shutil.copyfileobj(body, tmp, _COPY_CHUNK)

@@ -139,12 +139,13 @@ class PartialUpload(BaseModel):
         return (self.owner, self.inspection_id, self.key) == (owner, inspection_id, key)
 
     def received(self, count: int, now: datetime, expiry: timedelta) -> PartialUpload:
-        """After a PATCH appended `count` bytes: counted, and its expiry pushed back."""
+        """After a PATCH appended `count` bytes: counted, and its expiry pushed back if any
+        arrived (an empty PATCH does not keep an upload alive)."""
         return self.model_copy(
             update={
                 "received_bytes": self.received_bytes + count,
                 "patches": self.patches + 1,
-                "expires_at": now + expiry,
+                "expires_at": now + expiry if count else self.expires_at,
             }
         )
 

@@ -22,7 +22,7 @@ from portal.api.documents import (
 from portal.api.problems import Problem
 from portal.bootstrap import utc_now
 from portal.domain.access import Role
-from portal.domain.authorization import Permission, Target, TargetKind
+from portal.domain.authorization import Permission
 from portal.domain.documents import DocumentStatus
 from portal.web import inspector_views, views
 from portal.web.pages import (
@@ -30,6 +30,7 @@ from portal.web.pages import (
     WebRoute,
     container_of,
     decide,
+    document_or_404,
     inspection_or_404,
     inspection_target,
     not_found,
@@ -85,23 +86,11 @@ def document_content(document_id: str, request: Request) -> Response:
     """A document's content for the signed-in inspector, decided and audited as
     GET /v1/documents/{id}/content decides (health records: on site, during fieldwork)."""
     person = signed_in(request)
-    container = container_of(request)
-    document = container.repository.get_document(document_id)
-    if document is None:
-        raise not_found()
-    decide(
-        request,
-        person.principal,
-        Permission.read_document,
-        Target(
-            kind=TargetKind.document,
-            inspection_id=document.inspection_id,
-            agency=document.agency,
-        ),
-        document_id=document_id,
-    )
+    document_or_404(request, person, Permission.read_document, document_id)
     try:
-        return get_document_content(document_id, request, person.principal, container)
+        return get_document_content(
+            document_id, request, person.principal, container_of(request)
+        )
     except Problem as exc:
         raise _content_refused(exc) from exc
 

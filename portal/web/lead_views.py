@@ -344,7 +344,6 @@ class MoveForm:
     move: DeadlineMoveIn | None
 
 
-DATE_PARTS = ("day", "month", "year")
 TIME_PARTS = ("hour", "minute")
 
 
@@ -362,17 +361,7 @@ def move_form_values(due: datetime) -> dict[str, str]:
 
 
 def _read_date(parts: Mapping[str, str]) -> tuple[date | None, str]:
-    if not any(parts.values()):
-        return None, "Enter the new date"
-    missing = [name for name in DATE_PARTS if not parts[name]]
-    if missing:
-        return None, "The new date must include a " + " and ".join(missing)
-    if not all(_DIGITS.fullmatch(parts[name]) for name in DATE_PARTS):
-        return None, "The new date must be a real date, in numbers, for example 27 11 2026"
-    try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), ""
-    except ValueError:
-        return None, "The new date must be a real date"
+    return views.date_from_parts(parts, "The new date", when_empty="Enter the new date")
 
 
 def _read_time(parts: Mapping[str, str]) -> tuple[tuple[int, int] | None, str]:
@@ -395,12 +384,12 @@ def read_move_form(fields: Mapping[str, str]) -> MoveForm:
     """The new due time and reason from the form, checked as the API checks a move
     (DeadlineMoveIn), with messages that say how to put each field right."""
     values = {
-        **{f"due-{p}": fields.get(f"due-{p}", "").strip() for p in DATE_PARTS},
+        **{f"due-{p}": fields.get(f"due-{p}", "").strip() for p in views.DATE_PARTS},
         **{f"time-{p}": fields.get(f"time-{p}", "").strip() for p in TIME_PARTS},
         "reason": fields.get("reason", "").strip(),
     }
     errors: list[dict[str, str]] = []
-    day, date_error = _read_date({p: values[f"due-{p}"] for p in DATE_PARTS})
+    day, date_error = _read_date({p: values[f"due-{p}"] for p in views.DATE_PARTS})
     if date_error:
         errors.append({"href": "#due-day", "text": date_error, "field": "date"})
     clock, time_error = _read_time({p: values[f"time-{p}"] for p in TIME_PARTS})

@@ -36,11 +36,12 @@ from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
 from portal.domain.completeness import DeadlineState, ItemState
-from portal.domain.documents import StoredObject
+from portal.domain.documents import Document, StoredObject
 from portal.domain.errors import TransientError
 from portal.domain.onsite import client_address, parse_networks
 from portal.domain.reasons import ReasonCode, reason_sentence
 from portal.domain.scope import needs_document_date
+from portal.domain.timeline import LONDON
 from portal.web import views
 from portal.web.sessions import (
     CSRF_FIELD,
@@ -145,6 +146,8 @@ class WebRoute(APIRoute):
                 response = RedirectResponse(_sign_in_url(request), status_code=303)
             except WebError as exc:
                 response = _error_page(request, exc)
+            except Problem as exc:  # an API function a page calls refused
+                response = _error_page(request, WebError(exc.status, exc.title, exc.detail))
             except SessionKeyMissing as exc:
                 log.error("web sign-in refused: %s", exc)
                 response = _error_page(
@@ -200,7 +203,8 @@ API_PATHS = ("/v1/", "/healthz", "/readyz", "/docs", "/openapi.json", "/redoc")
 
 
 async def _no_such_page(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     wants_page = request.method in ("GET", "HEAD") and "text/html" in request.headers.get(
         "accept", ""
     )
@@ -358,6 +362,28 @@ def decide(
     if decision.outcome is Outcome.hidden:
         raise not_found()
     raise forbidden(decision.detail)
+
+
+def document_or_404(
+    request: Request, person: SignedIn, permission: Permission, document_id: str
+) -> Document:
+    """The document, if this person has `permission` on it; else the 404 or 403 page (and
+    the refusal audited), as the API's document routes answer."""
+    document = container_of(request).repository.get_document(document_id)
+    if document is None:
+        raise not_found()
+    decide(
+        request,
+        person.principal,
+        permission,
+        Target(
+            kind=TargetKind.document,
+            inspection_id=document.inspection_id,
+            agency=document.agency,
+        ),
+        document_id=document_id,
+    )
+    return document
 
 
 def inspection_target(inspection_id: str) -> Target:
@@ -711,16 +737,12 @@ def upload_form(
 
 def _read_date(parts: dict[str, str]) -> tuple[date | None, str]:
     """The document's date from the date input, or what to fix (GOV.UK's messages)."""
-    if not any(parts.values()):
-        return None, "Enter the date of the document"
-    missing = [name for name in ("day", "month", "year") if not parts[name]]
-    if missing:
-        return None, "The date of the document must include a " + " and ".join(missing)
-    try:
-        day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        return None, "The date of the document must be a real date"
-    if day > utc_now().date():
+    day, error = views.date_from_parts(
+        parts, "The date of the document", when_empty="Enter the date of the document"
+    )
+    if day is None:
+        return None, error
+    if day > utc_now().astimezone(LONDON).date():
         return None, "The date of the document must be today or in the past"
     if day.year < 2000:
         return None, "The date of the document must be after 1 January 2000"
@@ -773,20 +795,7 @@ def document_status(document_id: str, request: Request) -> Response:
     GET /v1/documents/{id}); another agency's document is not found."""
     person = signed_in(request)
     container = container_of(request)
-    document = container.repository.get_document(document_id)
-    if document is None:
-        raise not_found()
-    decide(
-        request,
-        person.principal,
-        Permission.view_document,
-        Target(
-            kind=TargetKind.document,
-            inspection_id=document.inspection_id,
-            agency=document.agency,
-        ),
-        document_id=document_id,
-    )
+    document = document_or_404(request, person, Permission.view_document, document_id)
     inspection = inspection_or_404(container, document.inspection_id)
     theme = container.themes[inspection.theme_key]
     view = views.document_view(document)

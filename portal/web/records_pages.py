@@ -29,9 +29,10 @@ from portal.domain.retention import LegalHold
 from portal.domain.timeline import LONDON
 from portal.web import records_views, views
 from portal.web.pages import (
+    MAX_FORM_BYTES,
     SignedIn,
-    WebError,
     WebRoute,
+    bad_request,
     container_of,
     decide,
     inspection_target,
@@ -44,9 +45,6 @@ from portal.web.sessions import CSRF_FIELD, csrf_matches, same_origin
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-MAX_FORM_BYTES = 16 * 1024
-"""The largest form read here (a reason of up to 2,000 characters and a few fields)."""
-
 ANYWHERE = Target()
 """Runs are not about one inspection: the API's run routes name none."""
 
@@ -55,15 +53,6 @@ BANNERS = {
     "lifted": "The legal hold was lifted. The next deleting run deletes what it kept, if that "
     "is due.",
 }
-
-
-def bad_request() -> WebError:
-    return WebError(
-        400,
-        "Sorry, we could not do that",
-        "The page you sent the form from had expired or came from another site, so nothing "
-        "was changed. Go back, reload the page and try again.",
-    )
 
 
 async def _form(request: Request) -> tuple[SignedIn, dict[str, str]]:
@@ -145,16 +134,10 @@ def retention(request: Request) -> Response:
 
 def _read_as_of(parts: dict[str, str]) -> tuple[datetime | None, str]:
     """The day to look ahead to (midday, Europe/London), or what to fix."""
-    if not any(parts.values()):
-        return None, ""
-    missing = [name for name in ("day", "month", "year") if not parts[name]]
-    if missing:
-        return None, "The date to look ahead to must include a " + " and ".join(missing)
-    try:
-        day = datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]), 12)
-    except ValueError:
-        return None, "The date to look ahead to must be a real date"
-    return day.replace(tzinfo=LONDON), ""
+    day, error = views.date_from_parts(parts, "The date to look ahead to")
+    if day is None:
+        return None, error
+    return datetime(day.year, day.month, day.day, 12, tzinfo=LONDON), ""
 
 
 @router.post("/retention/dry-run")

@@ -48,7 +48,6 @@ import contextlib
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -596,7 +595,12 @@ async def _finish(
     A refusal deletes the upload; a transient failure keeps it, so a PATCH of no bytes at
     its end tries again."""
     container = container_of(request)
-    document_id = uuid.uuid4().hex
+    # The upload's id is its document's id, so finishing again (the last response lost, or
+    # saving the finished record failed) finds the document instead of making a second one.
+    document_id = upload.id
+    recorded = await anyio.to_thread.run_sync(container.repository.get_document, document_id)
+    if recorded is not None:
+        return await _remember_finished(uploads, upload, recorded.id, container)
     try:
         inspection = await anyio.to_thread.run_sync(
             load_inspection, container, upload.inspection_id
@@ -619,9 +623,7 @@ async def _finish(
     except (Problem, FormInvalid):
         await anyio.to_thread.run_sync(uploads.delete, upload.id)
         raise
-    finished = upload.became(document.id, utc_now(), _expiry(container))
-    await anyio.to_thread.run_sync(uploads.save, finished)
-    await anyio.to_thread.run_sync(uploads.discard_part, upload.id)
+    finished = await _remember_finished(uploads, upload, document.id, container)
     log.info(
         "resumable upload %s became document %s (%d bytes in %d requests)",
         upload.id,
@@ -629,6 +631,16 @@ async def _finish(
         finished.received_bytes,
         finished.patches,
     )
+    return finished
+
+
+async def _remember_finished(
+    uploads: PartialUploads, upload: PartialUpload, document_id: str, container: Container
+) -> PartialUpload:
+    """Keep the finished upload's record (a HEAD tells its document) and drop its bytes."""
+    finished = upload.became(document_id, utc_now(), _expiry(container))
+    await anyio.to_thread.run_sync(uploads.save, finished)
+    await anyio.to_thread.run_sync(uploads.discard_part, upload.id)
     return finished
 
 

@@ -4,8 +4,9 @@ status as a tag, the completeness matrix. No I/O and no HTML here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from portal.domain.access import Principal, Role
 from portal.domain.checklist import ThemePolicy
@@ -386,3 +387,27 @@ def item_description(theme: ThemePolicy, target: UploadTarget) -> str:
             return rows
         return rows + f", and the column{'s' if len(columns) > 1 else ''} {', '.join(columns)}"
     return ""
+
+
+DATE_PARTS = ("day", "month", "year")
+_DATE_NUMBER = re.compile(r"^[0-9]{1,4}$")
+
+
+def date_from_parts(
+    parts: Mapping[str, str], subject: str, *, when_empty: str = ""
+) -> tuple[date | None, str]:
+    """A GOV.UK date input's day, month and year as a date, or the message saying what to
+    fix in GOV.UK's words about `subject` ("The date of the document must include a month").
+    An empty input gives (None, when_empty)."""
+    values = {name: (parts.get(name) or "").strip() for name in DATE_PARTS}
+    if not any(values.values()):
+        return None, when_empty
+    missing = [name for name in DATE_PARTS if not values[name]]
+    if missing:
+        return None, f"{subject} must include a " + " and ".join(missing)
+    if not all(_DATE_NUMBER.fullmatch(value) for value in values.values()):
+        return None, f"{subject} must be a real date, in numbers, for example 27 11 2026"
+    try:
+        return date(int(values["year"]), int(values["month"]), int(values["day"])), ""
+    except ValueError:
+        return None, f"{subject} must be a real date"

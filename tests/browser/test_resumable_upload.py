@@ -93,13 +93,25 @@ def _uploads(live_portal: LivePortal) -> list[PartialUpload]:
 def test_resumes_an_interrupted_large_upload(
     tab: Browsing, live_portal: LivePortal, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     big = tmp_path / "case-file.pdf"
     write_padded_pdf(big, FILE_BYTES)
     tab.sign_in(live_portal.token("local_authority"))
     tab.goto(f"/inspections/{live_portal.inspection_id}/items/1.1/upload")
     tab.check("upload-page")
 
+    # However fast this machine, the upload cannot finish before the connection drops: no
+    # piece after the tenth (80 of 200 MiB) gets through until the test lets it.
+    passed: list[str] = []
+
+    def ten_then_fail(route: Route) -> None:
+        if route.request.method == "PATCH":
+            if len(passed) >= 10:
+                route.abort("internetdisconnected")
+                return
+            passed.append(route.request.url)
+        route.continue_()
+
+    tab.page.route("**/resumable/*", ten_then_fail)
     tab.page.locator("input[type=file]").set_input_files(str(big))
     tab.page.get_by_role("button", name="Upload file").click()
     bar = tab.page.locator("#upload-progress-bar")
@@ -112,7 +124,6 @@ def test_resumes_an_interrupted_large_upload(
         if value != seen[-1]:
             seen.append(value)
         time.sleep(0.02)
-    tab.check("uploading")
 
     # The connection drops part way: what was sent is kept on the server.
     context = tab.page.context
@@ -120,6 +131,9 @@ def test_resumes_an_interrupted_large_upload(
     expect(tab.page.locator("#upload-progress-text")).to_contain_text(
         re.compile("connection has been lost|interrupted")
     )
+    # Failures the page was made to have (the browser offline); nothing else went wrong.
+    tab.console_errors[:] = [e for e in tab.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    tab.check("uploading")
     expect(tab.page.locator("#upload-announcer")).to_contain_text(
         re.compile("connection has been lost|interrupted")
     )
@@ -130,6 +144,7 @@ def test_resumes_an_interrupted_large_upload(
     assert 0 < interrupted.received_bytes < FILE_BYTES
     # Failures the page was made to have (the browser offline); nothing else went wrong.
     tab.console_errors[:] = [e for e in tab.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    tab.page.unroute_all()
     context.set_offline(False)
 
     deadline = time.monotonic() + 30
@@ -159,7 +174,6 @@ def test_resumes_an_interrupted_large_upload(
     tab.check("status-checking")
     assert tab.wait_for_final_status() == "Accepted"
     tab.check("status-accepted")
-    assert time.monotonic() - started < 60
 
 
 def test_an_upload_cut_short_by_a_reload_carries_on_when_the_same_file_is_chosen_again(

@@ -14,6 +14,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ from portal.adapters.resumable_files import PartialUploads
 from portal.api.app import create_app
 from portal.bootstrap import build, utc_now
 from portal.domain.documents import Area
+from portal.domain.resumable import PartialUpload
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
@@ -285,13 +287,15 @@ def test_termination_deletes_the_upload_and_its_bytes(served: Served) -> None:
     _problem(tus.patch(url, MIB, PDF[MIB : 2 * MIB]), 404, "upload_not_found")
 
 
-def test_an_unfinished_upload_expires_and_is_cleaned_up(served: Served) -> None:
-    served.settings.resumable_expiry_seconds = 1.0
+def test_an_unfinished_upload_expires_and_is_cleaned_up(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tus = Tus(served, "local_authority")
     url = tus.created(len(PDF))
     assert tus.patch(url, 0, PDF[:MIB]).status_code == 204
     forgotten = tus.created(len(PDF))
-    time.sleep(1.2)
+    later = utc_now() + timedelta(seconds=served.settings.resumable_expiry_seconds + 60)
+    monkeypatch.setattr("portal.web.resumable.utc_now", lambda: later)
 
     # Asked for, an expired upload is gone (and deleted there and then)...
     _problem(tus.patch(url, MIB, PDF[MIB : 2 * MIB]), 410, "upload_expired")
@@ -299,7 +303,7 @@ def test_an_unfinished_upload_expires_and_is_cleaned_up(served: Served) -> None:
     forgotten_id = forgotten.rsplit("/", 1)[1]
     assert served.kept_files() == [f"{forgotten_id}.json", f"{forgotten_id}.part"]
     # ...and the sweep deletes those nobody asks for again.
-    swept = PartialUploads(served.uploads_dir()).sweep(utc_now())
+    swept = PartialUploads(served.uploads_dir()).sweep(later)
     assert swept == [forgotten_id]
     assert served.kept_files() == []
 
@@ -410,6 +414,39 @@ def test_a_finished_upload_becomes_a_document_the_pipeline_accepts(served: Serve
 
     assert served.portal.process_pending() == [document_id]
     assert served.portal.status(document_id)["status"] == "accepted"
+
+
+def test_finishing_again_after_the_finished_record_was_not_saved_makes_no_second_document(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tus = Tus(served, "local_authority")
+    url = tus.created(len(PDF))
+    real_save = PartialUploads.save
+    failures: list[str] = []
+
+    def save_fails_once_when_finished(uploads: PartialUploads, upload: PartialUpload) -> None:
+        if upload.document_id is not None and not failures:
+            failures.append(upload.id)
+            raise OSError(28, "No space left on device")
+        real_save(uploads, upload)
+
+    monkeypatch.setattr(PartialUploads, "save", save_fails_once_when_finished)
+    tus.send_all(url, PDF[:-MIB])
+    last = tus.patch(url, len(PDF) - MIB, PDF[-MIB:])
+    assert last.status_code == 500 and failures  # recorded, but the record was not saved
+    # The server closed that connection; the browser opens another, with its session.
+    tus.client = httpx.Client(base_url=served.url, timeout=30, cookies=tus.client.cookies)
+    assert tus.head(url).headers["upload-offset"] == str(len(PDF))
+
+    again = tus.patch(url, len(PDF), b"")
+
+    assert again.status_code == 204
+    document_id = again.headers["jtai-document-id"]
+    assert document_id == url.rsplit("/", 1)[1]
+    repository = served.portal.container.repository
+    actions = [event["action"] for event in repository.audit_events(document_id)]
+    assert actions.count("document_received") == 1
+    assert served.portal.process_pending() == [document_id]
 
 
 def test_an_interrupted_upload_resumes_at_its_offset_with_identical_bytes(
