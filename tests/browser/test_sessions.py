@@ -5,6 +5,7 @@ file chooser)."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 from playwright.sync_api import expect
@@ -111,12 +112,14 @@ def test_the_upload_journey_works_with_the_keyboard_alone(
     tab.page.keyboard.press("Enter")
     expect(tab.page).to_have_url(re.compile(r"/documents/[0-9a-f]{32}$"))
 
-    for _ in range(100):
-        if tab.page.locator("#document-status").inner_text().strip() == "Accepted":
-            break
+    # "Check again" until accepted; each press reloads the page, waited for whole so the
+    # next Tab lands on the new page (a loaded machine can take a while to scan).
+    deadline = time.monotonic() + 90
+    while tab.page.locator("#document-status").inner_text().strip() != "Accepted":
+        assert time.monotonic() < deadline, "the document was not accepted within 90 s"
         _tab_to(tab, "a.govuk-button")
-        tab.page.keyboard.press("Enter")
-        tab.page.wait_for_load_state("load")
+        with tab.page.expect_navigation(wait_until="load"):
+            tab.page.keyboard.press("Enter")
     expect(tab.page.locator("#document-status")).to_have_text("Accepted")
     tab.check("keyboard-accepted")
 
