@@ -66,15 +66,16 @@ class Container:
         """England and Wales working days for the year of `around` and those either side."""
         return england_and_wales_calendar(around.year - 1, around.year + 1)
 
-    def schedule(self, inspection: Inspection) -> Schedule | None:
-        """The inspection's deadlines, with the lead inspector's moves applied."""
+    def schedule(self, inspection: Inspection, *, with_moves: bool = True) -> Schedule | None:
+        """The inspection's deadlines, with the lead inspector's moves applied (or, without
+        them, as the theme sets them)."""
         if inspection.fieldwork_start is None:
             return None
         return schedule_of(
             self.themes[inspection.theme_key],
             inspection.fieldwork_start,
             self.working_calendar(inspection.fieldwork_start),
-            self.repository.deadline_overrides(inspection.id),
+            self.repository.deadline_overrides(inspection.id) if with_moves else {},
         )
 
     def completeness(

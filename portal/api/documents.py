@@ -30,13 +30,12 @@ from portal.domain.access import (
     Role,
 )
 from portal.domain.authorization import Permission, Target, TargetKind, authorize
-from portal.domain.checklist import ThemePolicy
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
 from portal.domain.errors import UploadTooLarge
 from portal.domain.filenames import neutralise_filename
 from portal.domain.onsite import OnSitePolicy, client_address, decide_onsite_view, parse_networks
 from portal.domain.reasons import ReasonCode, reason_sentence
-from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX, TARGET_PATTERN, decide_upload
+from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload, target_title
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.ingest import upload_facts
 
@@ -404,23 +403,6 @@ def request_address(request: Request, container: Container) -> str:
     )
 
 
-def document_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
-    """What a document was sent for: its Annex A item's title, its list's title, or the
-    child's case record or audit."""
-    found = theme.find_item(item)
-    if found is not None:
-        return found[1].title
-    if item.startswith(LIST_PREFIX):
-        key = item.removeprefix(LIST_PREFIX)
-        listed = next((c for c in theme.child_lists if c.key == key), None)
-        return listed.title if listed else "A list of children"
-    if item == CASE_RECORD:
-        return f"Case records of child {child_id}"
-    if item == AUDIT:
-        return f"Audit of child {child_id}"
-    return item
-
-
 def document_viewing(
     principal: Principal,
     document: Document,
@@ -472,7 +454,7 @@ def document_entries(
             id=document.id,
             item=document.item_number,
             child_id=document.child_id,
-            title=document_title(theme, document.item_number, document.child_id),
+            title=target_title(theme, document.item_number, document.child_id),
             agency=document.agency,
             filename=document.original_filename,
             status=document.status.value,

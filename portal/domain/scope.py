@@ -153,3 +153,20 @@ def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:
         onsite = any(r.agency == agency and r.health_record for r in theme.case_records)
         return Area.onsite if onsite else Area.clean
     return area_for_item(theme, item)
+
+
+def target_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
+    """What a document was sent for: its Annex A item's title, its list's title, or the
+    child's case record or audit (the item itself if the theme does not know it)."""
+    found = theme.find_item(item)
+    if found is not None:
+        return found[1].title
+    if item.startswith(LIST_PREFIX):
+        key = item.removeprefix(LIST_PREFIX)
+        listed = next((c for c in theme.child_lists if c.key == key), None)
+        return listed.title if listed else "A list of children"
+    if item == CASE_RECORD:
+        return f"Case records of child {child_id}"
+    if item == AUDIT:
+        return f"Audit of child {child_id}"
+    return item

@@ -23,7 +23,7 @@ from portal.api.selections import SelectionIn, record_selection_of, selections_o
 from portal.bootstrap import Container, utc_now
 from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.authorization import Permission, authorize
-from portal.domain.schedule import Schedule, ScheduledDeadline, schedule_of
+from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
 from portal.web import lead_views, views
 from portal.web.pages import (
@@ -59,6 +59,22 @@ async def _read_form(request: Request, person: SignedIn) -> FormData:
     if not csrf_matches(person.session, str(fields.get(CSRF_FIELD, ""))):
         raise bad_request()
     return fields
+
+
+async def _managing_form(request: Request, inspection_id: str) -> tuple[SignedIn, FormData]:
+    """A form of the lead's: from this site, by someone the API's gate lets manage the
+    inspection (refusals audited, before the form is read), its CSRF token checked."""
+    if not same_origin(request):
+        raise bad_request()
+    person = await anyio.to_thread.run_sync(signed_in, request)
+    await anyio.to_thread.run_sync(
+        decide,
+        request,
+        person.principal,
+        Permission.manage_inspection,
+        inspection_target(inspection_id),
+    )
+    return person, await _read_form(request, person)
 
 
 def _text(fields: FormData, name: str) -> str:
@@ -127,18 +143,6 @@ def _schedule(container: Container, inspection: Inspection) -> Schedule | None:
     return container.schedule(inspection)
 
 
-def _original(container: Container, inspection: Inspection) -> Schedule | None:
-    """The theme's deadlines before any move."""
-    if inspection.fieldwork_start is None:
-        return None
-    return schedule_of(
-        container.themes[inspection.theme_key],
-        inspection.fieldwork_start,
-        container.working_calendar(inspection.fieldwork_start),
-        {},
-    )
-
-
 @router.get("/inspections/{inspection_id}/timeline")
 def timeline(inspection_id: str, request: Request, moved: str | None = None) -> Response:
     """The inspection's deadlines in due order, what is due at each and any move (the page
@@ -171,7 +175,7 @@ def timeline(inspection_id: str, request: Request, moved: str | None = None) -> 
         )
         entries = lead_views.timeline_entries(
             schedule,
-            _original(container, inspection),
+            container.schedule(inspection, with_moves=False),
             states,
             moves,
             theme,
@@ -266,17 +270,7 @@ def _move(
 @router.post("/inspections/{inspection_id}/timeline/{deadline}")
 async def move_deadline(inspection_id: str, deadline: str, request: Request) -> Response:
     """Move the deadline as the API does, then show the timeline with its new time."""
-    if not same_origin(request):
-        raise bad_request()
-    person = await anyio.to_thread.run_sync(signed_in, request)
-    await anyio.to_thread.run_sync(
-        decide,
-        request,
-        person.principal,
-        Permission.manage_inspection,
-        inspection_target(inspection_id),
-    )
-    fields = await _read_form(request, person)
+    person, fields = await _managing_form(request, inspection_id)
     return await anyio.to_thread.run_sync(_move, request, person, inspection_id, deadline, fields)
 
 
@@ -381,15 +375,5 @@ def _select(request: Request, person: SignedIn, inspection_id: str, fields: Form
 async def select_children(inspection_id: str, request: Request) -> Response:
     """Record the shortlist or the children to audit as the API does (POST
     /v1/inspections/{id}/selections), then show them."""
-    if not same_origin(request):
-        raise bad_request()
-    person = await anyio.to_thread.run_sync(signed_in, request)
-    await anyio.to_thread.run_sync(
-        decide,
-        request,
-        person.principal,
-        Permission.manage_inspection,
-        inspection_target(inspection_id),
-    )
-    fields = await _read_form(request, person)
+    person, fields = await _managing_form(request, inspection_id)
     return await anyio.to_thread.run_sync(_select, request, person, inspection_id, fields)

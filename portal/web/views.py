@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.domain import scope
 from portal.domain.access import Principal, Role
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
@@ -362,15 +363,7 @@ def target_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
     if _ANNEX_NUMBER.fullmatch(item):
         found = theme.find_item(item)
         return f"{item} {found[1].title}" if found else f"Item {item}"
-    if item.startswith(LIST_PREFIX):
-        key = item.removeprefix(LIST_PREFIX)
-        listed = next((c for c in theme.child_lists if c.key == key), None)
-        return listed.title if listed else "A list of children"
-    if item == CASE_RECORD:
-        return f"Case records of child {child_id}"
-    if item == AUDIT:
-        return f"Audit of child {child_id}"
-    return item
+    return scope.target_title(theme, item, child_id)
 
 
 def item_description(theme: ThemePolicy, target: UploadTarget) -> str:

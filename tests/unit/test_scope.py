@@ -11,6 +11,7 @@ from portal.domain.scope import (
     decide_upload,
     months_before,
     needs_document_date,
+    target_title,
 )
 
 THEME = ThemePolicy.model_validate(
@@ -169,3 +170,11 @@ def test_health_case_records_go_to_the_onsite_area() -> None:
 def test_months_before_clamps_to_the_end_of_a_shorter_month() -> None:
     assert months_before(date(2025, 3, 31), 1) == date(2025, 2, 28)
     assert months_before(date(2025, 6, 2), 12) == date(2024, 6, 2)
+
+
+def test_a_target_is_titled_by_its_item_its_list_or_its_child() -> None:
+    assert target_title(THEME, "1.4", None) == "Practice audits"
+    assert target_title(THEME, "case_record", "C123") == "Case records of child C123"
+    assert target_title(THEME, "audit", "C123") == "Audit of child C123"
+    assert target_title(THEME, "list:unknown", None) == "A list of children"
+    assert target_title(THEME, "9.9", None) == "9.9"
