@@ -3,48 +3,13 @@
 from datetime import date, datetime, timedelta
 
 from portal.domain.chase import Contacts, MessageKind, plan_chase, say_due
-from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DocumentFact, completeness
 from portal.domain.documents import DocumentStatus
 from portal.domain.schedule import schedule_of
 from portal.domain.timeline import LONDON, WorkingCalendar
+from tests.unit.two_deadline_theme import two_deadline_theme
 
-THEME = ThemePolicy.model_validate(
-    {
-        "theme": "test-theme",
-        "variant": "v1",
-        "title": "Test",
-        "source": "test",
-        "timeline": {
-            "shape": {"fieldwork_week": 3, "notification_working_days_before_fieldwork": 10},
-            "deadlines": {
-                "w1_tue": {
-                    "rule": {"kind": "in_week", "week": 1, "weekday": "tuesday"},
-                    "quote": "By 5pm on Tuesday in week 1",
-                },
-                "w2_tue": {
-                    "rule": {"kind": "in_week", "week": 2, "weekday": "tuesday"},
-                    "quote": "by 5pm on Tuesday in week 2",
-                },
-            },
-        },
-        "agencies": [
-            {
-                "code": "police",
-                "name": "Police",
-                "items": [
-                    {"number": "3.1", "title": "Structure", "deadline": "w1_tue"},
-                    {"number": "3.2", "title": "Audits", "deadline": "w2_tue"},
-                ],
-            },
-            {
-                "code": "health",
-                "name": "Health",
-                "items": [{"number": "4.1", "title": "Structure", "deadline": "w1_tue"}],
-            },
-        ],
-    }
-)
+THEME = two_deadline_theme()
 FIELDWORK = date(2025, 6, 16)
 CALENDAR = WorkingCalendar()
 SCHEDULE = schedule_of(THEME, FIELDWORK, CALENDAR, {})

@@ -3,56 +3,24 @@ moves, and the form messages that say how to put a deadline move or a selection 
 
 from datetime import UTC, date, datetime
 
-from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import completeness
 from portal.domain.schedule import schedule_of
 from portal.domain.selection import SelectionProblem, Stage
 from portal.domain.timeline import LONDON, WorkingCalendar
 from portal.web import lead_views
+from tests.unit.two_deadline_theme import two_deadline_theme
 
-THEME = ThemePolicy.model_validate(
-    {
-        "theme": "test-theme",
-        "variant": "v1",
-        "title": "Test",
-        "source": "test",
-        "timeline": {
-            "shape": {"fieldwork_week": 3, "notification_working_days_before_fieldwork": 10},
-            "deadlines": {
-                "w1_tue": {
-                    "rule": {"kind": "in_week", "week": 1, "weekday": "tuesday"},
-                    "quote": "By 5pm on Tuesday in week 1",
-                },
-                "w2_tue": {
-                    "rule": {"kind": "in_week", "week": 2, "weekday": "tuesday"},
-                    "quote": "by 5pm on Tuesday in week 2",
-                },
-            },
-        },
-        "agencies": [
-            {
-                "code": "police",
-                "name": "The police force",
-                "items": [
-                    {"number": "3.1", "title": "Structure", "deadline": "w1_tue"},
-                    {"number": "3.2", "title": "Audits", "deadline": "w2_tue"},
-                ],
-            },
-            {
-                "code": "health",
-                "name": "Health partners",
-                "items": [{"number": "4.1", "title": "Structure", "deadline": "w1_tue"}],
-            },
-        ],
-        "selection": {
-            "shortlist_size": 20,
-            "shortlist_quote": "select 20",
-            "audit_min": 6,
-            "audit_max": 6,
-            "audit_quote": "select 6",
-            "audit_selected_by": "w2_tue",
-        },
-    }
+THEME = two_deadline_theme(
+    police="The police force",
+    health="Health partners",
+    selection={
+        "shortlist_size": 20,
+        "shortlist_quote": "select 20",
+        "audit_min": 6,
+        "audit_max": 6,
+        "audit_quote": "select 6",
+        "audit_selected_by": "w2_tue",
+    },
 )
 FIELDWORK = date(2025, 6, 16)
 SCHEDULE = schedule_of(THEME, FIELDWORK, WorkingCalendar(), {})
