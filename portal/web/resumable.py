@@ -287,6 +287,22 @@ def _not_found(upload_id: str) -> Problem:
     )
 
 
+async def _own_upload(
+    request: Request, inspection_id: str, key: str, upload_id: str, *, changes: bool
+) -> tuple[Uploader, PartialUploads, PartialUpload]:
+    """The prelude of every request about one upload: tus's version, the upload page's
+    authorisation, and this person's upload (404 for anyone else's, 410 once expired)."""
+    _check_version(request)
+    uploader = await _authorised(request, inspection_id, key, changes=changes)
+    uploads = _uploads(request).files
+    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+    return uploader, uploads, upload
+
+
+def _busy(detail: str) -> Problem:
+    return Problem(423, "upload_busy", "The upload is busy", detail)
+
+
 def _upload_of(uploads: PartialUploads, uploader: Uploader, upload_id: str) -> PartialUpload:
     """This person's upload on this page (404 for anyone else's); 410 once expired."""
     upload = uploads.get(upload_id)
@@ -433,10 +449,9 @@ def _new_upload(
 @router.head(_ONE)
 async def offset(inspection_id: str, key: str, upload_id: str, request: Request) -> Response:
     """How many bytes the upload has (and its document, once finished)."""
-    _check_version(request)
-    uploader = await _authorised(request, inspection_id, key, changes=False)
-    uploads = _uploads(request).files
-    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+    _, uploads, upload = await _own_upload(
+        request, inspection_id, key, upload_id, changes=False
+    )
     headers = _tus_headers(upload, uploads.offset(upload))
     if upload.metadata:
         headers["Upload-Metadata"] = encode_metadata(upload.metadata)
@@ -446,10 +461,9 @@ async def offset(inspection_id: str, key: str, upload_id: str, request: Request)
 @router.patch(_ONE)
 async def append(inspection_id: str, key: str, upload_id: str, request: Request) -> Response:
     """Append the body at Upload-Offset; once the last byte is in, make the document."""
-    _check_version(request)
-    uploader = await _authorised(request, inspection_id, key, changes=True)
-    uploads = _uploads(request).files
-    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+    uploader, uploads, upload = await _own_upload(
+        request, inspection_id, key, upload_id, changes=True
+    )
     media_type, _params = parse_options_header(request.headers.get("content-type"))
     if media_type.decode("latin-1").lower() != PATCH_MEDIA_TYPE:
         raise Problem(
@@ -473,11 +487,8 @@ async def append(inspection_id: str, key: str, upload_id: str, request: Request)
         try:
             writer = await anyio.to_thread.run_sync(stack.enter_context, uploads.writing(upload_id))
         except UploadBusy as exc:
-            raise Problem(
-                423,
-                "upload_busy",
-                "The upload is busy",
-                "Another request is sending bytes of this upload; ask for its offset again.",
+            raise _busy(
+                "Another request is sending bytes of this upload; ask for its offset again."
             ) from exc
         except FileNotFoundError as exc:  # finished (or deleted) since it was read
             upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
@@ -652,18 +663,14 @@ def _put(store: ObjectStore, key: str, writer: PartWriter) -> StoredObject:
 @router.delete(_ONE)
 async def terminate(inspection_id: str, key: str, upload_id: str, request: Request) -> Response:
     """Termination: forget the upload and its bytes (a finished upload's document stays)."""
-    _check_version(request)
-    uploader = await _authorised(request, inspection_id, key, changes=True)
-    uploads = _uploads(request).files
-    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+    _, uploads, upload = await _own_upload(
+        request, inspection_id, key, upload_id, changes=True
+    )
     try:
         await anyio.to_thread.run_sync(_delete, uploads, upload)
     except UploadBusy as exc:
-        raise Problem(
-            423,
-            "upload_busy",
-            "The upload is busy",
-            "Another request is sending bytes of this upload; try again in a moment.",
+        raise _busy(
+            "Another request is sending bytes of this upload; try again in a moment."
         ) from exc
     return Response(status_code=204)
 
