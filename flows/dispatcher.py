@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from prefect.concurrency.sync import concurrency
 
 from flows.ingest import ingest
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Dispatcher:
     def reconcile(self) -> list[str]:
         """Release documents whose processing outlived the lease, so they run again."""
         released = self.container.repository.release_stale(
-            utc_now(), self.settings.processing_lease_seconds
+            self.container.clock.now(), self.settings.processing_lease_seconds
         )
         if released:
             log.warning("re-queued %d documents stuck in processing: %s", len(released), released)
@@ -62,7 +62,7 @@ class Dispatcher:
         token = uuid.uuid4().hex
         documents = self.container.repository.claim_next_batch(
             token,
-            utc_now(),
+            self.container.clock.now(),
             self.settings.batch_max_documents,
             self.settings.batch_max_bytes,
         )

@@ -16,7 +16,7 @@ import asyncio
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from portal.bootstrap import Container, build, utc_now
+from portal.bootstrap import Container, build
 from portal.chasing import notify_rejections
 from portal.domain.completeness import completeness_markdown
 from portal.domain.documents import DocumentStatus
@@ -52,7 +52,7 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     """Process a micro-batch of documents claimed under `claim_token`; return counts by status."""
     logger = get_run_logger()
     services = current_container().ingest_services()
-    documents = services.repository.claim_documents(document_ids, claim_token, utc_now())
+    documents = services.repository.claim_documents(document_ids, claim_token, services.clock())
     results: list[DocumentResult] = []
     for document in documents:
         result = await asyncio.to_thread(process_document, document, claim_token, services)
@@ -89,7 +89,7 @@ async def _publish_completeness(inspection_id: str) -> None:
     inspection = container.repository.get_inspection(inspection_id)
     if inspection is None:
         return
-    now = utc_now()
+    now = container.clock.now()
     states = container.completeness(inspection, now)
     await acreate_markdown_artifact(
         key=f"completeness-{inspection_id.lower()}",

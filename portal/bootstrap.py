@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
+from portal.adapters.clock import SystemClock
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.identities import Identities
 from portal.adapters.db.repository import SqlRepository
@@ -30,7 +31,7 @@ from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
 from portal.domain.file_types import FileTypePolicy
-from portal.domain.ports import Classifier, Mailer, ObjectStore, Sanitiser, Scanner
+from portal.domain.ports import Classifier, Clock, Mailer, ObjectStore, Sanitiser, Scanner
 from portal.domain.retention import RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
 from portal.domain.selection import Stage
@@ -39,16 +40,12 @@ from portal.ingest import IngestServices, check_step_order
 from portal.settings import Settings
 
 
-def utc_now() -> datetime:
-    """The current time, in UTC; the portal stores no other zone."""
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Container:
     """The wired application: settings, adapters and policies, built once per process."""
 
     settings: Settings
+    clock: Clock
     repository: SqlRepository
     store: ObjectStore
     scanner: Scanner
@@ -108,7 +105,7 @@ class Container:
             themes=self.themes,
             file_types=self.file_types,
             retry_delay=timedelta(seconds=self.settings.retry_delay_seconds),
-            clock=utc_now,
+            clock=self.clock.now,
             schedule_of=functools.cache(self.schedule_of_inspection),
         )
 
@@ -212,6 +209,7 @@ def build(
     store: ObjectStore | None = None,
     scanner: Scanner | None = None,
     mailer: Mailer | None = None,
+    clock: Clock | None = None,
     run_migrations: bool = True,
 ) -> Container:
     """Wire the application. Policies are validated here, so a bad file fails at start-up."""
@@ -226,6 +224,7 @@ def build(
     file_types = load_file_type_policy(settings.policies_dir / "file_types.yaml")
     return Container(
         settings=settings,
+        clock=clock or SystemClock(),
         repository=SqlRepository(engine),
         store=store or make_store(settings),
         scanner=scanner or make_scanner(settings),

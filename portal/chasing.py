@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import InspectionState
 from portal.domain.chase import PlannedMessage, plan_chase, plan_rejection_notice
 from portal.domain.errors import TransientError
@@ -61,7 +61,7 @@ def deliver_outbox(container: Container, mailer: Mailer) -> tuple[int, int]:
     """Send what the outbox holds unsent; returns (sent, left for a later run)."""
     token = uuid.uuid4().hex
     sent = failed = 0
-    for row in container.repository.claim_outbox(token, utc_now(), STALE_CLAIM):
+    for row in container.repository.claim_outbox(token, container.clock.now(), STALE_CLAIM):
         mail = OutgoingMail(
             key=row.key,
             sender=container.settings.mail_from,
@@ -72,10 +72,12 @@ def deliver_outbox(container: Container, mailer: Mailer) -> tuple[int, int]:
         try:
             mailer.send(mail)
         except TransientError as exc:
-            container.repository.finish_outbox(row.key, token, utc_now(), error=str(exc))
+            container.repository.finish_outbox(
+                row.key, token, container.clock.now(), error=str(exc)
+            )
             failed += 1
             continue
-        container.repository.finish_outbox(row.key, token, utc_now())
+        container.repository.finish_outbox(row.key, token, container.clock.now())
         sent += 1
     return sent, failed
 
@@ -96,7 +98,7 @@ def notify_rejections(container: Container, document_ids: list[str]) -> int:
             planned.append(notice)
     if not planned:
         return 0
-    repository.enqueue_messages(planned, utc_now())
+    repository.enqueue_messages(planned, container.clock.now())
     sent, _failed = deliver_outbox(container, container.mailer)
     return sent
 
@@ -108,10 +110,10 @@ def run_chase(
 
     A dry run only plans: nothing is recorded or sent, so a lead inspector can preview.
     """
-    moment = as_of or utc_now()
+    moment = as_of or container.clock.now()
     planned = plan_all(container, moment)
     if dry_run:
         return ChaseReport(moment, planned, recorded=0, sent=0, failed=0)
-    recorded = container.repository.enqueue_messages(planned, utc_now())
+    recorded = container.repository.enqueue_messages(planned, container.clock.now())
     sent, failed = deliver_outbox(container, mailer)
     return ChaseReport(moment, planned, recorded=recorded, sent=sent, failed=failed)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from portal.api.auth import issue_token, token_hash
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
+from portal.domain.timeline import LONDON
 
 DEMO_THEME = "domestic-abuse/sept-2024"
 
@@ -27,7 +28,7 @@ def ensure_admin_token(container: Container) -> str | None:
 
     The token is written to data_dir/admin-token (mode 600) so the operator can find it.
     """
-    if container.identities.has_usable_admin_token(utc_now()):
+    if container.identities.has_usable_admin_token(container.clock.now()):
         return None
     _principal, token = issue_token(container, Role.admin, label="bootstrap admin")
     _write_private(container.settings.data_dir / "admin-token", token + "\n")
@@ -40,19 +41,19 @@ def ensure_demo_inspection(container: Container) -> dict[str, Any]:
     if path.exists():
         demo: dict[str, Any] = json.loads(path.read_text())
         lead = demo.get("tokens", {}).get("lead_inspector", "")
-        if container.identities.principal_for_token(token_hash(lead), utc_now()):
+        if container.identities.principal_for_token(token_hash(lead), container.clock.now()):
             return demo
         # The demo's tokens have expired: seed a fresh demo inspection.
-    today = date.today()
+    today = container.clock.now().astimezone(LONDON).date()
     fieldwork_start = today + timedelta(days=(7 - today.weekday()) % 7 + 14)
     theme = container.themes[DEMO_THEME]
     inspection = Inspection(
-        id="demo" + utc_now().strftime("%Y%m%d%H%M%S"),
+        id="demo" + container.clock.now().strftime("%Y%m%d%H%M%S"),
         theme_key=theme.key,
         area_name="Demoshire (demonstration)",
         fieldwork_start=fieldwork_start,
         agencies=tuple(a.code for a in theme.agencies),
-        created_at=utc_now(),
+        created_at=container.clock.now(),
     )
     container.repository.add_inspection(inspection, "demo-seed")
     tokens = {}

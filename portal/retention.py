@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords, RetentionRun
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.documents import Area, Document
 from portal.domain.errors import ObjectMissing, TransientError
@@ -81,7 +81,7 @@ def run_retention(
     deletion an interrupted run left. Raises RunInProgress if another deleting run is alive.
     """
     records = container.records
-    now = utc_now()
+    now = container.clock.now()
     as_of = as_of or now
     run_id = uuid.uuid4().hex
     taken = records.start_run(
@@ -107,7 +107,7 @@ def run_retention(
                 tally,
             )
     if not dry_run:
-        removed = container.store.purge_incomplete(utc_now() - LEFTOVER_AGE)
+        removed = container.store.purge_incomplete(container.clock.now() - LEFTOVER_AGE)
         if removed:
             records.add_entry(
                 run_id,
@@ -119,10 +119,10 @@ def run_retention(
                     count=removed,
                     reason="leftovers of interrupted writes",
                 ),
-                utc_now(),
+                container.clock.now(),
             )
             tally["leftovers_deleted"] += removed
-    records.finish_run(run_id, dict(tally), utc_now())
+    records.finish_run(run_id, dict(tally), container.clock.now())
     run = records.get_run(run_id)
     assert run is not None
     if taken:
@@ -182,7 +182,7 @@ def _run_inspection(
         resumed = unfinished.get(document.id)
         if decision.action is Action.delete:
             if dry_run:
-                _record(records, run_id, _document_entry(document, decision, "would_delete"))
+                _record(container, run_id, _document_entry(document, decision, "would_delete"))
                 tally["would_delete"] += 1
             else:
                 _delete_document(container, run_id, document, decision, resumed, tally)
@@ -191,7 +191,7 @@ def _run_inspection(
             records.clear_deletion_mark(document.id)
         if decision.action is Action.hold:
             entry = _document_entry(document, decision, "held")
-            _record(records, run_id, entry.model_copy(update={"resumed_from": resumed}))
+            _record(container, run_id, entry.model_copy(update={"resumed_from": resumed}))
             tally["held"] += 1
         else:
             tally["kept"] += 1
@@ -238,8 +238,8 @@ def _document_entry(document: Document, decision: RetentionDecision, action: str
     )
 
 
-def _record(records: RetentionRecords, run_id: str, entry: RetentionEntry) -> None:
-    records.add_entry(run_id, entry, utc_now())
+def _record(container: Container, run_id: str, entry: RetentionEntry) -> None:
+    container.records.add_entry(run_id, entry, container.clock.now())
 
 
 def _delete_document(
@@ -255,24 +255,28 @@ def _delete_document(
     entry = _document_entry(document, decision, "deleted").model_copy(
         update={"resumed_from": resumed}
     )
-    if not records.mark_deletion_started(document.id, run_id, utc_now()):
+    if not records.mark_deletion_started(document.id, run_id, container.clock.now()):
         tally["kept"] += 1  # the pipeline took it up again meanwhile; the next run decides
         return
     try:
-        proof = _delete_everywhere(container.store, document.object_key)
+        proof = _delete_everywhere(container.store, document.object_key, container.clock.now())
     except TransientError as exc:
         log.warning("could not delete document %s yet: %s", document.id, exc)
-        _record(records, run_id, entry.model_copy(update={"action": "failed", "reason": str(exc)}))
+        _record(
+            container, run_id, entry.model_copy(update={"action": "failed", "reason": str(exc)})
+        )
         tally["failed"] += 1
         return
-    records.tombstone(document.id, run_id, entry.model_copy(update={"proof": proof}), utc_now())
+    records.tombstone(
+        document.id, run_id, entry.model_copy(update={"proof": proof}), container.clock.now()
+    )
     tally["deleted"] += 1
     tally["bytes_deleted"] += document.size_bytes or 0
     if resumed:
         tally["resumed"] += 1
 
 
-def _delete_everywhere(store: ObjectStore, key: str) -> dict[str, object]:
+def _delete_everywhere(store: ObjectStore, key: str, now: datetime) -> dict[str, object]:
     """Delete the object in every area (quarantine leftovers included), then check that
     no version or delete marker of it remains in any. Raises if one does."""
     for area in Area:
@@ -284,7 +288,7 @@ def _delete_everywhere(store: ObjectStore, key: str) -> dict[str, object]:
     return {
         "areas_checked": [area.value for area in Area],
         "versions_remaining": 0,
-        "checked_at": utc_now().isoformat(),
+        "checked_at": now.isoformat(),
     }
 
 
@@ -324,11 +328,13 @@ def _retire_whole(
         return
     if decision.action is Action.hold or dry_run:
         action = "held" if decision.action is Action.hold else "would_delete"
-        _record(container.records, run_id, _inspection_entry(ctx, kind, decision, action, count))
+        _record(container, run_id, _inspection_entry(ctx, kind, decision, action, count))
         tally[action] += 1
         return
     entry = _inspection_entry(ctx, kind, decision, "deleted", count)
-    tally[f"{kind}_records_deleted"] += delete(ctx.inspection.id, run_id, entry, utc_now())
+    tally[f"{kind}_records_deleted"] += delete(
+        ctx.inspection.id, run_id, entry, container.clock.now()
+    )
 
 
 def _reduce_names(
@@ -345,7 +351,7 @@ def _reduce_names(
     names = [e.name for e in records.names(ctx.inspection.id) if e.reduced_at is None]
     if decision.action is Action.hold or dry_run:
         action = "held" if decision.action is Action.hold else "would_reduce_names"
-        _record(records, run_id, _inspection_entry(ctx, "names", decision, action, len(names)))
+        _record(container, run_id, _inspection_entry(ctx, "names", decision, action, len(names)))
         tally[action] += 1
         return
     checked, found = _names_in_stored_metadata(container.store, records, ctx.inspection.id, names)
@@ -358,7 +364,7 @@ def _reduce_names(
             }
         }
     )
-    final = records.reduce_names(ctx.inspection.id, names, run_id, entry, utc_now())
+    final = records.reduce_names(ctx.inspection.id, names, run_id, entry, container.clock.now())
     tally["names_reduced"] += len(names)
     if final.proof.get("names_found_in_database") or found:
         tally["names_check_failures"] += 1

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from portal.adapters.db.identities import TokenInfo, User
 from portal.adapters.oidc import InvalidIdentityToken
 from portal.api.problems import Problem
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Principal, Role, in_inspection
 
 TOKEN_PREFIX = "jtai_"
@@ -47,7 +47,7 @@ def new_user(
         agency=agency,
         inspectorate=inspectorate,
         oidc_subject=oidc_subject,
-        created_at=utc_now(),
+        created_at=container.clock.now(),
     )
     return container.identities.add_user(user, actor)
 
@@ -62,7 +62,7 @@ def issue_user_token(
 ) -> tuple[TokenInfo, str]:
     """A new token for `user`, expiring at `expires_at` (at most the configured lifetime);
     returns its record and the token itself (shown once, never stored)."""
-    now = utc_now()
+    now = container.clock.now()
     longest = now + timedelta(days=container.settings.token_lifetime_days)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     info = container.identities.add_token(
@@ -134,7 +134,9 @@ def authenticate(request: Request, container: Container) -> Principal:
             "Send your portal token as 'Authorization: Bearer <token>'.",
         )
     if token.startswith(TOKEN_PREFIX) or container.oidc is None:
-        principal = container.identities.principal_for_token(token_hash(token), utc_now())
+        principal = container.identities.principal_for_token(
+            token_hash(token), container.clock.now()
+        )
     else:
         principal = _identity_provider_principal(container, token)
     if principal is None:

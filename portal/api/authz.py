@@ -19,7 +19,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from portal.api.auth import authenticate, container_of
 from portal.api.problems import Problem
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Principal
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
 from portal.domain.onsite import client_address, parse_networks
@@ -149,7 +149,7 @@ def gate(request: Request) -> None:
                 "permission": permission.value,
                 "outcome": decision.outcome.value,
             },
-            utc_now(),
+            container.clock.now(),
         )
     if decision.outcome is Outcome.hidden:
         raise _not_found(target, request.path_params)

@@ -22,7 +22,7 @@ from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import CodeAndMessage, Day, DocumentAccepted, DocumentOut
 from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import (
     Inspection,
     InspectionState,
@@ -181,7 +181,7 @@ async def record_upload(
     try:
         form = read_form()
         _check_size_for_target(container, form.item, received.stored.size)
-        now = utc_now()
+        now = container.clock.now()
         document = Document(
             id=received.document_id,
             inspection_id=inspection.id,
@@ -235,7 +235,7 @@ def check_before_receiving(
     if size > limit:
         raise _too_large(limit)
     _check_size_for_target(container, form.item, size)
-    now = utc_now()
+    now = container.clock.now()
     announced = Document(
         id=uuid.uuid4().hex,
         inspection_id=inspection.id,
@@ -448,7 +448,7 @@ def document_entries(
     from `address` now."""
     theme = container.themes[inspection.theme_key]
     policy = container.repository.onsite_policy(inspection.id)
-    now = utc_now()
+    now = container.clock.now()
     return [
         DocumentEntry(
             id=document.id,
@@ -567,7 +567,7 @@ def get_document_content(
     if document.area is Area.onsite:
         return _onsite_view(container, principal, document, address)
     container.repository.record_view(
-        document, principal.actor, address, True, "inspector_of_inspection", utc_now()
+        document, principal.actor, address, True, "inspector_of_inspection", container.clock.now()
     )
 
     def body() -> Iterator[bytes]:
@@ -590,7 +590,7 @@ def _onsite_view(
     container: Container, principal: Principal, document: Document, address: str
 ) -> Response:
     policy = container.repository.onsite_policy(document.inspection_id)
-    now = utc_now()
+    now = container.clock.now()
     decision = decide_onsite_view(principal, document, policy, address, now)
     container.repository.record_view(
         document, principal.actor, address, decision.allowed, decision.rule, now
@@ -654,7 +654,9 @@ def reprocess_document(
 ) -> DocumentAccepted:
     """Run a failed document through the pipeline again now (admin or lead inspector)."""
     document = _visible_document(container, principal, document_id)
-    if not container.repository.request_reprocess(document_id, utc_now(), principal.actor):
+    if not container.repository.request_reprocess(
+        document_id, container.clock.now(), principal.actor
+    ):
         raise Problem(
             409,
             "not_failed",

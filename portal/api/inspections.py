@@ -30,7 +30,7 @@ from portal.api.schemas import (
     TokenIn,
     TokenOut,
 )
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
 from portal.domain.onsite import parse_networks
@@ -101,7 +101,7 @@ def create_inspection(
         fieldwork_start=body.fieldwork_start,
         notification_date=body.notification_date,
         agencies=tuple(sorted(set(agencies))),
-        created_at=utc_now(),
+        created_at=container.clock.now(),
     )
     container.repository.add_inspection(inspection, principal.actor)
     if body.contacts is not None:
@@ -177,7 +177,12 @@ def register_onsite(
             "window_end must be after window_start.",
         )
     container.repository.set_onsite(
-        inspection_id, body.networks, body.window_start, body.window_end, principal.actor, utc_now()
+        inspection_id,
+        body.networks,
+        body.window_start,
+        body.window_end,
+        principal.actor,
+        container.clock.now(),
     )
 
 
@@ -189,7 +194,7 @@ def set_state(
     not chased and takes no uploads."""
     load_inspection(container, inspection_id)
     container.repository.set_inspection_state(
-        inspection_id, body.state, body.reason, principal.actor, utc_now()
+        inspection_id, body.state, body.reason, principal.actor, container.clock.now()
     )
     return _out(container, load_inspection(container, inspection_id))
 
@@ -236,7 +241,7 @@ def apply_deadline_move(
             f"{', '.join(schedule.due_times())}.",
         )
     container.repository.set_deadline_override(
-        inspection.id, deadline, body.due, body.reason, actor, utc_now()
+        inspection.id, deadline, body.due, body.reason, actor, container.clock.now()
     )
 
 
@@ -257,7 +262,7 @@ def get_completeness(
         if agency not in (None, principal.agency):
             raise forbidden("An uploader sees only its own agency's completeness.")
         agency = principal.agency
-    moment = as_of or utc_now()
+    moment = as_of or container.clock.now()
     states = container.completeness(inspection, moment, agency)
     return CompletenessOut(
         inspection_id=inspection_id,

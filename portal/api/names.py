@@ -10,7 +10,6 @@ from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import NameIn, NameOut
-from portal.bootstrap import utc_now
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}/name-register", tags=["names"])
 
@@ -35,7 +34,12 @@ def record_name(
             "Record initials and the child's unique ID in the evidence record instead.",
         )
     entry = container.records.add_name(
-        inspection_id, body.name.strip(), body.reference, body.note, principal.actor, utc_now()
+        inspection_id,
+        body.name.strip(),
+        body.reference,
+        body.note,
+        principal.actor,
+        container.clock.now(),
     )
     return _out(entry)
 

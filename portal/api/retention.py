@@ -20,7 +20,6 @@ from portal.api.schemas import (
     RetentionRunOut,
     RetentionScheduleOut,
 )
-from portal.bootstrap import utc_now
 from portal.domain.access import Principal
 from portal.domain.retention import (
     LegalHold,
@@ -115,7 +114,7 @@ def place_hold(
                 f"This inspection has no document {body.document_id}.",
             )
     hold = container.records.place_hold(
-        inspection_id, body.document_id, body.reason, principal.actor, utc_now()
+        inspection_id, body.document_id, body.reason, principal.actor, container.clock.now()
     )
     return _hold_out(hold)
 
@@ -134,7 +133,9 @@ def lift_hold(
     hold_id: str, body: LegalHoldLiftIn, principal: PrincipalDep, container: ContainerDep
 ) -> LegalHoldOut:
     """Lift a hold; the next run deletes what it kept, if that is due."""
-    lifted = container.records.lift_hold(hold_id, body.reason, principal.actor, utc_now())
+    lifted = container.records.lift_hold(
+        hold_id, body.reason, principal.actor, container.clock.now()
+    )
     if lifted is None:
         raise Problem(404, "legal_hold_not_found", "No such hold", f"There is no hold {hold_id}.")
     return _hold_out(lifted)
@@ -159,7 +160,9 @@ def record_event(
             f"Record one of: {', '.join(e.value for e in RECORDED_BY_PEOPLE)}. "
             "An inspection is withdrawn through its state.",
         )
-    container.records.set_event(inspection_id, event, body.on, principal.actor, utc_now())
+    container.records.set_event(
+        inspection_id, event, body.on, principal.actor, container.clock.now()
+    )
 
 
 @router.get("/v1/inspections/{inspection_id}/retention", response_model=RetentionScheduleOut)
@@ -168,7 +171,7 @@ def retention_schedule(
 ) -> RetentionScheduleOut:
     """When each class of the inspection's records is due to go, and what it waits for."""
     inspection = load_inspection(container, inspection_id)
-    now = utc_now()
+    now = container.clock.now()
     ctx = inspection_context(container, inspection, now)
     policy = container.retention_policy
     classes = []

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.selection import (
     SelectionRefused,
@@ -93,7 +93,7 @@ def record_selection_of(
     refused = decide_selection(container.themes[inspection.theme_key], stage, child_ids, shortlist)
     if refused is None:
         container.repository.replace_selection(
-            inspection.id, stage.value, child_ids, actor, utc_now()
+            inspection.id, stage.value, child_ids, actor, container.clock.now()
         )
     return refused
 

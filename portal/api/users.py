@@ -24,7 +24,7 @@ from portal.api.schemas import (
     UserIn,
     UserOut,
 )
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Role
 
 router = APIRouter(tags=["users"])
@@ -67,7 +67,7 @@ def _create(container: Container, body: UserIn, inspection_id: str | None, actor
         agency=body.agency,
         inspectorate=body.inspectorate,
         oidc_subject=body.oidc_subject,
-        created_at=utc_now(),
+        created_at=container.clock.now(),
     )
     try:
         return container.identities.add_user(user, actor)
@@ -164,7 +164,7 @@ def issue_token_for_user(
     user = _user(container, user_id)
     if user.disabled_at is not None:
         raise Problem(409, "user_disabled", "Disabled", "This person can no longer sign in.")
-    expires = utc_now() + timedelta(days=body.expires_in_days)
+    expires = container.clock.now() + timedelta(days=body.expires_in_days)
     info, token = issue_user_token(
         container, user, label=body.label, expires_at=expires, actor=principal.actor
     )
@@ -183,7 +183,7 @@ def list_tokens(
 @router.post("/v1/tokens/{token_id}/revoke", response_model=TokenInfoOut)
 def revoke_token(token_id: str, principal: PrincipalDep, container: ContainerDep) -> TokenInfoOut:
     """Revoke a token at once (revoking twice changes nothing)."""
-    info = container.identities.revoke_token(token_id, principal.actor, utc_now())
+    info = container.identities.revoke_token(token_id, principal.actor, container.clock.now())
     if info is None:
         raise Problem(404, "token_not_found", "No such token", f"There is no token {token_id}.")
     return _token_out(info)

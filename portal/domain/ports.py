@@ -23,6 +23,14 @@ from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 
 
+class Clock(Protocol):
+    """Where the portal reads "now": the system's clock in service, one a test sets in tests."""
+
+    def now(self) -> datetime:
+        """The current moment, timezone-aware, in UTC."""
+        ...
+
+
 class ObjectStore(Protocol):
     """Durable bytes by area and key. A put is all-or-nothing: never a partial object."""
 

@@ -20,7 +20,6 @@ from portal.api.documents import (
     visible_agency,
 )
 from portal.api.problems import Problem
-from portal.bootstrap import utc_now
 from portal.domain.access import Role
 from portal.domain.authorization import Permission
 from portal.domain.documents import DocumentStatus
@@ -61,7 +60,7 @@ def documents(inspection_id: str, request: Request, agency: str = "") -> Respons
     entries = document_entries(
         container, principal, inspection, accepted, request_address(request, container)
     )
-    now = utc_now()
+    now = container.clock.now()
     groups = inspector_views.agency_groups(
         entries, theme, inspection.agencies, inspection.area_name, now
     )
@@ -88,9 +87,7 @@ def document_content(document_id: str, request: Request) -> Response:
     person = signed_in(request)
     document_or_404(request, person, Permission.read_document, document_id)
     try:
-        return get_document_content(
-            document_id, request, person.principal, container_of(request)
-        )
+        return get_document_content(document_id, request, person.principal, container_of(request))
     except Problem as exc:
         raise _content_refused(exc) from exc
 

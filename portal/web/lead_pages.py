@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from portal.api.inspections import apply_deadline_move
 from portal.api.problems import Problem
 from portal.api.selections import SelectionIn, record_selection_of, selections_of
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.authorization import Permission, authorize
 from portal.domain.schedule import Schedule, ScheduledDeadline
@@ -102,7 +102,7 @@ def alerts(inspection_id: str, request: Request) -> Response:
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
     theme = container.themes[inspection.theme_key]
-    now = utc_now()
+    now = container.clock.now()
     summary = lead_views.deadline_alerts(
         inspection.id,
         container.completeness(inspection, now),
@@ -153,7 +153,7 @@ def timeline(inspection_id: str, request: Request, moved: str | None = None) -> 
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
     theme = container.themes[inspection.theme_key]
-    now = utc_now()
+    now = container.clock.now()
     schedule = _schedule(container, inspection)
     manage = _may(person, Permission.manage_inspection, inspection_id)
     entries: list[lead_views.TimelineEntry] = []
@@ -215,7 +215,7 @@ def _render_move(
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
     by_field = {e["field"]: e["text"] for e in errors or []}
-    now = utc_now()
+    now = container_of(request).clock.now()
     return render(
         request,
         "lead_move_deadline.html",
@@ -291,7 +291,7 @@ def _render_children(
     principal = person.principal
     agency = principal.agency if principal.role is Role.agency_uploader else None
     chosen = selections_of(container, inspection.id, agency)
-    now = utc_now()
+    now = container.clock.now()
     schedule = _schedule(container, inspection)
     by_field = {e["field"]: e["text"] for e in errors or []}
     policy = theme.selection

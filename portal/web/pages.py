@@ -32,7 +32,7 @@ from portal.api.authz import RateLimits
 from portal.api.documents import UploadForm, receive_upload
 from portal.api.problems import Problem, http_problem_response
 from portal.api.uploads import MultipartUpload
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
 from portal.domain.completeness import DeadlineState, ItemState
@@ -323,7 +323,7 @@ def signed_in(request: Request) -> SignedIn:
     session = read_session(_key(request), request)
     if session is None or session.token_hash is None:
         raise SignInNeeded
-    principal = container.identities.principal_for_token(session.token_hash, utc_now())
+    principal = container.identities.principal_for_token(session.token_hash, container.clock.now())
     if principal is None:
         raise SignInNeeded
     try:
@@ -357,7 +357,7 @@ def decide(
             "permission": permission.value,
             "outcome": decision.outcome.value,
         },
-        utc_now(),
+        container.clock.now(),
     )
     if decision.outcome is Outcome.hidden:
         raise not_found()
@@ -473,7 +473,7 @@ async def sign_in(request: Request) -> Response:
     principal = None
     if error is None:
         principal = await anyio.to_thread.run_sync(
-            container.identities.principal_for_token, token_hash(token), utc_now()
+            container.identities.principal_for_token, token_hash(token), container.clock.now()
         )
         if principal is None:
             error = (
@@ -573,7 +573,7 @@ def checklist(inspection_id: str, request: Request) -> Response:
         return see_other(f"/inspections/{inspection_id}/completeness")
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
-    now = utc_now()
+    now = container.clock.now()
     agency = principal.agency or ""
     states = container.completeness(inspection, now, agency)
     groups = views.checklist_groups(states, agency, container.schedule(inspection), now)
@@ -600,11 +600,10 @@ class UploadPage:
     item: ItemState
     state: DeadlineState
     needs_date: bool
+    today: date  # in London, when the page was asked for: a document's date is not after it
 
 
-def upload_page_of(
-    request: Request, person: SignedIn, inspection_id: str, key: str
-) -> UploadPage:
+def upload_page_of(request: Request, person: SignedIn, inspection_id: str, key: str) -> UploadPage:
     """The upload page of one checklist key, if this person may upload to it (the gate of
     POST /v1/inspections/{id}/documents); the 404 or 403 page otherwise."""
     decide(request, person.principal, Permission.upload, inspection_target(inspection_id))
@@ -614,14 +613,20 @@ def upload_page_of(
     if target is None:
         raise not_found()
     agency = person.principal.agency or ""
-    for state in container.completeness(inspection, utc_now(), agency):
+    now = container.clock.now()
+    for state in container.completeness(inspection, now, agency):
         if state.agency != agency:
             continue
         for item in state.items:
             if item.number == key:
                 theme = container.themes[inspection.theme_key]
                 return UploadPage(
-                    inspection, target, item, state, needs_document_date(theme, target.item)
+                    inspection,
+                    target,
+                    item,
+                    state,
+                    needs_document_date(theme, target.item),
+                    now.astimezone(LONDON).date(),
                 )
     raise not_found()
 
@@ -638,7 +643,7 @@ def _render_upload(
     theme = container.themes[page.inspection.theme_key]
     limit_mb = container.settings.max_upload_bytes // (1024 * 1024)
     due = (
-        f"Due by {views.deadline_words(page.state.due, utc_now())}."
+        f"Due by {views.deadline_words(page.state.due, container.clock.now())}."
         if page.state.due
         else "No deadline has been set."
     )
@@ -713,7 +718,7 @@ def upload_form(
     errors: list[dict[str, str]] = []
     document_date = None
     if page.needs_date:
-        document_date, message = _read_date(date_parts)
+        document_date, message = _read_date(date_parts, page.today)
         if message:
             errors.append({"href": "#document-date-day", "text": message})
     if not filename:
@@ -735,14 +740,14 @@ def upload_form(
         ) from exc
 
 
-def _read_date(parts: dict[str, str]) -> tuple[date | None, str]:
+def _read_date(parts: dict[str, str], today: date) -> tuple[date | None, str]:
     """The document's date from the date input, or what to fix (GOV.UK's messages)."""
     day, error = views.date_from_parts(
         parts, "The date of the document", when_empty="Enter the date of the document"
     )
     if day is None:
         return None, error
-    if day > utc_now().astimezone(LONDON).date():
+    if day > today:
         return None, "The date of the document must be today or in the past"
     if day.year < 2000:
         return None, "The date of the document must be after 1 January 2000"
@@ -849,7 +854,7 @@ def completeness(inspection_id: str, request: Request) -> Response:
         return see_other(f"/inspections/{inspection_id}/checklist")
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
-    now = utc_now()
+    now = container.clock.now()
     theme = container.themes[inspection.theme_key]
     matrix = views.completeness_matrix(
         container.completeness(inspection, now), theme, inspection.agencies, now
@@ -877,7 +882,7 @@ def completeness_items(
         raise forbidden("An uploader sees only its own agency's completeness.")
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
-    now = utc_now()
+    now = container.clock.now()
     state = next(
         (
             s

@@ -50,7 +50,7 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -70,7 +70,7 @@ from portal.api.documents import (
 )
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_response
-from portal.bootstrap import Container, utc_now
+from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
 from portal.domain.errors import TransientError
 from portal.domain.ports import ObjectStore
@@ -295,7 +295,8 @@ async def _own_upload(
     _check_version(request)
     uploader = await _authorised(request, inspection_id, key, changes=changes)
     uploads = _uploads(request).files
-    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+    now = container_of(request).clock.now()
+    upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id, now)
     return uploader, uploads, upload
 
 
@@ -303,13 +304,15 @@ def _busy(detail: str) -> Problem:
     return Problem(423, "upload_busy", "The upload is busy", detail)
 
 
-def _upload_of(uploads: PartialUploads, uploader: Uploader, upload_id: str) -> PartialUpload:
+def _upload_of(
+    uploads: PartialUploads, uploader: Uploader, upload_id: str, now: datetime
+) -> PartialUpload:
     """This person's upload on this page (404 for anyone else's); 410 once expired."""
     upload = uploads.get(upload_id)
     page = uploader.page
     if upload is None or not upload.belongs_to(uploader.actor, page.inspection.id, page.target.key):
         raise _not_found(upload_id)
-    if upload.expired(utc_now()):
+    if upload.expired(now):
         with contextlib.suppress(UploadBusy):
             _delete(uploads, upload)
         raise Problem(
@@ -412,7 +415,7 @@ def _new_upload(
 ) -> PartialUpload:
     container = container_of(request)
     uploads = _uploads(request)
-    now = utc_now()
+    now = container.clock.now()
     clock = time.monotonic()
     if clock - uploads.swept_at >= SWEEP_SECONDS:
         uploads.swept_at = clock
@@ -449,9 +452,7 @@ def _new_upload(
 @router.head(_ONE)
 async def offset(inspection_id: str, key: str, upload_id: str, request: Request) -> Response:
     """How many bytes the upload has (and its document, once finished)."""
-    _, uploads, upload = await _own_upload(
-        request, inspection_id, key, upload_id, changes=False
-    )
+    _, uploads, upload = await _own_upload(request, inspection_id, key, upload_id, changes=False)
     headers = _tus_headers(upload, uploads.offset(upload))
     if upload.metadata:
         headers["Upload-Metadata"] = encode_metadata(upload.metadata)
@@ -491,7 +492,8 @@ async def append(inspection_id: str, key: str, upload_id: str, request: Request)
                 "Another request is sending bytes of this upload; ask for its offset again."
             ) from exc
         except FileNotFoundError as exc:  # finished (or deleted) since it was read
-            upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id)
+            now = container_of(request).clock.now()
+            upload = await anyio.to_thread.run_sync(_upload_of, uploads, uploader, upload_id, now)
             if upload.finished:
                 return _finished(upload, client_offset, declared)
             raise _not_found(upload_id) from exc
@@ -521,7 +523,7 @@ async def _append_locked(
     at = await anyio.to_thread.run_sync(writer.size)
     _check_offset(upload, at, client_offset, declared)
     written, disconnected = await _stream_body(request, writer, upload.length - at)
-    upload = upload.received(written, utc_now(), _expiry(container))
+    upload = upload.received(written, container.clock.now(), _expiry(container))
     await anyio.to_thread.run_sync(uploads.save, upload)
     if disconnected:
         log.info("resumable upload %s interrupted at %d bytes", upload.id, at + written)
@@ -649,7 +651,7 @@ async def _remember_finished(
     uploads: PartialUploads, upload: PartialUpload, document_id: str, container: Container
 ) -> PartialUpload:
     """Keep the finished upload's record (a HEAD tells its document) and drop its bytes."""
-    finished = upload.became(document_id, utc_now(), _expiry(container))
+    finished = upload.became(document_id, container.clock.now(), _expiry(container))
     await anyio.to_thread.run_sync(uploads.save, finished)
     await anyio.to_thread.run_sync(uploads.discard_part, upload.id)
     return finished
@@ -663,9 +665,7 @@ def _put(store: ObjectStore, key: str, writer: PartWriter) -> StoredObject:
 @router.delete(_ONE)
 async def terminate(inspection_id: str, key: str, upload_id: str, request: Request) -> Response:
     """Termination: forget the upload and its bytes (a finished upload's document stays)."""
-    _, uploads, upload = await _own_upload(
-        request, inspection_id, key, upload_id, changes=True
-    )
+    _, uploads, upload = await _own_upload(request, inspection_id, key, upload_id, changes=True)
     try:
         await anyio.to_thread.run_sync(_delete, uploads, upload)
     except UploadBusy as exc:
