@@ -35,7 +35,7 @@ def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
     """Every message owed as of `as_of`, over every inspection that has a timeline."""
     repository = container.repository
     upload_help = (
-        f"Upload at {container.settings.public_url}/docs (POST "
+        f"Upload at {container.settings.resolved_public_url}/docs (POST "
         "/v1/inspections/{id}/documents) with your agency's token."
     )
     planned: list[PlannedMessage] = []

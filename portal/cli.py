@@ -13,10 +13,12 @@ jtai-portal s3-rekey KEY_ID [main|onsite]  re-encrypt every stored object under 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import os
+import shlex
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ import httpx
 
 from portal.domain.errors import TransientError
 from portal.settings import REPO_ROOT, Settings
+from portal.supervisor import Supervisor
 
 log = logging.getLogger("jtai")
 
@@ -58,7 +61,7 @@ def _worker(settings: Settings) -> None:
 
 
 def _scheduler(settings: Settings) -> None:
-    from prefect import serve
+    from prefect.runner import Runner
 
     from flows.chase import chase_deployment
     from flows.ingest import use_container
@@ -71,10 +74,21 @@ def _scheduler(settings: Settings) -> None:
         ", ".join(settings.chase_crons),
         settings.retention_cron,
     )
-    serve(
-        chase_deployment(settings.chase_crons),  # type: ignore[arg-type]
-        retention_deployment(settings.retention_cron),  # type: ignore[arg-type]
-    )
+    # prefect.serve() with its Runner's own SIGTERM handler calls the async stop without
+    # awaiting it ("coroutine 'Runner.astop' was never awaited") and then pauses the
+    # schedules through a server that may already be stopping. Here SIGTERM is Ctrl-C: the
+    # run is cancelled and the runner's context exits, stopping it properly; the schedules
+    # stay as they are for the next start.
+    runner = Runner(pause_on_shutdown=False)
+    runner.handle_sigterm = _raise_keyboard_interrupt  # type: ignore[method-assign]
+    for deployment in (
+        chase_deployment(settings.chase_crons),
+        retention_deployment(settings.retention_cron),
+    ):
+        runner.add_deployment(deployment)  # type: ignore[arg-type]
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner.start())
+    log.info("scheduler stopped")
 
 
 def _migrate(settings: Settings) -> None:
@@ -114,19 +128,48 @@ def prefect_server_command(port: int) -> list[str]:
 
 
 def _wait_until(
-    check: Callable[[], object], what: str, timeout: float, proc: subprocess.Popen[bytes]
+    check: Callable[[], object], what: str, timeout: float, supervisor: Supervisor
 ) -> None:
+    """Wait until `check` passes, tending the children meanwhile (one that dies while
+    starting is restarted); give up after `timeout` seconds, naming the log to read."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with status {proc.returncode}; see its log above")
+        supervisor.tend()
         try:
             check()
             return
         except (OSError, httpx.HTTPError, TransientError):
             pass
         time.sleep(0.3)
-    raise SystemExit(f"{what} did not become ready within {timeout:.0f} s")
+    raise SystemExit(
+        f"{what} did not become ready within {timeout:.0f} s; see {supervisor.log_dir}/"
+    )
+
+
+def prefect_api_url(settings: Settings) -> str:
+    """The Prefect API the portal reports to: JTAI_PREFECT_API_URL, else the local server
+    `up` starts on JTAI_PREFECT_PORT."""
+    return settings.prefect_api_url or f"http://127.0.0.1:{settings.prefect_port}/api"
+
+
+def prefect_env(settings: Settings) -> dict[str, str]:
+    """The environment in which Prefect (its CLI, the worker, the scheduler) talks to the
+    portal's Prefect server, not a temporary one of its own."""
+    url = prefect_api_url(settings)
+    return {
+        "JTAI_PREFECT_API_URL": url,
+        "PREFECT_API_URL": url,
+        "PREFECT_HOME": str(settings.data_dir / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+
+
+def _prefect(settings: Settings, args: list[str]) -> None:
+    os.execve(
+        sys.executable,
+        [sys.executable, "-m", "prefect", *args],
+        {**os.environ, **prefect_env(settings)},
+    )
 
 
 def _up(settings: Settings) -> None:
@@ -135,75 +178,92 @@ def _up(settings: Settings) -> None:
 
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    prefect_port = int(os.environ.get("JTAI_PREFECT_PORT", "4200"))
-    prefect_url = settings.prefect_api_url or f"http://127.0.0.1:{prefect_port}/api"
+    prefect_url = prefect_api_url(settings)
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
     env = {
         **os.environ,
-        "JTAI_PREFECT_API_URL": prefect_url,
-        "PREFECT_API_URL": prefect_url,
-        "PREFECT_HOME": str(data / "prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **prefect_env(settings),
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "JTAI_DATA_DIR": str(data),
+        "JTAI_PUBLIC_URL": settings.resolved_public_url,
     }
-    children: list[subprocess.Popen[bytes]] = []
-
-    def start(args: list[str]) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(args, env=env)
-        children.append(proc)
-        return proc
-
-    def stop_all(*_: object) -> None:
-        for proc in reversed(children):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in children:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-    def on_sigterm(*_: object) -> None:
-        stop_all()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    supervisor = Supervisor(env, data / "logs", notice=_say)
+    # Ctrl-C (SIGINT) and SIGTERM both end the loop below; the children, in their own
+    # process groups, hear of it only from stop_all.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    _say(f"starting the portal; the processes' logs go to {supervisor.log_dir}/")
     try:
         container = build(settings)
         if settings.clamd_host is None:
-            clamd = start(
+            supervisor.start(
+                "clamd",
                 [
                     str(REPO_ROOT / "infra/clamd/start-clamd"),
                     str(settings.resolved_clamd_socket.parent),
-                ]
+                ],
             )
-            _wait_until(container.scanner.check, "clamd", 60, clamd)
         if settings.prefect_api_url is None:
-            prefect = start(prefect_server_command(prefect_port))
-            _wait_until(
-                lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
-                "Prefect server",
-                120,
-                prefect,
-            )
+            supervisor.start("prefect", prefect_server_command(settings.prefect_port))
         admin_token = ensure_admin_token(container)
         demo = ensure_demo_inspection(container)
-        api_url = f"http://{settings.api_host}:{settings.api_port}"
-        api = start([sys.executable, "-m", "portal.cli", "api"])
-        start([sys.executable, "-m", "portal.cli", "worker"])
-        start([sys.executable, "-m", "portal.cli", "scheduler"])
+        portal = [sys.executable, "-m", "portal.cli"]
+        supervisor.start("api", [*portal, "api"])
         _wait_until(
-            lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(), "API", 60, api
+            lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
+            "the Prefect server",
+            120,
+            supervisor,
+        )
+        supervisor.start("worker", [*portal, "worker"])
+        supervisor.start("scheduler", [*portal, "scheduler"])
+        _wait_until(container.scanner.check, "clamd", 120, supervisor)
+        _wait_until(
+            lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(),
+            "the API",
+            60,
+            supervisor,
         )
         _print_welcome(api_url, prefect_url, data, admin_token, demo)
-        while all(proc.poll() is None for proc in children):
-            time.sleep(1)
-        failed = [str(p.args) for p in children if p.poll() is not None]
-        raise SystemExit(f"stopped because a process exited: {failed}")
+        while True:
+            supervisor.tend()
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        _say("stopping ...")
     finally:
-        stop_all()
+        supervisor.stop_all(grace_seconds=STOP_GRACE_SECONDS)
+        _say("stopped")
+
+
+STOP_GRACE_SECONDS = 5.0
+
+
+def _raise_keyboard_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+# The settings a pasted `jtai-portal logs` or `jtai-portal prefect ...` needs to find this
+# portal's data and Prefect server, when they are not the defaults.
+_WHERE_SETTINGS = ("JTAI_DATA_DIR", "JTAI_PREFECT_PORT", "JTAI_PREFECT_API_URL")
+
+
+def _portal_command() -> str:
+    """This install's `jtai-portal`, by absolute path, after the settings that locate this
+    portal when they were set: pasted into another terminal it reaches this portal."""
+    where = [
+        f"{name}={shlex.quote(os.environ[name])}" for name in _WHERE_SETTINGS if name in os.environ
+    ]
+    return " ".join([*where, shlex.quote(str(Path(sys.executable).parent / "jtai-portal"))])
+
+
+def _say(line: str) -> None:
+    print(f"jtai-portal: {line}", file=sys.stderr, flush=True)
+
+
+def _logs(settings: Settings, names: list[str]) -> None:
+    from portal.log_files import follow
+
+    with contextlib.suppress(KeyboardInterrupt):
+        follow(settings.data_dir / "logs", names, sys.stdout)
 
 
 def _print_welcome(
@@ -213,6 +273,16 @@ def _print_welcome(
     assert isinstance(tokens, dict)
     inspection = demo["inspection_id"]
     admin = admin_token or f"(shown on first run; stored in {data / 'admin-token'})"
+    records = tokens.get("records_officer")
+    records_line = (
+        f"""   Preview retention (as the records officer):
+     curl -X POST -H "Authorization: Bearer {records}" \\
+          -H "Content-Type: application/json" -d '{{}}' {api_url}/v1/retention/runs
+"""
+        if records
+        else ""
+    )
+    command = _portal_command()
     print(
         f"""
 ==========================================================================
@@ -223,21 +293,22 @@ def _print_welcome(
    API docs       {api_url}/docs
    Readiness      {api_url}/readyz
    Prefect UI     {prefect_url.removesuffix("/api")}
+   Logs           {data / "logs"}/   (follow them: {command} logs)
 
  Demo inspection {inspection} ({demo["theme"]})
    local authority uploader token: {tokens["local_authority"]}
    police uploader token:          {tokens["police"]}
    lead inspector token:           {tokens["lead_inspector"]}
-   records officer token:          {tokens.get("records_officer", "(re-seed to get one)")}
+   records officer token:          {records or "(re-seed to get one)"}
    admin token:                    {admin}
 
- Try it:
-   curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
-        -F item=1.1 -F file=@{demo["sample_file"]} \\
-        {api_url}/v1/inspections/{inspection}/documents
-   then GET the status_url it returns with the same token.
-   Preview retention:  curl -X POST -H "Authorization: Bearer <records officer token>" \\
-        -H "Content-Type: application/json" -d '{{}}' {api_url}/v1/retention/runs
+ Try it, in another terminal:
+   Upload a file as the local authority (the answer's status_url says how it went):
+     curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
+          -F item=1.1 -F file=@{demo["sample_file"]} \\
+          {api_url}/v1/inspections/{inspection}/documents
+{records_line}   Run the retention deployment now, through Prefect:
+     {command} prefect deployment run retention/retention
 ==========================================================================
 """,
         flush=True,
@@ -306,6 +377,12 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("up", "api", "worker", "scheduler", "migrate", "s3-setup"):
         commands.add_parser(name)
+    logs = commands.add_parser("logs", help="follow the logs of `up`'s processes")
+    logs.add_argument("names", nargs="*", help="clamd, prefect, api, worker, scheduler")
+    prefect = commands.add_parser(
+        "prefect", help="Prefect's CLI, talking to the portal's Prefect server", add_help=False
+    )
+    prefect.add_argument("args", nargs=argparse.REMAINDER)
     audit = commands.add_parser("audit")
     audit.add_argument("subcommand", choices=["verify"])
     rekey = commands.add_parser("s3-rekey")
@@ -316,6 +393,12 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("alembic", "httpx", "pikepdf", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
+    if args.command == "prefect":
+        _prefect(settings, args.args)
+        return
+    if args.command == "logs":
+        _logs(settings, args.names)
+        return
     if args.command == "s3-rekey":
         _s3_rekey(settings, args.key_id, args.bucket)
         return

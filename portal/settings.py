@@ -112,7 +112,11 @@ class Settings(BaseSettings):
     flow_retry_delay_seconds: float = Field(default=10.0, ge=0)
 
     prefect_api_url: str | None = Field(
-        default=None, description="Prefect server API; default the local server on port 4200."
+        default=None,
+        description="Prefect server API; default the local server `up` starts on prefect_port.",
+    )
+    prefect_port: int = Field(
+        default=4200, description="Port of the local Prefect server `jtai-portal up` starts."
     )
     mail: Literal["outbox_dir", "smtp"] = Field(
         default="outbox_dir", description="outbox_dir writes .eml files to data_dir/outbox."
@@ -139,8 +143,10 @@ class Settings(BaseSettings):
         description="A retention run silent for this long is taken as interrupted; the "
         "next run finishes its work.",
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Where agencies reach the portal."
+    public_url: str | None = Field(
+        default=None,
+        description="Where agencies reach the portal, as they type it (scheme, host, port); "
+        "links in answers and mail start with it. Default http://api_host:api_port.",
     )
 
     token_lifetime_days: int = Field(
@@ -171,8 +177,8 @@ class Settings(BaseSettings):
         "generates one in data_dir/session-secret (mode 600) if it is not set.",
     )
 
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(default=8000, description="Port the API listens on.")
 
     @field_validator("s3_bucket")
     @classmethod
@@ -192,6 +198,11 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("JTAI_SESSION_SECRET must be at least 32 characters")
         return value
+
+    @property
+    def resolved_public_url(self) -> str:
+        """Where agencies reach the portal, without a trailing slash."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,9 @@
 
 - clamd: Debian's clamd with infra's local signature database, on a Unix socket.
 - Prefect: a temporary local server (prefect_test_harness) for flow tests.
-- PostgreSQL: JTAI_TEST_POSTGRES_URL (infra/test sets it), one fresh database per run.
+- PostgreSQL: a throwaway cluster started for the run (infra/postgres/start-throwaway), or the
+  server JTAI_TEST_POSTGRES_URL names; one fresh database per run, dropped at the end. A server
+  the user already runs (say on 127.0.0.1:5432) is never touched unless that variable names it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from portal.domain.errors import ScannerUnavailable
 from portal.settings import REPO_ROOT, Settings
 
 pytest_plugins = ["tests.integration.smtp_fixtures"]
-
-DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(autouse=True)
@@ -126,10 +126,36 @@ def prefect_server() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server the tests may create databases on: the one
+    JTAI_TEST_POSTGRES_URL names, else a throwaway cluster started here and deleted after."""
+    named = os.environ.get("JTAI_TEST_POSTGRES_URL")
+    if named:
+        yield named
+        return
+    started = subprocess.run(
+        [str(REPO_ROOT / "infra/postgres/start-throwaway")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert started.returncode == 0, f"no throwaway PostgreSQL cluster: {started.stderr[-2000:]}"
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
+    )
+    try:
+        yield exports["JTAI_TEST_POSTGRES_URL"]
+    finally:
+        subprocess.run(
+            [str(REPO_ROOT / "infra/postgres/stop-throwaway"), exports["JTAI_THROWAWAY_PGDATA"]],
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this run, dropped at the end."""
-    admin_url = os.environ.get("JTAI_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
-    admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin_url = postgres_server.replace("postgresql://", "postgresql+psycopg://", 1)
     name = f"jtai_test_{uuid.uuid4().hex[:10]}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

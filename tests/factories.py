@@ -8,12 +8,35 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from portal.bootstrap import Container
+from portal.adapters.clock import SettableClock
+from portal.bootstrap import Container, build
 from portal.domain.access import Inspection
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.ports import Clock
+from portal.domain.timeline import LONDON
+from portal.settings import Settings
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 THEME = "domestic-abuse/sept-2024"
+# The moment a test's portal starts at, whatever day the tests run on: 9am on Monday
+# 30 November 2026, the notification day of an inspection whose fieldwork starts on Monday
+# 7 December 2026 (tests.scenario.harness's default). A test moves its container's clock
+# (`container.clock.set(...)`), never the machine's.
+TEST_NOW = datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)
+
+
+def build_portal(settings: Settings, *, clock: Clock | None = None, **wiring: Any) -> Container:
+    """The portal wired as in service (portal.bootstrap.build), on a SettableClock standing
+    at TEST_NOW unless the test hands it another clock."""
+    return build(settings, clock=clock or SettableClock(TEST_NOW), **wiring)
+
+
+def settable_clock(container: Container) -> SettableClock:
+    """The container's clock, which a test may set: the container must come from
+    build_portal (or be built with a SettableClock)."""
+    clock = container.clock
+    assert isinstance(clock, SettableClock), "build the container with tests.factories.build_portal"
+    return clock
 
 
 def add_inspection(

@@ -93,8 +93,15 @@ async def upload_document(
     """Stream a file into quarantine and queue it for checking; 202 with its status URL."""
     document = await receive_upload(request, inspection_id, principal, container)
     return DocumentAccepted(
-        id=document.id, status=document.status.value, status_url=f"/v1/documents/{document.id}"
+        id=document.id,
+        status=document.status.value,
+        status_url=status_url(container, document.id),
     )
+
+
+def status_url(container: Container, document_id: str) -> str:
+    """The absolute address of a document's status, as agencies reach the portal."""
+    return f"{container.settings.resolved_public_url}/v1/documents/{document_id}"
 
 
 FormReader = Callable[[MultipartUpload, StoredObject], UploadForm]
@@ -669,5 +676,5 @@ def reprocess_document(
     return DocumentAccepted(
         id=document_id,
         status=DocumentStatus.received.value,
-        status_url=f"/v1/documents/{document_id}",
+        status_url=status_url(container, document_id),
     )

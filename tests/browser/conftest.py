@@ -26,9 +26,9 @@ from playwright.sync_api import Response as PageResponse
 
 from flows.dispatcher import Dispatcher
 from portal.api.app import create_app
-from portal.bootstrap import build
 from portal.settings import REPO_ROOT, Settings
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,7 +81,7 @@ def live_portal(
     settings: Settings, running_clamd: ClamdProcess, prefect_server: None
 ) -> Iterator[LivePortal]:
     """uvicorn on a free port of 127.0.0.1 and a dispatcher thread, over one container."""
-    container = build(settings)
+    container = build_portal(settings)
     dispatcher = Dispatcher(container)
     portal = start_portal(container, wake=dispatcher.wake)
     app = create_app(container, wake_dispatcher=dispatcher.wake)

@@ -10,7 +10,6 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from portal.bootstrap import utc_now
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.timeline import LONDON
 from tests import samples
@@ -31,7 +30,7 @@ def _document(live_portal: LivePortal, **fields: Any) -> Document:
 
 
 def _on_site(live_portal: LivePortal, network: str) -> None:
-    now = utc_now()
+    now = live_portal.portal.container.clock.now()
     live_portal.portal.container.repository.set_onsite(
         live_portal.inspection_id,
         [network],
@@ -101,7 +100,7 @@ def test_a_health_record_off_site_says_where_and_when_it_can_be_viewed_instead_o
         datetime(2026, 12, 7, 9, tzinfo=LONDON),
         datetime(2026, 12, 11, 17, tzinfo=LONDON),
         "test",
-        utc_now(),
+        live_portal.portal.container.clock.now(),
     )
     tab.sign_in(live_portal.token("inspector"))
     tab.goto(f"/inspections/{live_portal.inspection_id}/documents")

@@ -23,11 +23,11 @@ import pytest
 import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import BaseModel, ConfigDict
 
-from portal.bootstrap import build
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.settings import Settings
 from tests.conftest import ClamdProcess
 from tests.corpus.make_corpus import BUILDERS, INJECTED_CELLS, write_corpus
+from tests.factories import build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "corpus" / "expected.yaml"
@@ -128,7 +128,7 @@ def corpus_run(
         batch_max_documents=100,
         _env_file=None,  # type: ignore[call-arg]
     )
-    portal = start_portal(build(settings))
+    portal = start_portal(build_portal(settings))
     ids = {
         entry.id: upload_raw(portal, entry.filename, (files / entry.id).read_bytes(), entry.item)
         for entry in MANIFEST

@@ -11,7 +11,7 @@ import pytest
 
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.api.auth import issue_token
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.chasing import run_chase
 from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.chase import Contacts
@@ -19,6 +19,7 @@ from portal.domain.ports import OutgoingMail
 from portal.domain.timeline import LONDON
 from portal.settings import Settings
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.integration.smtp_fixtures import SmtpServer, free_port
 
 FIELDWORK = date(2025, 6, 16)
@@ -32,7 +33,7 @@ def container(request: pytest.FixtureRequest, settings: Settings, clamd: ClamdPr
         settings = settings.model_copy(
             update={"database_url": request.getfixturevalue("postgres_url")}
         )
-    container = build(settings)
+    container = build_portal(settings)
     for inspection_id in container.repository.list_inspection_ids():  # a shared PostgreSQL
         container.repository.set_contacts(inspection_id, Contacts())
     inspection = Inspection(
@@ -41,7 +42,7 @@ def container(request: pytest.FixtureRequest, settings: Settings, clamd: ClamdPr
         area_name="Chaseshire",
         fieldwork_start=FIELDWORK,
         agencies=("local_authority", "police"),
-        created_at=datetime.now(LONDON),
+        created_at=container.clock.now(),
     )
     container.repository.add_inspection(inspection, "test")
     container.repository.set_contacts(
@@ -146,7 +147,7 @@ def test_a_closed_or_withdrawn_inspection_is_not_chased(
 ) -> None:
     for inspection_id in container.repository.list_inspection_ids():
         container.repository.set_inspection_state(
-            inspection_id, InspectionState.withdrawn, "deferred", "test", datetime.now(LONDON)
+            inspection_id, InspectionState.withdrawn, "deferred", "test", container.clock.now()
         )
     report = run_chase(container, _smtp(smtp_server), WEDNESDAY_9AM)
     assert report.planned == [] and smtp_server.inbox.message_keys() == []

@@ -24,10 +24,10 @@ from portal.adapters.db.tables import ApiTokenRow, AuditEventRow
 from portal.adapters.store_memory import MemoryStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token, new_user
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Role
 from portal.settings import Settings
-from tests.factories import add_inspection
+from tests.factories import add_inspection, build_portal
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AUDIENCE = "jtai-portal"
@@ -93,7 +93,7 @@ class App:
 
 
 def _app(tmp_path: Path, **settings: Any) -> Iterator[App]:
-    container = build(
+    container = build_portal(
         Settings(data_dir=tmp_path / "data", _env_file=None, **settings),  # type: ignore[call-arg]
         store=MemoryStore(),
     )
@@ -140,7 +140,7 @@ def test_a_lead_inspector_registers_a_person_and_gives_them_an_expiring_token(ap
         f"/v1/users/{user_id}/tokens", headers=bearer(lead), json={"expires_in_days": 7}
     ).json()
     expires = datetime.fromisoformat(issued["expires_at"])
-    assert timedelta(days=6) < expires - datetime.now(UTC) <= timedelta(days=7)
+    assert timedelta(days=6) < expires - app.container.clock.now() <= timedelta(days=7)
 
     me = app.client.get("/v1/me", headers=bearer(issued["token"])).json()
     assert (me["user_id"], me["role"], me["agency"]) == (user_id, "agency_uploader", "police")
@@ -182,7 +182,7 @@ def test_an_expired_token_is_refused(app: App) -> None:
     with app.container.identities._session() as session, session.begin():
         row = session.get(ApiTokenRow, principal.token_id)
         assert row is not None
-        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        row.expires_at = app.container.clock.now() - timedelta(seconds=1)
     assert app.client.get("/v1/me", headers=bearer(token)).status_code == 401
 
 
@@ -192,7 +192,7 @@ def test_tokens_never_outlive_the_configured_lifetime(app: App) -> None:
         f"/v1/users/{user.id}/tokens", headers=app.admin, json={"expires_in_days": 365}
     )
     expires = datetime.fromisoformat(response.json()["expires_at"])
-    assert expires - datetime.now(UTC) <= timedelta(days=90)
+    assert expires - app.container.clock.now() <= timedelta(days=90)
 
 
 def test_only_the_token_hash_is_stored(app: App) -> None:

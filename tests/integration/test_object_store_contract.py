@@ -163,9 +163,7 @@ def count_calls(client: Any, operation: str) -> Callable[[], int]:
 def count_requests(client: Any) -> Callable[[], list[str]]:
     """The names of the operations the client calls from now on, in order."""
     calls: list[str] = []
-    client.meta.events.register(
-        "before-call.s3", lambda model, **_: calls.append(model.name)
-    )
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
     return lambda: list(calls)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from portal.adapters.db.retention_records import RunInProgress
 from portal.adapters.store_fs import FilesystemStore
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.domain.access import Inspection
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -26,6 +26,7 @@ from portal.domain.retention import RetentionEvent
 from portal.domain.timeline import LONDON
 from portal.retention import run_retention
 from portal.settings import Settings
+from tests.factories import build_portal
 from tests.integration.s3_fixtures import S3Target, s3_inprocess  # noqa: F401
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -108,7 +109,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
         store = s3.store
     else:
         store = FilesystemStore(tmp_path / "objects")
-    container = build(_settings(tmp_path, database_url), store=store)
+    container = build_portal(_settings(tmp_path, database_url), store=store)
     if database_url:
         _empty_database(container)
     container.repository.add_inspection(
@@ -362,7 +363,7 @@ def test_a_second_deleting_run_is_refused_while_one_is_alive(portal: Portal) -> 
         as_of=T0,
         actor="test",
         policy_sha256="0" * 64,
-        now=datetime.now(UTC),
+        now=portal.container.clock.now(),
         lease_seconds=600,
     )
     with pytest.raises(RunInProgress):
@@ -409,7 +410,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from portal.adapters.store_fs import FilesystemStore
-from portal.bootstrap import build
+from tests.factories import build_portal
 from portal.retention import run_retention
 from portal.settings import Settings
 
@@ -436,7 +437,7 @@ def test_a_process_killed_by_sigkill_mid_run_is_finished_by_the_next_run(
     import sys
 
     store = FilesystemStore(tmp_path / "objects")
-    container = build(_settings(tmp_path, None), store=store)
+    container = build_portal(_settings(tmp_path, None), store=store)
     container.repository.add_inspection(
         Inspection(
             id=INSPECTION,

@@ -24,12 +24,12 @@ from portal.adapters.db.audit_log import verify_audit_log
 from portal.adapters.db.tables import InspectionRow
 from portal.adapters.s3_setup import bucket_policy
 from portal.adapters.store_s3 import S3Store, make_s3_client
-from portal.bootstrap import build
 from portal.domain.access import Inspection
 from portal.domain.documents import Area
 from portal.domain.errors import ScannerUnavailable
 from portal.domain.scanning import ScanStatus
 from portal.settings import Settings
+from tests.factories import build_portal
 from tests.integration.s3_fixtures import moto_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def test_a_backup_restores_the_metadata_and_its_audit_log(
     tmp_path: Path, postgres_url: str
 ) -> None:
     url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    container = build(
+    container = build_portal(
         Settings(data_dir=tmp_path / "data", database_url=url, _env_file=None)  # type: ignore[call-arg]
     )
     kept = _inspection("Kept before the backup")

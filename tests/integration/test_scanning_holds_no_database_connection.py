@@ -8,14 +8,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from portal.bootstrap import build, make_scanner
+from portal.bootstrap import make_scanner
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.scanning import ScanReply
 from portal.ingest import process_document
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
-from tests.factories import add_inspection
+from tests.factories import add_inspection, build_portal
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def test_no_connection_is_checked_out_while_clamd_scans(
         update={"database_url": postgres_url, "database_pool_size": 1, "database_max_overflow": 0}
     )
     scanner = WatchingScanner(make_scanner(settings), pool=None)
-    container = build(settings, scanner=scanner)  # type: ignore[arg-type]
+    container = build_portal(settings, scanner=scanner)  # type: ignore[arg-type]
     scanner.pool = container.repository.engine.pool
     inspection_id = add_inspection(container, agencies=("local_authority",))
     document = Document(

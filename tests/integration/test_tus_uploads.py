@@ -23,12 +23,12 @@ import uvicorn
 
 from portal.adapters.resumable_files import PartialUploads
 from portal.api.app import create_app
-from portal.bootstrap import build, utc_now
 from portal.domain.documents import Area
 from portal.domain.resumable import PartialUpload
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal, settable_clock
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 PDF = samples.pdf_of_size(2_500_000)
@@ -60,7 +60,7 @@ class Served:
 
 @pytest.fixture
 def served(settings: Settings, running_clamd: ClamdProcess) -> Iterator[Served]:
-    container = build(settings)
+    container = build_portal(settings)
     portal = start_portal(container)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -287,15 +287,14 @@ def test_termination_deletes_the_upload_and_its_bytes(served: Served) -> None:
     _problem(tus.patch(url, MIB, PDF[MIB : 2 * MIB]), 404, "upload_not_found")
 
 
-def test_an_unfinished_upload_expires_and_is_cleaned_up(
-    served: Served, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unfinished_upload_expires_and_is_cleaned_up(served: Served) -> None:
     tus = Tus(served, "local_authority")
     url = tus.created(len(PDF))
     assert tus.patch(url, 0, PDF[:MIB]).status_code == 204
     forgotten = tus.created(len(PDF))
-    later = utc_now() + timedelta(seconds=served.settings.resumable_expiry_seconds + 60)
-    monkeypatch.setattr("portal.web.resumable.utc_now", lambda: later)
+    later = settable_clock(served.portal.container).advance(
+        timedelta(seconds=served.settings.resumable_expiry_seconds + 60)
+    )
 
     # Asked for, an expired upload is gone (and deleted there and then)...
     _problem(tus.patch(url, MIB, PDF[MIB : 2 * MIB]), 410, "upload_expired")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from datetime import time as clock_time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,6 +18,8 @@ from portal.api.app import create_app
 from portal.api.auth import issue_token
 from portal.bootstrap import Container
 from portal.domain.access import Role
+from portal.domain.timeline import LONDON
+from tests.factories import settable_clock
 
 THEME = "domestic-abuse/sept-2024"
 
@@ -77,8 +80,11 @@ def start_portal(
     wake: Any = None,
     fieldwork_start: date = date(2026, 12, 7),
     theme: str = THEME,
+    now: datetime | None = None,
 ) -> PortalUnderTest:
-    """Create an inspection with uploader, lead and inspector tokens on `container`."""
+    """Create an inspection with uploader, lead and inspector tokens on `container`, and
+    set the container's clock to `now`: by default 9am (London) on the inspection's
+    notification day, so deadlines lie ahead whatever day the tests run."""
     use_container(container)
     _p, admin = issue_token(container, Role.admin, label="test admin")
     client = TestClient(create_app(container, wake_dispatcher=wake))
@@ -93,6 +99,8 @@ def start_portal(
     )
     assert response.status_code == 201, response.text
     inspection_id = response.json()["id"]
+    notified = date.fromisoformat(response.json()["notification_date"])
+    settable_clock(container).set(now or datetime.combine(notified, clock_time(9), LONDON))
     portal = PortalUnderTest(container, client, inspection_id, {"admin": admin})
     for role, agency in (
         ("agency_uploader", "local_authority"),

@@ -7,17 +7,17 @@ from typing import Any
 import pytest
 from prefect.settings import PREFECT_API_URL
 
-from portal.bootstrap import build
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
-    return start_portal(build(settings))
+    return start_portal(build_portal(settings))
 
 
 def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def test_readyz_is_ready_when_clamd_store_database_and_prefect_answer(
     running_clamd: ClamdProcess,
 ) -> None:
     ready_settings = settings.model_copy(update={"prefect_api_url": PREFECT_API_URL.value()})
-    portal = start_portal(build(ready_settings))
+    portal = start_portal(build_portal(ready_settings))
     response = portal.client.get("/readyz")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ready"

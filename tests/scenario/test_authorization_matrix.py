@@ -29,10 +29,9 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
-from portal.bootstrap import build
 from portal.domain.access import Role
 from portal.settings import Settings
-from tests.factories import T0, add_document, add_inspection
+from tests.factories import T0, add_document, add_inspection, build_portal
 
 ALL = frozenset({"admin", "lead", "inspector", "records", "records_all", "uploader"})
 STAFF = frozenset({"admin", "lead", "inspector"})
@@ -130,7 +129,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         rate_limit_unauthenticated="100000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
-    container = build(settings, store=FilesystemStore(tmp / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp / "objects"))
     a, b = add_inspection(container), add_inspection(container)
     tokens: dict[str, str] = {}
     principals = {}

@@ -12,11 +12,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from portal.adapters.mail import SmtpMailer
-from portal.bootstrap import build
 from portal.chasing import run_chase
 from portal.domain.timeline import LONDON
 from portal.settings import Settings
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.integration.smtp_fixtures import SmtpServer
 from tests.scenario.harness import start_portal
 
@@ -28,7 +28,7 @@ BANK_HOLIDAY = date(2025, 5, 5)
 def chased(
     settings: Settings, running_clamd: ClamdProcess, smtp_server: SmtpServer
 ) -> tuple[object, SmtpServer]:
-    container = build(settings)
+    container = build_portal(settings)
     portal = start_portal(container, fieldwork_start=FIELDWORK)
     response = portal.client.post(
         "/v1/inspections",

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token
-from portal.bootstrap import Container, build, utc_now
+from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.settings import Settings
 from tests import samples
-from tests.factories import T0, add_document, add_inspection
+from tests.factories import T0, add_document, add_inspection, build_portal
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
-    container = build(settings, store=FilesystemStore(tmp_path / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp_path / "objects"))
     inspection_id = add_inspection(container)
     other = add_inspection(container, area_name="Elsewhere")
     tokens: dict[str, str] = {}
@@ -177,7 +177,7 @@ def test_another_inspections_inspector_is_refused(api: Api) -> None:
 
 
 def test_a_health_record_says_where_and_when_it_can_be_read(api: Api) -> None:
-    now = utc_now()
+    now = api.container.clock.now()
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     api.container.repository.set_onsite(
         api.inspection_id, ["10.20.30.0/24"], start, end, "test", now
@@ -214,7 +214,7 @@ def test_a_health_record_says_where_and_when_it_can_be_read(api: Api) -> None:
 
 
 def test_a_health_record_is_readable_on_site_during_fieldwork(api: Api) -> None:
-    now = utc_now()
+    now = api.container.clock.now()
     api.container.repository.set_onsite(
         api.inspection_id,
         ["10.20.30.0/24"],

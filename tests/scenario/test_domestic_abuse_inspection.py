@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.db.audit_log import verify_audit_log
-from portal.bootstrap import build
 from portal.domain.timeline import LONDON
 from portal.retention import run_retention
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import TEST_NOW, build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -34,14 +34,15 @@ AUDITED = SHORTLIST[:6]
 
 
 def _fieldwork_start() -> date:
-    """A Monday three weeks ahead, so every upload in the test happens before notification."""
-    today = date.today()
+    """A Monday three weeks after the tests' now, so every upload in the test happens
+    before notification."""
+    today = TEST_NOW.date()
     return today + timedelta(days=(7 - today.weekday()) % 7 + 21)
 
 
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
-    return start_portal(build(settings), fieldwork_start=_fieldwork_start())
+    return start_portal(build_portal(settings), fieldwork_start=_fieldwork_start(), now=TEST_NOW)
 
 
 def _completeness(

@@ -4,18 +4,18 @@ from a registered on-site network, during fieldwork, watermarked; every attempt 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 
 from portal.api.app import create_app
-from portal.bootstrap import build
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -28,7 +28,7 @@ CHILD = "SYV-001"
 
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
-    container = build(settings.model_copy(update={"trusted_proxies": ("10.99.0.0/16",)}))
+    container = build_portal(settings.model_copy(update={"trusted_proxies": ("10.99.0.0/16",)}))
     portal = start_portal(container, theme="serious-youth-violence/sept-2023")
     lead = portal.auth("lead_inspector")
     base = f"/v1/inspections/{portal.inspection_id}"
@@ -95,7 +95,7 @@ def test_health_records_are_stored_only_in_the_onsite_area(portal: PortalUnderTe
 def test_an_inspector_on_site_during_fieldwork_sees_it_watermarked_on_every_page(
     portal: PortalUnderTest,
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now - timedelta(hours=1), now + timedelta(hours=8))
     document_id = _health_record(portal)
     response = _view(portal, document_id, ON_SITE)
@@ -130,7 +130,7 @@ def test_views_off_site_by_spoofing_or_by_an_agency_are_refused(
     headers: dict[str, str],
     rule: str,
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now - timedelta(hours=1), now + timedelta(hours=8))
     document_id = _health_record(portal)
     response = _view(portal, document_id, address, who, **headers)
@@ -146,7 +146,7 @@ def test_views_off_site_by_spoofing_or_by_an_agency_are_refused(
 def test_a_trusted_proxy_forwarding_an_on_site_address_is_believed(
     portal: PortalUnderTest,
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now - timedelta(hours=1), now + timedelta(hours=8))
     document_id = _health_record(portal)
     assert _view(portal, document_id, PROXY, **{"X-Forwarded-For": ON_SITE}).status_code == 200
@@ -156,7 +156,7 @@ def test_a_trusted_proxy_forwarding_an_on_site_address_is_believed(
 def test_views_before_or_after_fieldwork_are_refused(
     portal: PortalUnderTest, shift: timedelta
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now + shift, now + shift + timedelta(hours=8))
     document_id = _health_record(portal)
     response = _view(portal, document_id, ON_SITE)
@@ -168,7 +168,7 @@ def test_an_inspector_of_another_inspection_is_refused(
     portal: PortalUnderTest,
     settings: Settings,
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now - timedelta(hours=1), now + timedelta(hours=8))
     document_id = _health_record(portal)
     other = portal.client.post(
@@ -190,7 +190,7 @@ def test_an_inspector_of_another_inspection_is_refused(
 def test_every_attempt_is_audited_with_who_where_and_the_decision(
     portal: PortalUnderTest,
 ) -> None:
-    now = datetime.now(UTC)
+    now = portal.container.clock.now()
     _register(portal, now - timedelta(hours=1), now + timedelta(hours=8))
     document_id = _health_record(portal)
     _view(portal, document_id, OFF_SITE)

@@ -11,11 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from portal.adapters.store_s3 import S3Store, ensure_bucket, make_s3_client
-from portal.bootstrap import build
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess, wait_for_http
+from tests.factories import build_portal
 from tests.scenario.harness import start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -55,7 +55,7 @@ def test_a_pdf_is_sanitised_and_stored_encrypted_on_s3_and_its_quarantine_copy_d
     )
     client = make_s3_client(moto_standalone, s3_settings.s3_region, "AKIAFAKE", "fake-secret")
     ensure_bucket(client, "jtai-scenario")
-    container = build(s3_settings)
+    container = build_portal(s3_settings)
     assert isinstance(container.store, S3Store)
     portal = start_portal(container)
 

@@ -16,12 +16,12 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.dispatcher import Dispatcher
 from portal.adapters.mail import SmtpMailer
-from portal.bootstrap import build
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
+from tests.factories import build_portal
 from tests.integration.smtp_fixtures import SmtpServer
 from tests.scenario.harness import PortalUnderTest, start_portal
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
-    return start_portal(build(settings))
+    return start_portal(build_portal(settings))
 
 
 def _upload_and_process(
@@ -158,7 +158,7 @@ def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
 
 @pytest.fixture
 def dispatched_portal(settings: Settings, running_clamd: ClamdProcess) -> Iterator[PortalUnderTest]:
-    container = build(settings)
+    container = build_portal(settings)
     dispatcher = Dispatcher(container)
     portal = start_portal(container, wake=dispatcher.wake)
     thread = threading.Thread(target=dispatcher.run_forever, daemon=True)
@@ -185,7 +185,9 @@ def test_a_prefect_retry_of_the_flow_run_accepts_documents_once_clamd_is_back(
     clamd: ClamdProcess,
 ) -> None:
     portal = start_portal(
-        build(settings.model_copy(update={"flow_retries": 1, "flow_retry_delay_seconds": 2.0}))
+        build_portal(
+            settings.model_copy(update={"flow_retries": 1, "flow_retry_delay_seconds": 2.0})
+        )
     )
     clamd.stop()
     try:
@@ -217,7 +219,7 @@ def test_documents_of_a_crashed_run_are_released_by_the_reconciler_and_accepted(
     settings: Settings,
     running_clamd: ClamdProcess,
 ) -> None:
-    container = build(settings.model_copy(update={"processing_lease_seconds": 0.01}))
+    container = build_portal(settings.model_copy(update={"processing_lease_seconds": 0.01}))
     portal = start_portal(container)
     document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
     dispatcher = Dispatcher(container)
@@ -265,7 +267,7 @@ def test_a_rejected_upload_is_told_to_its_agency_at_once(
     running_clamd: ClamdProcess,
     smtp_server: SmtpServer,
 ) -> None:
-    container = build(settings, mailer=SmtpMailer(smtp_server.host, smtp_server.port))
+    container = build_portal(settings, mailer=SmtpMailer(smtp_server.host, smtp_server.port))
     portal = start_portal(container)
     container.repository.set_contacts(
         portal.inspection_id, Contacts(agencies={"local_authority": ("la@council.example",)})

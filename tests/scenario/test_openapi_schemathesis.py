@@ -47,7 +47,7 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.chasing import run_chase
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
@@ -55,6 +55,7 @@ from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.retention import run_retention
 from portal.settings import Settings
+from tests.factories import build_portal
 from tests.samples import pdf_text_pages
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -150,7 +151,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         rate_limit_unauthenticated="1000000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
-    container = build(settings, store=FilesystemStore(tmp / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp / "objects"))
     a = _inspection(container, date(2026, 12, 7))
     b = _inspection(container, date(2026, 12, 7))
     no_timeline = _inspection(container, None)

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, Document
 from portal.retention import run_retention
 from portal.settings import Settings
-from tests.factories import add_document, add_inspection
+from tests.factories import add_document, add_inspection, build_portal
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 FIELDWORK_START = date(2026, 3, 30)  # fieldwork ends Thursday 2 April 2026 (Good Friday)
@@ -53,7 +53,7 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
-    container = build(settings, store=FilesystemStore(tmp_path / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp_path / "objects"))
     inspection_id = add_inspection(container, fieldwork_start=FIELDWORK_START)
     other = add_inspection(container, fieldwork_start=FIELDWORK_START, area_name="Elsewhere")
     tokens: dict[str, str] = {}

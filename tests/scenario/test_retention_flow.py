@@ -12,10 +12,9 @@ from prefect.client.orchestration import get_client
 from flows.ingest import use_container
 from flows.retention import retention
 from portal.adapters.store_fs import FilesystemStore
-from portal.bootstrap import build
 from portal.domain.documents import Area
 from portal.settings import Settings
-from tests.factories import add_document, add_inspection
+from tests.factories import add_document, add_inspection, build_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -24,7 +23,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 def test_the_retention_flow_deletes_what_is_due_and_records_it(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
-    container = build(settings, store=FilesystemStore(tmp_path / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp_path / "objects"))
     inspection_id = add_inspection(container, fieldwork_start=date(2026, 3, 30))
     doc = add_document(container, inspection_id, item="list:ilacs_4", content=b"rows")
     use_container(container)

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from portal.adapters.store_fs import FilesystemStore
 from portal.api.app import create_app
 from portal.api.auth import issue_token
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.settings import Settings
-from tests.factories import add_inspection
+from tests.factories import add_inspection, build_portal
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BOUNDARY = "hostile-boundary"
@@ -50,7 +50,7 @@ def upload(tmp_path: Path) -> Iterator[Upload]:
         max_list_upload_bytes=1024,
         _env_file=None,  # type: ignore[call-arg]
     )
-    container = build(settings, store=FilesystemStore(tmp_path / "objects"))
+    container = build_portal(settings, store=FilesystemStore(tmp_path / "objects"))
     inspection_id = add_inspection(container)
     _p, token = issue_token(
         container, Role.agency_uploader, inspection_id=inspection_id, agency="local_authority"

@@ -1,0 +1,259 @@
+"""`jtai-portal up` as a newcomer runs it: the real command, its real children (clamd, the
+Prefect server, the API, the worker, the scheduler), driven only through what it prints.
+
+One `up` serves the module; the last test stops it with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portal.settings import REPO_ROOT
+from tests import samples
+
+JTAI_PORTAL = REPO_ROOT / ".venv" / "bin" / "jtai-portal"
+WELCOME_END = "=" * 74
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Up:
+    """The running `up` command, what it printed, and where its data is."""
+
+    proc: subprocess.Popen[str]
+    data: Path
+    api: str
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    def welcome(self) -> str:
+        return "".join(self.stdout)
+
+    def token(self, label: str) -> str:
+        found = re.search(rf"{label} token:\s+(jtai_\S+)", self.welcome())
+        assert found, f"no {label} token in the welcome:\n{self.welcome()}"
+        return found.group(1)
+
+    def pasted(self, command: str) -> subprocess.CompletedProcess[str]:
+        """Run a command exactly as printed, in a shell with nothing of the test's setup."""
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
+        return subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean,
+            cwd="/",
+        )
+
+
+def _pump(stream: object, into: list[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        into.append(line)
+
+
+def _children_of(data: Path) -> dict[str, int]:
+    """The pids of `up`'s children, by name, read from /proc."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"JTAI_DATA_DIR={data}".encode() not in environ and str(data) not in cmdline:
+            continue
+        for name, marker in (
+            ("clamd", "/usr/sbin/clamd"),
+            ("prefect", "prefect server start"),
+            ("api", "portal.cli api"),
+            ("worker", "portal.cli worker"),
+            ("scheduler", "portal.cli scheduler"),
+        ):
+            if marker in cmdline:
+                found[name] = int(entry.name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    data = tmp_path_factory.mktemp("up") / "data"
+    api_port, prefect_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
+    env |= {
+        "JTAI_DATA_DIR": str(data),
+        "JTAI_API_PORT": str(api_port),
+        "JTAI_PREFECT_PORT": str(prefect_port),
+    }
+    proc = subprocess.Popen(
+        [str(JTAI_PORTAL), "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    running = Up(proc, data, f"http://127.0.0.1:{api_port}")
+    for stream, into in ((proc.stdout, running.stdout), (proc.stderr, running.stderr)):
+        threading.Thread(target=_pump, args=(stream, into), daemon=True).start()
+    deadline = time.monotonic() + 300
+    while not (WELCOME_END in running.welcome() and running.welcome().count(WELCOME_END) >= 2):
+        assert proc.poll() is None, f"up exited: {''.join(running.stderr)[-3000:]}"
+        assert time.monotonic() < deadline, f"no welcome: {''.join(running.stderr)[-3000:]}"
+        time.sleep(0.2)
+    try:
+        yield running
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in _children_of(data).values():
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _commands(welcome: str) -> list[str]:
+    """The commands the welcome prints, each joined across its continuation lines."""
+    commands, current = [], ""
+    for line in welcome.splitlines():
+        text = line.strip()
+        if current:
+            current += " " + text.removesuffix("\\").strip()
+            if not text.endswith("\\"):
+                commands.append(current)
+                current = ""
+        elif text.startswith(("curl ", "/", "JTAI_")) and " " in text:
+            current = text.removesuffix("\\").strip()
+            if not text.endswith("\\"):
+                commands.append(current)
+                current = ""
+    return commands
+
+
+def test_up_prints_its_welcome_last_and_keeps_the_processes_logs_in_files(up: Up) -> None:
+    time.sleep(2)  # a child that printed to the terminal would show by now
+    printed = [line for line in up.stdout if line.strip()]
+    assert printed[-1].startswith("="), f"printed after the welcome: {printed[-1]}"
+    assert "Prefect" not in "".join(up.stderr), "a child's output reached the terminal"
+    logs = up.data / "logs"
+    assert {p.name for p in logs.glob("*.log")} >= {
+        "clamd.log",
+        "prefect.log",
+        "api.log",
+        "worker.log",
+        "scheduler.log",
+    }
+    assert f"{logs}/" in up.welcome()
+    with subprocess.Popen(
+        [str(JTAI_PORTAL), "logs", "api"],
+        env={**os.environ, "JTAI_DATA_DIR": str(up.data)},
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as logs_proc:
+        time.sleep(3)
+        logs_proc.send_signal(signal.SIGINT)
+        out, _ = logs_proc.communicate(timeout=10)
+    assert "      api | " in out and "Uvicorn running" in out
+
+
+def test_every_command_the_welcome_prints_works_when_pasted(up: Up) -> None:
+    commands = _commands(up.welcome())
+    upload = next(c for c in commands if "-F file=@" in c)
+    retention = next(c for c in commands if "/v1/retention/runs" in c)
+    deployment = next(c for c in commands if "prefect deployment run" in c)
+
+    sent = up.pasted(upload)
+    assert sent.returncode == 0, sent.stderr
+    status_url = re.search(r'"status_url":"([^"]+)"', sent.stdout)
+    assert status_url and status_url.group(1).startswith(f"{up.api}/v1/documents/"), sent.stdout
+    token = up.token("local authority uploader")
+    deadline = time.monotonic() + 120
+    while True:
+        status = httpx.get(
+            status_url.group(1), headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
+        if status["final"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["status"] == "accepted", status
+
+    previewed = up.pasted(retention)
+    assert previewed.returncode == 0 and '"dry_run":true' in previewed.stdout, previewed
+
+    ran = up.pasted(deployment)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Created flow run" in ran.stdout, ran.stdout
+
+
+def test_a_killed_clamd_is_restarted_while_the_api_keeps_taking_uploads(up: Up) -> None:
+    clamd = _children_of(up.data)["clamd"]
+    os.kill(clamd, signal.SIGKILL)
+    token = up.token("local authority uploader")
+    inspection = re.search(r"Demo inspection (\S+)", up.welcome())
+    assert inspection
+    url = f"{up.api}/v1/inspections/{inspection.group(1)}/documents"
+    accepted_for_checking = []
+    for n in range(10):
+        response = httpx.post(
+            url,
+            headers={"Authorization": f"Bearer {token}"},
+            data={"item": "1.1"},
+            files={
+                "file": (
+                    f"outage-{n}.pdf",
+                    samples.pdf_of_size(30_000 + 2_000 * n),
+                    "application/pdf",
+                )
+            },
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        accepted_for_checking.append(response.json()["status_url"])
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{up.api}/readyz", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, httpx.get(f"{up.api}/readyz", timeout=10).text
+        time.sleep(0.5)
+    assert _children_of(up.data)["clamd"] != clamd
+    assert "clamd stopped" in "".join(up.stderr)
+    for status_url in accepted_for_checking:
+        deadline = time.monotonic() + 180
+        while True:
+            status = httpx.get(
+                status_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+            ).json()
+            if status["final"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert status["status"] == "accepted", status
+
+
+def test_ctrl_c_stops_every_process_within_seconds_and_cleanly(up: Up) -> None:
+    children = _children_of(up.data)
+    assert set(children) == {"clamd", "prefect", "api", "worker", "scheduler"}
+    up.proc.send_signal(signal.SIGINT)
+    up.proc.wait(timeout=15)
+    deadline = time.monotonic() + 5
+    while _children_of(up.data) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _children_of(up.data) == {}
+    scheduler_log = (up.data / "logs" / "scheduler.log").read_text()
+    assert "never awaited" not in scheduler_log
+    assert "stopped" in "".join(up.stderr)
