@@ -87,6 +87,23 @@ class ClamdProcess:
                     raise RuntimeError(f"clamd did not start: {log}") from exc
                 time.sleep(0.1)
 
+    def start_in_background(self, after_seconds: float) -> None:
+        """Start clamd `after_seconds` from now, without waiting for it: a separate process
+        sleeps first (a thread here would not do: its timed waits never end under
+        libfaketime, see infra/test-any-day). `start()` waits for it if called later."""
+        with self.log.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [
+                    "sh",
+                    "-c",
+                    f'sleep {after_seconds}; exec "$0" "$1"',
+                    str(REPO_ROOT / "infra/clamd/start-clamd"),
+                    str(self.state_dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
     def stop(self) -> None:
         """Stop clamd; its socket then refuses connections."""
         if self._proc is not None and self._proc.poll() is None:

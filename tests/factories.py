@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from portal.adapters.clock import SettableClock
+from portal.adapters.clock import SettableClock, SystemClock
 from portal.bootstrap import Container, build
 from portal.domain.access import Inspection
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -29,6 +29,13 @@ def build_portal(settings: Settings, *, clock: Clock | None = None, **wiring: An
     """The portal wired as in service (portal.bootstrap.build), on a SettableClock standing
     at TEST_NOW unless the test hands it another clock."""
     return build(settings, clock=clock or SettableClock(TEST_NOW), **wiring)
+
+
+def build_beside_processes(settings: Settings, **wiring: Any) -> Container:
+    """The portal wired on the machine's clock, for a test whose container shares its
+    database with portal processes it started (an API, a worker): they read the machine's
+    clock, so the tokens and deadlines it writes must be of the same time."""
+    return build(settings, clock=SystemClock(), **wiring)
 
 
 def settable_clock(container: Container) -> SettableClock:

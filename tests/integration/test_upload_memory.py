@@ -21,7 +21,7 @@ from portal.domain.access import Role
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests.conftest import wait_for_http
-from tests.factories import build_portal
+from tests.factories import build_beside_processes
 
 FILE_BYTES = 200 * 1024 * 1024
 ALLOWED_GROWTH_BYTES = 50 * 1024 * 1024
@@ -99,7 +99,7 @@ def test_a_200_mb_upload_streams_without_the_api_growing_by_50_mb(
     api_process: tuple[str, psutil.Process, Settings],
 ) -> None:
     url, api, settings = api_process
-    container = build_portal(settings, run_migrations=False)
+    container = build_beside_processes(settings, run_migrations=False)
     inspection, token = _inspection_and_uploader_token(url, container)
     upload_headers = {
         "Authorization": f"Bearer {token}",
@@ -149,7 +149,7 @@ def test_an_upload_over_the_limit_is_refused_with_413_and_nothing_is_kept(
     tmp_path: Path,
 ) -> None:
     url, _api, settings = api_process
-    container = build_portal(settings, run_migrations=False)
+    container = build_beside_processes(settings, run_migrations=False)
     inspection, token = _inspection_and_uploader_token(url, container)
     # No Content-Length (chunked), so the limit is enforced while streaming.
     response = httpx.post(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pikepdf
 import pytest
@@ -21,7 +21,7 @@ from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
-from tests.factories import build_portal
+from tests.factories import build_portal, settable_clock
 from tests.integration.smtp_fixtures import SmtpServer
 from tests.scenario.harness import PortalUnderTest, start_portal
 
@@ -192,7 +192,7 @@ def test_a_prefect_retry_of_the_flow_run_accepts_documents_once_clamd_is_back(
     clamd.stop()
     try:
         document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
-        threading.Timer(0.5, clamd.start).start()
+        clamd.start_in_background(after_seconds=0.5)
         portal.process_pending()
     finally:
         if not clamd.running:
@@ -227,7 +227,7 @@ def test_documents_of_a_crashed_run_are_released_by_the_reconciler_and_accepted(
     assert ids == [document_id]
     assert portal.status(document_id)["status"] == "processing"
 
-    time.sleep(0.05)
+    settable_clock(container).advance(timedelta(seconds=1))
     assert dispatcher.reconcile() == [document_id]
     portal.process_pending()
     assert portal.status(document_id)["status"] == "accepted"

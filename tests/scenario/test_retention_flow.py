@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -14,7 +14,7 @@ from flows.retention import retention
 from portal.adapters.store_fs import FilesystemStore
 from portal.domain.documents import Area
 from portal.settings import Settings
-from tests.factories import add_document, add_inspection, build_portal
+from tests.factories import add_document, add_inspection, build_portal, settable_clock
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -30,6 +30,7 @@ def test_the_retention_flow_deletes_what_is_due_and_records_it(tmp_path: Path) -
 
     assert retention(dry_run=True)["would_delete"] == 1
     assert container.store.exists(Area.clean, doc.object_key)
+    settable_clock(container).advance(timedelta(minutes=1))
     assert retention()["deleted"] == 1
     assert container.store.versions(Area.clean, doc.object_key) == ()
     runs = container.records.runs()

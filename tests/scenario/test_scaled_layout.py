@@ -22,7 +22,7 @@ from portal.adapters.db.tables import AuditEventRow, DocumentRow
 from portal.api.auth import issue_token
 from portal.domain.access import Role
 from tests import samples
-from tests.factories import build_portal
+from tests.factories import build_beside_processes
 from tests.scaled_layout import SCALED, Layout, scaled_layout
 from tests.scaled_layout import wait_until as _wait
 
@@ -58,7 +58,7 @@ def _final_counts(engine: Any) -> tuple[int, Counter[str]]:
 def test_every_upload_reaches_a_final_status_exactly_once_through_a_kill_and_a_restart(
     layout: Layout,
 ) -> None:
-    container = build_portal(layout.settings(), run_migrations=False)
+    container = build_beside_processes(layout.settings(), run_migrations=False)
     engine = container.repository.engine
     _p, admin = issue_token(container, Role.admin, label="scaled test")
     client = httpx.Client(base_url=layout.api_url, timeout=60)
