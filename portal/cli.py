@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -38,7 +38,21 @@ def _api(settings: Settings) -> None:
     from portal.bootstrap import build
 
     app = create_app(build(settings, run_migrations=False))
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.run(app, **api_server_options(settings))
+
+
+def api_server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the API process. uvicorn never rewrites the client address
+    from X-Forwarded-For (or any other header): only the portal's own
+    JTAI_TRUSTED_PROXIES decides which proxy to believe, and with none set the peer
+    address is the client."""
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+    }
 
 
 def _worker(settings: Settings) -> None:
