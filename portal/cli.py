@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -41,7 +41,26 @@ def _api(settings: Settings) -> None:
     from portal.bootstrap import build
 
     app = create_app(build(settings, run_migrations=False))
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.run(app, **api_server_options(settings))
+
+
+def api_server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the API process. uvicorn never rewrites the client address
+    from X-Forwarded-For (or any other header): only the portal's own
+    JTAI_TRUSTED_PROXIES decides which proxy to believe, and with none set the peer
+    address is the client. The app answers requests whose line and headers pass
+    JTAI_MAX_REQUEST_HEADER_BYTES with 431; h11 stops buffering a request whose headers
+    are still arriving at four times that (400), so none takes unbounded memory (the
+    httptools parser has no such bound)."""
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "http": "h11",
+        "h11_max_incomplete_event_size": 4 * settings.max_request_header_bytes,
+    }
 
 
 def _worker(settings: Settings) -> None:

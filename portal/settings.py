@@ -98,6 +98,34 @@ class Settings(BaseSettings):
         "max_upload_bytes on the portal's disk until it finishes or expires).",
     )
 
+    upload_idle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An upload (the API's, the pages' form or a resumable PATCH) whose "
+        "client sends nothing for this long is ended with 408 `upload_idle_timeout`: a form "
+        "upload keeps nothing, a resumable upload keeps the bytes that arrived.",
+    )
+    uploads_per_token: int = Field(
+        default=8,
+        ge=1,
+        description="Uploads one token (or signed-in person) may send to one API process at "
+        "once; more are refused with 429 `too_many_uploads` and Retry-After.",
+    )
+    uploads_concurrent: int = Field(
+        default=64,
+        ge=1,
+        description="Uploads one API process receives at once, from everyone; more are "
+        "refused with 503 `uploads_busy` and Retry-After. Each may spool up to "
+        "max_upload_bytes in data_dir/upload-spool until it is stored.",
+    )
+    max_request_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=4 * 1024,
+        description="The most a request's line and headers may take: a longer one is "
+        "refused with 431 `request_headers_too_large` before any route sees it (and the "
+        "server stops buffering one still arriving at four times this, with 400).",
+    )
+
     batch_max_documents: int = Field(default=32, ge=1)
     batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     dispatcher_concurrency: int = Field(default=2, ge=1)
@@ -218,6 +246,12 @@ class Settings(BaseSettings):
     def resumable_dir(self) -> Path:
         """Where partial resumable uploads are kept: in data_dir, outside the store's areas."""
         return self.data_dir / "resumable"
+
+    @property
+    def upload_spool_dir(self) -> Path:
+        """Where form uploads' file parts wait until the whole body has arrived (anonymous
+        files: nothing is left there once an upload ends or the process dies)."""
+        return self.data_dir / "upload-spool"
 
     @property
     def store_root(self) -> Path:

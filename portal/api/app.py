@@ -19,10 +19,12 @@ from portal.api import (
 from portal.api.authz import RateLimits, gate
 from portal.api.problems import (
     GATED_STATUSES,
+    RequestHeaderCap,
     document_problems,
     problem_responses,
     register_problem_handlers,
 )
+from portal.api.uploads import UploadSlots
 from portal.bootstrap import Container
 from portal.web import install as install_web_assets
 from portal.web import router as web_router
@@ -42,6 +44,10 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
     app.state.rate_limits = RateLimits(
         container.settings.rate_limit, container.settings.rate_limit_unauthenticated
     )
+    app.state.upload_slots = UploadSlots(
+        container.settings.uploads_per_token, container.settings.uploads_concurrent
+    )
+    app.add_middleware(RequestHeaderCap, max_bytes=container.settings.max_request_header_bytes)
     register_problem_handlers(app)
     document_problems(app)
     # Every error is problem+json; each route declares its own (e.g. 409) besides these.

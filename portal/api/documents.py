@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -10,8 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,7 +21,16 @@ from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import CodeAndMessage, Day, DocumentAccepted, DocumentOut
-from portal.api.uploads import MalformedUpload, MultipartUpload, boundary_of
+from portal.api.uploads import (
+    MalformedUpload,
+    MultipartUpload,
+    UploadSlots,
+    UploadStalled,
+    boundary_of,
+    next_chunk,
+    open_spool,
+    receive_form,
+)
 from portal.bootstrap import Container
 from portal.domain.access import (
     Inspection,
@@ -62,7 +71,7 @@ class UploadForm(BaseModel):
     "/v1/inspections/{inspection_id}/documents",
     status_code=202,
     response_model=DocumentAccepted,
-    responses=problem_responses(400, 409, 413, 415),
+    responses=problem_responses(400, 408, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -138,16 +147,21 @@ async def receive_upload(
     document_id = uuid.uuid4().hex
     key = f"{inspection_id}/{document_id}"
     body = request.stream()
-    upload = MultipartUpload(_chunk_puller(body), boundary, limit)
-    try:
-        stored = await anyio.to_thread.run_sync(
-            upload.store_into, container.store, Area.quarantine, key
-        )
-    except UploadTooLarge as exc:
-        await _discard_rest(body, cap=limit)
-        raise _too_large(limit) from exc
-    except MalformedUpload as exc:
-        raise Problem(400, "malformed_upload", "The upload could not be read", str(exc)) from exc
+    upload = MultipartUpload(boundary, limit)
+    idle = container.settings.upload_idle_seconds
+    slots: UploadSlots = request.app.state.upload_slots
+    with slots.hold(principal.token_id):
+        try:
+            stored = await _receive_into_quarantine(body, upload, container, key)
+        except UploadTooLarge as exc:
+            await _discard_rest(body, cap=limit, idle_seconds=idle)
+            raise _too_large(limit) from exc
+        except MalformedUpload as exc:
+            raise Problem(
+                400, "malformed_upload", "The upload could not be read", str(exc)
+            ) from exc
+        except UploadStalled as exc:
+            raise upload_stalled(idle, "Nothing was kept; please upload the file again.") from exc
 
     received = ReceivedFile(
         document_id=document_id,
@@ -265,30 +279,41 @@ def _too_large(limit: int) -> Problem:
     )
 
 
-async def _discard_rest(body: AsyncIterator[bytes], cap: int) -> None:
-    """Read and drop what the client still sends (up to `cap`), so it gets our answer."""
+def upload_stalled(idle_seconds: float, kept: str) -> Problem:
+    """408 `upload_idle_timeout`: the client sent nothing for `idle_seconds`; `kept` says
+    what became of what it had sent."""
+    return Problem(
+        408,
+        "upload_idle_timeout",
+        "The upload stopped arriving",
+        f"Nothing arrived for {idle_seconds:g} seconds, so the upload was ended. {kept}",
+    )
+
+
+async def _receive_into_quarantine(
+    body: AsyncIterator[bytes], upload: MultipartUpload, container: Container, key: str
+) -> StoredObject:
+    """Read the whole form (no thread waits for the client), spooling its file, then store
+    the file in quarantine under `key`. Nothing is stored unless the whole form arrived."""
+    spool = await anyio.to_thread.run_sync(open_spool, container.settings.upload_spool_dir)
+    try:
+        await receive_form(body, upload, spool, container.settings.upload_idle_seconds)
+        await anyio.to_thread.run_sync(spool.seek, 0)
+        return await anyio.to_thread.run_sync(container.store.put, Area.quarantine, key, spool)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(spool.close)
+
+
+async def _discard_rest(body: AsyncIterator[bytes], cap: int, idle_seconds: float) -> None:
+    """Read and drop what the client still sends (up to `cap`, while it keeps sending), so
+    it gets our answer."""
     discarded = 0
-    async for chunk in body:
-        discarded += len(chunk)
-        if discarded > cap:
-            return
-
-
-def _chunk_puller(stream: AsyncIterator[bytes]) -> Callable[[], bytes | None]:
-    # The store may read from threads of its own (boto3's transfer manager), so the hop
-    # back to the event loop names the loop explicitly.
-    token = anyio.lowlevel.current_token()
-
-    async def next_chunk() -> bytes | None:
-        try:
-            return await stream.__anext__()
-        except StopAsyncIteration:
-            return None
-
-    def pull() -> bytes | None:
-        return anyio.from_thread.run(next_chunk, token=token)
-
-    return pull
+    with contextlib.suppress(UploadStalled):
+        while (chunk := await next_chunk(body, idle_seconds)) is not None:
+            discarded += len(chunk)
+            if discarded > cap:
+                return
 
 
 def _validated_form(fields: dict[str, str]) -> UploadForm:

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.api.schemas import ProblemOut
 from portal.domain.errors import PortalError, TransientError
@@ -45,15 +46,20 @@ _DESCRIPTIONS: dict[int, str] = {
     401: "No valid bearer token (`unauthenticated`).",
     403: "This token may not do this here (`forbidden`), or not from here and now (`onsite_only`).",
     404: "What the path names does not exist, or this token may not know that it exists.",
+    408: "The client sent nothing for a while in the middle of its upload "
+    "(`upload_idle_timeout`); nothing was kept.",
     409: "The request conflicts with the current state of what it names.",
     410: "The content was deleted under the retention policy (`document_deleted`).",
     413: "The upload is larger than allowed (`too_large`).",
     415: "Not a form upload (`not_multipart`), or a file type refused at once.",
     422: "The request is not valid (`invalid_request`, with `errors`), or a rule refuses it "
     "(its `code` says which).",
-    429: "Too many requests from this token or address (`rate_limited`).",
+    429: "Too many requests from this token or address (`rate_limited`), or too many "
+    "uploads at once from this token (`too_many_uploads`).",
     500: "Something went wrong on the portal's side (`internal_error`); nothing was saved.",
-    503: "A service the portal needs is unavailable (`service_unavailable`); nothing was saved.",
+    503: "A service the portal needs is unavailable (`service_unavailable`), or the portal "
+    "is receiving as many uploads as it can (`uploads_busy`, with Retry-After); nothing was "
+    "saved.",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {
@@ -160,6 +166,36 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
     headers.update(problem.headers)
     return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
+
+
+class RequestHeaderCap:
+    """ASGI middleware: a request whose line and headers take more than `max_bytes` is
+    answered 431 `request_headers_too_large` before any route sees it. (What the server
+    buffers of a request still arriving is bounded by its parser: cli.api_server_options.)"""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on unless its headers are too large."""
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.max_bytes:
+                response = problem_response(
+                    Request(scope),
+                    Problem(
+                        431,
+                        "request_headers_too_large",
+                        "The request's headers are too large",
+                        f"The request line and headers may take at most {self.max_bytes} "
+                        "bytes. Send fewer or shorter headers (cookies included).",
+                    ),
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def http_problem_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,40 +1,54 @@
-"""Streaming multipart uploads: the file part goes to the store chunk by chunk.
+"""Streaming multipart uploads: the body is read on the event loop, the file part goes to
+a spool file in pieces, then to the store from there.
 
-The API never holds a whole file in memory. `MultipartUpload` runs in a worker thread; it
-pulls the request body through `next_chunk` (which hops back to the event loop) and hands
-the single file part to the store as a reader, while collecting the text fields, whichever
-order the client sent them in.
+The API never holds a whole file in memory, and no thread waits for a client: the body is
+read asynchronously (`receive_form`), each read bounded by an idle timeout, and only a
+complete piece of file bytes is handed to a worker thread to write. `MultipartUpload`
+parses the form as it is fed, collecting the text fields whichever order the client sent
+them in. `UploadSlots` bounds how many uploads one token, and the process, receive at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
 
+import anyio
+import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from portal.domain.documents import Area, StoredObject
+from portal.api.problems import Problem
 from portal.domain.errors import UploadTooLarge
-from portal.domain.ports import ObjectStore
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_FIELDS = 20
 MAX_PARTS = MAX_FIELDS + 1
 """Parts of one form, repeated names included: the fields and the one file."""
 MAX_PART_HEADER_BYTES = 8 * 1024
+WRITE_BYTES = 1024 * 1024
+"""File bytes are written to the spool file in pieces of about this size: with one read
+of the body, all an upload holds in memory."""
+RETRY_AFTER_SECONDS = 10
+"""What a refused upload is told to wait before it tries again."""
 
 
 class MalformedUpload(Exception):
     """The body is not a usable multipart form (the message says what to fix)."""
 
 
-class MultipartUpload:
-    """One multipart/form-data body with at most one file part."""
+class UploadStalled(Exception):
+    """The client sent nothing for the idle timeout while its body was being read."""
 
-    def __init__(
-        self, next_chunk: Callable[[], bytes | None], boundary: bytes, max_file_bytes: int
-    ) -> None:
-        self._next_chunk = next_chunk
+
+class MultipartUpload:
+    """One multipart/form-data body with at most one file part, parsed as it is fed."""
+
+    def __init__(self, boundary: bytes, max_file_bytes: int) -> None:
         self._max_file_bytes = max_file_bytes
         self._parser = MultipartParser(
             boundary,
@@ -61,7 +75,6 @@ class MultipartUpload:
         self._file_done = False
         self._file_bytes = 0
         self._buffer = bytearray()
-        self._body_done = False
         self._parts = 0
         self._header_bytes = 0
 
@@ -133,46 +146,124 @@ class MultipartUpload:
                 raise MalformedUpload("the form has too many fields")
             self.fields[self._part_name] = self._part_value.decode("utf-8", "replace").strip()
 
-    # body pump ---------------------------------------------------------------------------
+    # feeding ---------------------------------------------------------------------------
 
-    def _pump(self) -> None:
-        chunk = self._next_chunk()
+    def feed(self, chunk: bytes) -> None:
+        """Parse the next piece of the body; its file bytes wait in `take_file_bytes`.
+        Raises MalformedUpload, or UploadTooLarge once the file passes the limit."""
         try:
-            if not chunk:
-                self._parser.finalize()
-                self._body_done = True
-                return
             self._parser.write(chunk)
         except FormParserError as exc:
             raise MalformedUpload(f"the form could not be parsed: {exc}") from exc
 
-    def read(self, n: int = -1) -> bytes:
-        """Read the file part's bytes (the store calls this); b"" once the part has ended."""
-        while (n < 0 or len(self._buffer) < n) and not self._file_done and not self._body_done:
-            self._pump()
-        if self._body_done and self.filename is not None and not self._file_done:
+    def finish(self) -> None:
+        """The body has ended: MalformedUpload unless it held a whole form with a file."""
+        try:
+            self._parser.finalize()
+        except FormParserError as exc:
+            raise MalformedUpload(f"the form could not be parsed: {exc}") from exc
+        if self.filename is None:
+            raise MalformedUpload("the form has no file: send it in a field named 'file'")
+        if not self._file_done:
             raise MalformedUpload("the upload ended before the file did; please send it again")
-        size = len(self._buffer) if n < 0 else min(n, len(self._buffer))
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
+
+    @property
+    def buffered(self) -> int:
+        """File bytes parsed and not yet taken."""
+        return len(self._buffer)
+
+    def take_file_bytes(self) -> bytes:
+        """The file bytes parsed since the last call (and forget them)."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
         return data
 
-    def store_into(self, store: ObjectStore, area: Area, key: str) -> StoredObject:
-        """Stream the file part into the store and read the rest of the form.
 
-        Raises MalformedUpload (after deleting what was stored) if there was no file part,
-        and UploadTooLarge if it passed the limit (the store keeps nothing of it then).
-        """
-        stored = store.put(area, key, self)  # type: ignore[arg-type]
+async def next_chunk(body: AsyncIterator[bytes], idle_seconds: float) -> bytes | None:
+    """The body's next piece, None at its end; UploadStalled if the client sends nothing
+    for `idle_seconds`. Waits on the event loop, never in a thread."""
+    while True:
         try:
-            while not self._body_done:
-                self._pump()
-            if self.filename is None:
-                raise MalformedUpload("the form has no file: send it in a field named 'file'")
-        except BaseException:
-            store.delete(area, key)
-            raise
-        return stored
+            with anyio.fail_after(idle_seconds):
+                chunk = await body.__anext__()
+        except StopAsyncIteration:
+            return None
+        except TimeoutError as exc:
+            raise UploadStalled(f"nothing arrived for {idle_seconds:g} s") from exc
+        if chunk:
+            return chunk
+
+
+async def receive_form(
+    body: AsyncIterator[bytes], upload: MultipartUpload, spool: BinaryIO, idle_seconds: float
+) -> None:
+    """Read the whole body into `upload`, appending its file part to `spool` WRITE_BYTES
+    at a time (only then is a worker thread used, to write). Raises UploadStalled,
+    MalformedUpload or UploadTooLarge; `spool` may then hold part of the file."""
+    while (chunk := await next_chunk(body, idle_seconds)) is not None:
+        upload.feed(chunk)
+        if upload.buffered >= WRITE_BYTES:
+            await anyio.to_thread.run_sync(spool.write, upload.take_file_bytes())
+    upload.finish()
+    if upload.buffered:
+        await anyio.to_thread.run_sync(spool.write, upload.take_file_bytes())
+
+
+def open_spool(directory: Path) -> BinaryIO:
+    """A new anonymous spool file in `directory` (mode 600, gone once closed, or if the
+    process dies: nothing to sweep)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryFile(dir=directory)
+
+
+class UploadSlots:
+    """The uploads this process is receiving: at most `per_token` for one token and
+    `overall` in all. Beyond them an upload is refused at once (429 `too_many_uploads`,
+    503 `uploads_busy`, each with Retry-After) before any of its body is read."""
+
+    def __init__(self, per_token: int, overall: int) -> None:
+        self._per_token = per_token
+        self._overall = overall
+        self._lock = threading.Lock()
+        self._by_token: dict[str, int] = {}
+        self._total = 0
+
+    @contextmanager
+    def hold(self, token_id: str) -> Iterator[None]:
+        """Take a slot for one upload of this token while the block runs; Problem if none
+        is free."""
+        with self._lock:
+            held = self._by_token.get(token_id, 0)
+            if held >= self._per_token:
+                raise Problem(
+                    429,
+                    "too_many_uploads",
+                    "Too many uploads at once",
+                    f"You are already sending {held} files, the most you may send at once. "
+                    f"Wait for one to finish, then try again in {RETRY_AFTER_SECONDS} seconds.",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+            if self._total >= self._overall:
+                raise Problem(
+                    503,
+                    "uploads_busy",
+                    "The portal is receiving too many uploads",
+                    "Nothing was saved. The portal is receiving as many files as it can; "
+                    f"please try again in {RETRY_AFTER_SECONDS} seconds.",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+            self._by_token[token_id] = held + 1
+            self._total += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._total -= 1
+                left = self._by_token[token_id] - 1
+                if left:
+                    self._by_token[token_id] = left
+                else:
+                    del self._by_token[token_id]
 
 
 def boundary_of(content_type: str | None) -> bytes:

@@ -774,7 +774,14 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
         return _render_upload(request, person, page, 400, exc.errors, exc.date_parts)
     except Problem as exc:
         message = problem_message(exc, container.settings.max_upload_bytes)
-        return _render_upload(request, person, page, 400, [{"href": "#file", "text": message}])
+        # A stalled upload (408) and the bounds on uploads at once (429, 503) keep their
+        # status and Retry-After; every other refusal is the form's error (400).
+        status = exc.status if exc.status in (408, 429, 503) else 400
+        errors = [{"href": "#file", "text": message}]
+        refused = _render_upload(request, person, page, status, errors)
+        if "Retry-After" in exc.headers:
+            refused.headers["Retry-After"] = exc.headers["Retry-After"]
+        return refused
     return see_other(f"/documents/{document.id}")
 
 

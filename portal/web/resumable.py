@@ -67,9 +67,11 @@ from portal.api.documents import (
     check_before_receiving,
     record_upload,
     refuse_unless_open,
+    upload_stalled,
 )
 from portal.api.inspections import load_inspection
 from portal.api.problems import Problem, problem_response
+from portal.api.uploads import UploadSlots, UploadStalled, next_chunk
 from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
 from portal.domain.errors import TransientError
@@ -109,9 +111,6 @@ PATCH_MEDIA_TYPE = "application/offset+octet-stream"
 WRITE_BYTES = 1024 * 1024
 """A PATCH body is written to disk in pieces of about this size: all it holds in memory."""
 SWEEP_SECONDS = 60.0
-BODY_IDLE_SECONDS = 60.0
-"""A PATCH whose client sends nothing for this long is ended as if it had gone away (so
-it does not hold the upload): the bytes it sent count, and the client resumes after them."""
 
 _BASE = "/inspections/{inspection_id}/items/{key}/resumable"
 _ONE = _BASE + "/{upload_id}"
@@ -484,7 +483,8 @@ async def append(inspection_id: str, key: str, upload_id: str, request: Request)
     declared = parse_length(request.headers.get("content-length"))
     if upload.finished:
         return _finished(upload, client_offset, declared)
-    with contextlib.ExitStack() as stack:
+    slots: UploadSlots = request.app.state.upload_slots
+    with slots.hold(uploader.person.principal.token_id), contextlib.ExitStack() as stack:
         try:
             writer = await anyio.to_thread.run_sync(stack.enter_context, uploads.writing(upload_id))
         except UploadBusy as exc:
@@ -522,10 +522,18 @@ async def _append_locked(
         return _finished(upload, client_offset, declared)
     at = await anyio.to_thread.run_sync(writer.size)
     _check_offset(upload, at, client_offset, declared)
-    written, disconnected = await _stream_body(request, writer, upload.length - at)
+    written, ended = await _stream_body(request, writer, upload.length - at)
     upload = upload.received(written, container.clock.now(), _expiry(container))
     await anyio.to_thread.run_sync(uploads.save, upload)
-    if disconnected:
+    if ended == "stalled":
+        log.info("resumable upload %s stalled at %d bytes", upload.id, at + written)
+        problem = upload_stalled(
+            container.settings.upload_idle_seconds,
+            f"The {at + written} bytes that arrived are kept: carry on from there.",
+        )
+        problem.headers["Upload-Offset"] = str(at + written)
+        raise problem
+    if ended == "disconnected":
         log.info("resumable upload %s interrupted at %d bytes", upload.id, at + written)
         return Response(status_code=400)
     if at + written == upload.length:
@@ -560,23 +568,28 @@ def _finished(upload: PartialUpload, client_offset: int, declared: int | None) -
     return Response(status_code=204, headers=_tus_headers(upload, upload.length))
 
 
-async def _stream_body(request: Request, writer: PartWriter, room: int) -> tuple[int, bool]:
+async def _stream_body(request: Request, writer: PartWriter, room: int) -> tuple[int, str]:
     """Append the request body to the part file, WRITE_BYTES at a time; how many bytes
-    were appended, and whether the client went away (or fell silent for BODY_IDLE_SECONDS)
-    first: what it sent still counts. A body longer than `room` appends nothing (413)."""
+    were appended, and how the body ended: "complete", "disconnected" (the client went
+    away) or "stalled" (it sent nothing for JTAI_UPLOAD_IDLE_SECONDS). What it sent
+    still counts. No thread waits for the client. A body longer than `room` appends
+    nothing (413)."""
+    idle = container_of(request).settings.upload_idle_seconds
     start = await anyio.to_thread.run_sync(writer.size)
     written = 0
     pending = bytearray()
     body = request.stream()
-    disconnected = False
+    ended = "complete"
     while True:
         try:
-            with anyio.fail_after(BODY_IDLE_SECONDS):
-                chunk = await body.__anext__()
-        except StopAsyncIteration:
+            chunk = await next_chunk(body, idle)
+        except ClientDisconnect:
+            ended = "disconnected"
             break
-        except (ClientDisconnect, TimeoutError):
-            disconnected = True
+        except UploadStalled:
+            ended = "stalled"
+            break
+        if chunk is None:
             break
         if written + len(pending) + len(chunk) > room:
             await anyio.to_thread.run_sync(writer.truncate, start)
@@ -594,7 +607,7 @@ async def _stream_body(request: Request, writer: PartWriter, room: int) -> tuple
     if pending:
         await anyio.to_thread.run_sync(writer.append, pending)
         written += len(pending)
-    return written, disconnected
+    return written, ended
 
 
 async def _finish(

@@ -60,6 +60,12 @@ class Served:
 
 @pytest.fixture
 def served(settings: Settings, running_clamd: ClamdProcess) -> Iterator[Served]:
+    with _serving(settings) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _serving(settings: Settings) -> Iterator[Served]:
     container = build_portal(settings)
     portal = start_portal(container)
     listener = socket.socket()
@@ -521,3 +527,31 @@ def test_a_patch_body_goes_to_disk_without_being_held_in_memory(served: Served) 
     # The body is 24 MiB (made before tracing began); the server holds a few pieces of it.
     assert peak < 8 * MIB, peak
     assert tus.head(url).headers["upload-offset"] == str(len(data))
+
+
+def test_a_patch_that_falls_silent_ends_with_408_and_keeps_what_arrived(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    with _serving(settings.model_copy(update={"upload_idle_seconds": 1.0})) as served:
+        tus = Tus(served, "local_authority")
+        url = tus.created(3 * MIB)
+        with _raw_patch(served, tus, url, 0, 2 * MIB) as connection:
+            connection.sendall(b"%PDF-1.7\n" + b"0" * (MIB - 9))
+            answer = connection.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"upload_idle_timeout" in answer and b"upload-offset: 1048576" in answer.lower()
+        assert int(tus.head(url).headers["upload-offset"]) == MIB
+
+
+def test_a_person_sending_too_many_patches_at_once_is_told_to_wait(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    with _serving(settings.model_copy(update={"uploads_per_token": 1})) as served:
+        tus = Tus(served, "local_authority")
+        first, second = tus.created(2 * MIB), tus.created(2 * MIB)
+        with _raw_patch(served, tus, first, 0, MIB):
+            time.sleep(1)  # the first PATCH is waiting for its body
+            refused = tus.patch(second, 0, b"%PDF-1.7\n")
+        _problem(refused, 429, "too_many_uploads")
+        assert int(refused.headers["retry-after"]) >= 1
+        assert int(tus.head(second).headers["upload-offset"]) == 0
