@@ -138,6 +138,34 @@ def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_
     assert portal.status(document_id)["status"] == "accepted"
 
 
+def test_a_document_whose_quarantine_area_cannot_be_read_is_retried_not_given_up(
+    portal: PortalUnderTest,
+) -> None:
+    # The area is made unreadable for real, for any uid (root included, which chmod 000
+    # would not stop): the directory is moved aside and a symlink loop put in its place,
+    # so every read under it fails with ELOOP, an error that proves nothing is missing.
+    document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(2)).json()["id"]
+    area = portal.container.settings.store_root / Area.quarantine.value
+    aside = area.with_name("quarantine-unreadable")
+    area.rename(aside)
+    area.symlink_to(area.name)
+    try:
+        portal.process_pending()
+        failed = portal.status(document_id)
+    finally:
+        area.unlink()
+        aside.rename(area)
+
+    assert failed["status"] == "failed", failed
+    assert [r["code"] for r in failed["reasons"]] == ["store_unavailable"]
+    assert "retried automatically" in failed["message"]
+    assert not failed["final"]
+    assert portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{document_id}")
+
+    portal.process_pending()  # the retry comes round once the area is readable again
+    assert portal.status(document_id)["status"] == "accepted"
+
+
 def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
     portal: PortalUnderTest,
     clamd: ClamdProcess,
