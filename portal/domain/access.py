@@ -129,12 +129,13 @@ def can_keep_records(principal: Principal, inspection_id: str | None = None) -> 
 
 
 def can_record_names(principal: Principal, inspection_id: str) -> bool:
-    """The lead inspector keeps the name register; admins may too."""
-    return can_manage_inspection(principal, inspection_id)
+    """Only the inspection's lead inspector keeps the name register (never an admin)."""
+    return principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
 
 
 def can_read_names(principal: Principal, inspection_id: str) -> bool:
-    """The inspection's inspectors read the name register, to connect evidence."""
-    return can_manage_inspection(principal, inspection_id) or (
-        principal.role is Role.inspector and principal.inspection_id == inspection_id
+    """The inspection's inspectors read the name register, to connect evidence; an admin
+    reads no names."""
+    return principal.role in (Role.lead_inspector, Role.inspector) and (
+        principal.inspection_id == inspection_id
     )
