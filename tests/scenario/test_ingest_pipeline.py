@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.dispatcher import Dispatcher
+from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.mail import SmtpMailer
 from portal.bootstrap import build
 from portal.domain.chase import Contacts
@@ -102,6 +103,51 @@ def test_rejects_an_encrypted_pdf_as_encrypted(portal: PortalUnderTest) -> None:
     status = _upload_and_process(portal, "locked.pdf", samples.encrypted_pdf())
     assert status["status"] == "rejected"
     assert [r["code"] for r in status["reasons"]] == ["encrypted"]
+
+
+@pytest.mark.parametrize(
+    "make", [samples.eicar_pdf_attachment, samples.eicar_pdf_in_pdf_attachment]
+)
+def test_rejects_eicar_in_a_pdf_attachment_that_clamd_misses_as_infected(
+    portal: PortalUnderTest, clamd: ClamdProcess, make: object
+) -> None:
+    data = make()  # type: ignore[operator]
+    with io.BytesIO(data) as whole:  # clamd alone would let it through
+        assert ClamdScanner(unix_socket=clamd.socket, timeout=10).scan(whole).raw == "stream: OK"
+
+    status = _upload_and_process(portal, "report.pdf", data)
+
+    assert status["status"] == "rejected", status
+    assert [r["code"] for r in status["reasons"]] == ["infected"]
+    assert "embedded" in status["detail"]
+    assert status["warnings"] == []
+    for area in Area:
+        assert not portal.container.store.exists(area, f"{portal.inspection_id}/{status['id']}")
+
+
+def test_rejects_a_pdf_with_a_zip_joined_to_it_as_type_mismatch(portal: PortalUnderTest) -> None:
+    status = _upload_and_process(portal, "minutes.pdf", samples.pdf_zip_polyglot())
+
+    assert status["status"] == "rejected", status
+    assert [r["code"] for r in status["reasons"]] == ["type_mismatch"]
+    assert "zip" in status["reasons"][0]["message"]
+    assert "zip" in status["detail"]
+
+
+def test_accepts_a_pdf_with_only_an_owner_password_decrypted_with_a_warning(
+    portal: PortalUnderTest,
+) -> None:
+    status = _upload_and_process(portal, "restricted.pdf", samples.encrypted_pdf(user_password=""))
+
+    assert status["status"] == "accepted", status
+    assert "edit_restrictions_removed" in {w["code"] for w in status["warnings"]}
+    response = portal.client.get(
+        f"/v1/documents/{status['id']}/content", headers=portal.auth("inspector")
+    )
+    assert response.status_code == 200
+    with pikepdf.open(io.BytesIO(response.content)) as pdf:
+        assert not pdf.is_encrypted
+        assert b"Encrypted case notes." in pdf.pages[0].Contents.read_bytes()
 
 
 def test_rejects_a_truncated_pdf_as_corrupt(portal: PortalUnderTest) -> None:
