@@ -128,6 +128,18 @@ def can_keep_records(principal: Principal, inspection_id: str | None = None) -> 
     return inspection_id is None or principal.inspection_id in (None, inspection_id)
 
 
+def retention_scope(principal: Principal) -> str | None:
+    """The one inspection a retention run started by `principal` covers, or None for all.
+
+    A run covers only what its starter may keep records for: a records officer scoped to
+    an inspection covers that inspection; an admin or a records officer of every
+    inspection covers them all (as the scheduled run does).
+    """
+    if principal.role is Role.records_officer:
+        return principal.inspection_id
+    return None
+
+
 def can_record_names(principal: Principal, inspection_id: str) -> bool:
     """Only the inspection's lead inspector keeps the name register (never an admin)."""
     return principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
