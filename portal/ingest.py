@@ -109,14 +109,32 @@ def classify(item: WorkItem, services: IngestServices) -> Verdict:
 
 
 def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
-    """PDFs are rewritten without active content, attachments or metadata; others pass."""
+    """PDFs are rewritten without active content, attachments or metadata; others pass.
+
+    Every file embedded in the PDF is scanned by clamd on its own, decoded (clamd does not
+    see every attachment inside a PDF), and so is a copy that was decrypted: the first
+    scan that is not clean decides the document (infected: the whole document is rejected).
+    """
     allowed = services.file_types.type_by_code(item.file_type) if item.file_type else None
     if allowed is None or not allowed.is_pdf:
         return Verdict.proceed()
     target = item.workdir / "sanitised.pdf"
-    verdict = decide_sanitise(services.sanitiser.sanitise_pdf(item.original, target))
-    if verdict.outcome is Outcome.proceed:
-        item.payload = target
+    embedded = item.workdir / "embedded"
+    embedded.mkdir()
+    report = services.sanitiser.sanitise_pdf(item.original, target, embedded)
+    verdict = decide_sanitise(report)
+    if verdict.outcome is not Outcome.proceed:
+        return verdict
+    parts = sorted(embedded.iterdir())
+    if report.decrypted:
+        parts.append(target)
+    for part in parts:
+        with part.open("rb") as source:
+            scanned = decide_scan(services.scanner.scan(source))
+        if scanned.outcome is not Outcome.proceed:
+            what = "the decrypted PDF" if part == target else "a file embedded in the PDF"
+            return scanned.model_copy(update={"detail": f"{what}: {scanned.detail}"})
+    item.payload = target
     return verdict
 
 

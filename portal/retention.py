@@ -73,12 +73,16 @@ def run_retention(
     dry_run: bool,
     as_of: datetime | None = None,
     actor: str = "retention",
+    only_inspection: str | None = None,
 ) -> RetentionRun:
     """Run retention over every inspection as of `as_of` (default now) and return its record.
 
     A dry run changes nothing and lists what would go, what is held and why. A deleting run
     deletes what is due, never anything under an active legal hold, and finishes any
-    deletion an interrupted run left. Raises RunInProgress if another deleting run is alive.
+    deletion an interrupted run left. With `only_inspection` the run reads, deletes,
+    reduces and counts nothing of any other inspection, and leaves the store's leftovers
+    of interrupted writes to a whole run. Raises RunInProgress if another deleting run is
+    alive.
     """
     records = container.records
     now = container.clock.now()
@@ -96,6 +100,8 @@ def run_retention(
     unfinished = records.unfinished_deletions()
     tally: Counter[str] = Counter()
     for inspection_id in container.repository.list_inspection_ids():
+        if only_inspection is not None and inspection_id != only_inspection:
+            continue
         inspection = container.repository.get_inspection(inspection_id)
         if inspection is not None:
             _run_inspection(
@@ -106,7 +112,7 @@ def run_retention(
                 unfinished,
                 tally,
             )
-    if not dry_run:
+    if not dry_run and only_inspection is None:
         removed = container.store.purge_incomplete(container.clock.now() - LEFTOVER_AGE)
         if removed:
             records.add_entry(

@@ -61,6 +61,31 @@ def eicar_pdf() -> bytes:
         return _save(reopened, compress=True)
 
 
+def eicar_pdf_attachment() -> bytes:
+    """eicar.com attached the way Acrobat attaches a file (/Names /EmbeddedFiles, a
+    file specification whose /EF holds a FlateDecode /EmbeddedFile stream), saved once,
+    so its stream dictionary reads "/Length ... /Filter": ClamAV 1.4 answers "OK" for it
+    (the gap the sanitiser's extraction closes)."""
+    pdf = pikepdf.new()
+    _add_text_page(pdf, ["This PDF carries an attachment."])
+    _attach(pdf, "eicar.com", EICAR)
+    return _save(pdf, compress=True)
+
+
+def eicar_pdf_in_pdf_attachment() -> bytes:
+    """A PDF attached to a PDF, the inner one carrying eicar.com as `eicar_pdf_attachment`."""
+    pdf = pikepdf.new()
+    _add_text_page(pdf, ["This PDF carries a PDF."])
+    _attach(pdf, "inner.pdf", eicar_pdf_attachment())
+    return _save(pdf, compress=True)
+
+
+def pdf_zip_polyglot() -> bytes:
+    """A valid PDF with a zip joined after its %%EOF: a PDF reader and a zip reader both
+    open it."""
+    return pdf_text_pages(1) + _zip([("payload.txt", "hidden behind the PDF")])
+
+
 def pe_executable() -> bytes:
     """A tiny well-formed 32-bit Windows console executable (MZ, PE header, one .text section).
 

@@ -142,7 +142,28 @@ class MagicClassifier:
         )
         if size >= len(_ZIP_LOCAL_HEADER) and _starts_with(real, _ZIP_LOCAL_HEADER):
             return _look_inside_zip(real, facts, self._limits)
+        if _opens_as_zip(real):
+            return facts.model_copy(update={"also_zip": True})
         return facts
+
+
+def _opens_as_zip(path: Path) -> bool:
+    """Whether a zip reader finds a zip with members in a file that does not start as one.
+
+    zipfile looks for an end-of-central-directory record in the last 64 KiB and accepts
+    data before the archive, so a zip appended to a PDF (or an image) opens; it also
+    checks every central directory entry's signature, so chance bytes do not. Only the
+    directory is read, never a member.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return len(archive.infolist()) > 0
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError):
+        return False
+    except OSError as error:
+        if error.errno != errno.EINVAL:  # a damaged offset; any other OSError is the disk's
+            raise
+        return False
 
 
 def _starts_with(path: Path, prefix: bytes) -> bool:

@@ -15,6 +15,15 @@ action hidden in an unusual slot is found too. What is removed:
 
 An /OpenAction that is a plain destination (open at page 1) is kept: it runs nothing.
 
+Before they are removed, embedded files (every /EmbeddedFile stream and every stream a
+file specification's /EF or /RF points to; those of an embedded PDF too, a few levels
+deep) are written out decoded, under numbered names, for the caller to scan: clamd does
+not see every attachment inside a PDF itself.
+
+A PDF that opens without a password but carries an owner password ("restrict editing")
+is saved decrypted and reported `decrypted`; one that needs a password to open is
+reported encrypted.
+
 Isolation: qpdf is C++ parsing hostile bytes, so a PDF could make it run for ever, take all
 memory or crash the process. Each PDF is therefore sanitised in a worker process (a fresh
 interpreter, about 0.3 s to start, reused for many PDFs) whose address space is capped
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import json
 import logging
 import os
@@ -41,9 +51,9 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Protocol
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -51,6 +61,14 @@ from pikepdf import Array, Dictionary, Name, Stream
 from portal.domain.errors import TransientError
 from portal.domain.reasons import ReasonCode
 from portal.domain.sanitising import Removed, SanitiseReport
+
+MAX_EMBEDDED_FILES = 1000
+"""More embedded files than this (counting nested PDFs') are not extracted: scan_limits."""
+MAX_EMBEDDED_BYTES = 512 * 1024 * 1024
+"""More decoded embedded bytes than this in one PDF are not extracted: scan_limits."""
+_MAX_EMBEDDED_DEPTH = 3
+"""PDFs attached to PDFs are opened for their own attachments this many levels deep."""
+_PDF_HEADER_WINDOW = 1024
 
 # Acrobat looks for %%EOF within the last 1024 bytes (PDF 32000-1 implementation note);
 # an upload cut short has none there, while qpdf would quietly rebuild what survived.
@@ -83,19 +101,28 @@ _KEYS_TO_DROP: tuple[tuple[Name, Removed], ...] = (
 
 log = logging.getLogger(__name__)
 
-Work = Callable[[Path, Path], SanitiseReport]
-"""What a worker runs: write a sanitised copy of the first path to the second, report."""
+
+class Work(Protocol):
+    """What a worker runs: write a sanitised copy of `source` to `partial` and each embedded
+    file, decoded, into the directory `embedded` (when given); report."""
+
+    def __call__(
+        self, source: Path, partial: Path, embedded: Path | None = None
+    ) -> SanitiseReport: ...
 
 
-def sanitise_in_this_process(source: Path, partial: Path) -> SanitiseReport:
+def sanitise_in_this_process(
+    source: Path, partial: Path, embedded: Path | None = None
+) -> SanitiseReport:
     """Sanitise `source` into `partial` in the calling process, with no time or memory limit.
 
-    What a worker runs (and what a benchmark compares against). An encrypted PDF, or one
-    qpdf could only open by repairing it, is reported, not raised; `partial` may then be
-    left half-written for the caller to remove.
+    What a worker runs (and what a benchmark compares against). With `embedded` (an
+    existing directory) every embedded file is first written there, decoded. An
+    encrypted PDF, or one qpdf could only open by repairing it, is reported, not raised;
+    `partial` may then be left half-written for the caller to remove.
     """
     try:
-        return _sanitise(source, partial)
+        return _sanitise(source, partial, embedded)
     except pikepdf.PasswordError:
         return SanitiseReport(problem="encrypted")
     except pikepdf.PdfError as error:
@@ -131,13 +158,20 @@ class PikepdfSanitiser:
         # Idle workers stop when the sanitiser is dropped (each test builds its own).
         weakref.finalize(self, self._workers.close)
 
-    def sanitise_pdf(self, source: Path, target: Path) -> SanitiseReport:
+    def sanitise_pdf(
+        self, source: Path, target: Path, embedded: Path | None = None
+    ) -> SanitiseReport:
         """Write a copy of `source` without active content, attachments or metadata to `target`.
 
-        Returns what was removed. A PDF that is encrypted in any way, or that qpdf could
-        only open by repairing it (truncated, damaged cross-reference table, missing
-        %%EOF at the end), is reported as a problem and `target` is not written; so is a
-        PDF whose worker passes the time or memory limit or dies (corrupt, with a detail).
+        Returns what was removed. With `embedded` (an empty directory), every embedded
+        file the PDF carries is written there first, decoded, for the caller to scan
+        (report.embedded_files counts them; more than MAX_EMBEDDED_FILES files or
+        MAX_EMBEDDED_BYTES bytes is the problem scan_limits). A PDF that opens without a
+        password but has an owner password is saved decrypted (report.decrypted). A PDF
+        that needs a password to open, or that qpdf could only open by repairing it
+        (truncated, damaged cross-reference table, missing %%EOF at the end), is reported
+        as a problem and `target` is not written; so is a PDF whose worker passes the time
+        or memory limit or dies (corrupt, with a detail).
         Never raises for what the PDF holds, never waits longer than the timeout for a
         worker's answer; raises TransientError (processing_error) only if no worker
         process can be started at all. `target` appears only once it is complete: the copy
@@ -146,7 +180,7 @@ class PikepdfSanitiser:
         if not _ends_with_eof_marker(source):
             return SanitiseReport(problem="corrupt")
         partial = target.with_name(f".{target.name}.partial")
-        report = self._workers.run(self._work, source, partial, self._timeout)
+        report = self._workers.run(self._work, source, partial, embedded, self._timeout)
         if report.problem is not None:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
@@ -187,7 +221,12 @@ def _serve(connection: Connection, memory_limit: int) -> None:
         reply: dict[str, str]
         try:
             work = _import_work(request["work"])
-            report = work(Path(request["source"]), Path(request["partial"]))
+            embedded = request.get("embedded")
+            report = work(
+                Path(request["source"]),
+                Path(request["partial"]),
+                Path(embedded) if embedded else None,
+            )
             reply = {"report": report.model_dump_json()}
         except MemoryError:
             reply = {"failed": "ran out of memory"}
@@ -227,8 +266,9 @@ def _import_work(reference: str) -> Work:
 
 
 def _reference(work: Work) -> str:
-    reference = f"{work.__module__}:{work.__qualname__}"
-    if work.__module__ == "__main__" or "<" in work.__qualname__:
+    qualname = str(getattr(work, "__qualname__", "<unnamed>"))
+    reference = f"{work.__module__}:{qualname}"
+    if work.__module__ == "__main__" or "<" in qualname:
         raise ValueError(f"a worker cannot import {reference}; pass a module-level function")
     return reference
 
@@ -307,13 +347,22 @@ class _Workers:
         for _ in range(size):
             self._slots.put(None)
 
-    def run(self, work: str, source: Path, partial: Path, timeout: float) -> SanitiseReport:
+    def run(
+        self, work: str, source: Path, partial: Path, embedded: Path | None, timeout: float
+    ) -> SanitiseReport:
         """Have a worker run `work` ("module:function") on `source`.
 
         Never raises for what the PDF does to the worker (that is a corrupt report); raises
         TransientError only if no worker can be started.
         """
-        request = json.dumps({"work": work, "source": str(source), "partial": str(partial)})
+        request = json.dumps(
+            {
+                "work": work,
+                "source": str(source),
+                "partial": str(partial),
+                "embedded": str(embedded) if embedded else None,
+            }
+        )
         worker = self._slots.get()
         try:
             worker = self._ready(worker)
@@ -390,29 +439,122 @@ def _failed(source: Path, why: str) -> SanitiseReport:
     )
 
 
-def _sanitise(source: Path, partial: Path) -> SanitiseReport:
+def _sanitise(source: Path, partial: Path, embedded: Path | None = None) -> SanitiseReport:
     # attempt_recovery=False: qpdf must not rebuild a damaged file into something the
     # agency never sent; a damaged cross-reference table raises PdfError instead.
+    # A PDF that needs a password to open raises PasswordError here (encrypted); one with
+    # only an owner password ("restrict editing") opens with the empty user password,
+    # and is saved decrypted: its restrictions cannot stop anyone, and inspectors must
+    # be able to read and annotate it.
     with pikepdf.open(source, attempt_recovery=False, conversion_mode="explicit") as pdf:
-        # Owner-password-only PDFs (they open with an empty user password) count as
-        # encrypted too. Saving would silently drop the restrictions the agency chose,
-        # and an /Encrypt dictionary is the clearest rule to explain; the agency is
-        # asked to save the file without protection.
-        if pdf.is_encrypted:
-            return SanitiseReport(problem="encrypted")
+        decrypted = pdf.is_encrypted
         if warnings := pdf.get_warnings():  # qpdf hands each warning out once
             return _damaged(source, warnings)
+        extracted = 0
+        if embedded is not None:
+            budget = _Budget()
+            try:
+                _extract_embedded(pdf, embedded, budget, depth=0)
+            except _OverBudget as over:
+                return SanitiseReport(problem="scan_limits", problem_detail=str(over))
+            except pikepdf.PdfError as error:
+                # An attachment that cannot be decoded cannot be scanned: fail closed.
+                detail = f"an embedded file could not be decoded to be scanned: {error}"
+                return SanitiseReport(problem="corrupt", problem_detail=detail[:300])
+            extracted = budget.files
         removed, metadata_stripped = _strip(pdf)
         pdf.save(
             partial,
             fix_metadata_version=False,
             deterministic_id=True,  # the same upload always gives the same bytes
+            encryption=False,  # an owner-password-only PDF is written decrypted
         )
         # qpdf warns, rather than fails, when it meets a damaged object (or runs out of
         # memory reading one) while writing.
         if warnings := pdf.get_warnings():
             return _damaged(source, warnings)
-    return SanitiseReport(removed=tuple(removed), metadata_stripped=metadata_stripped)
+    return SanitiseReport(
+        removed=tuple(removed),
+        metadata_stripped=metadata_stripped,
+        embedded_files=extracted,
+        decrypted=decrypted,
+    )
+
+
+class _OverBudget(Exception):
+    """More embedded files, or bytes, than a scan of them may take."""
+
+
+class _Budget:
+    """What has been extracted from one upload so far, against the limits."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+
+    def take(self, size: int) -> int:
+        """Count one more file of `size` bytes; its number. Raises _OverBudget past a limit."""
+        self.files += 1
+        self.bytes += size
+        if self.files > MAX_EMBEDDED_FILES:
+            raise _OverBudget(f"more than {MAX_EMBEDDED_FILES} embedded files")
+        if self.bytes > MAX_EMBEDDED_BYTES:
+            raise _OverBudget(f"more than {MAX_EMBEDDED_BYTES} bytes of embedded files")
+        return self.files
+
+
+def _extract_embedded(pdf: pikepdf.Pdf, directory: Path, budget: _Budget, depth: int) -> None:
+    """Write every embedded file stream of `pdf`, decoded, to `directory` as NNNN.bin.
+
+    Names come from a counter, never from the PDF. An embedded PDF that opens without a
+    password has its own embedded files written too, up to _MAX_EMBEDDED_DEPTH levels.
+    """
+    for stream in _embedded_streams(pdf):
+        data = stream.read_bytes()
+        number = budget.take(len(data))
+        (directory / f"{number:04d}.bin").write_bytes(data)
+        if depth + 1 < _MAX_EMBEDDED_DEPTH and b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
+            try:
+                inner = pikepdf.open(io.BytesIO(data), attempt_recovery=False)
+            except pikepdf.PdfError:
+                continue  # its bytes as they are are scanned; nothing of it is kept
+            with inner:
+                _extract_embedded(inner, directory, budget, depth + 1)
+
+
+def _embedded_streams(pdf: pikepdf.Pdf) -> list[Stream]:
+    """Every stream that holds an embedded file: /Type /EmbeddedFile, or reached from a
+    file specification's /EF (or /RF related files), each once."""
+    found: dict[tuple[int, int], Stream] = {}
+
+    def add(candidate: object) -> None:
+        if isinstance(candidate, Stream):
+            found.setdefault(candidate.objgen, candidate)
+
+    for obj in pdf.objects:
+        stack = [obj]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Stream) and node.get(Name.Type) == Name.EmbeddedFile:
+                add(node)
+            if isinstance(node, (Dictionary, Stream)):
+                for slot in (Name.EF, Name.RF):
+                    files = node.get(slot)
+                    if isinstance(files, Dictionary):
+                        for _, value in files.items():
+                            add(value)
+                            if isinstance(value, Array):
+                                for item in value:
+                                    add(item)
+                children = [value for _, value in node.items()]
+            elif isinstance(node, Array):
+                children = list(node)
+            else:
+                continue
+            stack.extend(
+                c for c in children if isinstance(c, (Dictionary, Array)) and not c.is_indirect
+            )
+    return list(found.values())
 
 
 def _damaged(source: Path, warnings: list[str]) -> SanitiseReport:

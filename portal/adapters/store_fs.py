@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,10 +78,22 @@ class FilesystemStore:
 
     @contextmanager
     def local_copy(self, area: Area, key: str) -> Iterator[Path]:
-        """The object's own file: no copy is needed on a local filesystem."""
+        """The object's own file: no copy is needed on a local filesystem.
+
+        The file is opened and its first byte read before its path is given, so the path
+        is of an object readable now. Only a proven absence (ENOENT) raises ObjectMissing;
+        any other OS error (permission denied, an I/O error, a directory or a symlink loop
+        where the file should be) raises StoreUnavailable, so the work is retried, not
+        given up.
+        """
         path = self._path(area, key)
-        if not path.is_file():
-            raise ObjectMissing(f"no object {area.value}/{key}")
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"no object {area.value}/{key}") from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {area.value}/{key}: {exc}") from exc
         yield path
 
     def delete(self, area: Area, key: str) -> None:
@@ -95,8 +108,19 @@ class FilesystemStore:
             raise StoreUnavailable(f"cannot delete {area.value}/{key}: {exc}") from exc
 
     def exists(self, area: Area, key: str) -> bool:
-        """Whether a whole object is stored under `key`."""
-        return self._path(area, key).is_file()
+        """Whether a whole object is stored under `key`.
+
+        False only when the file is proven absent (ENOENT) or what is there is not a
+        file; an OS error that proves nothing (permission denied, I/O error, a symlink
+        loop) raises StoreUnavailable.
+        """
+        path = self._path(area, key)
+        try:
+            return stat.S_ISREG(path.stat().st_mode)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot look up {area.value}/{key}: {exc}") from exc
 
     def versions(self, area: Area, key: str) -> tuple[str, ...]:
         """("current",) while a file is stored under `key`, else ().

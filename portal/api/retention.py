@@ -20,7 +20,7 @@ from portal.api.schemas import (
     RetentionRunOut,
     RetentionScheduleOut,
 )
-from portal.domain.access import Principal
+from portal.domain.access import Principal, retention_scope
 from portal.domain.retention import (
     LegalHold,
     RetentionClass,
@@ -60,7 +60,8 @@ def start_run(
     body: RetentionRunIn, principal: PrincipalDep, container: ContainerDep
 ) -> RetentionRunOut:
     """Run retention now: a dry run (the default) lists what would go and what is held;
-    otherwise what is due is deleted and the record proves it."""
+    otherwise what is due is deleted and the record proves it. The run covers only what
+    the caller keeps records for: a records officer of one inspection, that inspection."""
     if body.as_of is not None and not body.dry_run:
         raise Problem(
             422,
@@ -70,7 +71,11 @@ def start_run(
         )
     try:
         run = run_retention(
-            container, dry_run=body.dry_run, as_of=body.as_of, actor=principal.actor
+            container,
+            dry_run=body.dry_run,
+            as_of=body.as_of,
+            actor=principal.actor,
+            only_inspection=retention_scope(principal),
         )
     except RunInProgress as exc:
         raise Problem(409, "retention_run_in_progress", "A run is in progress", str(exc)) from exc

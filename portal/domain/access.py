@@ -128,13 +128,26 @@ def can_keep_records(principal: Principal, inspection_id: str | None = None) -> 
     return inspection_id is None or principal.inspection_id in (None, inspection_id)
 
 
+def retention_scope(principal: Principal) -> str | None:
+    """The one inspection a retention run started by `principal` covers, or None for all.
+
+    A run covers only what its starter may keep records for: a records officer scoped to
+    an inspection covers that inspection; an admin or a records officer of every
+    inspection covers them all (as the scheduled run does).
+    """
+    if principal.role is Role.records_officer:
+        return principal.inspection_id
+    return None
+
+
 def can_record_names(principal: Principal, inspection_id: str) -> bool:
-    """The lead inspector keeps the name register; admins may too."""
-    return can_manage_inspection(principal, inspection_id)
+    """Only the inspection's lead inspector keeps the name register (never an admin)."""
+    return principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
 
 
 def can_read_names(principal: Principal, inspection_id: str) -> bool:
-    """The inspection's inspectors read the name register, to connect evidence."""
-    return can_manage_inspection(principal, inspection_id) or (
-        principal.role is Role.inspector and principal.inspection_id == inspection_id
+    """The inspection's inspectors read the name register, to connect evidence; an admin
+    reads no names."""
+    return principal.role in (Role.lead_inspector, Role.inspector) and (
+        principal.inspection_id == inspection_id
     )

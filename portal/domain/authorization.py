@@ -118,8 +118,10 @@ def authorize(principal: Principal, permission: Permission, target: Target) -> A
 
     Guarantees: an agency uploader never reaches another agency's document, nor anyone
     another inspection's document, hold or user (hidden, so 404); inspection-scoped
-    principals never act on another inspection (forbidden); admins may do everything but
-    upload (an upload belongs to an agency).
+    principals never act on another inspection (forbidden); admins manage people, tokens,
+    themes and inspections but never upload (an upload belongs to an agency), read a
+    document's content or record or read names (least privilege: case files and names
+    are for the inspection's inspectors).
     """
     if permission in (Permission.public, Permission.authenticated):
         return _ALLOW
@@ -210,7 +212,7 @@ _RULES: dict[Permission, _Rule] = {
         *_EVERYONE, refusal="Your token is for a different inspection.", own_agency=True
     ),
     Permission.read_document: _rule(
-        *_STAFF, refusal="Only the inspection's inspectors can read documents."
+        *_STAFF, refusal="Only the inspection's inspectors can read documents.", admin=False
     ),
     Permission.manage_document: _rule(
         Role.lead_inspector,
@@ -236,10 +238,10 @@ _RULES: dict[Permission, _Rule] = {
         or_records_officer=True,
     ),
     Permission.record_names: _rule(
-        Role.lead_inspector, refusal="Only the lead inspector records names."
+        Role.lead_inspector, refusal="Only the lead inspector records names.", admin=False
     ),
     Permission.read_names: _rule(
-        *_STAFF, refusal="Only the inspection's inspectors read the name register."
+        *_STAFF, refusal="Only the inspection's inspectors read the name register.", admin=False
     ),
     Permission.manage_users: _rule(
         Role.lead_inspector,

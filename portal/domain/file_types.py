@@ -44,6 +44,9 @@ class FileFacts(BaseModel):
     """A zip's members with their declared sizes (embedded packages' members included)."""
     container_finding: ContainerFinding | None = None
     """The first problem a zip inspection found before any parser opened the file."""
+    also_zip: bool = False
+    """Not zip-based by its signature, yet a zip reader opens it and finds members (a zip
+    appended to, or embedded near the end of, e.g. a PDF: a polyglot)."""
 
 
 class AllowedFileType(BaseModel):
@@ -161,8 +164,9 @@ def decide_file_type(facts: FileFacts, policy: FileTypePolicy) -> FileTypeDecisi
     zip whose member list cannot be read (corrupt); a macro-enabled MIME type
     (macros_not_allowed); an archive that is not an allowed document
     (archive_not_allowed); a member that marks macros (macros_not_allowed); a MIME type
-    no allowed type has (file_type_not_allowed); an extension that is not one of that
-    type's extensions (type_mismatch). Only a file passing all of them proceeds, with
+    no allowed type has (file_type_not_allowed); an allowed type whose bytes are also a
+    zip (type_mismatch: a polyglot is two files in one); an extension that is not one of
+    that type's extensions (type_mismatch). Only a file passing all of them proceeds, with
     `file_type` set to the allowed type's code. The detail names what the contents are,
     never the filename.
 
@@ -204,6 +208,11 @@ def decide_file_type(facts: FileFacts, policy: FileTypePolicy) -> FileTypeDecisi
         return _reject(ReasonCode.macros_not_allowed, f"contains macros ({marker}): {what}")
     if not candidates:
         return _reject(ReasonCode.file_type_not_allowed, f"not an allowed kind of file: {what}")
+    if facts.also_zip:
+        return _reject(
+            ReasonCode.type_mismatch,
+            f"the file is {what} and also a zip archive (a zip is joined to it)",
+        )
     chosen = next((t for t in candidates if facts.extension in t.extensions), None)
     if chosen is None:
         expected = sorted({f".{e}" for t in candidates for e in t.extensions})

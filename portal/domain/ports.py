@@ -119,10 +119,15 @@ class Classifier(Protocol):
 class Sanitiser(Protocol):
     """Makes a safe copy of a PDF."""
 
-    def sanitise_pdf(self, source: Path, target: Path) -> SanitiseReport:
+    def sanitise_pdf(
+        self, source: Path, target: Path, embedded: Path | None = None
+    ) -> SanitiseReport:
         """Write a sanitised copy of `source` to `target` and report what was removed.
 
-        An encrypted or unparseable PDF is reported (report.problem), not raised.
+        With `embedded` (an empty directory), every file embedded in the PDF is first
+        written there, decoded, for the caller to scan. A PDF with only an owner password
+        is written decrypted (report.decrypted). One that needs a password to open, or is
+        unparseable, is reported (report.problem), not raised.
         """
         ...
 

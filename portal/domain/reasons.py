@@ -51,6 +51,7 @@ class WarningCode(StrEnum):
     duplicate = "duplicate"
     more_than_requested = "more_than_requested"
     formula_cells_neutralised = "formula_cells_neutralised"
+    edit_restrictions_removed = "edit_restrictions_removed"
 
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
@@ -72,8 +73,10 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "(for example as .docx or .xlsx) and upload it again."
     ),
     ReasonCode.type_mismatch: (
-        "The file's name says one type but its contents are another. Please check you chose "
-        "the right file, save it with the correct extension and upload it again."
+        "The file's name says one type but its contents are another, or are two types at "
+        "once (for example a PDF with a zip file joined to it). Please check you chose the "
+        "right file, save it again from the program that made it, with the correct "
+        "extension, and upload it again."
     ),
     ReasonCode.encrypted: (
         "This file is password-protected, so inspectors cannot open it. Please remove the "
@@ -198,6 +201,11 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
     ),
     WarningCode.metadata_stripped: (
         "Hidden details such as the author's name were removed from this file."
+    ),
+    WarningCode.edit_restrictions_removed: (
+        "This PDF had a password that only restricted editing or printing (it opened without "
+        "one). We stored a copy without those restrictions so inspectors can work with it; "
+        "its pages are unchanged."
     ),
     WarningCode.formula_cells_neutralised: (
         "Some cells began with =, +, - or @, so a spreadsheet could have run them as "

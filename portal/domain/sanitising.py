@@ -61,13 +61,18 @@ class SanitiseReport(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    problem: Literal["encrypted", "corrupt"] | None = None
+    problem: Literal["encrypted", "corrupt", "scan_limits"] | None = None
     problem_detail: str = ""
-    """Why, when the PDF could not be processed at all (time or memory limit, a crash)."""
+    """Why, when the PDF could not be processed at all (time or memory limit, a crash), or
+    its embedded files were too many or too large to be scanned (scan_limits)."""
     removed: tuple[str, ...] = ()
     """Names from `Removed`, each once, in sorted order."""
     metadata_stripped: bool = False
     """The document information dictionary or XMP metadata held something and was removed."""
+    embedded_files: int = 0
+    """How many embedded files were written out, decoded, for the caller to scan."""
+    decrypted: bool = False
+    """The PDF opened without a password but had an owner password; the copy is decrypted."""
 
     @field_validator("removed")
     @classmethod
@@ -81,15 +86,23 @@ class SanitiseReport(BaseModel):
 def decide_sanitise(report: SanitiseReport) -> Verdict:
     """Turn a sanitise report into a verdict.
 
-    An encrypted PDF is rejected as encrypted and an unparseable or damaged one as
-    corrupt (so is one whose sanitising passed its time or memory limit or crashed; the
-    report's problem_detail then says which). Otherwise the document proceeds, warned
+    A PDF that needs a password to open is rejected as encrypted and an unparseable or
+    damaged one as corrupt (so is one whose sanitising passed its time or memory limit or
+    crashed, or one with an embedded file that cannot be decoded; the report's
+    problem_detail then says which); one whose embedded files are too many or too large to
+    scan as scan_limits_exceeded. Otherwise the document proceeds, warned
     active_content_removed if any script or action was removed, embedded_files_removed if
-    attached files were, and metadata_stripped if metadata was; the detail lists what was
-    removed.
+    attached files were, metadata_stripped if metadata was, and edit_restrictions_removed
+    if it was decrypted (it had only an owner password); the detail lists what was
+    removed. Whether the embedded files are clean is for the caller to scan.
     """
     if report.problem == "encrypted":
-        return Verdict.reject(ReasonCode.encrypted, detail="the PDF is encrypted")
+        return Verdict.reject(ReasonCode.encrypted, detail="the PDF needs a password to open")
+    if report.problem == "scan_limits":
+        return Verdict.reject(
+            ReasonCode.scan_limits_exceeded,
+            detail=report.problem_detail or "too many embedded files to scan",
+        )
     if report.problem == "corrupt":
         return Verdict.reject(
             ReasonCode.corrupt, detail=report.problem_detail or "the PDF is damaged or incomplete"
@@ -102,5 +115,7 @@ def decide_sanitise(report: SanitiseReport) -> Verdict:
         warnings.append(WarningCode.embedded_files_removed)
     if report.metadata_stripped:
         warnings.append(WarningCode.metadata_stripped)
+    if report.decrypted:
+        warnings.append(WarningCode.edit_restrictions_removed)
     detail = f"removed: {', '.join(report.removed)}" if report.removed else ""
     return Verdict.proceed(*warnings, detail=detail)

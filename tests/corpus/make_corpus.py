@@ -240,6 +240,10 @@ def eicar_pdf_attachment() -> bytes:
     return samples.eicar_pdf()
 
 
+def eicar_pdf_attachment_acrobat() -> bytes:
+    return samples.eicar_pdf_attachment()
+
+
 def eicar_in_xlsx_cell() -> bytes:
     return xlsx_with([["Child ID", "Notes"], ["C1001", EICAR.decode()]])
 
@@ -665,6 +669,7 @@ BUILDERS: dict[str, Builder] = {
     "eicar-docx-member.docx": eicar_in_docx_member,
     "eicar-pdf-stream.pdf": eicar_in_pdf_stream,
     "eicar-pdf-attachment.pdf": eicar_pdf_attachment,
+    "eicar-pdf-attachment-acrobat.pdf": eicar_pdf_attachment_acrobat,
     "eicar-xlsx-cell.xlsx": eicar_in_xlsx_cell,
     "eicar-csv-cell.csv": eicar_in_csv_cell,
     "eicar-base64-email.txt": eicar_base64_in_email,

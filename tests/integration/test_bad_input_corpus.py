@@ -3,7 +3,7 @@ through the API under its hostile name, then scanned (clamd), classified (libmag
 zip inspector), sanitised (pikepdf, isolated) and checked by one ingest flow run, as the
 worker runs it. Each file's verdict must be the one tests/corpus/expected.yaml gives.
 
-The corpus is uploaded and processed once for the module (one flow run, not 58): each
+The corpus is uploaded and processed once for the module (one flow run, not 59): each
 parametrised test then checks one file's outcome.
 """
 

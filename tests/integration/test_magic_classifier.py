@@ -260,3 +260,22 @@ def test_classifies_the_target_of_a_symlink(tmp_path: Path) -> None:
     facts = CLASSIFIER.classify(link, "scan.png")
 
     assert facts.mime_type == "image/png"
+
+
+def test_a_pdf_with_a_zip_joined_to_it_is_found_to_be_a_zip_too(tmp_path: Path) -> None:
+    facts, decision = classify(tmp_path, samples.pdf_zip_polyglot(), "minutes.pdf")
+
+    assert facts.mime_type == "application/pdf"
+    assert facts.also_zip
+    assert reason(decision) is ReasonCode.type_mismatch
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: samples.pdf_of_size(200_000), samples.pdf_with_active_content, samples.png]
+)
+def test_an_ordinary_pdf_or_image_is_not_taken_for_a_zip(
+    tmp_path: Path, make: Callable[[], bytes]
+) -> None:
+    facts, _ = classify(tmp_path, make(), "file.pdf")
+
+    assert not facts.also_zip

@@ -387,6 +387,55 @@ def test_purge_incomplete_on_a_filesystem_store_that_was_never_written_removes_n
     assert store.purge_incomplete(datetime.now(UTC)) == 0
 
 
+def _directory_at_the_key(root: Path) -> None:
+    """Something that is not the object's file sits where it should be (EISDIR)."""
+    path = root / Area.quarantine.value / KEY
+    path.rename(path.with_name("moved-away"))
+    path.mkdir()
+
+
+def _area_is_a_symlink_loop(root: Path) -> None:
+    """The whole area cannot be resolved (ELOOP), whoever reads it, root included."""
+    area = root / Area.quarantine.value
+    area.rename(root / "quarantine-moved-away")
+    area.symlink_to(area.name)
+
+
+def _every_read_fails_with_eio(root: Path) -> None:
+    """The file opens but reading it fails with a real EIO (this process's /proc/self/mem
+    at offset 0, which is never mapped)."""
+    path = root / Area.quarantine.value / KEY
+    path.unlink()
+    path.symlink_to("/proc/self/mem")
+
+
+@pytest.mark.parametrize(
+    "breakage", [_directory_at_the_key, _area_is_a_symlink_loop, _every_read_fails_with_eio]
+)
+def test_a_filesystem_object_that_cannot_be_read_is_store_unavailable_not_missing(
+    tmp_path: Path, breakage: Callable[[Path], None]
+) -> None:
+    root = tmp_path / "objects"
+    store = FilesystemStore(root)
+    store.put(Area.quarantine, KEY, io.BytesIO(b"evidence"))
+    breakage(root)
+
+    with pytest.raises(StoreUnavailable), store.local_copy(Area.quarantine, KEY):
+        pass
+
+
+def test_a_filesystem_store_tells_a_symlink_loop_from_a_missing_object(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    store = FilesystemStore(root)
+    store.put(Area.quarantine, KEY, io.BytesIO(b"evidence"))
+    _area_is_a_symlink_loop(root)
+
+    with pytest.raises(StoreUnavailable):
+        store.exists(Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable):
+        store.versions(Area.quarantine, KEY)
+
+
 # --- S3 only ----------------------------------------------------------------------------
 
 
@@ -797,6 +846,8 @@ def test_a_missing_bucket_raises_store_unavailable_not_object_missing(s3: S3Targ
         store.put(Area.quarantine, KEY, io.BytesIO(b"data"))
     with pytest.raises(StoreUnavailable):
         read_all(store, Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable), store.local_copy(Area.quarantine, KEY):
+        pass
     with pytest.raises(StoreUnavailable):
         store.delete(Area.quarantine, KEY)
     with pytest.raises(StoreUnavailable):
@@ -817,6 +868,8 @@ def test_an_unreachable_s3_endpoint_raises_store_unavailable() -> None:
         store.check()
     with pytest.raises(StoreUnavailable):
         read_all(store, Area.quarantine, KEY)
+    with pytest.raises(StoreUnavailable), store.local_copy(Area.quarantine, KEY):
+        pass
     with pytest.raises(StoreUnavailable):
         store.exists(Area.quarantine, KEY)
     with pytest.raises(StoreUnavailable):

@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name, Stream
 
+from portal.adapters import pdf_sanitiser
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.domain.documents import Outcome
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -193,9 +194,65 @@ def test_sanitised_copy_needs_no_further_sanitising(tmp_path: Path) -> None:
     assert report == SanitiseReport()
 
 
-@pytest.mark.parametrize("user_password", ["user-secret", ""])
-def test_reports_encrypted_pdf_and_writes_nothing(tmp_path: Path, user_password: str) -> None:
-    report, target = sanitise(tmp_path, samples.encrypted_pdf(user_password=user_password))
+def test_writes_each_embedded_file_out_decoded_before_removing_it(tmp_path: Path) -> None:
+    source = tmp_path / "source.pdf"
+    source.write_bytes(samples.eicar_pdf_attachment())
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+
+    report = SANITISER.sanitise_pdf(source, tmp_path / "clean.pdf", embedded)
+
+    assert report.embedded_files == 1
+    assert [p.read_bytes() for p in sorted(embedded.iterdir())] == [samples.EICAR]
+    assert report.removed == ("embedded_files",)
+    assert samples.EICAR not in (tmp_path / "clean.pdf").read_bytes()
+
+
+def test_writes_out_the_embedded_files_of_an_embedded_pdf_too(tmp_path: Path) -> None:
+    source = tmp_path / "source.pdf"
+    source.write_bytes(samples.eicar_pdf_in_pdf_attachment())
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+
+    report = SANITISER.sanitise_pdf(source, tmp_path / "clean.pdf", embedded)
+
+    extracted = [p.read_bytes() for p in sorted(embedded.iterdir())]
+    assert report.embedded_files == 2
+    assert extracted[0].startswith(b"%PDF-")
+    assert extracted[1] == samples.EICAR
+
+
+def test_more_embedded_files_than_can_be_scanned_is_a_scan_limits_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf_sanitiser, "MAX_EMBEDDED_FILES", 1)
+    source = tmp_path / "source.pdf"
+    source.write_bytes(samples.eicar_pdf_in_pdf_attachment())
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+
+    report = pdf_sanitiser.sanitise_in_this_process(source, tmp_path / "clean.pdf", embedded)
+
+    assert report.problem == "scan_limits"
+    assert decide_sanitise(report).reason is ReasonCode.scan_limits_exceeded
+
+
+def test_a_pdf_with_only_an_owner_password_is_saved_decrypted(tmp_path: Path) -> None:
+    report, target = sanitise(tmp_path, samples.encrypted_pdf(user_password=""))
+
+    assert report.problem is None
+    assert report.decrypted
+    verdict = decide_sanitise(report)
+    assert verdict.outcome is Outcome.proceed
+    assert WarningCode.edit_restrictions_removed in verdict.warnings
+    with open_pdf(target.read_bytes()) as after:
+        assert not after.is_encrypted
+        assert b"Encrypted case notes." in page_contents(after)[0]
+    assert b"/Encrypt" not in target.read_bytes()
+
+
+def test_reports_pdf_that_needs_a_password_to_open_and_writes_nothing(tmp_path: Path) -> None:
+    report, target = sanitise(tmp_path, samples.encrypted_pdf(user_password="user-secret"))
 
     assert report.problem == "encrypted"
     assert decide_sanitise(report).reason is ReasonCode.encrypted

@@ -35,6 +35,8 @@ from tests.factories import T0, add_document, add_inspection, build_portal
 
 ALL = frozenset({"admin", "lead", "inspector", "records", "records_all", "uploader"})
 STAFF = frozenset({"admin", "lead", "inspector"})
+# Who reads case files and names: the inspection's inspectors, never an admin.
+READERS = frozenset({"lead", "inspector"})
 
 # route -> (what its path names, who passes on their own target)
 EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
@@ -69,7 +71,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/v1/inspections/{inspection_id}/documents"): ("inspection", frozenset({"uploader"})),
     ("GET", "/v1/inspections/{inspection_id}/documents"): ("inspection", ALL),
     ("GET", "/v1/documents/{document_id}"): ("document", ALL),
-    ("GET", "/v1/documents/{document_id}/content"): ("document", STAFF),
+    ("GET", "/v1/documents/{document_id}/content"): ("document", READERS),
     ("POST", "/v1/documents/{document_id}/reprocess"): ("document", frozenset({"admin", "lead"})),
     ("POST", "/v1/chase/runs"): ("none", frozenset({"admin", "lead"})),
     ("POST", "/v1/retention/runs"): ("none", frozenset({"admin", "records", "records_all"})),
@@ -98,11 +100,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         "inspection",
         frozenset({"admin", "lead", "records", "records_all"}),
     ),
-    ("POST", "/v1/inspections/{inspection_id}/name-register"): (
-        "inspection",
-        frozenset({"admin", "lead"}),
-    ),
-    ("GET", "/v1/inspections/{inspection_id}/name-register"): ("inspection", STAFF),
+    ("POST", "/v1/inspections/{inspection_id}/name-register"): ("inspection", frozenset({"lead"})),
+    ("GET", "/v1/inspections/{inspection_id}/name-register"): ("inspection", READERS),
     ("GET", "/v1/users/{user_id}"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("POST", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("GET", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),

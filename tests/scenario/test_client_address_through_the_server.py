@@ -5,21 +5,20 @@ unless JTAI_TRUSTED_PROXIES names the peer, not even from 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from portal.api.auth import issue_token
-from portal.bootstrap import build
 from portal.domain.access import Role
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.api_process import api_process
 from tests.conftest import ClamdProcess
-from tests.factories import add_document, add_inspection
+from tests.factories import add_document, add_inspection, build_beside_processes
 
 ON_SITE = "10.20.30.40"
 FORGED = [
@@ -37,7 +36,7 @@ def health_record(
     """An accepted health record of an inspection whose venue is 10.20.30.0/24, during
     its fieldwork window, and the API process serving it with no trusted proxy: its URL,
     the document's id and an inspector's token."""
-    container = build(settings)
+    container = build_beside_processes(settings)
     inspection_id = add_inspection(container)
     document = add_document(
         container,
@@ -48,7 +47,7 @@ def health_record(
         mime_type="application/pdf",
         content=samples.pdf_text_pages(1),
     )
-    now = datetime.now(UTC)
+    now = container.clock.now()
     container.repository.set_onsite(
         inspection_id,
         ["10.20.30.0/24"],
@@ -78,7 +77,9 @@ def test_a_forged_venue_address_from_the_same_host_does_not_open_a_health_record
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "onsite_only"
     assert response.json()["rule"] == "off_site"
-    events = build(settings, run_migrations=False).repository.audit_events(document_id)
+    events = build_beside_processes(settings, run_migrations=False).repository.audit_events(
+        document_id
+    )
     assert [e["detail"]["address"] for e in events if e["action"].startswith("document_view")] == [
         "127.0.0.1"
     ]
@@ -87,7 +88,7 @@ def test_a_forged_venue_address_from_the_same_host_does_not_open_a_health_record
 def test_rotating_forged_addresses_does_not_escape_the_per_address_limit(
     settings: Settings, running_clamd: ClamdProcess, tmp_path: Path
 ) -> None:
-    build(settings)  # migrates the database the process serves
+    build_beside_processes(settings)  # migrates the database the process serves
     with api_process(
         settings, tmp_path / "api.log", JTAI_RATE_LIMIT_UNAUTHENTICATED="3/minute"
     ) as url:

@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.dispatcher import Dispatcher
+from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.mail import SmtpMailer
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
@@ -104,6 +105,51 @@ def test_rejects_an_encrypted_pdf_as_encrypted(portal: PortalUnderTest) -> None:
     assert [r["code"] for r in status["reasons"]] == ["encrypted"]
 
 
+@pytest.mark.parametrize(
+    "make", [samples.eicar_pdf_attachment, samples.eicar_pdf_in_pdf_attachment]
+)
+def test_rejects_eicar_in_a_pdf_attachment_that_clamd_misses_as_infected(
+    portal: PortalUnderTest, clamd: ClamdProcess, make: object
+) -> None:
+    data = make()  # type: ignore[operator]
+    with io.BytesIO(data) as whole:  # clamd alone would let it through
+        assert ClamdScanner(unix_socket=clamd.socket, timeout=10).scan(whole).raw == "stream: OK"
+
+    status = _upload_and_process(portal, "report.pdf", data)
+
+    assert status["status"] == "rejected", status
+    assert [r["code"] for r in status["reasons"]] == ["infected"]
+    assert "embedded" in status["detail"]
+    assert status["warnings"] == []
+    for area in Area:
+        assert not portal.container.store.exists(area, f"{portal.inspection_id}/{status['id']}")
+
+
+def test_rejects_a_pdf_with_a_zip_joined_to_it_as_type_mismatch(portal: PortalUnderTest) -> None:
+    status = _upload_and_process(portal, "minutes.pdf", samples.pdf_zip_polyglot())
+
+    assert status["status"] == "rejected", status
+    assert [r["code"] for r in status["reasons"]] == ["type_mismatch"]
+    assert "zip" in status["reasons"][0]["message"]
+    assert "zip" in status["detail"]
+
+
+def test_accepts_a_pdf_with_only_an_owner_password_decrypted_with_a_warning(
+    portal: PortalUnderTest,
+) -> None:
+    status = _upload_and_process(portal, "restricted.pdf", samples.encrypted_pdf(user_password=""))
+
+    assert status["status"] == "accepted", status
+    assert "edit_restrictions_removed" in {w["code"] for w in status["warnings"]}
+    response = portal.client.get(
+        f"/v1/documents/{status['id']}/content", headers=portal.auth("inspector")
+    )
+    assert response.status_code == 200
+    with pikepdf.open(io.BytesIO(response.content)) as pdf:
+        assert not pdf.is_encrypted
+        assert b"Encrypted case notes." in pdf.pages[0].Contents.read_bytes()
+
+
 def test_rejects_a_truncated_pdf_as_corrupt(portal: PortalUnderTest) -> None:
     status = _upload_and_process(portal, "cut.pdf", samples.truncated_pdf())
     assert status["status"] == "rejected"
@@ -135,6 +181,34 @@ def test_a_document_uploaded_while_clamd_is_down_fails_then_is_accepted_after_a_
     finally:
         clamd.start()
     portal.process_pending()
+    assert portal.status(document_id)["status"] == "accepted"
+
+
+def test_a_document_whose_quarantine_area_cannot_be_read_is_retried_not_given_up(
+    portal: PortalUnderTest,
+) -> None:
+    # The area is made unreadable for real, for any uid (root included, which chmod 000
+    # would not stop): the directory is moved aside and a symlink loop put in its place,
+    # so every read under it fails with ELOOP, an error that proves nothing is missing.
+    document_id = portal.upload("minutes.pdf", samples.pdf_text_pages(2)).json()["id"]
+    area = portal.container.settings.store_root / Area.quarantine.value
+    aside = area.with_name("quarantine-unreadable")
+    area.rename(aside)
+    area.symlink_to(area.name)
+    try:
+        portal.process_pending()
+        failed = portal.status(document_id)
+    finally:
+        area.unlink()
+        aside.rename(area)
+
+    assert failed["status"] == "failed", failed
+    assert [r["code"] for r in failed["reasons"]] == ["store_unavailable"]
+    assert "retried automatically" in failed["message"]
+    assert not failed["final"]
+    assert portal.container.store.exists(Area.quarantine, f"{portal.inspection_id}/{document_id}")
+
+    portal.process_pending()  # the retry comes round once the area is readable again
     assert portal.status(document_id)["status"] == "accepted"
 
 

@@ -138,6 +138,38 @@ def test_a_records_officer_of_one_inspection_sees_only_its_entries(api: Api) -> 
     assert here.id in ids and there.id not in ids
 
 
+def test_a_records_officer_of_one_inspection_deletes_in_that_inspection_only(api: Api) -> None:
+    here = api.document("list:ilacs_4")
+    there = api.document("list:ilacs_4", inspection_id=api.other_inspection_id)
+    for inspection_id in (api.inspection_id, api.other_inspection_id):
+        api.container.records.add_name(inspection_id, "Jayden Okafor", "C1", "", "lead", T0)
+
+    response = api.client.post(
+        "/v1/retention/runs", json={"dry_run": False}, headers=api.as_("records_here")
+    )
+
+    assert response.status_code == 201, response.text
+    assert api.container.repository.get_document(here.id).deleted_at is not None  # type: ignore[union-attr]
+    assert not api.container.store.exists(Area.clean, here.object_key)
+    assert api.container.records.names_reduced_at(api.inspection_id) is not None
+    # The other inspection's records are untouched, and not counted as if they had gone.
+    assert api.container.repository.get_document(there.id).deleted_at is None  # type: ignore[union-attr]
+    assert api.container.store.exists(Area.clean, there.object_key)
+    assert api.container.records.names_reduced_at(api.other_inspection_id) is None
+    assert [n.name for n in api.container.records.names(api.other_inspection_id)] == [
+        "Jayden Okafor"
+    ]
+    assert response.json()["summary"].get("deleted") == 1
+
+    # A records officer of every inspection (like an admin, or the scheduled run) covers all.
+    everywhere = api.client.post(
+        "/v1/retention/runs", json={"dry_run": False}, headers=api.as_("records")
+    )
+    assert everywhere.status_code == 201, everywhere.text
+    assert not api.container.store.exists(Area.clean, there.object_key)
+    assert api.container.records.names_reduced_at(api.other_inspection_id) is not None
+
+
 def test_a_hold_keeps_a_document_until_it_is_lifted(api: Api) -> None:
     doc = api.document("list:ilacs_4")
     placed = api.client.post(

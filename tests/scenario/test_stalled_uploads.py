@@ -18,14 +18,14 @@ import httpx
 import pytest
 
 from portal.api.auth import issue_token
-from portal.bootstrap import Container, build
+from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area
 from portal.settings import Settings
 from tests import samples
 from tests.api_process import api_process
 from tests.conftest import ClamdProcess
-from tests.factories import add_inspection
+from tests.factories import add_inspection, build_beside_processes
 
 BOUNDARY = "jtai-stalled-upload"
 STALLED = 200
@@ -48,7 +48,7 @@ class Portal:
 
 @contextlib.contextmanager
 def _portal(settings: Settings, log: Path, **env: str) -> Iterator[Portal]:
-    container = build(settings)
+    container = build_beside_processes(settings)
     inspection_id = add_inspection(container)
     tokens = {
         agency: issue_token(

@@ -2,7 +2,14 @@
 
 from datetime import UTC, datetime
 
-from portal.domain.access import Principal, Role, can_read_content, can_see_status, can_upload
+from portal.domain.access import (
+    Principal,
+    Role,
+    can_read_content,
+    can_see_status,
+    can_upload,
+    retention_scope,
+)
 from portal.domain.documents import Area, Document, DocumentStatus
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -57,3 +64,13 @@ def test_uploaders_never_read_document_content() -> None:
         token_id="t", role=Role.agency_uploader, inspection_id="i1", agency="police"
     )
     assert not can_read_content(uploader, _document())
+
+
+def test_a_retention_run_covers_only_the_inspection_its_records_officer_keeps() -> None:
+    officer_here = Principal(token_id="t", role=Role.records_officer, inspection_id="i1")
+    officer_everywhere = Principal(token_id="t", role=Role.records_officer)
+    admin = Principal(token_id="t", role=Role.admin)
+
+    assert retention_scope(officer_here) == "i1"
+    assert retention_scope(officer_everywhere) is None
+    assert retention_scope(admin) is None

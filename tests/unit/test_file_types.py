@@ -351,3 +351,27 @@ def test_policy_loader_names_a_missing_file(tmp_path: Path) -> None:
 
     with pytest.raises(PolicyFileError, match=str(missing)):
         load_file_type_policy(missing)
+
+
+@pytest.mark.parametrize(
+    ("filename", "mime_type"), [("minutes.pdf", PDF), ("scan.png", "image/png")]
+)
+def test_rejects_an_allowed_file_that_is_also_a_zip_as_type_mismatch(
+    filename: str, mime_type: str
+) -> None:
+    polyglot = facts(filename, mime_type).model_copy(update={"also_zip": True})
+
+    decision = decide_file_type(polyglot, POLICY)
+
+    assert rejected_for(decision) is ReasonCode.type_mismatch
+    assert "zip" in decision.verdict.detail
+
+
+def test_an_executable_that_is_also_a_zip_is_still_not_an_allowed_kind_of_file() -> None:
+    self_extracting = facts("setup.pdf", "application/x-dosexec").model_copy(
+        update={"also_zip": True}
+    )
+
+    assert rejected_for(decide_file_type(self_extracting, POLICY)) is (
+        ReasonCode.file_type_not_allowed
+    )

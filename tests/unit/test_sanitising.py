@@ -118,3 +118,18 @@ def test_report_is_frozen() -> None:
 
     with pytest.raises(ValidationError):
         report.metadata_stripped = True  # type: ignore[misc]
+
+
+def test_a_decrypted_pdf_goes_on_with_a_warning_that_its_restrictions_were_removed() -> None:
+    verdict = decide_sanitise(SanitiseReport(decrypted=True))
+
+    assert verdict.outcome is Outcome.proceed
+    assert verdict.warnings == (WarningCode.edit_restrictions_removed,)
+
+
+def test_embedded_files_too_many_to_scan_reject_as_scan_limits_exceeded() -> None:
+    verdict = decide_sanitise(SanitiseReport(problem="scan_limits", problem_detail="1001 files"))
+
+    assert verdict.outcome is Outcome.reject
+    assert verdict.reason is ReasonCode.scan_limits_exceeded
+    assert verdict.detail == "1001 files"
