@@ -51,9 +51,10 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -532,9 +533,7 @@ def _embedded_streams(pdf: pikepdf.Pdf) -> list[Stream]:
             found.setdefault(candidate.objgen, candidate)
 
     for obj in pdf.objects:
-        stack = [obj]
-        while stack:
-            node = stack.pop()
+        for node in _direct_nodes(obj):
             if isinstance(node, Stream) and node.get(Name.Type) == Name.EmbeddedFile:
                 add(node)
             if isinstance(node, (Dictionary, Stream)):
@@ -546,15 +545,23 @@ def _embedded_streams(pdf: pikepdf.Pdf) -> list[Stream]:
                             if isinstance(value, Array):
                                 for item in value:
                                     add(item)
-                children = [value for _, value in node.items()]
-            elif isinstance(node, Array):
-                children = list(node)
-            else:
-                continue
-            stack.extend(
-                c for c in children if isinstance(c, (Dictionary, Array)) and not c.is_indirect
-            )
     return list(found.values())
+
+
+def _direct_nodes(obj: object) -> Iterator[Any]:
+    """`obj` and every dictionary, stream and array nested in it directly (indirect ones
+    come up in pdf.objects themselves). Each node is yielded before its children are read,
+    so the caller may remove entries from it first."""
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, (Dictionary, Stream, Array)):
+            continue
+        yield node
+        children = list(node) if isinstance(node, Array) else [v for _, v in node.items()]
+        stack.extend(
+            c for c in children if isinstance(c, (Dictionary, Array)) and not c.is_indirect
+        )
 
 
 def _damaged(source: Path, warnings: list[str]) -> SanitiseReport:
@@ -578,21 +585,9 @@ def _strip(pdf: pikepdf.Pdf) -> tuple[set[Removed], bool]:
         metadata_stripped = isinstance(info, Dictionary) and len(info.keys()) > 0
         del pdf.trailer[Name.Info]
     for obj in pdf.objects:
-        # Direct objects nested inside this one are walked here; indirect ones come up
-        # in pdf.objects themselves.
-        stack = [obj]
-        while stack:
-            node = stack.pop()
+        for node in _direct_nodes(obj):
             if isinstance(node, (Dictionary, Stream)):
                 metadata_stripped |= _clean_dictionary(node, removed)
-                children = [value for _, value in node.items()]
-            elif isinstance(node, Array):
-                children = list(node)
-            else:
-                continue
-            stack.extend(
-                c for c in children if isinstance(c, (Dictionary, Array)) and not c.is_indirect
-            )
     return removed, metadata_stripped
 
 

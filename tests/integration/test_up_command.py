@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -22,16 +21,10 @@ import pytest
 
 from portal.settings import REPO_ROOT
 from tests import samples
+from tests.api_process import free_port
 
 JTAI_PORTAL = REPO_ROOT / ".venv" / "bin" / "jtai-portal"
 WELCOME_END = "=" * 74
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -98,7 +91,7 @@ def _children_of(data: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     data = tmp_path_factory.mktemp("up") / "data"
-    api_port, prefect_port = _free_port(), _free_port()
+    api_port, prefect_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
     env |= {
         "JTAI_DATA_DIR": str(data),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area
 from portal.settings import Settings
+from tests.api_process import free_port
 from tests.conftest import wait_for_http
 from tests.factories import build_beside_processes
 
@@ -28,16 +28,9 @@ ALLOWED_GROWTH_BYTES = 50 * 1024 * 1024
 BOUNDARY = "jtai-memory-test-boundary"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def api_process(settings: Settings) -> Iterator[tuple[str, psutil.Process, Settings]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JTAI_DATA_DIR": str(settings.data_dir),
