@@ -9,6 +9,7 @@ against the document it came from.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -75,6 +76,14 @@ class AnnexAItem(BaseModel):
     optional: bool = False
 
 
+class AgencyKind(StrEnum):
+    """What kind of agency it is, where a rule depends on it: a health agency's case
+    records and audits are health records, seen only on site."""
+
+    health = "health"
+    other = "other"
+
+
 class AgencyChecklist(BaseModel):
     """The items one agency is asked for."""
 
@@ -82,6 +91,11 @@ class AgencyChecklist(BaseModel):
 
     code: str = Field(pattern=_KEY)
     name: str
+    kind: AgencyKind = Field(
+        default=AgencyKind.other,
+        description="'health' for a health agency (ICB, providers): its case records and "
+        "audits are health records unless the theme quotes guidance saying otherwise.",
+    )
     items: tuple[AnnexAItem, ...]
 
     @model_validator(mode="after")
@@ -145,6 +159,19 @@ class CaseSelection(BaseModel):
         return self
 
 
+class OffSiteQuote(BaseModel):
+    """The guidance's own words saying that a health agency's records may be read off site,
+    and the paragraph they stand in: the only way a theme opts out of on-site viewing."""
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=20, description="Quoted exactly from the guidance.")
+    source: str = Field(
+        pattern=r"(?i)\b(para(graph)?|annex)\b.*[0-9A-Z]",
+        description="Where the quote stands, e.g. 'para 118'.",
+    )
+
+
 class CaseRecordRequest(BaseModel):
     """The documents one agency shares for each audited child."""
 
@@ -153,7 +180,13 @@ class CaseRecordRequest(BaseModel):
     agency: str = Field(pattern=_KEY)
     documents: tuple[str, ...] = Field(min_length=1, description="Quoted, one per document.")
     deadline: str
-    health_record: bool = False
+    health_record: bool | None = Field(
+        default=None,
+        description="Unset: a health agency's case records are health records, other "
+        "agencies' are not. true marks another agency's as health records; false (a health "
+        "agency's only) needs readable_off_site.",
+    )
+    readable_off_site: OffSiteQuote | None = None
 
 
 class AuditRequest(BaseModel):
@@ -163,6 +196,11 @@ class AuditRequest(BaseModel):
 
     quote: str
     deadline: str
+    health_agencies_readable_off_site: OffSiteQuote | None = Field(
+        default=None,
+        description="The guidance's words letting health agencies' audits be read off site; "
+        "without them a health agency's audit is a health record.",
+    )
 
 
 class ThemePolicy(BaseModel):
@@ -201,7 +239,50 @@ class ThemePolicy(BaseModel):
         unknown = [a for a in strangers if a not in agencies]
         if unknown:
             raise ValueError(f"lists or case records name agencies not in the theme: {unknown}")
+        self._health_opt_outs_are_quoted()
         return self
+
+    def _health_opt_outs_are_quoted(self) -> None:
+        kinds = {a.code: a.kind for a in self.agencies}
+        for request in self.case_records:
+            health = kinds[request.agency] is AgencyKind.health
+            if health and request.health_record is False and request.readable_off_site is None:
+                raise ValueError(
+                    f"case records of {request.agency}: a health agency's case records are "
+                    "health records, seen only on site; health_record: false needs "
+                    "readable_off_site with the guidance's quote and paragraph saying so"
+                )
+            if request.readable_off_site is not None and (
+                not health or request.health_record is True
+            ):
+                raise ValueError(
+                    f"case records of {request.agency}: readable_off_site is only for a "
+                    "health agency whose case records are not health records"
+                )
+
+    def case_records_are_health_records(self, agency: str) -> bool:
+        """Whether `agency`'s case records are health records (seen only on site): a
+        health agency's are unless the theme quotes guidance saying they may be read off
+        site; another agency's only if the theme marks them so."""
+        request = next((r for r in self.case_records if r.agency == agency), None)
+        found = self.agency(agency)
+        health = found is not None and found.kind is AgencyKind.health
+        if request is None:
+            return health
+        if request.health_record is not None:
+            return request.health_record
+        return health and request.readable_off_site is None
+
+    def audits_are_health_records(self, agency: str) -> bool:
+        """Whether `agency`'s audits are health records (seen only on site): a health
+        agency's are unless the theme's audits quote guidance saying they may be read off
+        site; so are those of an agency whose case records the theme marks as health
+        records."""
+        found = self.agency(agency)
+        opted_out = self.audits is not None and self.audits.health_agencies_readable_off_site
+        if found is not None and found.kind is AgencyKind.health and not opted_out:
+            return True
+        return any(r.agency == agency and r.health_record is True for r in self.case_records)
 
     @property
     def key(self) -> str:

@@ -146,12 +146,19 @@ def decide_list_file(file_type: str | None, table_types: frozenset[str]) -> Verd
     )
 
 
-def area_for_upload(theme: ThemePolicy, agency: str, item: str) -> Area:
-    """Health records go to the on-site area: Annex A items so marked, and the case records
-    and audits of an agency whose case records are health records."""
-    if item in (CASE_RECORD, AUDIT):
-        onsite = any(r.agency == agency and r.health_record for r in theme.case_records)
-        return Area.onsite if onsite else Area.clean
+def area_for_upload(
+    theme: ThemePolicy, agency: str, item: str, health_information: bool = False
+) -> Area:
+    """Health records go to the on-site area: whatever its uploader marked as holding health
+    information, Annex A items so marked, and the case records and audits the theme counts
+    as health records (a health agency's, unless the theme quotes guidance saying
+    otherwise). Everything else goes to the clean area."""
+    if health_information:
+        return Area.onsite
+    if item == CASE_RECORD:
+        return Area.onsite if theme.case_records_are_health_records(agency) else Area.clean
+    if item == AUDIT:
+        return Area.onsite if theme.audits_are_health_records(agency) else Area.clean
     return area_for_item(theme, item)
 
 

@@ -104,7 +104,7 @@ def case_record_slots(
             agency=request.agency,
             documents=request.documents,
             deadline=request.deadline,
-            health_record=request.health_record,
+            health_record=theme.case_records_are_health_records(request.agency),
         )
         for child in audited
         for request in theme.case_records

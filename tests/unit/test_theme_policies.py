@@ -407,12 +407,12 @@ def test_domestic_abuse_shortlists_20_children_and_audits_6_chosen_by_11am_frida
     assert "are any relevant adults known to the police?" in selection.shortlist_questions
 
 
-def test_domestic_abuse_case_records_come_from_four_agencies_none_kept_for_site_only(
+def test_domestic_abuse_case_records_come_from_four_agencies_only_healths_kept_for_site(
     domestic_abuse: ThemePolicy,
 ) -> None:
     records = {r.agency: r for r in domestic_abuse.case_records}
     assert list(records) == ["local_authority", "police", "health", "probation"]
-    assert not any(r.health_record for r in records.values())
+    assert [a for a in records if domestic_abuse.case_records_are_health_records(a)] == ["health"]
     assert {r.deadline for r in records.values()} == {"week2_tuesday_5pm"}
     assert "incident logs" in records["police"].documents
 
@@ -525,7 +525,9 @@ def test_serious_youth_violence_marks_only_health_case_records_as_seen_on_site(
 ) -> None:
     records = {r.agency: r for r in serious_youth_violence.case_records}
     assert list(records) == ["local_authority", "police", "health", "youth_offending_team"]
-    assert [code for code, r in records.items() if r.health_record] == ["health"]
+    assert [a for a in records if serious_youth_violence.case_records_are_health_records(a)] == [
+        "health"
+    ]
     assert "custody records" in records["police"].documents
     assert "latest pre-sentence report for the child" in records["youth_offending_team"].documents
 
