@@ -31,8 +31,9 @@ from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
 from portal.domain.file_types import FileTypePolicy
+from portal.domain.onsite import Fieldwork, OnSitePolicy, fieldwork_of
 from portal.domain.ports import Classifier, Clock, Mailer, ObjectStore, Sanitiser, Scanner
-from portal.domain.retention import RetentionPolicy
+from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
 from portal.domain.selection import Stage
 from portal.domain.timeline import WorkingCalendar
@@ -62,6 +63,25 @@ class Container:
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
         return england_and_wales_calendar(around.year - 1, around.year + 1)
+
+    def fieldwork(self, inspection: Inspection) -> Fieldwork | None:
+        """The inspection's fieldwork days: from its start to its recorded end (or, until
+        that is recorded, the end of the fieldwork week); None while it has no start."""
+        if inspection.fieldwork_start is None:
+            return None
+        return fieldwork_of(
+            inspection.fieldwork_start,
+            self.records.events(inspection.id).get(RetentionEvent.fieldwork_end),
+            self.working_calendar(inspection.fieldwork_start),
+        )
+
+    def onsite_policy(self, inspection_id: str) -> OnSitePolicy:
+        """Where and when the inspection's health records may be viewed, bounded by its
+        fieldwork (no fieldwork known: never)."""
+        policy = self.repository.onsite_policy(inspection_id)
+        inspection = self.repository.get_inspection(inspection_id)
+        fieldwork = self.fieldwork(inspection) if inspection is not None else None
+        return policy.model_copy(update={"fieldwork": fieldwork})
 
     def schedule(self, inspection: Inspection, *, with_moves: bool = True) -> Schedule | None:
         """The inspection's deadlines, with the lead inspector's moves applied (or, without

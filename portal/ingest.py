@@ -199,7 +199,10 @@ def upload_facts(
 
 def route(item: WorkItem, services: IngestServices) -> Verdict:
     """Store the safe copy in the clean area, or the on-site area for health records."""
-    area = area_for_upload(item.theme, item.document.agency, item.document.item_number)
+    document = item.document
+    area = area_for_upload(
+        item.theme, document.agency, document.item_number, document.health_information
+    )
     with item.payload.open("rb") as source:
         stored = services.store.put(area, item.document.object_key, source)
     item.area = area

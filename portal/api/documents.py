@@ -65,6 +65,11 @@ class UploadForm(BaseModel):
     )
     child_id: str | None = Field(default=None, pattern=CHILD_ID_PATTERN)
     document_date: Day | None = None
+    health_information: bool = Field(
+        default=False,
+        description="true if the file holds health information: it is then kept and shown "
+        "only on site, during fieldwork, like every health record.",
+    )
 
 
 @router.post(
@@ -89,6 +94,7 @@ class UploadForm(BaseModel):
                             },
                             "child_id": {"type": "string", "pattern": CHILD_ID_PATTERN},
                             "document_date": {"type": "string", "format": "date"},
+                            "health_information": {"type": "boolean", "default": False},
                         },
                     }
                 }
@@ -115,7 +121,8 @@ def status_url(container: Container, document_id: str) -> str:
 
 FormReader = Callable[[MultipartUpload, StoredObject], UploadForm]
 """Reads an upload's form once its file is stored: the API's reads the `item`,
-`child_id` and `document_date` fields; the web pages' checks their CSRF token too."""
+`child_id`, `document_date` and `health_information` fields; the web pages' checks their
+CSRF token too."""
 
 
 def read_api_form(upload: MultipartUpload, stored: StoredObject) -> UploadForm:
@@ -210,6 +217,7 @@ async def record_upload(
             item_number=form.item,
             child_id=form.child_id,
             document_date=form.document_date,
+            health_information=form.health_information,
             original_filename=neutralise_filename(received.filename),
             declared_content_type=received.content_type,
             status=DocumentStatus.received,
@@ -264,6 +272,7 @@ def check_before_receiving(
         item_number=form.item,
         child_id=form.child_id,
         document_date=form.document_date,
+        health_information=form.health_information,
         original_filename="",
         status=DocumentStatus.received,
         size_bytes=size,
@@ -445,6 +454,7 @@ def document_viewing(
     """Whether the content route would give this principal the document's content now,
     decided as it decides (nothing is recorded: this is not an attempt to read it)."""
     on_site_only = document.area is Area.onsite
+    window = policy.open_window() if on_site_only else None
     target = Target(
         kind=TargetKind.document, inspection_id=document.inspection_id, agency=document.agency
     )
@@ -464,8 +474,8 @@ def document_viewing(
         readable_now=allowed,
         rule=rule,
         where_and_when=policy.where_and_when() if on_site_only else None,
-        window_start=policy.window_start if on_site_only else None,
-        window_end=policy.window_end if on_site_only else None,
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
     )
 
 
@@ -479,7 +489,7 @@ def document_entries(
     """The listing's entries for these documents of one inspection, as seen by `principal`
     from `address` now."""
     theme = container.themes[inspection.theme_key]
-    policy = container.repository.onsite_policy(inspection.id)
+    policy = container.onsite_policy(inspection.id)
     now = container.clock.now()
     return [
         DocumentEntry(
@@ -621,7 +631,7 @@ def get_document_content(
 def _onsite_view(
     container: Container, principal: Principal, document: Document, address: str
 ) -> Response:
-    policy = container.repository.onsite_policy(document.inspection_id)
+    policy = container.onsite_policy(document.inspection_id)
     now = container.clock.now()
     decision = decide_onsite_view(principal, document, policy, address, now)
     container.repository.record_view(

@@ -160,9 +160,10 @@ def get_inspection(
 def register_onsite(
     inspection_id: str, body: OnSiteIn, principal: PrincipalDep, container: ContainerDep
 ) -> None:
-    """Register the venues' networks (CIDRs) and the fieldwork window in which health
-    records may be viewed (lead inspector or admin)."""
-    load_inspection(container, inspection_id)
+    """Register the venues' networks (CIDRs) and the window in which health records may be
+    viewed (lead inspector or admin): the window must lie inside the inspection's fieldwork
+    (422 `window_outside_fieldwork`, naming its days)."""
+    inspection = load_inspection(container, inspection_id)
     try:
         parse_networks(body.networks)
     except ValueError as exc:
@@ -175,6 +176,24 @@ def register_onsite(
             "invalid_window",
             "The window ends before it starts",
             "window_end must be after window_start.",
+        )
+    fieldwork = container.fieldwork(inspection)
+    if fieldwork is None:
+        raise Problem(
+            422,
+            "fieldwork_not_dated",
+            "The inspection has no fieldwork dates",
+            "Health records are viewed only during fieldwork, and this inspection has no "
+            "fieldwork start; give the inspection its fieldwork start first.",
+        )
+    if not fieldwork.holds(body.window_start, body.window_end):
+        raise Problem(
+            422,
+            "window_outside_fieldwork",
+            "The window is not inside fieldwork",
+            f"Health records are viewed only during fieldwork, which runs from "
+            f"{fieldwork.words()} (Europe/London). Give a window_start and window_end "
+            "inside those days.",
         )
     container.repository.set_onsite(
         inspection_id,

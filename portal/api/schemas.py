@@ -280,6 +280,10 @@ class DocumentOut(BaseModel):
     size_bytes: int | None
     sha256: str | None = Field(description="Of the stored (sanitised) copy once accepted.")
     sensitivity: str
+    health_information: bool = Field(
+        default=False,
+        description="Its uploader marked it as holding health information (kept on site).",
+    )
     received_at: datetime
     decided_at: datetime | None
     deleted_at: datetime | None = Field(
@@ -310,7 +314,10 @@ class DocumentOut(BaseModel):
             mime_type=document.mime_type,
             size_bytes=document.size_bytes,
             sha256=document.sha256_stored or document.sha256_received,
-            sensitivity="on_site_only" if document.area.value == "onsite" else "standard",
+            sensitivity="on_site_only"
+            if document.area.value == "onsite" or document.health_information
+            else "standard",
+            health_information=document.health_information,
             received_at=document.received_at,
             decided_at=document.decided_at,
             deleted_at=document.deleted_at,

@@ -78,6 +78,8 @@ class Document(BaseModel):
     item_number: str
     child_id: str | None = None
     document_date: date | None = None
+    health_information: bool = False
+    """Its uploader said it holds health information: a health record, seen only on site."""
     original_filename: str
     declared_content_type: str | None = None
     status: DocumentStatus

@@ -106,6 +106,9 @@ class PartialUpload(BaseModel):
     item: str
     child_id: str | None = None
     document_date: date | None = None
+    health_information: bool = Field(
+        default=False, description="Its uploader marked it as holding health information."
+    )
     length: int = Field(ge=0)
     metadata: dict[str, str] = Field(default_factory=dict)
     created_at: datetime

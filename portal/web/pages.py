@@ -638,6 +638,7 @@ def _render_upload(
     status: int = 200,
     errors: list[dict[str, str]] | None = None,
     date_parts: dict[str, str] | None = None,
+    health_information: bool = False,
 ) -> HTMLResponse:
     container = container_of(request)
     theme = container.themes[page.inspection.theme_key]
@@ -668,6 +669,8 @@ def _render_upload(
         date_error=error_by_field.get("document-date-day", ""),
         resumable_url=resumable_url(page.inspection.id, page.target.key),
         child_id=page.target.child_id or "",
+        health_information_field=HEALTH_INFORMATION_FIELD,
+        health_information=health_information,
     )
 
 
@@ -688,10 +691,16 @@ def upload_page(inspection_id: str, key: str, request: Request) -> Response:
 class FormInvalid(Exception):
     """The upload form has errors to show next to its fields."""
 
-    def __init__(self, errors: list[dict[str, str]], date_parts: dict[str, str]) -> None:
+    def __init__(
+        self,
+        errors: list[dict[str, str]],
+        date_parts: dict[str, str],
+        health_information: bool = False,
+    ) -> None:
         super().__init__("; ".join(e["text"] for e in errors))
         self.errors = errors
         self.date_parts = date_parts
+        self.health_information = health_information
 
 
 def _form_reader(
@@ -705,16 +714,33 @@ def _form_reader(
             part: fields.get(f"document-date-{part}", "").strip()
             for part in ("day", "month", "year")
         }
-        return upload_form(page, date_parts, upload.filename, stored.size)
+        return upload_form(
+            page,
+            date_parts,
+            upload.filename,
+            stored.size,
+            health_information=fields.get(HEALTH_INFORMATION_FIELD) == "true",
+        )
 
     return read
 
 
+HEALTH_INFORMATION_FIELD = "health_information"
+"""The upload page's checkbox (and the resumable upload's metadata key): "true" when the
+uploader says the file holds health information, so it is kept and shown only on site."""
+
+
 def upload_form(
-    page: UploadPage, date_parts: dict[str, str], filename: str | None, size: int
+    page: UploadPage,
+    date_parts: dict[str, str],
+    filename: str | None,
+    size: int,
+    *,
+    health_information: bool = False,
 ) -> UploadForm:
     """The upload form's fields, checked as the upload page checks them (the form
-    upload's and the resumable upload's): FormInvalid says what to fix."""
+    upload's and the resumable upload's): FormInvalid says what to fix. A file marked as
+    holding health information goes, once accepted, to the on-site area."""
     errors: list[dict[str, str]] = []
     document_date = None
     if page.needs_date:
@@ -726,17 +752,19 @@ def upload_form(
     elif size == 0:
         errors.append({"href": "#file", "text": "The selected file is empty"})
     if errors:
-        raise FormInvalid(errors, date_parts)
+        raise FormInvalid(errors, date_parts, health_information)
     try:
         return UploadForm(
             item=page.target.item,
             child_id=page.target.child_id,
             document_date=document_date,
+            health_information=health_information,
         )
     except ValidationError as exc:
         raise FormInvalid(
             [{"href": "#document-date-day", "text": "Enter a real date for the document"}],
             date_parts,
+            health_information,
         ) from exc
 
 
@@ -771,7 +799,9 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
             read_form=_form_reader(person.session, page),
         )
     except FormInvalid as exc:
-        return _render_upload(request, person, page, 400, exc.errors, exc.date_parts)
+        return _render_upload(
+            request, person, page, 400, exc.errors, exc.date_parts, exc.health_information
+        )
     except Problem as exc:
         message = problem_message(exc, container.settings.max_upload_bytes)
         # A stalled upload (408) and the bounds on uploads at once (429, 503) keep their

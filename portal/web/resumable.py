@@ -88,6 +88,7 @@ from portal.domain.resumable import (
 )
 from portal.domain.scope import LIST_PREFIX
 from portal.web.pages import (
+    HEALTH_INFORMATION_FIELD,
     FormInvalid,
     SignedIn,
     SignInNeeded,
@@ -395,7 +396,13 @@ async def create(inspection_id: str, key: str, request: Request) -> Response:
     date_parts = {
         part: metadata.get(f"document-date-{part}", "").strip() for part in ("day", "month", "year")
     }
-    form = upload_form(page, date_parts, metadata.get("filename"), length)
+    form = upload_form(
+        page,
+        date_parts,
+        metadata.get("filename"),
+        length,
+        health_information=metadata.get(HEALTH_INFORMATION_FIELD) == "true",
+    )
     await anyio.to_thread.run_sync(
         check_before_receiving, container, page.inspection, uploader.person.principal, form, length
     )
@@ -439,6 +446,7 @@ def _new_upload(
         item=form.item,
         child_id=form.child_id,
         document_date=form.document_date,
+        health_information=form.health_information,
         length=length,
         metadata=metadata,
         created_at=now,
@@ -636,7 +644,10 @@ async def _finish(
             _put, container.store, f"{inspection.id}/{document_id}", writer
         )
         form = UploadForm(
-            item=upload.item, child_id=upload.child_id, document_date=upload.document_date
+            item=upload.item,
+            child_id=upload.child_id,
+            document_date=upload.document_date,
+            health_information=upload.health_information,
         )
         document = await record_upload(
             request,

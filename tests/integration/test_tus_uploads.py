@@ -421,6 +421,20 @@ def test_a_finished_upload_becomes_a_document_the_pipeline_accepts(served: Serve
     assert served.portal.status(document_id)["status"] == "accepted"
 
 
+def test_an_upload_marked_as_holding_health_information_is_kept_on_site(served: Served) -> None:
+    tus = Tus(served, "local_authority")
+    url = tus.created(len(PDF), health_information="true")
+    document_id = tus.send_all(url, PDF).headers["jtai-document-id"]
+    container = served.portal.container
+    document = container.repository.get_document(document_id)
+    assert document is not None and document.health_information
+    assert served.portal.process_pending() == [document_id]
+    assert served.portal.status(document_id)["sensitivity"] == "on_site_only"
+    key = f"{served.inspection_id}/{document_id}"
+    assert container.store.exists(Area.onsite, key)
+    assert not container.store.exists(Area.clean, key)
+
+
 def test_finishing_again_after_the_finished_record_was_not_saved_makes_no_second_document(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

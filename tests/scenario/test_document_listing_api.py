@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, DocumentStatus
 from portal.domain.reasons import ReasonCode
+from portal.domain.timeline import LONDON
 from portal.settings import Settings
 from tests import samples
-from tests.factories import T0, add_document, add_inspection, build_portal
+from tests.factories import T0, add_document, add_inspection, build_portal, settable_clock
 
 
 @dataclass
@@ -47,11 +48,14 @@ class Api:
         return documents
 
 
+FIELDWORK_START = date(2026, 12, 7)  # a Monday, a week after TEST_NOW
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     container = build_portal(settings, store=FilesystemStore(tmp_path / "objects"))
-    inspection_id = add_inspection(container)
+    inspection_id = add_inspection(container, fieldwork_start=FIELDWORK_START)
     other = add_inspection(container, area_name="Elsewhere")
     tokens: dict[str, str] = {}
     for who, role, scope, agency in (
@@ -176,8 +180,16 @@ def test_another_inspections_inspector_is_refused(api: Api) -> None:
     assert response.json()["code"] == "forbidden"
 
 
+def _during_fieldwork(api: Api) -> datetime:
+    """Stand on the Tuesday of the inspection's fieldwork: health records open only
+    during fieldwork."""
+    moment = datetime.combine(FIELDWORK_START + timedelta(days=1), time(10), LONDON)
+    settable_clock(api.container).set(moment)
+    return moment
+
+
 def test_a_health_record_says_where_and_when_it_can_be_read(api: Api) -> None:
-    now = api.container.clock.now()
+    now = _during_fieldwork(api)
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     api.container.repository.set_onsite(
         api.inspection_id, ["10.20.30.0/24"], start, end, "test", now
@@ -214,7 +226,7 @@ def test_a_health_record_says_where_and_when_it_can_be_read(api: Api) -> None:
 
 
 def test_a_health_record_is_readable_on_site_during_fieldwork(api: Api) -> None:
-    now = api.container.clock.now()
+    now = _during_fieldwork(api)
     api.container.repository.set_onsite(
         api.inspection_id,
         ["10.20.30.0/24"],

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 
 from portal.api.app import create_app
 from portal.domain.documents import Area
+from portal.domain.timeline import LONDON
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
-from tests.factories import build_portal
+from tests.factories import build_portal, settable_clock
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -24,12 +25,16 @@ ON_SITE = "10.20.30.40"
 OFF_SITE = "198.51.100.7"
 PROXY = "10.99.0.1"
 CHILD = "SYV-001"
+DURING_FIELDWORK = datetime(2026, 12, 9, 10, 0, tzinfo=LONDON)
 
 
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     container = build_portal(settings.model_copy(update={"trusted_proxies": ("10.99.0.0/16",)}))
     portal = start_portal(container, theme="serious-youth-violence/sept-2023")
+    # Health records open only during fieldwork (Monday 7 to Friday 11 December 2026):
+    # every test stands on its Wednesday, and registers windows around that moment.
+    settable_clock(container).set(DURING_FIELDWORK)
     lead = portal.auth("lead_inspector")
     base = f"/v1/inspections/{portal.inspection_id}"
     children = [f"SYV-{n:03d}" for n in range(1, 21)]

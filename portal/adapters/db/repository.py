@@ -492,6 +492,7 @@ class SqlRepository(Tables):
                     "item": document.item_number,
                     "sha256": document.sha256_received,
                     "size": document.size_bytes,
+                    **({"health_information": True} if document.health_information else {}),
                 },
             )
 
@@ -784,6 +785,7 @@ def _row_from_document(document: Document) -> DocumentRow:
         item_number=document.item_number,
         child_id=document.child_id,
         document_date=document.document_date,
+        health_information=document.health_information,
         original_filename=document.original_filename,
         declared_content_type=document.declared_content_type,
         status=document.status.value,
@@ -811,6 +813,7 @@ def _document_from_row(row: DocumentRow) -> Document:
         item_number=row.item_number,
         child_id=row.child_id,
         document_date=row.document_date,
+        health_information=row.health_information,
         original_filename=row.original_filename,
         declared_content_type=row.declared_content_type,
         status=DocumentStatus(row.status),

@@ -101,6 +101,7 @@ class DocumentRow(Base):
     item_number: Mapped[str] = mapped_column(String(64))
     child_id: Mapped[str | None] = mapped_column(String(64))
     document_date: Mapped[date | None] = mapped_column(Date)
+    health_information: Mapped[bool] = mapped_column(Boolean, default=False)
     original_filename: Mapped[str] = mapped_column(String(255))
     declared_content_type: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16))

@@ -213,6 +213,10 @@
     if (childId) {
       values.child_id = childId;
     }
+    var health = form.querySelector("input[name=health_information]");
+    if (health && health.checked) {
+      values.health_information = "true";
+    }
     return values;
   }
 
