@@ -34,6 +34,7 @@ METADATA_KEYS = frozenset(
         "document-date-day",
         "document-date-month",
         "document-date-year",
+        "health_information",
     }
 )
 """The metadata the upload pages send: the form's fields besides the file itself."""

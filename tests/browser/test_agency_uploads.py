@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
+from portal.domain.documents import Area
 from portal.domain.reasons import ReasonCode, reason_sentence
 from tests import samples
 from tests.browser.conftest import Browsing, LivePortal
@@ -48,6 +49,30 @@ def test_an_agency_signs_in_uploads_a_pdf_and_sees_it_accepted(
     item = tab.page.locator(".govuk-task-list__item", has_text=ITEM)
     expect(item.locator(".govuk-tag")).to_have_text("Accepted")
     tab.check("checklist-after-upload")
+
+
+def test_a_file_marked_as_holding_health_information_is_kept_on_site(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    tab.sign_in(live_portal.token("local_authority"))
+    tab.page.get_by_role("link", name=ITEM).click()
+    tab.page.wait_for_load_state("load")
+    tab.page.get_by_label("This file holds health information").check()
+    tab.check("upload-page-health-information")
+    pdf = samples.pdf_text_pages(1)
+    tab.page.locator("input[type=file]").set_input_files(
+        {"name": "structures.pdf", "mimeType": "application/pdf", "buffer": pdf}
+    )
+    tab.page.get_by_role("button", name="Upload file").click()
+    tab.page.wait_for_load_state("load")
+    assert tab.wait_for_final_status() == "Accepted"
+    document_id = tab.page.url.rsplit("/", 1)[1]
+    container = live_portal.portal.container
+    document = container.repository.get_document(document_id)
+    assert document is not None and document.health_information
+    assert document.area is Area.onsite
+    assert container.store.exists(Area.onsite, document.object_key)
+    assert not container.store.exists(Area.clean, document.object_key)
 
 
 def test_an_agency_uploading_eicar_sees_a_rejection_saying_what_to_do(

@@ -14,7 +14,7 @@ from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.timeline import LONDON
 from tests import samples
 from tests.browser.conftest import Browsing, LivePortal
-from tests.factories import add_document
+from tests.factories import add_document, settable_clock
 
 
 def _document(live_portal: LivePortal, **fields: Any) -> Document:
@@ -30,7 +30,10 @@ def _document(live_portal: LivePortal, **fields: Any) -> Document:
 
 
 def _on_site(live_portal: LivePortal, network: str) -> None:
-    now = live_portal.portal.container.clock.now()
+    """Register `network` as on site around now, on the Tuesday of fieldwork (Monday 7 to
+    Friday 11 December 2026): health records open only during fieldwork."""
+    now = datetime(2026, 12, 8, 10, tzinfo=LONDON)
+    settable_clock(live_portal.portal.container).set(now)
     live_portal.portal.container.repository.set_onsite(
         live_portal.inspection_id,
         [network],
