@@ -352,3 +352,27 @@ def test_a_rejected_upload_is_told_to_its_agency_at_once(
     assert notice["To"] == "la@council.example"
     assert "virus scanner" in notice.get_content()
     assert status["id"] in notice.get_content()
+
+
+def test_no_filename_reaches_prefect_in_artifacts_run_names_or_logs(
+    portal: PortalUnderTest,
+) -> None:
+    """The Prefect server is beyond the retention run's reach: a filename carrying a
+    child's name must never be sent there."""
+    status = _upload_and_process(portal, "Jayden Okafor chronology.pdf", samples.pdf_text_pages(1))
+    assert status["status"] == "accepted"
+
+    async def everything_prefect_holds() -> str:
+        async with get_client() as client:
+            artifacts = await client.read_artifacts()
+            runs = await client.read_flow_runs()
+            logs = await client.read_logs()
+        return "\n".join(
+            [str(a.data) + str(a.description) for a in artifacts]
+            + [f"{r.name} {r.parameters} {r.tags}" for r in runs]
+            + [log.message for log in logs]
+        )
+
+    held = asyncio.run(everything_prefect_holds())
+    assert status["id"] in held, "the run's artifact should name the document by its id"
+    assert "okafor" not in held.lower() and "jayden" not in held.lower()
