@@ -5,6 +5,7 @@ Nothing reads the environment at import; portal.bootstrap builds Settings once.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
     batch_max_documents: int = Field(default=32, ge=1)
     batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     dispatcher_concurrency: int = Field(default=2, ge=1)
+    worker_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Names this ingest worker, the same across its restarts (default: the "
+        "host's name): a worker that starts again takes back at once what it held when it "
+        "died. Two workers on one host need ids of their own.",
+    )
     dispatcher_poll_seconds: float = Field(default=0.1, gt=0)
     processing_lease_seconds: float = Field(
         default=900.0, gt=0, description="A document processing longer than this is re-run."
@@ -226,6 +234,11 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("JTAI_SESSION_SECRET must be at least 32 characters")
         return value
+
+    @property
+    def resolved_worker_id(self) -> str:
+        """This worker's name: JTAI_WORKER_ID, else the host's name."""
+        return self.worker_id or socket.gethostname()
 
     @property
     def resolved_public_url(self) -> str:

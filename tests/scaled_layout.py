@@ -103,6 +103,7 @@ class Layout:
             [str(SCALED / "worker")],
             JTAI_CLAMD_SOCKET=str(clamd_dir / "clamd.sock"),
             JTAI_DATA_DIR=str(self.work / name),
+            JTAI_WORKER_ID=name,  # two workers on one host: each its own id
         )
         self.workers.append(name)
 
