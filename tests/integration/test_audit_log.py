@@ -201,9 +201,7 @@ def _events(db: Database, chain: str | None = None) -> list[AuditEventRow]:
         return rows
 
 
-def _cli(
-    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any, *args: str
-) -> tuple[int, str]:
+def _cli(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any, *args: str) -> tuple[int, str]:
     """Run `jtai-portal ARGS` against the database and its data directory (key file,
     anchor file): (exit status, output)."""
     monkeypatch.setenv("JTAI_DATABASE_URL", db.url)
