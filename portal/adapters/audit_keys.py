@@ -80,16 +80,13 @@ def rotate_key(path: Path, now: datetime) -> AuditKey:
 
 
 def _write_new(path: Path, keys: list[AuditKey], *, replace: bool = False) -> None:
+    """Write the keys to a temporary file (mode 600, fsync'd), then put it in place whole:
+    replacing the file (rotation), or only if none exists yet (first start: a process
+    racing another never reads a half-written file; the loser reads the winner's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(f"{k.key_id} {k.secret.hex()}\n" for k in keys)
-    target = path.with_name(f".{path.name}.{secrets.token_hex(4)}") if replace else path
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        fd = os.open(target, flags, 0o600)
-    except FileExistsError:
-        if replace:
-            raise
-        return  # another process made it first; read theirs
+    target = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(body)
@@ -97,11 +94,12 @@ def _write_new(path: Path, keys: list[AuditKey], *, replace: bool = False) -> No
             os.fsync(handle.fileno())
         if replace:
             os.replace(target, path)
-    except BaseException:
-        if replace:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-        raise
+        else:
+            with contextlib.suppress(FileExistsError):
+                os.link(target, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
