@@ -734,6 +734,15 @@ class SqlRepository(Tables):
                     _audit(session, now, actor, "document_released", inspection_id, document_id)
         return released
 
+    def record_audit_verified(
+        self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
+    ) -> None:
+        """Record in the portal chain that `actor` verified the audit log, and the outcome
+        (counts only)."""
+        with self._session() as session, session.begin():
+            detail = {"ok": ok, "breaks": breaks, "entries": entries}
+            _audit(session, now, actor, "audit_log_verified", detail=detail)
+
     def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
         """Put a failed document back in the queue now. Returns False unless it was failed."""
         with self._session() as session, session.begin():
