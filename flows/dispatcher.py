@@ -10,6 +10,7 @@ process) the other sanitises, so two cores are both used.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 RECONCILE_EVERY_SECONDS = 30.0
 OUTAGE_BACKOFF_SECONDS = 1.0
 MIN_SLOT_LEASE_SECONDS = 60.0
+CLAIM_TOKEN_LENGTH = 32  # the documents.claim_token column
+CLAIM_PREFIX_LENGTH = 8  # 96 random bits remain after it
+
+
+def claim_prefix_of(worker_id: str) -> str:
+    """The start of every claim token a worker of this id makes: the same across its
+    restarts, different for other ids (but for a 1 in 4 billion clash of hashes)."""
+    return hashlib.sha256(worker_id.encode()).hexdigest()[:CLAIM_PREFIX_LENGTH]
 
 
 class Dispatcher:
@@ -38,6 +47,7 @@ class Dispatcher:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
+        self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
 
     def wake(self) -> None:
         """Ask for a look at the queue now rather than at the next poll."""
@@ -57,9 +67,20 @@ class Dispatcher:
             log.warning("re-queued %d documents stuck in processing: %s", len(released), released)
         return released
 
+    def reclaim_own(self) -> list[str]:
+        """Return to the queue what this worker (by its id) held when it last stopped: a
+        worker that died mid-batch gets its documents back at once, not after the lease."""
+        released = self.container.repository.release_claims(
+            self.claim_prefix, self.container.clock.now()
+        )
+        if released:
+            log.warning("took back %d documents this worker held when it stopped", len(released))
+        return released
+
     def claim_batch(self) -> tuple[str, list[str]]:
-        """Claim the next bounded batch; returns its claim token and document ids."""
-        token = uuid.uuid4().hex
+        """Claim the next bounded batch; returns its claim token (this worker's prefix and
+        random hex) and document ids."""
+        token = self.claim_prefix + uuid.uuid4().hex[: CLAIM_TOKEN_LENGTH - CLAIM_PREFIX_LENGTH]
         documents = self.container.repository.claim_next_batch(
             token,
             self.container.clock.now(),
@@ -71,6 +92,7 @@ class Dispatcher:
     def run_forever(self) -> None:
         """Claim and run batches until stop() is called."""
         in_flight: set[Future[object]] = set()
+        self._reclaim_when_reachable()
         with ThreadPoolExecutor(
             max_workers=self.settings.dispatcher_concurrency, thread_name_prefix="ingest"
         ) as pool:
@@ -101,6 +123,15 @@ class Dispatcher:
             if not ids:
                 break
             in_flight.add(pool.submit(self.run_batch, ids, token))
+
+    def _reclaim_when_reachable(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.reclaim_own()
+                return
+            except TransientError as exc:
+                log.warning("cannot take back this worker's claims yet (%s); retrying", exc)
+                self.stopping.wait(OUTAGE_BACKOFF_SECONDS)
 
     def run_batch(self, document_ids: list[str], claim_token: str) -> object:
         """Run one `ingest` flow run (with Prefect's retries) to its end in this thread,

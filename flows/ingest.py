@@ -104,7 +104,6 @@ def _artifact_row(result: DocumentResult) -> dict[str, str | int]:
     return {
         "document": result.document_id,
         "item": result.item_number,
-        "file": result.filename,
         "status": result.status.value,
         "reasons": ", ".join(result.reasons),
         "warnings": ", ".join(result.warnings),

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from portal.adapters.audit_anchors import FileAnchorSink, S3AnchorSink
+from portal.adapters.audit_keys import load_keyring
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.clock import SystemClock
@@ -27,12 +29,21 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
 from portal.domain.access import Inspection
+from portal.domain.audit_chain import AuditKeyring
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.onsite import Fieldwork, OnSitePolicy, fieldwork_of
-from portal.domain.ports import Classifier, Clock, Mailer, ObjectStore, Sanitiser, Scanner
+from portal.domain.ports import (
+    AnchorSink,
+    Classifier,
+    Clock,
+    Mailer,
+    ObjectStore,
+    Sanitiser,
+    Scanner,
+)
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
 from portal.domain.selection import Stage
@@ -59,6 +70,8 @@ class Container:
     retention_policy: RetentionPolicy
     identities: Identities
     oidc: OidcVerifier | None
+    audit_keys: AuditKeyring
+    anchor_sink: AnchorSink
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -179,6 +192,29 @@ def make_store(settings: Settings) -> ObjectStore:
     return FilesystemStore(settings.store_root)
 
 
+def make_anchor_sink(settings: Settings, clock: Clock) -> AnchorSink:
+    """The audit anchor sink the settings name: the local append-only file by default, or
+    an S3 bucket with Object Lock (checked when anchors are written)."""
+    if settings.audit_anchor == "s3":
+        if not settings.audit_anchor_s3_bucket:
+            raise ValueError("JTAI_AUDIT_ANCHOR=s3 needs JTAI_AUDIT_ANCHOR_S3_BUCKET")
+        return S3AnchorSink(
+            make_s3_client_for(settings),
+            settings.audit_anchor_s3_bucket,
+            prefix=settings.audit_anchor_s3_prefix,
+            retain_days=settings.audit_anchor_retain_days,
+            now=clock.now,
+        )
+    return FileAnchorSink(settings.resolved_audit_anchor_file)
+
+
+def load_audit_keys(settings: Settings, clock: Clock) -> AuditKeyring:
+    """The audit keyring from JTAI_AUDIT_KEY_FILE; for the embedded defaults (the setting
+    unset) data_dir/audit-key, made with a new key on first start."""
+    create_at = clock.now() if settings.audit_key_file is None else None
+    return load_keyring(settings.resolved_audit_key_file, create_at=create_at)
+
+
 def make_oidc_verifier(settings: Settings) -> OidcVerifier | None:
     """A verifier of the configured identity provider's tokens, or None if none is set."""
     if not settings.oidc_issuer:
@@ -230,10 +266,14 @@ def build(
     scanner: Scanner | None = None,
     mailer: Mailer | None = None,
     clock: Clock | None = None,
+    anchor_sink: AnchorSink | None = None,
     run_migrations: bool = True,
 ) -> Container:
-    """Wire the application. Policies are validated here, so a bad file fails at start-up."""
+    """Wire the application. Policies and the audit key file are checked here, so a bad
+    one fails at start-up."""
     check_step_order()
+    clock = clock or SystemClock()
+    audit_keys = load_audit_keys(settings, clock)
     engine = make_engine(
         settings.resolved_database_url,
         pool_size=settings.database_pool_size,
@@ -244,8 +284,8 @@ def build(
     file_types = load_file_type_policy(settings.policies_dir / "file_types.yaml")
     return Container(
         settings=settings,
-        clock=clock or SystemClock(),
-        repository=SqlRepository(engine),
+        clock=clock,
+        repository=SqlRepository(engine, audit_keys=audit_keys),
         store=store or make_store(settings),
         scanner=scanner or make_scanner(settings),
         classifier=MagicClassifier(container_limits=file_types.container_limits),
@@ -257,8 +297,10 @@ def build(
         themes=load_themes(settings.policies_dir / "themes", settings.policies_dir / "deep-dives"),
         file_types=file_types,
         mailer=mailer or make_mailer(settings),
-        records=RetentionRecords(engine),
+        records=RetentionRecords(engine, audit_keys=audit_keys),
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
-        identities=Identities(engine),
+        identities=Identities(engine, audit_keys=audit_keys),
         oidc=make_oidc_verifier(settings),
+        audit_keys=audit_keys,
+        anchor_sink=anchor_sink or make_anchor_sink(settings, clock),
     )

@@ -5,7 +5,10 @@ jtai-portal api       the HTTP API (uvicorn)
 jtai-portal worker    the dispatcher that runs `ingest` flow runs
 jtai-portal scheduler serves the `chase` and `retention` deployments on their schedules
 jtai-portal migrate   bring the database schema up to date
-jtai-portal audit verify  check every audit hash chain; exit 1 naming the first broken entry
+jtai-portal audit verify  check every audit chain's HMACs and anchors; exit 1 naming the
+                          first broken entry
+jtai-portal audit anchor  copy every moved chain head to the anchor sink now
+jtai-portal audit rotate-key  add a new newest audit key to the key file
 jtai-portal s3-setup  make the buckets: versioned, encrypted, private, TLS (and KMS) only
 jtai-portal s3-rekey KEY_ID [main|onsite]  re-encrypt every stored object under a new KMS key
 """
@@ -82,6 +85,7 @@ def _worker(settings: Settings) -> None:
 def _scheduler(settings: Settings) -> None:
     from prefect.runner import Runner
 
+    from flows.audit_anchor import audit_anchor_deployment
     from flows.chase import chase_deployment
     from flows.ingest import use_container
     from flows.retention import retention_deployment
@@ -89,9 +93,10 @@ def _scheduler(settings: Settings) -> None:
 
     use_container(build(settings, run_migrations=False))
     log.info(
-        "serving the chase (%s) and retention (%s) deployments, Europe/London",
+        "serving the chase (%s), retention (%s) and audit-anchor (%s) deployments, Europe/London",
         ", ".join(settings.chase_crons),
         settings.retention_cron,
+        settings.audit_anchor_cron,
     )
     # prefect.serve() with its Runner's own SIGTERM handler calls the async stop without
     # awaiting it ("coroutine 'Runner.astop' was never awaited") and then pauses the
@@ -103,6 +108,7 @@ def _scheduler(settings: Settings) -> None:
     for deployment in (
         chase_deployment(settings.chase_crons),
         retention_deployment(settings.retention_cron),
+        audit_anchor_deployment(settings.audit_anchor_cron),
     ):
         runner.add_deployment(deployment)  # type: ignore[arg-type]
     with contextlib.suppress(KeyboardInterrupt):
@@ -111,19 +117,56 @@ def _scheduler(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
+    from portal.adapters.clock import SystemClock
     from portal.adapters.db.engine import make_engine, migrate
+    from portal.audit import anchor_heads
+    from portal.bootstrap import load_audit_keys, make_anchor_sink
 
-    migrate(make_engine(settings.resolved_database_url))
-    print(f"database at {settings.resolved_database_url} is up to date")
-
-
-def _audit_verify(settings: Settings) -> None:
-    from portal.adapters.db.audit_log import verify_audit_log
-    from portal.adapters.db.engine import make_engine
-
+    clock = SystemClock()
+    load_audit_keys(settings, clock)  # no key file, no migration: the next start needs one
     engine = make_engine(settings.resolved_database_url)
     try:
-        verdict = verify_audit_log(engine)
+        migrate(engine)
+        # Events from before keyed chains verify only under an anchor: anchor them now.
+        anchored = anchor_heads(engine, make_anchor_sink(settings, clock), clock.now())
+    finally:
+        engine.dispose()
+    print(
+        f"database at {settings.resolved_database_url} is up to date; "
+        f"{len(anchored)} audit chain heads anchored"
+    )
+
+
+def _audit(settings: Settings, subcommand: str) -> None:
+    from portal.adapters.audit_keys import load_keyring, rotate_key
+    from portal.adapters.clock import SystemClock
+    from portal.adapters.db.engine import make_engine
+    from portal.audit import anchor_heads, verify_audit
+    from portal.bootstrap import make_anchor_sink
+    from portal.domain.errors import PortalError
+
+    clock = SystemClock()
+    if subcommand == "rotate-key":
+        try:
+            key = rotate_key(settings.resolved_audit_key_file, clock.now())
+        except PortalError as exc:
+            raise SystemExit(f"jtai-portal audit rotate-key: {exc}") from exc
+        print(
+            f"new audit key {key.key_id} added to {settings.resolved_audit_key_file}; "
+            "restart the API, workers and scheduler to seal with it (keep every older key)"
+        )
+        return
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        sink = make_anchor_sink(settings, clock)
+        if subcommand == "anchor":
+            anchored = anchor_heads(engine, sink, clock.now())
+            print(f"{len(anchored)} audit chain heads anchored", flush=True)
+            return
+        verdict = verify_audit(engine, load_keyring(settings.resolved_audit_key_file), sink)
+    except PortalError as exc:
+        print(f"audit log NOT VERIFIED: {exc}", flush=True)
+        raise SystemExit(1) from exc
     finally:
         engine.dispose()
     print(verdict.summary(), flush=True)
@@ -192,6 +235,7 @@ def _prefect(settings: Settings, args: list[str]) -> None:
 
 
 def _up(settings: Settings) -> None:
+    from portal.audit import anchor_heads
     from portal.bootstrap import build
     from portal.demo import ensure_admin_token, ensure_demo_inspection
 
@@ -225,6 +269,7 @@ def _up(settings: Settings) -> None:
             supervisor.start("prefect", prefect_server_command(settings.prefect_port))
         admin_token = ensure_admin_token(container)
         demo = ensure_demo_inspection(container)
+        anchor_heads(container.repository.engine, container.anchor_sink, container.clock.now())
         portal = [sys.executable, "-m", "portal.cli"]
         supervisor.start("api", [*portal, "api"])
         _wait_until(
@@ -403,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     prefect.add_argument("args", nargs=argparse.REMAINDER)
     audit = commands.add_parser("audit")
-    audit.add_argument("subcommand", choices=["verify"])
+    audit.add_argument("subcommand", choices=["verify", "anchor", "rotate-key"])
     rekey = commands.add_parser("s3-rekey")
     rekey.add_argument("key_id")
     rekey.add_argument("bucket", nargs="?", choices=["main", "onsite"], default="main")
@@ -418,6 +463,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "logs":
         _logs(settings, args.names)
         return
+    if args.command == "audit":
+        _audit(settings, args.subcommand)
+        return
     if args.command == "s3-rekey":
         _s3_rekey(settings, args.key_id, args.bucket)
         return
@@ -427,7 +475,6 @@ def main(argv: list[str] | None = None) -> None:
         "worker": _worker,
         "scheduler": _scheduler,
         "migrate": _migrate,
-        "audit": _audit_verify,
         "s3-setup": _s3_setup,
     }
     run[args.command](settings)

@@ -228,11 +228,12 @@ def check_step_order(steps: tuple[tuple[str, Step], ...] = STEPS) -> None:
 
 @dataclass(frozen=True)
 class DocumentResult:
-    """What happened to one document in one run, for the run's table artifact."""
+    """What happened to one document in one run, for the run's table artifact: ids, codes
+    and counts only. No filename: the Prefect server is beyond the retention run's reach,
+    and a filename may carry a child's name."""
 
     document_id: str
     item_number: str
-    filename: str
     status: DocumentStatus
     reasons: tuple[ReasonCode, ...]
     warnings: tuple[WarningCode, ...]
@@ -288,7 +289,6 @@ def process_document(
     return DocumentResult(
         document_id=document.id,
         item_number=document.item_number,
-        filename=document.original_filename,
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
         warnings=tuple(dict.fromkeys(item.warnings)) if item else (),

@@ -12,6 +12,7 @@ the names and the audit log are each changed in one transaction with their entry
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -23,7 +24,9 @@ from datetime import date, datetime, timedelta
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords, RetentionRun
 from portal.bootstrap import Container
+from portal.chasing import deliver_outbox
 from portal.domain.access import Inspection, InspectionState
+from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.ports import ObjectStore
@@ -128,12 +131,70 @@ def run_retention(
                 container.clock.now(),
             )
             tally["leftovers_deleted"] += removed
-    records.finish_run(run_id, dict(tally), container.clock.now())
+    failed = tally["names_check_failures"] > 0
+    records.finish_run(
+        run_id, dict(tally), container.clock.now(), status="failed" if failed else "completed"
+    )
     run = records.get_run(run_id)
     assert run is not None
+    if failed:
+        _alert_names_left(container, run)
     if taken:
         log.info("retention run %s completed the work of interrupted runs %s", run_id, taken)
     return run
+
+
+def _alert_names_left(container: Container, run: RetentionRun) -> None:
+    """Say loudly that names were found after they were reduced: an error in the log and a
+    message to the records officers of each inspection concerned (ids and counts only)."""
+    for entry in run.entries:
+        if entry.record_kind != "names" or entry.action != "names_reduced":
+            continue
+        in_database = int(entry.proof.get("names_found_in_database") or 0)
+        in_metadata = int(entry.proof.get("names_found_in_stored_metadata") or 0)
+        if not (in_database or in_metadata):
+            continue
+        where = ", ".join(entry.proof.get("found_in_columns") or []) or "stored metadata"
+        log.error(
+            "retention run %s FAILED its names check for inspection %s: %d in the database "
+            "(%s), %d in stored metadata",
+            run.id,
+            entry.inspection_id,
+            in_database,
+            where,
+            in_metadata,
+        )
+        recipients = container.identities.records_officer_emails(entry.inspection_id or "")
+        if not recipients:
+            log.error(
+                "no records officer of inspection %s has an email address", entry.inspection_id
+            )
+            continue
+        url = f"{container.settings.resolved_public_url}/retention/runs/{run.id}"
+        container.repository.enqueue_messages(
+            [
+                PlannedMessage(
+                    key=f"names-check-{run.id}-{entry.inspection_id}",
+                    inspection_id=entry.inspection_id or "",
+                    agency=None,
+                    deadline="retention",
+                    kind=MessageKind.records_alert,
+                    recipients=tuple(recipients),
+                    subject=f"Action needed: names left after reduction, inspection "
+                    f"{entry.inspection_id}",
+                    body=(
+                        f"Retention run {run.id} reduced the names of inspection "
+                        f"{entry.inspection_id} to initials, then found them again: {in_database} "
+                        f"in the database ({where}) and {in_metadata} in stored metadata.\n\n"
+                        "The run is marked failed. Find and remove what is left, then run "
+                        f"retention again. The deletion record: {url}\n"
+                    ),
+                )
+            ],
+            container.clock.now(),
+        )
+    with contextlib.suppress(TransientError):
+        deliver_outbox(container, container.mailer)
 
 
 def inspection_context(
@@ -371,6 +432,8 @@ def _reduce_names(
         }
     )
     final = records.reduce_names(ctx.inspection.id, names, run_id, entry, container.clock.now())
+    if not records.flush_deleted_values():
+        log.warning("the database's write-ahead log could not be emptied yet (readers busy)")
     tally["names_reduced"] += len(names)
     if final.proof.get("names_found_in_database") or found:
         tally["names_check_failures"] += 1

@@ -5,6 +5,7 @@ Nothing reads the environment at import; portal.bootstrap builds Settings once.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
     batch_max_documents: int = Field(default=32, ge=1)
     batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     dispatcher_concurrency: int = Field(default=2, ge=1)
+    worker_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Names this ingest worker, the same across its restarts (default: the "
+        "host's name): a worker that starts again takes back at once what it held when it "
+        "died. Two workers on one host need ids of their own.",
+    )
     dispatcher_poll_seconds: float = Field(default=0.1, gt=0)
     processing_lease_seconds: float = Field(
         default=900.0, gt=0, description="A document processing longer than this is re-run."
@@ -205,6 +213,35 @@ class Settings(BaseSettings):
         "generates one in data_dir/session-secret (mode 600) if it is not set.",
     )
 
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="The audit log's HMAC keys (one `<id> <hex>` a line, newest last), kept "
+        "outside the database. Default data_dir/audit-key, made (mode 600) on first start; "
+        "when set, the file must exist.",
+    )
+    audit_anchor: Literal["file", "s3"] = Field(
+        default="file",
+        description="Where audit chain heads are anchored: an append-only local file, or "
+        "an S3 bucket with Object Lock (COMPLIANCE mode).",
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None, description="The anchor file; default data_dir/audit-anchors.jsonl."
+    )
+    audit_anchor_s3_bucket: str | None = Field(
+        default=None, description="The Object Lock bucket anchors go to (audit_anchor=s3)."
+    )
+    audit_anchor_s3_prefix: str = "audit-anchors/"
+    audit_anchor_retain_days: int = Field(
+        default=2555,
+        ge=1,
+        description="How long each anchor object is locked (COMPLIANCE) in the bucket.",
+    )
+    audit_anchor_cron: str = Field(
+        default="*/5 * * * *",
+        description="When the audit-anchor deployment copies chain heads to the anchor "
+        "sink: events newer than the last anchor are protected by their HMACs only.",
+    )
+
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, description="Port the API listens on.")
 
@@ -228,6 +265,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def resolved_worker_id(self) -> str:
+        """This worker's name: JTAI_WORKER_ID, else the host's name."""
+        return self.worker_id or socket.gethostname()
+
+    @property
     def resolved_public_url(self) -> str:
         """Where agencies reach the portal, without a trailing slash."""
         return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
@@ -236,6 +278,16 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The metadata database URL, defaulting to SQLite inside data_dir."""
         return self.database_url or f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
+
+    @property
+    def resolved_audit_key_file(self) -> Path:
+        """The audit key file, defaulting to data_dir/audit-key."""
+        return self.audit_key_file or self.data_dir / "audit-key"
+
+    @property
+    def resolved_audit_anchor_file(self) -> Path:
+        """The local anchor file, defaulting to data_dir/audit-anchors.jsonl."""
+        return self.audit_anchor_file or self.data_dir / "audit-anchors.jsonl"
 
     @property
     def resolved_clamd_socket(self) -> Path:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import boto3
 import httpx
 
+from portal.adapters.audit_keys import load_keyring
 from portal.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +105,7 @@ class Layout:
             [str(SCALED / "worker")],
             JTAI_CLAMD_SOCKET=str(clamd_dir / "clamd.sock"),
             JTAI_DATA_DIR=str(self.work / name),
+            JTAI_WORKER_ID=name,  # two workers on one host: each its own id
         )
         self.workers.append(name)
 
@@ -177,8 +180,11 @@ def scaled_layout(
         # The runbook's cluster cap: the sum of the workers' ingest runs at once.
         "JTAI_INGEST_CONCURRENCY_LIMIT": str(2 * workers),
         "JTAI_INGEST_CONCURRENCY_LIMIT_NAME": "ingest",
+        # One audit key for every process, as the runbook's /etc/jtai/audit-key.
+        "JTAI_AUDIT_KEY_FILE": str(work / "audit-key"),
         **(extra_env or {}),
     }
+    load_keyring(work / "audit-key", create_at=datetime.now(UTC))
     layout = Layout(env, work, pg_dir, f"http://127.0.0.1:{ports['api']}")
     try:
         layout.start("s3", [str(SCALED / "dev-s3"), str(ports["s3"])], **(s3_env or {}))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Depends, FastAPI
 
 from portal.api import (
+    audit,
     chase,
     documents,
     health,
@@ -65,6 +66,7 @@ def create_app(container: Container, wake_dispatcher: Callable[[], None] | None 
         retention.router,
         names.router,
         users.router,
+        audit.router,
     ):
         app.include_router(router, responses=gated, dependencies=[Depends(gate)])
     # Web pages: their own signed sessions, each page authorised like the API route it mirrors.

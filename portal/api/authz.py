@@ -62,6 +62,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/users/{user_id}/tokens"): P.manage_user,
     ("GET", "/v1/users/{user_id}/tokens"): P.manage_user,
     ("POST", "/v1/tokens/{token_id}/revoke"): P.manage_user,
+    ("GET", "/v1/audit/verify"): P.verify_audit_log,
 }
 
 

@@ -490,3 +490,27 @@ class ReadyOut(BaseModel):
     checks: dict[str, DependencyCheckOut] = Field(
         description="clamd, store, database and prefect: whether each answers now."
     )
+
+
+class AuditBreakOut(BaseModel):
+    chain: str = Field(description="The chain: an inspection id, or `portal`.")
+    seq: int | None = Field(description="Where in the chain it breaks, if known.")
+    entry_id: int | None = Field(description="The broken entry's id, if it is still there.")
+    problem: str = Field(
+        description="hash_mismatch, prev_hash_mismatch, seq_gap, missing_tail, "
+        "chain_missing, unknown_key, unkeyed_after_keyed, unkeyed_unanchored, "
+        "anchor_mismatch, below_anchor, ..."
+    )
+    explanation: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool = Field(description="Every chain verifies under its keys and every anchor holds.")
+    summary: str = Field(description="The line `jtai-portal audit verify` prints.")
+    chains: int
+    entries: int
+    unkeyed_entries: int = Field(description="Entries from before keyed chains (anchored).")
+    deleted_chains: int = Field(description="Chains retention deleted in whole or part.")
+    anchors: int = Field(description="Anchors read from the anchor sink and checked.")
+    first_break: AuditBreakOut | None = Field(description="The first broken entry, if any.")
+    breaks: list[AuditBreakOut] = Field(description="The first break of each broken chain.")

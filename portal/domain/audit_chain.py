@@ -2,11 +2,21 @@
 events of no inspection.
 
 Every event carries its chain, its place in it (`seq`, 1, 2, ...), the hash of the event
-before it (`prev_hash`; 64 zeros for the first) and its own hash (`entry_hash`), a sha256
-over a canonical JSON of all of that. Changing, removing or reordering an event breaks the
-chain at that event or the next one. Retention may delete an inspection's whole chain; it
-then records `audit_chain_deleted` in the portal chain, with where the deleted part began
-and ended, so the absence is lawful and a later event can continue the chain from it.
+before it (`prev_hash`; 64 zeros for the first) and its own hash (`entry_hash`): an
+HMAC-SHA256, under a key held outside the database and named by the event's `key_id`, of a
+canonical JSON of all of that (key id included). Someone who can rewrite the database but
+does not hold the key cannot recompute a valid chain. Events written before keys existed
+(`key_id` None) carry a plain sha256; they are trusted only where an anchor covers them.
+
+Anchors are chain heads (chain, seq, hash) copied from time to time to a sink the database
+owner cannot rewrite (an append-only file, an S3 object under Object Lock). Every anchor
+must still be a prefix of its chain: removing the newest events and moving the head back,
+or rewriting an anchored event, fails verification even for someone holding the key.
+
+Changing, removing or reordering an event breaks the chain at that event or the next one.
+Retention may delete an inspection's whole chain; it then records `audit_chain_deleted`
+in the portal chain, with where the deleted part began and ended, so the absence is
+lawful and a later event can continue the chain from it.
 
 Pure: no I/O. The database adapter reads the events and hands them here in seq order.
 """
@@ -14,13 +24,14 @@ Pure: no I/O. The database adapter reads the events and hands them here in seq o
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PORTAL_CHAIN = "portal"
 """The chain of events that concern no inspection (e.g. admin tokens, deleted chains)."""
@@ -30,6 +41,42 @@ GENESIS_HASH = "0" * 64
 
 CHAIN_DELETED = "audit_chain_deleted"
 """The action, in the portal chain, that records retention deleting a chain."""
+
+
+class AuditKey(BaseModel):
+    """One secret the chain is keyed with, and the id events name it by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    secret: bytes = Field(min_length=32, repr=False)
+
+
+class AuditKeyring(BaseModel):
+    """Every key the log was ever keyed with, oldest first: new events use the newest,
+    verification uses the key each event names."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keys: tuple[AuditKey, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AuditKeyring:
+        ids = [k.key_id for k in self.keys]
+        if len(ids) != len(set(ids)):
+            raise ValueError("two audit keys share an id")
+        return self
+
+    @property
+    def current(self) -> AuditKey:
+        """The key new events are sealed with (the newest); ValueError if there is none."""
+        if not self.keys:
+            raise ValueError("no audit key: the audit log cannot be written")
+        return self.keys[-1]
+
+    def get(self, key_id: str) -> AuditKey | None:
+        """The key with this id, or None if the keyring does not hold it."""
+        return next((k for k in self.keys if k.key_id == key_id), None)
 
 
 def chain_of(inspection_id: str | None) -> str:
@@ -62,9 +109,12 @@ def entry_hash(
     document_id: str | None,
     detail: Mapping[str, Any],
     prev_hash: str,
+    key: AuditKey | None = None,
 ) -> str:
-    """The hex sha256 that seals one event and, through `prev_hash`, all before it."""
-    payload = {
+    """The hex digest that seals one event and, through `prev_hash`, all before it: the
+    HMAC-SHA256 under `key` of the canonical JSON of the event and the key's id, or (with
+    no key: events written before chains were keyed) the plain sha256 of the event."""
+    payload: dict[str, Any] = {
         "chain": chain,
         "seq": seq,
         "at": canonical_time(at),
@@ -75,7 +125,11 @@ def entry_hash(
         "detail": dict(detail),
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(canonical_json(payload).encode("ascii")).hexdigest()
+    if key is None:
+        return hashlib.sha256(canonical_json(payload).encode("ascii")).hexdigest()
+    payload["key_id"] = key.key_id
+    message = canonical_json(payload).encode("ascii")
+    return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
 
 
 class AuditEntry(BaseModel):
@@ -94,9 +148,12 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any] = {}
     prev_hash: str
     entry_hash: str
+    key_id: str | None = None
+    """The key the entry was sealed with; None for an entry written before keys."""
 
-    def expected_hash(self) -> str:
-        """The hash this entry's content gives now."""
+    def expected_hash(self, key: AuditKey | None) -> str:
+        """The hash this entry's content gives now under `key` (its key, or None for an
+        unkeyed entry)."""
         return entry_hash(
             chain=self.chain,
             seq=self.seq,
@@ -107,6 +164,7 @@ class AuditEntry(BaseModel):
             document_id=self.document_id,
             detail=self.detail,
             prev_hash=self.prev_hash,
+            key=key,
         )
 
 
@@ -120,8 +178,10 @@ def seal(
     inspection_id: str | None,
     document_id: str | None,
     detail: Mapping[str, Any],
+    key: AuditKey | None,
 ) -> AuditEntry:
-    """The next entry of the chain whose last entry is (`seq` - 1, `prev_hash`).
+    """The next entry of the chain whose last entry is (`seq` - 1, `prev_hash`), sealed
+    under `key` (None only for the migration that chained events written before keys).
 
     The detail is normalised through canonical JSON, so what is stored is what was hashed.
     """
@@ -138,6 +198,7 @@ def seal(
         document_id=document_id,
         detail=normal,
         prev_hash=prev_hash,
+        key_id=key.key_id if key else None,
         entry_hash=entry_hash(
             chain=chain,
             seq=seq,
@@ -148,6 +209,7 @@ def seal(
             document_id=document_id,
             detail=normal,
             prev_hash=prev_hash,
+            key=key,
         ),
     )
 
@@ -163,6 +225,11 @@ class Problem(StrEnum):
     missing_head = "missing_head"
     chain_missing = "chain_missing"
     bad_deletion_record = "bad_deletion_record"
+    unknown_key = "unknown_key"
+    unkeyed_after_keyed = "unkeyed_after_keyed"
+    unkeyed_unanchored = "unkeyed_unanchored"
+    anchor_mismatch = "anchor_mismatch"
+    below_anchor = "below_anchor"
 
 
 class ChainBreak(BaseModel):
@@ -211,18 +278,58 @@ class ChainDeletion(BaseModel):
     """The id of the portal-chain entry that records the deletion."""
 
 
+class Anchor(BaseModel):
+    """A chain's head as it was copied out of the database at `at`: the chain must still
+    hold this hash at this seq (or retention must have lawfully deleted it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain: str
+    seq: int = Field(ge=1)
+    entry_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    at: datetime
+
+
+def anchors_due(
+    heads: Iterable[ChainHead], anchored: Iterable[Anchor], at: datetime
+) -> list[Anchor]:
+    """The heads to anchor now: every chain with an event whose head is not already the
+    newest anchor of that chain (so a quiet log adds nothing to the sink)."""
+    newest: dict[str, Anchor] = {}
+    for anchor in anchored:
+        if anchor.chain not in newest or anchor.seq >= newest[anchor.chain].seq:
+            newest[anchor.chain] = anchor
+    due = []
+    for head in sorted(heads, key=lambda h: h.chain):
+        last = newest.get(head.chain)
+        if head.last_seq < 1:
+            continue
+        if last and (last.seq, last.entry_hash) == (head.last_seq, head.last_entry_hash):
+            continue
+        due.append(
+            Anchor(chain=head.chain, seq=head.last_seq, entry_hash=head.last_entry_hash, at=at)
+        )
+    return due
+
+
 def verify_chain(
-    entries: Sequence[AuditEntry], *, seq: int = 1, prev_hash: str = GENESIS_HASH
+    entries: Sequence[AuditEntry],
+    *,
+    keys: AuditKeyring,
+    seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
 ) -> ChainBreak | None:
     """The first broken entry of one chain's entries (in seq order), or None.
 
     The first entry must have `seq` and `prev_hash` (1 and 64 zeros for a whole chain; the
     next seq and the last hash of a deleted part for a chain that retention cut). Each entry
-    must follow the one before it without a gap, point at its hash, and hash to its own
+    must follow the one before it without a gap, point at its hash, name a key the keyring
+    holds (or none, before any keyed entry of the chain) and hash under it to its own
     entry_hash.
     """
     expected_seq, expected_prev = seq, prev_hash
     chain = entries[0].chain if entries else PORTAL_CHAIN
+    keyed_seen = False
     for entry in entries:
         if entry.chain != chain or entry.chain != chain_of(entry.inspection_id):
             return _break(
@@ -250,12 +357,32 @@ def verify_chain(
                 f"prev_hash {entry.prev_hash[:12]}... is not the hash of the entry before "
                 f"({expected_prev[:12]}...): that entry was changed, replaced or removed",
             )
-        actual = entry.expected_hash()
-        if actual != entry.entry_hash:
+        key: AuditKey | None = None
+        if entry.key_id is None:
+            if keyed_seen:
+                return _break(
+                    entry,
+                    Problem.unkeyed_after_keyed,
+                    "the entry has no key although an earlier entry of its chain was keyed: "
+                    "it was rewritten with the unkeyed (sha256) algorithm",
+                )
+        else:
+            keyed_seen = True
+            key = keys.get(entry.key_id)
+            if key is None:
+                return _break(
+                    entry,
+                    Problem.unknown_key,
+                    f"the entry names audit key {entry.key_id!r}, which the key file does "
+                    "not hold (a key removed from the file, or a forged key id)",
+                )
+        actual = entry.expected_hash(key)
+        if not hmac.compare_digest(actual, entry.entry_hash):
+            how = "its HMAC under key " + entry.key_id if entry.key_id else "its content hashes"
             return _break(
                 entry,
                 Problem.hash_mismatch,
-                f"its content hashes to {actual[:12]}..., not its entry_hash "
+                f"{how} gives {actual[:12]}..., not its entry_hash "
                 f"{entry.entry_hash[:12]}...: the entry was changed after it was written",
             )
         expected_seq, expected_prev = entry.seq + 1, entry.entry_hash
@@ -278,6 +405,8 @@ class LogVerdict(BaseModel):
     chains: int
     entries: int
     deleted_chains: int
+    unkeyed_entries: int = 0
+    anchors: int = 0
     breaks: tuple[ChainBreak, ...] = ()
 
     @property
@@ -300,7 +429,10 @@ class LogVerdict(BaseModel):
             return (
                 f"audit log OK: {self.chains} chains "
                 f"({self.deleted_chains} lawfully deleted in whole or part), "
-                f"{self.entries} entries verified"
+                f"{self.entries} entries verified "
+                f"({self.entries - self.unkeyed_entries} keyed, "
+                f"{self.unkeyed_entries} unkeyed and anchored), "
+                f"{self.anchors} anchors hold"
             )
         first = self.first
         assert first is not None
@@ -314,6 +446,9 @@ def verify_log(
     chains: Iterable[tuple[str, Sequence[AuditEntry]]],
     heads: Mapping[str, ChainHead],
     expected_chains: Iterable[str] = (),
+    *,
+    keys: AuditKeyring,
+    anchors: Iterable[Anchor] = (),
 ) -> LogVerdict:
     """Verify the whole log: the portal chain, then every other chain (each given once, its
     entries in seq order), then chains that have no entries left.
@@ -321,8 +456,13 @@ def verify_log(
     A chain (or its beginning) may be absent only where audit_chain_deleted events in the
     portal chain account for it, one after the other from seq 1; its head must match its
     newest entry (or, when all is deleted, the last deletion). `expected_chains` (the
-    inspections) are chains that must exist in some form.
+    inspections) are chains that must exist in some form. Every entry must verify under the
+    key it names; every anchor must still be a prefix of its chain; an unkeyed entry must
+    lie at or below an anchor of its chain.
     """
+    by_chain: dict[str, list[Anchor]] = {}
+    for anchor in anchors:
+        by_chain.setdefault(anchor.chain, []).append(anchor)
     breaks: list[ChainBreak] = []
     deletions: dict[str, list[ChainDeletion]] = {}
     for entry in portal:
@@ -336,30 +476,33 @@ def verify_log(
         deletions.setdefault(deletion.chain, []).append(deletion)
 
     seen: set[str] = set()
-    total = 0
-    if portal or PORTAL_CHAIN in heads:
-        seen.add(PORTAL_CHAIN)
-        total += len(portal)
-        found = _verify_history(PORTAL_CHAIN, portal, [], heads.get(PORTAL_CHAIN))
-        if found:
-            breaks.append(found)
-    for chain, entries in chains:
-        if chain == PORTAL_CHAIN:
-            continue
+    total = unkeyed = 0
+
+    def history(chain: str, entries: Sequence[AuditEntry], lawful: list[ChainDeletion]) -> None:
+        nonlocal total, unkeyed
         seen.add(chain)
         total += len(entries)
-        found = _verify_history(chain, entries, deletions.get(chain, []), heads.get(chain))
+        unkeyed += sum(1 for e in entries if e.key_id is None)
+        found = _verify_history(
+            chain, entries, lawful, heads.get(chain), by_chain.get(chain, []), keys
+        )
         if found:
             breaks.append(found)
-    for chain in sorted((set(heads) | set(expected_chains) | set(deletions)) - seen):
-        seen.add(chain)
-        found = _verify_history(chain, [], deletions.get(chain, []), heads.get(chain))
-        if found:
-            breaks.append(found)
+
+    if portal or PORTAL_CHAIN in heads:
+        history(PORTAL_CHAIN, portal, [])
+    for chain, entries in chains:
+        if chain != PORTAL_CHAIN:
+            history(chain, entries, deletions.get(chain, []))
+    expected = set(heads) | set(expected_chains) | set(deletions) | set(by_chain)
+    for chain in sorted(expected - seen):
+        history(chain, [], deletions.get(chain, []))
     return LogVerdict(
         chains=len(seen),
         entries=total,
         deleted_chains=len(deletions),
+        unkeyed_entries=unkeyed,
+        anchors=sum(len(a) for a in by_chain.values()),
         breaks=tuple(breaks),
     )
 
@@ -369,6 +512,91 @@ def _verify_history(
     entries: Sequence[AuditEntry],
     deletions: Sequence[ChainDeletion],
     head: ChainHead | None,
+    anchors: Sequence[Anchor],
+    keys: AuditKeyring,
+) -> ChainBreak | None:
+    """One chain: its deleted parts in order, then the entries left, its head, its
+    anchors, and the anchors' cover of its unkeyed entries."""
+    found = _verify_entries(chain, entries, deletions, head, keys)
+    if found:
+        return found
+    return _verify_anchors(chain, entries, deletions, anchors)
+
+
+def _verify_anchors(
+    chain: str,
+    entries: Sequence[AuditEntry],
+    deletions: Sequence[ChainDeletion],
+    anchors: Sequence[Anchor],
+) -> ChainBreak | None:
+    """Every anchor is still a prefix of the chain (an entry at its seq with its hash, or a
+    lawful deletion that covers its seq); then every unkeyed entry lies at or below one."""
+    at_seq = {e.seq: e for e in entries}
+    last_seq = max(
+        [e.seq for e in entries] + [d.last_seq for d in deletions] + [0],
+    )
+    for anchor in sorted(anchors, key=lambda a: (a.seq, a.at)):
+        entry = at_seq.get(anchor.seq)
+        when = canonical_time(anchor.at)
+        if entry is not None:
+            if not hmac.compare_digest(entry.entry_hash, anchor.entry_hash):
+                return _break(
+                    entry,
+                    Problem.anchor_mismatch,
+                    f"anchored on {when} with hash {anchor.entry_hash[:12]}..., it now has "
+                    f"{entry.entry_hash[:12]}...: the entry (or one before it) was rewritten",
+                )
+            continue
+        deletion = next((d for d in deletions if d.first_seq <= anchor.seq <= d.last_seq), None)
+        if deletion is not None:
+            if anchor.seq == deletion.last_seq and deletion.last_entry_hash != anchor.entry_hash:
+                return ChainBreak(
+                    chain=chain,
+                    seq=anchor.seq,
+                    entry_id=deletion.recorded_by,
+                    problem=Problem.anchor_mismatch,
+                    explanation=f"anchored on {when} with hash {anchor.entry_hash[:12]}..., "
+                    "but the record of its deletion names another hash",
+                )
+            continue
+        if anchor.seq > last_seq:
+            first_gone = last_seq + 1
+            return ChainBreak(
+                chain=chain,
+                seq=first_gone,
+                entry_id=None,
+                problem=Problem.below_anchor,
+                explanation=f"the chain ends at seq {last_seq} but seq {anchor.seq} was "
+                f"anchored on {when}: entries {first_gone}..{anchor.seq} were removed and the "
+                "head moved back",
+            )
+        return ChainBreak(
+            chain=chain,
+            seq=anchor.seq,
+            entry_id=None,
+            problem=Problem.below_anchor,
+            explanation=f"seq {anchor.seq}, anchored on {when}, is missing and no "
+            "audit_chain_deleted event records its deletion",
+        )
+    covered = max((a.seq for a in anchors), default=0)
+    for entry in entries:
+        if entry.key_id is None and entry.seq > covered:
+            return _break(
+                entry,
+                Problem.unkeyed_unanchored,
+                "the entry has no key and no anchor covers it: written before the log was "
+                "keyed and never anchored (run `jtai-portal audit anchor` once after the "
+                "upgrade), or forged with the unkeyed (sha256) algorithm",
+            )
+    return None
+
+
+def _verify_entries(
+    chain: str,
+    entries: Sequence[AuditEntry],
+    deletions: Sequence[ChainDeletion],
+    head: ChainHead | None,
+    keys: AuditKeyring,
 ) -> ChainBreak | None:
     """One chain: its deleted parts in order, then the entries left, then its head."""
     seq, prev = 1, GENESIS_HASH
@@ -383,7 +611,7 @@ def _verify_history(
                 explanation=problem,
             )
         seq, prev = deletion.last_seq + 1, deletion.last_entry_hash
-    found = verify_chain(entries, seq=seq, prev_hash=prev)
+    found = verify_chain(entries, keys=keys, seq=seq, prev_hash=prev)
     if found:
         return found
     if entries:

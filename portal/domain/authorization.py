@@ -37,6 +37,7 @@ class Permission(StrEnum):
     read_names = "read_names"
     manage_users = "manage_users"
     manage_user = "manage_user"
+    verify_audit_log = "verify_audit_log"
 
 
 class TargetKind(StrEnum):
@@ -246,6 +247,9 @@ _RULES: dict[Permission, _Rule] = {
     Permission.manage_users: _rule(
         Role.lead_inspector,
         refusal="Only an administrator or this inspection's lead inspector manages its people.",
+    ),
+    Permission.verify_audit_log: _rule(
+        refusal="Only an administrator verifies the audit log.", own_inspection=False
     ),
     Permission.manage_user: _rule(
         Role.lead_inspector,

@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     overdue_notice = "overdue_notice"
     lead_alert = "lead_alert"
     rejection_notice = "rejection_notice"
+    records_alert = "records_alert"
 
 
 class Contacts(BaseModel):

@@ -38,3 +38,18 @@ class UploadTooLarge(PortalError):
     """An upload passed the configured size limit; nothing of it was kept."""
 
     reason = ReasonCode.too_large
+
+
+class AuditKeyError(PortalError):
+    """The audit key file is missing, unreadable, malformed or open to other users: the
+    audit log can be neither written nor verified until it is put right."""
+
+
+class AnchorSinkUnavailable(TransientError):
+    """The audit anchor sink (append-only file, Object Lock bucket) could not be read or
+    written now."""
+
+
+class AnchorSinkUnsafe(PortalError):
+    """The anchor sink would not keep anchors out of reach (e.g. a bucket without Object
+    Lock): refused rather than trusted."""

@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.access import Inspection
+from portal.domain.audit_chain import Anchor
 from portal.domain.child_lists import ListTable
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
@@ -28,6 +29,20 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current moment, timezone-aware, in UTC."""
+        ...
+
+
+class AnchorSink(Protocol):
+    """Where audit chain heads are copied to, out of reach of whoever can rewrite the
+    database: what is appended is never changed or removed. Raises a TransientError
+    subclass when the sink cannot be reached now."""
+
+    def append(self, anchors: Sequence[Anchor]) -> None:
+        """Add these anchors durably (all or nothing) before returning."""
+        ...
+
+    def read(self) -> list[Anchor]:
+        """Every anchor ever appended, in no particular order."""
         ...
 
 

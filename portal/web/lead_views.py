@@ -201,6 +201,7 @@ _KINDS = {
     "overdue_notice": "Overdue notice",
     "lead_alert": "Alert to the lead inspector",
     "rejection_notice": "File not accepted",
+    "records_alert": "Alert to the records officers",
 }
 _STATUSES = {
     "pending": views.Tag("Waiting to send", "grey"),

@@ -22,14 +22,21 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from portal.adapters.audit_keys import load_keyring
 from portal.adapters.db.audit_log import verify_audit_log
-from portal.adapters.db.engine import MIGRATIONS_DIR, make_engine, migrate
+from portal.adapters.db.engine import AUDIT_KEYS, MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository, _audit
 from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords
 from portal.adapters.db.tables import AuditChainRow, AuditEventRow, Base
 from portal.cli import main
 from portal.domain.access import Inspection, InspectionState
-from portal.domain.audit_chain import CHAIN_DELETED, GENESIS_HASH, PORTAL_CHAIN, entry_hash
+from portal.domain.audit_chain import (
+    CHAIN_DELETED,
+    GENESIS_HASH,
+    PORTAL_CHAIN,
+    AuditKeyring,
+    entry_hash,
+)
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.domain.retention import RetentionEvent
@@ -45,10 +52,22 @@ class Database:
     engine: Engine
     repository: SqlRepository
     records: RetentionRecords
+    data_dir: Path
+    """The portal's data directory: its audit key file and anchor file."""
+    keys: AuditKeyring
 
     @property
     def postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def session(self) -> Session:
+        """A session that can append audit events, as the repository's do."""
+        return Session(self.engine, info={AUDIT_KEYS: self.keys})
+
+
+def _keys(data_dir: Path) -> AuditKeyring:
+    """The portal's audit keys in `data_dir/audit-key`, made on first use as `up` does."""
+    return load_keyring(data_dir / "audit-key", create_at=NOW)
 
 
 def _drop_everything(engine: Engine) -> None:
@@ -58,14 +77,15 @@ def _drop_everything(engine: Engine) -> None:
 
 
 @contextmanager
-def _migrated(url: str) -> Iterator[Database]:
+def _migrated(url: str, data_dir: Path) -> Iterator[Database]:
     """A migrated database holding one inspection (and its inspection_created event)."""
     engine = make_engine(url)
     postgresql = engine.dialect.name == "postgresql"
     if postgresql:
         _drop_everything(engine)  # the session's database may hold another test's rows
     migrate(engine)
-    repository = SqlRepository(engine)
+    keys = _keys(data_dir)
+    repository = SqlRepository(engine, audit_keys=keys)
     repository.add_inspection(
         Inspection(
             id=INSPECTION,
@@ -77,7 +97,9 @@ def _migrated(url: str) -> Iterator[Database]:
         actor="admin:tok0",
     )
     try:
-        yield Database(url, engine, repository, RetentionRecords(engine))
+        yield Database(
+            url, engine, repository, RetentionRecords(engine, audit_keys=keys), data_dir, keys
+        )
     finally:
         if postgresql:
             _drop_everything(engine)
@@ -90,19 +112,19 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         url = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    with _migrated(url) as database:
+    with _migrated(url, tmp_path / "data") as database:
         yield database
 
 
 @pytest.fixture
-def postgresql_database(postgres_url: str) -> Iterator[Database]:
-    with _migrated(postgres_url) as database:
+def postgresql_database(postgres_url: str, tmp_path: Path) -> Iterator[Database]:
+    with _migrated(postgres_url, tmp_path / "data") as database:
         yield database
 
 
 @pytest.fixture
 def sqlite_database(tmp_path: Path) -> Iterator[Database]:
-    with _migrated(f"sqlite:///{tmp_path / 'portal.sqlite3'}") as database:
+    with _migrated(f"sqlite:///{tmp_path / 'portal.sqlite3'}", tmp_path / "data") as database:
         yield database
 
 
@@ -164,7 +186,7 @@ def _a_day_of_changes(db: Database) -> Document:
     hold = records.place_hold(INSPECTION, document.id, f"claim by {NAME}", "ro", NOW)
     records.lift_hold(hold.id, f"{NAME}'s claim settled", "ro", NOW)
     records.add_name(INSPECTION, NAME, "C1", f"{NAME}, 3 siblings", "li", NOW)
-    with Session(db.engine) as session, session.begin():  # an event of no inspection
+    with db.session() as session, session.begin():  # an event of no inspection
         _audit(session, NOW, "admin:tok0", "token_issued", detail={"token_id": "tok9"})
     return document
 
@@ -179,15 +201,22 @@ def _events(db: Database, chain: str | None = None) -> list[AuditEventRow]:
         return rows
 
 
-def _verify(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> tuple[int, str]:
-    """Run `jtai-portal audit verify` against the database: (exit status, output)."""
+def _cli(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any, *args: str) -> tuple[int, str]:
+    """Run `jtai-portal ARGS` against the database and its data directory (key file,
+    anchor file): (exit status, output)."""
     monkeypatch.setenv("JTAI_DATABASE_URL", db.url)
+    monkeypatch.setenv("JTAI_DATA_DIR", str(db.data_dir))
     try:
-        main(["audit", "verify"])
+        main(list(args))
         status = 0
     except SystemExit as exit:
-        status = int(exit.code or 0)
+        status = exit.code if isinstance(exit.code, int) else 1
     return status, capsys.readouterr().out.strip()
+
+
+def _verify(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> tuple[int, str]:
+    """Run `jtai-portal audit verify` against the database: (exit status, output)."""
+    return _cli(db, monkeypatch, capsys, "audit", "verify")
 
 
 def _tamper(db: Database, statement: Any) -> None:
@@ -241,8 +270,10 @@ def test_the_chain_verifies_after_a_realistic_sequence_of_repository_calls(
     assert status == 0, output
     entries = len(events) + 1
     assert output == (
-        f"audit log OK: 2 chains (0 lawfully deleted in whole or part), {entries} entries verified"
+        f"audit log OK: 2 chains (0 lawfully deleted in whole or part), {entries} entries "
+        f"verified ({entries} keyed, 0 unkeyed and anchored), 0 anchors hold"
     )
+    assert {e.key_id for e in events} == {database.keys.current.key_id}
 
 
 def test_no_audit_event_keeps_the_free_text_it_was_given(database: Database) -> None:
@@ -273,7 +304,7 @@ def test_an_altered_detail_is_caught_and_named_by_the_verify_command(
     ), output
 
 
-def test_an_entry_altered_and_resealed_is_caught_at_the_next_link(
+def test_an_entry_altered_and_resealed_with_the_key_is_caught_at_the_next_link(
     database: Database, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     _a_day_of_changes(database)
@@ -289,6 +320,7 @@ def test_an_entry_altered_and_resealed_is_caught_at_the_next_link(
         document_id=victim.document_id,
         detail=victim.detail,
         prev_hash=victim.prev_hash,
+        key=database.keys.current,
     )
     _tamper(
         database,
@@ -431,10 +463,12 @@ OLD_AUDIT_EVENTS = sa.table(
 """audit_events as revision 0007 left it, before chains."""
 
 
-def test_the_migration_seals_existing_events_in_id_order(
+def test_events_from_before_keys_verify_once_migrate_has_anchored_them(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    for url in (f"sqlite:///{tmp_path / 'old.sqlite3'}", request.getfixturevalue("postgres_url")):
+    for n, url in enumerate(
+        (f"sqlite:///{tmp_path / 'old.sqlite3'}", request.getfixturevalue("postgres_url"))
+    ):
         engine = make_engine(url)
         _drop_everything(engine)
         config = Config()
@@ -480,7 +514,16 @@ def test_the_migration_seals_existing_events_in_id_order(
                 ],
             )
         migrate(engine)
-        db = Database(url, engine, SqlRepository(engine), RetentionRecords(engine))
+        data_dir = tmp_path / f"data{n}"
+        keys = _keys(data_dir)
+        db = Database(
+            url,
+            engine,
+            SqlRepository(engine, audit_keys=keys),
+            RetentionRecords(engine, audit_keys=keys),
+            data_dir,
+            keys,
+        )
 
         events = sorted(_events(db), key=lambda e: e.id)
         assert [(e.chain, e.seq, e.inspection_id) for e in events] == [
@@ -493,8 +536,40 @@ def test_the_migration_seals_existing_events_in_id_order(
         with Session(engine) as session:
             heads = {h.chain: h.last_seq for h in session.scalars(select(AuditChainRow))}
         assert heads == {"old1": 3, PORTAL_CHAIN: 1, "old2": 0}
+        assert {e.key_id for e in events} == {None}
+        # Unkeyed and not yet anchored: reported, never trusted.
+        status, output = _verify(db, monkeypatch, capsys)
+        assert status == 1
+        assert f"entry id {events[0].id} (chain old1, seq 1): unkeyed_unanchored" in output
+        # `jtai-portal migrate` (what an upgrade runs) anchors every chain's head.
+        status, output = _cli(db, monkeypatch, capsys, "migrate")
+        assert status == 0 and output.endswith("2 audit chain heads anchored"), output
+        db.repository.replace_selection("old1", "shortlist", ["C1"], "li", NOW)  # keyed
         status, output = _verify(db, monkeypatch, capsys)
         assert status == 0, output
+        assert "(1 keyed, 4 unkeyed and anchored), 2 anchors hold" in output
+        # A keyed entry rewritten with the old algorithm (unkeyed) above the anchors.
+        newest = _events(db, "old1")[-1]
+        forged = entry_hash(
+            chain="old1",
+            seq=newest.seq,
+            at=newest.at if newest.at.tzinfo else newest.at.replace(tzinfo=UTC),
+            actor="someone else",
+            action=newest.action,
+            inspection_id="old1",
+            document_id=None,
+            detail=newest.detail,
+            prev_hash=newest.prev_hash,
+        )
+        _tamper(
+            db,
+            update(AuditEventRow)
+            .where(AuditEventRow.id == newest.id)
+            .values(actor="someone else", entry_hash=forged, key_id=None),
+        )
+        status, output = _verify(db, monkeypatch, capsys)
+        assert status == 1
+        assert f"entry id {newest.id} (chain old1, seq 4): " in output
         _drop_everything(engine)
         engine.dispose()
 
@@ -551,7 +626,7 @@ def test_concurrent_writers_keep_every_chain_linear(database: Database) -> None:
         try:
             barrier.wait(timeout=30)
             for i in range(events_each):
-                with Session(database.engine) as session, session.begin():
+                with database.session() as session, session.begin():
                     inspection_id = INSPECTION if n % 2 else None  # the portal chain is new
                     _audit(session, NOW, f"writer{n}", "probe", inspection_id, detail={"i": i})
         except BaseException as exc:
@@ -568,5 +643,5 @@ def test_concurrent_writers_keep_every_chain_linear(database: Database) -> None:
         events = _events(database, chain)
         assert [e.seq for e in events] == list(range(1, count + 1))
         assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(events))
-    verdict = verify_audit_log(database.engine)
+    verdict = verify_audit_log(database.engine, database.keys)
     assert verdict.ok, verdict.summary()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect
 
+from portal.adapters.audit_keys import load_keyring
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
 from portal.domain.access import Inspection
@@ -38,8 +39,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def repository(engine: Engine) -> SqlRepository:
-    repository = SqlRepository(engine)
+def repository(engine: Engine, tmp_path: Path) -> SqlRepository:
+    keys = load_keyring(tmp_path / "audit-key", create_at=NOW)
+    repository = SqlRepository(engine, audit_keys=keys)
     repository.add_inspection(
         Inspection(
             id="insp1", theme_key="t/v", area_name="Testshire", agencies=("police",), created_at=NOW

@@ -16,8 +16,9 @@ import pytest
 
 from portal.adapters.db.retention_records import RunInProgress
 from portal.adapters.store_fs import FilesystemStore
+from portal.api.auth import new_user
 from portal.bootstrap import Container
-from portal.domain.access import Inspection
+from portal.domain.access import Inspection, Role
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import StoreUnavailable
@@ -26,7 +27,7 @@ from portal.domain.retention import RetentionEvent
 from portal.domain.timeline import LONDON
 from portal.retention import run_retention
 from portal.settings import Settings
-from tests.factories import build_portal
+from tests.factories import build_beside_processes, build_portal, settable_clock
 from tests.integration.s3_fixtures import S3Target, s3_inprocess  # noqa: F401
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -314,7 +315,8 @@ def test_a_run_killed_mid_deletion_is_finished_by_the_next_run(portal: Portal) -
     assert portal.gone(docs[0]) and not portal.gone(docs[2])
     assert list(portal.container.records.unfinished_deletions()) == [docs[1].id]
 
-    later = _settings_with_lease(portal.container, 0.001)
+    later = _settings_with_lease(portal.container, 60)
+    settable_clock(portal.container).advance(timedelta(minutes=2))  # the killed run is silent
     run = run_retention(later, dry_run=False, as_of=at(date(2026, 4, 20)))
 
     assert run.completes == (killed.id,)
@@ -410,7 +412,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from portal.adapters.store_fs import FilesystemStore
-from tests.factories import build_portal
+from portal.bootstrap import build
 from portal.retention import run_retention
 from portal.settings import Settings
 
@@ -437,7 +439,7 @@ def test_a_process_killed_by_sigkill_mid_run_is_finished_by_the_next_run(
     import sys
 
     store = FilesystemStore(tmp_path / "objects")
-    container = build_portal(_settings(tmp_path, None), store=store)
+    container = build_beside_processes(_settings(tmp_path, None), store=store)
     container.repository.add_inspection(
         Inspection(
             id=INSPECTION,
@@ -476,3 +478,61 @@ def test_a_process_killed_by_sigkill_mid_run_is_finished_by_the_next_run(
     resumed = [e.record_id for e in run.entries if e.resumed_from == run.completes[0]]
     assert resumed == [docs[1].id]
     assert all(portal.gone(d) for d in docs)
+
+
+def test_a_name_found_after_reduction_fails_the_run_and_alerts_the_records_officer(
+    portal: Portal,
+) -> None:
+    container = portal.container
+    container.records.add_name(INSPECTION, REGISTERED_NAME, "C1", "", "li", T0)
+    # Someone registered a person under the child's name: the reduction does not touch
+    # the users table, so the names check finds it there.
+    new_user(container, Role.inspector, REGISTERED_NAME, inspection_id=INSPECTION)
+    new_user(
+        container,
+        Role.records_officer,
+        "R. Officer",
+        inspection_id=INSPECTION,
+        email="records@inspectorate.example",
+    )
+
+    run = portal.run(date(2026, 4, 2))
+
+    assert run.status == "failed"
+    assert run.summary["names_check_failures"] == 1
+    entry = next(e for e in run.entries if e.record_kind == "names")
+    assert entry.proof["found_in_columns"] == ["users.name"]
+    (alert,) = [m for m in container.repository.outbox(INSPECTION) if m.kind == "records_alert"]
+    assert alert.recipients == ["records@inspectorate.example"]
+    assert alert.status == "sent", alert.last_error
+    assert "users.name" in alert.body and run.id in alert.body
+    assert "okafor" not in (alert.subject + alert.body).lower()
+
+
+def test_a_reduced_name_is_in_no_file_of_the_sqlite_database(tmp_path: Path) -> None:
+    container = build_portal(_settings(tmp_path, None), store=FilesystemStore(tmp_path / "o"))
+    container.repository.add_inspection(
+        Inspection(
+            id=INSPECTION,
+            theme_key="domestic-abuse/sept-2024",
+            area_name="Testshire",
+            fieldwork_start=FIELDWORK_START,
+            agencies=("local_authority", "police"),
+            created_at=T0,
+        ),
+        actor="test",
+    )
+    container.records.add_name(INSPECTION, REGISTERED_NAME, "C1", "Okafor family note", "li", T0)
+    container.records.place_hold(INSPECTION, None, f"complaint from {REGISTERED_NAME}", "ro", T0)
+    (hold,) = container.records.holds(INSPECTION)
+    container.records.lift_hold(hold.id, "resolved", "ro", T0)
+    database = Path(container.settings.resolved_database_url.removeprefix("sqlite:///"))
+    files = [database, database.with_name(database.name + "-wal")]
+    assert any(b"Okafor" in f.read_bytes() for f in files if f.exists())
+
+    run = run_retention(container, dry_run=False, as_of=at(date(2026, 4, 2)), actor="test")
+
+    assert run.status == "completed"
+    for file in files:
+        if file.exists():
+            assert b"Okafor" not in file.read_bytes(), f"the name is still in {file.name}"

@@ -77,7 +77,7 @@ def test_a_backup_restores_the_metadata_and_its_audit_log(
     with container.repository.engine.connect() as connection:
         areas = set(connection.execute(select(InspectionRow.area_name)).scalars())
     assert "Kept before the backup" in areas and "Added after the backup" not in areas
-    assert verify_audit_log(container.repository.engine).ok
+    assert verify_audit_log(container.repository.engine, container.audit_keys).ok
 
 
 @pytest.fixture

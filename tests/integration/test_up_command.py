@@ -238,6 +238,33 @@ def test_a_killed_clamd_is_restarted_while_the_api_keeps_taking_uploads(up: Up) 
         assert status["status"] == "accepted", status
 
 
+def test_a_killed_worker_is_restarted_and_checks_what_arrived_meanwhile(up: Up) -> None:
+    worker = _children_of(up.data)["worker"]
+    os.kill(worker, signal.SIGKILL)
+    token = up.token("local authority uploader")
+    inspection = re.search(r"Demo inspection (\S+)", up.welcome())
+    assert inspection
+    response = httpx.post(
+        f"{up.api}/v1/inspections/{inspection.group(1)}/documents",
+        headers={"Authorization": f"Bearer {token}"},
+        data={"item": "1.1"},
+        files={"file": ("while-down.pdf", samples.pdf_of_size(90_000), "application/pdf")},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    deadline = time.monotonic() + 180
+    while True:
+        status = httpx.get(
+            response.json()["status_url"], headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        if status["final"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["status"] == "accepted", status
+    assert _children_of(up.data)["worker"] != worker
+    assert "worker stopped" in "".join(up.stderr)
+
+
 def test_ctrl_c_stops_every_process_within_seconds_and_cleanly(up: Up) -> None:
     children = _children_of(up.data)
     assert set(children) == {"clamd", "prefect", "api", "worker", "scheduler"}

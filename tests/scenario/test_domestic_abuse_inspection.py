@@ -279,7 +279,7 @@ def _retention(portal: PortalUnderTest, list_id: str, health_record: str) -> Non
     record = client.get(f"/v1/retention/runs/{run.id}", headers=records).json()
     assert record["entries"][0]["proof"]["versions_remaining"] == 0
     # Everything above left a trace in the audit log, and its hash chains still verify.
-    assert verify_audit_log(portal.container.repository.engine).ok
+    assert verify_audit_log(portal.container.repository.engine, portal.container.audit_keys).ok
 
 
 def _records_officer(portal: PortalUnderTest) -> dict[str, str]:

@@ -352,3 +352,47 @@ def test_a_rejected_upload_is_told_to_its_agency_at_once(
     assert notice["To"] == "la@council.example"
     assert "virus scanner" in notice.get_content()
     assert status["id"] in notice.get_content()
+
+
+def test_no_filename_reaches_prefect_in_artifacts_run_names_or_logs(
+    portal: PortalUnderTest,
+) -> None:
+    """The Prefect server is beyond the retention run's reach: a filename carrying a
+    child's name must never be sent there."""
+    status = _upload_and_process(portal, "Jayden Okafor chronology.pdf", samples.pdf_text_pages(1))
+    assert status["status"] == "accepted"
+
+    async def everything_prefect_holds() -> str:
+        async with get_client() as client:
+            artifacts = await client.read_artifacts()
+            runs = await client.read_flow_runs()
+            logs = await client.read_logs()
+        return "\n".join(
+            [str(a.data) + str(a.description) for a in artifacts]
+            + [f"{r.name} {r.parameters} {r.tags}" for r in runs]
+            + [log.message for log in logs]
+        )
+
+    held = asyncio.run(everything_prefect_holds())
+    assert status["id"] in held, "the run's artifact should name the document by its id"
+    assert "okafor" not in held.lower() and "jayden" not in held.lower()
+
+
+def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    container = build_portal(settings.model_copy(update={"worker_id": "worker-a"}))
+    portal = start_portal(container)
+    mine = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
+    _token, ids = Dispatcher(container).claim_batch()  # then worker-a dies mid-batch
+    assert ids == [mine]
+    other = build_portal(settings.model_copy(update={"worker_id": "worker-b"}))
+    theirs = portal.upload("agenda.pdf", samples.pdf_text_pages(2)).json()["id"]
+    assert Dispatcher(other).claim_batch()[1] == [theirs]  # worker-b is alive and busy
+
+    # worker-a starts again, long before the 15-minute lease is up.
+    assert Dispatcher(container).reclaim_own() == [mine]
+    assert portal.status(mine)["status"] == "received"
+    assert portal.status(theirs)["status"] == "processing"
+    portal.process_pending()
+    assert portal.status(mine)["status"] == "accepted"

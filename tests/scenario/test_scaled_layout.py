@@ -135,6 +135,6 @@ def test_every_upload_reaches_a_final_status_exactly_once_through_a_kill_and_a_r
     assert set(outcomes) == {doc_id for doc_id, _ in uploads}
     assert max(outcomes.values()) == 1, "a document reached a final status twice"
     assert rejected == infected_ids
-    assert verify_audit_log(engine).ok
+    assert verify_audit_log(engine, container.audit_keys).ok
     assert layout.processes["worker-2"].poll() is None, layout.log("worker-2")
     assert layout.processes["api"].poll() is None, layout.log("api")

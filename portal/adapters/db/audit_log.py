@@ -6,6 +6,10 @@ writers on PostgreSQL cannot both take the same seq; UNIQUE (chain, seq) on audi
 the backstop. SQLite serialises writers already: the head is written before it is read, so
 the write lock is held from the start.
 
+Events are sealed with the newest key of the keyring the session carries
+(`session.info["audit_keys"]`, put there by `Tables`); a session without one cannot
+append. Verification takes the keyring and the anchors (portal/adapters/audit_anchors.py).
+
 On PostgreSQL, triggers (migration 0008) refuse UPDATE of audit events and DELETE or
 TRUNCATE of them (or of heads) unless the transaction has set `jtai.audit_retention` to
 'on', which only `delete_chain` does. On SQLite a trigger refuses UPDATE; deletions are
@@ -15,7 +19,7 @@ found by verification (seq gaps, heads, deletion records).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -25,11 +29,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from portal.adapters.db.engine import AUDIT_KEYS
 from portal.adapters.db.tables import AuditChainRow, AuditEventRow, InspectionRow
 from portal.domain.audit_chain import (
     GENESIS_HASH,
     PORTAL_CHAIN,
+    Anchor,
     AuditEntry,
+    AuditKeyring,
     ChainDeletion,
     ChainHead,
     LogVerdict,
@@ -56,9 +63,15 @@ def append(
     document_id: str | None,
     detail: Mapping[str, Any],
 ) -> AuditEntry:
-    """Add the next event of the chain of `inspection_id` in the session's transaction."""
+    """Add the next event of the chain of `inspection_id` in the session's transaction,
+    sealed with the newest key of the session's keyring (ValueError without one: an
+    unkeyed event is never written)."""
     if document_id is not None and inspection_id is None:
         raise ValueError(f"an event of document {document_id} must name its inspection")
+    keys = session.info.get(AUDIT_KEYS)
+    if not isinstance(keys, AuditKeyring):
+        raise ValueError("this session carries no audit keyring: audit events must be keyed")
+    key = keys.current
     chain = chain_of(inspection_id)
     head = lock_head(session, chain)
     entry = seal(
@@ -70,6 +83,7 @@ def append(
         inspection_id=inspection_id,
         document_id=document_id,
         detail=detail,
+        key=key,
     )
     moved = session.execute(
         update(AuditChainRow)
@@ -127,7 +141,9 @@ def delete_chain(session: Session, chain: str) -> ChainDeletion | None:
         return None
     entries = [_entry(row) for row in rows]
     first, last = entries[0], entries[-1]
-    verified = verify_chain(entries, seq=first.seq, prev_hash=first.prev_hash) is None and (
+    keys = session.info.get(AUDIT_KEYS, AuditKeyring())
+    found = verify_chain(entries, keys=keys, seq=first.seq, prev_hash=first.prev_hash)
+    verified = found is None and (
         head.last_seq,
         head.last_entry_hash,
     ) == (last.seq, last.entry_hash)
@@ -152,15 +168,29 @@ def chain_count(session: Session, chain: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-def verify_audit_log(engine: Engine) -> LogVerdict:
-    """Walk every chain of the log in one consistent snapshot, recomputing every hash."""
+def chain_heads(engine: Engine) -> list[ChainHead]:
+    """Every chain's head as committed now (what anchoring copies out)."""
     with _snapshot(engine) as connection:
-        heads = {
-            row.chain: ChainHead(
-                chain=row.chain, last_seq=row.last_seq, last_entry_hash=row.last_entry_hash
-            )
-            for row in connection.execute(select(AuditChainRow))
-        }
+        return list(_heads(connection).values())
+
+
+def _heads(connection: Connection) -> dict[str, ChainHead]:
+    return {
+        row.chain: ChainHead(
+            chain=row.chain, last_seq=row.last_seq, last_entry_hash=row.last_entry_hash
+        )
+        for row in connection.execute(select(AuditChainRow))
+    }
+
+
+def verify_audit_log(
+    engine: Engine, keys: AuditKeyring, anchors: Sequence[Anchor] = ()
+) -> LogVerdict:
+    """Walk every chain of the log in one consistent snapshot, recomputing every HMAC (or,
+    for entries written before keys, sha256) under the key each entry names, and checking
+    that every anchor is still a prefix of its chain."""
+    with _snapshot(engine) as connection:
+        heads = _heads(connection)
         inspections = list(connection.scalars(select(InspectionRow.id)))
         portal = [
             _entry(row)
@@ -180,7 +210,7 @@ def verify_audit_log(engine: Engine) -> LogVerdict:
             (chain, [_entry(row) for row in rows])
             for chain, rows in itertools.groupby(others, key=lambda row: row.chain)
         )
-        return verify_log(portal, chains, heads, inspections)
+        return verify_log(portal, chains, heads, inspections, keys=keys, anchors=anchors)
 
 
 @contextmanager
@@ -215,6 +245,7 @@ _ENTRY_COLUMNS = (
     AuditEventRow.detail,
     AuditEventRow.prev_hash,
     AuditEventRow.entry_hash,
+    AuditEventRow.key_id,
 )
 
 
@@ -232,4 +263,5 @@ def _entry(row: Row[Any]) -> AuditEntry:
         detail=row.detail or {},
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
+        key_id=row.key_id,
     )

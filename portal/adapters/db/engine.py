@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.domain.audit_chain import AuditKeyring
 from portal.domain.errors import TransientError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -33,13 +34,19 @@ def session_scope(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
 
 
+AUDIT_KEYS = "audit_keys"
+"""The key in a session's `info` under which the audit keyring travels to the audit log."""
+
+
 class Tables:
     """Base of the classes that keep rows in the database: the engine, and sessions whose
-    connection failures come out as DatabaseUnavailable."""
+    connection failures come out as DatabaseUnavailable and that carry the audit keyring
+    (every audit event they append is sealed with its newest key)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, audit_keys: AuditKeyring) -> None:
+        audit_keys.current  # noqa: B018 - no key, no writer: fail at start, not mid-request
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEYS: audit_keys})
 
     def _session(self) -> AbstractContextManager[Session]:
         return session_scope(self._sessions)
@@ -68,6 +75,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten values (a child's name reduced to initials) are zeroed in the
+    # file, not left in free space for anyone with the file to read.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

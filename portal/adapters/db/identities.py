@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.adapters.db.engine import Tables
@@ -105,6 +105,25 @@ class Identities(Tables):
                 .order_by(UserRow.created_at, UserRow.id)
             ).all()
             return [_user(r) for r in rows]
+
+    def records_officer_emails(self, inspection_id: str) -> list[str]:
+        """The email addresses of the enabled records officers who keep this inspection's
+        records: its own, and those of every inspection."""
+        with self._session() as session:
+            return list(
+                session.scalars(
+                    select(UserRow.email)
+                    .where(
+                        UserRow.role == Role.records_officer.value,
+                        or_(
+                            UserRow.inspection_id == inspection_id, UserRow.inspection_id.is_(None)
+                        ),
+                        UserRow.disabled_at.is_(None),
+                        UserRow.email.is_not(None),
+                    )
+                    .order_by(UserRow.email)
+                )
+            )
 
     # tokens --------------------------------------------------------------------------
 

@@ -700,30 +700,49 @@ class SqlRepository(Tables):
         Prefect does not retry a crashed flow run; this is how its documents are not lost.
         """
         cutoff = now - timedelta(seconds=lease_seconds)
+        return self._release(
+            now,
+            "reconciler",
+            DocumentRow.status == DocumentStatus.processing.value,
+            DocumentRow.claimed_at < cutoff,
+        )
+
+    def release_claims(self, claim_prefix: str, now: datetime) -> list[str]:
+        """Return to received every document in processing under a claim token that starts
+        with `claim_prefix`: a restarted worker's claims from before it died, at once rather
+        than after the lease."""
+        return self._release(
+            now,
+            "worker_restart",
+            DocumentRow.status == DocumentStatus.processing.value,
+            DocumentRow.claim_token.startswith(claim_prefix, autoescape=True),
+        )
+
+    def _release(self, now: datetime, actor: str, *conditions: Any) -> list[str]:
         with self._session() as session, session.begin():
-            stale = session.execute(
-                select(DocumentRow.id, DocumentRow.inspection_id).where(
-                    DocumentRow.status == DocumentStatus.processing.value,
-                    DocumentRow.claimed_at < cutoff,
-                )
+            held = session.execute(
+                select(DocumentRow.id, DocumentRow.inspection_id).where(*conditions)
             ).all()
             released = []
-            for document_id, inspection_id in stale:
+            for document_id, inspection_id in held:
                 result = session.execute(
                     update(DocumentRow)
-                    .where(
-                        DocumentRow.id == document_id,
-                        DocumentRow.status == DocumentStatus.processing.value,
-                        DocumentRow.claimed_at < cutoff,
-                    )
+                    .where(DocumentRow.id == document_id, *conditions)
                     .values(status=DocumentStatus.received.value, claim_token=None, updated_at=now)
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     released.append(document_id)
-                    _audit(
-                        session, now, "reconciler", "document_released", inspection_id, document_id
-                    )
+                    _audit(session, now, actor, "document_released", inspection_id, document_id)
         return released
+
+    def record_audit_verified(
+        self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
+    ) -> None:
+        """Record in the portal chain that `actor` verified the audit log, and the outcome
+        (counts only)."""
+        with self._session() as session, session.begin():
+            detail = {"ok": ok, "breaks": breaks, "entries": entries}
+            _audit(session, now, actor, "audit_log_verified", detail=detail)
 
     def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
         """Put a failed document back in the queue now. Returns False unless it was failed."""

@@ -552,14 +552,27 @@ class RetentionRecords(Tables):
         with self._session() as session, session.begin():
             _add_entry(session, run_id, entry, now)
 
-    def finish_run(self, run_id: str, summary: dict[str, Any], now: datetime) -> None:
-        """Mark the run completed with its summary counts."""
+    def finish_run(
+        self, run_id: str, summary: dict[str, Any], now: datetime, status: str = "completed"
+    ) -> None:
+        """Mark the run finished (`completed`, or `failed` when a check found what should
+        be gone) with its summary counts."""
         with self._session() as session, session.begin():
             session.execute(
                 update(RetentionRunRow)
                 .where(RetentionRunRow.id == run_id)
-                .values(status="completed", finished_at=now, heartbeat_at=now, summary=summary)
+                .values(status=status, finished_at=now, heartbeat_at=now, summary=summary)
             )
+
+    def flush_deleted_values(self) -> bool:
+        """Move what the write-ahead log holds into the database file and empty the log, so
+        a value just overwritten (with secure_delete, zeroed) is in no file. SQLite only;
+        True when the log was emptied (PostgreSQL: nothing to do here, True)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        return busy is not None and busy[0] == 0
 
     def get_run(self, run_id: str) -> RetentionRun | None:
         """The run with its record, or None."""

@@ -206,6 +206,8 @@ class AuditEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    """The audit key the entry's HMAC is under; None for entries from before keys."""
 
 
 class AuditChainRow(Base):

@@ -169,6 +169,7 @@ def _chain_existing_events() -> None:
             inspection_id=row["inspection_id"],
             document_id=row["document_id"],
             detail=detail,
+            key=None,  # before keyed chains (0010): sha256, trusted once anchored
         )
         connection.execute(
             events.update()

@@ -1,0 +1,58 @@
+"""The audit log's verification, for administrators: the same check as
+`jtai-portal audit verify` (HMACs under each entry's key, links, heads, lawful deletions,
+anchors)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from portal.api.auth import ContainerDep, PrincipalDep
+from portal.api.problems import Problem, problem_responses
+from portal.api.schemas import AuditBreakOut, AuditVerifyOut
+from portal.audit import verify_audit
+from portal.domain.audit_chain import ChainBreak
+from portal.domain.errors import AnchorSinkUnsafe
+
+router = APIRouter(tags=["audit"])
+
+
+def _break_out(found: ChainBreak) -> AuditBreakOut:
+    return AuditBreakOut(
+        chain=found.chain,
+        seq=found.seq,
+        entry_id=found.entry_id,
+        problem=found.problem.value,
+        explanation=found.explanation,
+    )
+
+
+@router.get("/v1/audit/verify", response_model=AuditVerifyOut, responses=problem_responses(503))
+def verify(principal: PrincipalDep, container: ContainerDep) -> AuditVerifyOut:
+    """Verify the whole audit log now: 200 with `ok` true, or `ok` false naming the first
+    broken entry; 503 if the anchor sink cannot be read (never a pass without anchors).
+    The verification is itself audited."""
+    try:
+        verdict = verify_audit(
+            container.repository.engine, container.audit_keys, container.anchor_sink
+        )
+    except AnchorSinkUnsafe as exc:
+        raise Problem(503, "anchor_sink_unsafe", "The anchor sink is not safe", str(exc)) from exc
+    container.repository.record_audit_verified(
+        principal.actor,
+        container.clock.now(),
+        ok=verdict.ok,
+        breaks=len(verdict.breaks),
+        entries=verdict.entries,
+    )
+    first = verdict.first
+    return AuditVerifyOut(
+        ok=verdict.ok,
+        summary=verdict.summary(),
+        chains=verdict.chains,
+        entries=verdict.entries,
+        unkeyed_entries=verdict.unkeyed_entries,
+        deleted_chains=verdict.deleted_chains,
+        anchors=verdict.anchors,
+        first_break=_break_out(first) if first else None,
+        breaks=[_break_out(b) for b in verdict.breaks],
+    )

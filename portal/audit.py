@@ -1,0 +1,34 @@
+"""Use cases of the audit log's protection: anchoring chain heads and verifying the log.
+
+Anchoring copies each chain's committed head (chain, seq, hash) to the anchor sink when it
+has moved since its last anchor. It runs as the Prefect deployment `audit-anchor` every
+few minutes (JTAI_AUDIT_ANCHOR_CRON), after `jtai-portal migrate` and on demand
+(`jtai-portal audit anchor`): not inside each request's transaction, so a transaction that
+rolls back is never anchored and no request waits on S3; the price is that the newest few
+minutes of events are protected by their HMACs alone until the next anchor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from portal.adapters.db.audit_log import chain_heads, verify_audit_log
+from portal.domain.audit_chain import Anchor, AuditKeyring, LogVerdict, anchors_due
+from portal.domain.ports import AnchorSink
+
+
+def anchor_heads(engine: Engine, sink: AnchorSink, now: datetime) -> list[Anchor]:
+    """Append to the anchor sink every chain head that moved since its last anchor, and
+    return what was appended (nothing when the log is quiet). A sink that cannot be read
+    or written raises a TransientError and nothing is anchored."""
+    due = anchors_due(chain_heads(engine), sink.read(), now)
+    sink.append(due)
+    return due
+
+
+def verify_audit(engine: Engine, keys: AuditKeyring, sink: AnchorSink) -> LogVerdict:
+    """Verify every chain under the keys its entries name, and every anchor in the sink
+    against the chains (a TransientError if the sink cannot be read: never a pass)."""
+    return verify_audit_log(engine, keys, sink.read())
