@@ -281,6 +281,15 @@ def _up(settings: Settings) -> None:
         supervisor.start("worker", [*portal, "worker"])
         supervisor.start("scheduler", [*portal, "scheduler"])
         _wait_until(container.scanner.check, "clamd", 120, supervisor)
+        # The welcome offers `prefect deployment run retention/retention`: it must exist.
+        _wait_until(
+            lambda: httpx.get(
+                prefect_url + "/deployments/name/retention/retention", timeout=2
+            ).raise_for_status(),
+            "the scheduler's deployments",
+            120,
+            supervisor,
+        )
         _wait_until(
             lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(),
             "the API",

@@ -141,33 +141,8 @@ def _commands(welcome: str) -> list[str]:
     return commands
 
 
-def test_up_prints_its_welcome_last_and_keeps_the_processes_logs_in_files(up: Up) -> None:
-    time.sleep(2)  # a child that printed to the terminal would show by now
-    printed = [line for line in up.stdout if line.strip()]
-    assert printed[-1].startswith("="), f"printed after the welcome: {printed[-1]}"
-    assert "Prefect" not in "".join(up.stderr), "a child's output reached the terminal"
-    logs = up.data / "logs"
-    assert {p.name for p in logs.glob("*.log")} >= {
-        "clamd.log",
-        "prefect.log",
-        "api.log",
-        "worker.log",
-        "scheduler.log",
-    }
-    assert f"{logs}/" in up.welcome()
-    with subprocess.Popen(
-        [str(JTAI_PORTAL), "logs", "api"],
-        env={**os.environ, "JTAI_DATA_DIR": str(up.data)},
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as logs_proc:
-        time.sleep(3)
-        logs_proc.send_signal(signal.SIGINT)
-        out, _ = logs_proc.communicate(timeout=10)
-    assert "      api | " in out and "Uvicorn running" in out
-
-
 def test_every_command_the_welcome_prints_works_when_pasted(up: Up) -> None:
+    """At once, as a newcomer would: nothing it offers may still be starting."""
     commands = _commands(up.welcome())
     upload = next(c for c in commands if "-F file=@" in c)
     retention = next(c for c in commands if "/v1/retention/runs" in c)
@@ -194,6 +169,32 @@ def test_every_command_the_welcome_prints_works_when_pasted(up: Up) -> None:
     ran = up.pasted(deployment)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "Created flow run" in ran.stdout, ran.stdout
+
+
+def test_up_prints_its_welcome_last_and_keeps_the_processes_logs_in_files(up: Up) -> None:
+    time.sleep(2)  # a child that printed to the terminal would show by now
+    printed = [line for line in up.stdout if line.strip()]
+    assert printed[-1].startswith("="), f"printed after the welcome: {printed[-1]}"
+    assert "Prefect" not in "".join(up.stderr), "a child's output reached the terminal"
+    logs = up.data / "logs"
+    assert {p.name for p in logs.glob("*.log")} >= {
+        "clamd.log",
+        "prefect.log",
+        "api.log",
+        "worker.log",
+        "scheduler.log",
+    }
+    assert f"{logs}/" in up.welcome()
+    with subprocess.Popen(
+        [str(JTAI_PORTAL), "logs", "api"],
+        env={**os.environ, "JTAI_DATA_DIR": str(up.data)},
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as logs_proc:
+        time.sleep(3)
+        logs_proc.send_signal(signal.SIGINT)
+        out, _ = logs_proc.communicate(timeout=10)
+    assert "      api | " in out and "Uvicorn running" in out
 
 
 def test_a_killed_clamd_is_restarted_while_the_api_keeps_taking_uploads(up: Up) -> None:
