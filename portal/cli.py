@@ -208,6 +208,11 @@ def _wait_until(
     )
 
 
+def _answers(url: str) -> Callable[[], object]:
+    """A readiness check for `_wait_until`: GET `url` answers 2xx (else it raises)."""
+    return lambda: httpx.get(url, timeout=2).raise_for_status()
+
+
 def prefect_api_url(settings: Settings) -> str:
     """The Prefect API the portal reports to: JTAI_PREFECT_API_URL, else the local server
     `up` starts on JTAI_PREFECT_PORT."""
@@ -273,7 +278,7 @@ def _up(settings: Settings) -> None:
         portal = [sys.executable, "-m", "portal.cli"]
         supervisor.start("api", [*portal, "api"])
         _wait_until(
-            lambda: httpx.get(prefect_url + "/health", timeout=2).raise_for_status(),
+            _answers(prefect_url + "/health"),
             "the Prefect server",
             120,
             supervisor,
@@ -283,15 +288,13 @@ def _up(settings: Settings) -> None:
         _wait_until(container.scanner.check, "clamd", 120, supervisor)
         # The welcome offers `prefect deployment run retention/retention`: it must exist.
         _wait_until(
-            lambda: httpx.get(
-                prefect_url + "/deployments/name/retention/retention", timeout=2
-            ).raise_for_status(),
+            _answers(prefect_url + "/deployments/name/retention/retention"),
             "the scheduler's deployments",
             120,
             supervisor,
         )
         _wait_until(
-            lambda: httpx.get(api_url + "/healthz", timeout=2).raise_for_status(),
+            _answers(api_url + "/healthz"),
             "the API",
             60,
             supervisor,
