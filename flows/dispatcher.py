@@ -48,6 +48,7 @@ class Dispatcher:
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
+        container.wakeup.listen(self.wake)
 
     def wake(self) -> None:
         """Ask for a look at the queue now rather than at the next poll."""

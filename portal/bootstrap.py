@@ -28,6 +28,7 @@ from portal.adapters.policy_files import (
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
+from portal.adapters.wakeup import InProcessWakeup
 from portal.domain.access import Inspection
 from portal.domain.audit_chain import AuditKeyring
 from portal.domain.checklist import ThemePolicy
@@ -43,6 +44,7 @@ from portal.domain.ports import (
     ObjectStore,
     Sanitiser,
     Scanner,
+    Wakeup,
 )
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
@@ -72,6 +74,7 @@ class Container:
     oidc: OidcVerifier | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
+    wakeup: Wakeup
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -303,4 +306,5 @@ def build(
         oidc=make_oidc_verifier(settings),
         audit_keys=audit_keys,
         anchor_sink=anchor_sink or make_anchor_sink(settings, clock),
+        wakeup=InProcessWakeup(),
     )

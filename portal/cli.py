@@ -40,7 +40,7 @@ log = logging.getLogger("jtai")
 def _api(settings: Settings) -> None:
     import uvicorn
 
-    from portal.api.app import create_app
+    from portal.app import create_app
     from portal.bootstrap import build
 
     app = create_app(build(settings, run_migrations=False))

@@ -7,11 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from portal.api.auth import ContainerDep, PrincipalDep
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import AuditBreakOut, AuditVerifyOut
 from portal.audit import verify_audit
 from portal.domain.audit_chain import ChainBreak
 from portal.domain.errors import AnchorSinkUnsafe
+from portal.http.problems import Problem, problem_responses
 
 router = APIRouter(tags=["audit"])
 

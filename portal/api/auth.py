@@ -13,9 +13,9 @@ from fastapi import Depends, Request
 
 from portal.adapters.db.identities import TokenInfo, User
 from portal.adapters.oidc import InvalidIdentityToken
-from portal.api.problems import Problem
 from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Principal, Role, in_inspection
+from portal.http.problems import Problem
 
 TOKEN_PREFIX = "jtai_"
 

@@ -18,19 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from portal.adapters.pdf_watermark import watermark_pdf
 from portal.api.auth import ContainerDep, PrincipalDep
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import CodeAndMessage, Day, DocumentAccepted, DocumentOut
-from portal.api.uploads import (
-    MalformedUpload,
-    MultipartUpload,
-    UploadSlots,
-    UploadStalled,
-    boundary_of,
-    next_chunk,
-    open_spool,
-    receive_form,
-)
 from portal.bootstrap import Container
 from portal.domain.access import (
     Inspection,
@@ -46,7 +34,19 @@ from portal.domain.onsite import OnSitePolicy, client_address, decide_onsite_vie
 from portal.domain.reasons import ReasonCode, reason_sentence
 from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload, target_title
 from portal.domain.selection import CHILD_ID_PATTERN
+from portal.http.problems import Problem, problem_responses
+from portal.http.uploads import (
+    MalformedUpload,
+    MultipartUpload,
+    UploadSlots,
+    UploadStalled,
+    boundary_of,
+    next_chunk,
+    open_spool,
+    receive_form,
+)
 from portal.ingest import upload_facts
+from portal.services.inspections import load_inspection
 
 router = APIRouter(tags=["documents"])
 
@@ -231,9 +231,7 @@ async def record_upload(
     except BaseException:
         await anyio.to_thread.run_sync(container.store.delete, Area.quarantine, key)
         raise
-    wake = getattr(request.app.state, "wake_dispatcher", None)
-    if wake is not None:
-        wake()
+    container.wakeup.wake()
     return document
 
 
@@ -705,9 +703,7 @@ def reprocess_document(
             "Nothing to re-run",
             f"This document is {document.status.value}; only failed documents can be re-run.",
         )
-    wake = getattr(request.app.state, "wake_dispatcher", None)
-    if wake is not None:
-        wake()
+    container.wakeup.wake()
     return DocumentAccepted(
         id=document_id,
         status=DocumentStatus.received.value,

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from portal.api.auth import ContainerDep
-from portal.api.problems import problem_responses
 from portal.api.schemas import ReadyOut
 from portal.domain.errors import TransientError
+from portal.http.problems import problem_responses
 
 router = APIRouter(tags=["health"])
 

@@ -15,7 +15,6 @@ from portal.api.auth import (
     forbidden,
     issue_token,
 )
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     CompletenessOut,
     DeadlineMoveIn,
@@ -34,6 +33,8 @@ from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
 from portal.domain.onsite import parse_networks
+from portal.http.problems import Problem, problem_responses
+from portal.services.inspections import load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -54,19 +55,6 @@ def _out(container: Container, inspection: Inspection) -> InspectionOut:
             for d in (schedule.deadlines if schedule else ())
         ],
     )
-
-
-def load_inspection(container: Container, inspection_id: str) -> Inspection:
-    """The inspection, or a 404 problem."""
-    inspection = container.repository.get_inspection(inspection_id)
-    if inspection is None:
-        raise Problem(
-            404,
-            "inspection_not_found",
-            "No such inspection",
-            f"There is no inspection {inspection_id}.",
-        )
-    return inspection
 
 
 @router.post("", status_code=201, response_model=InspectionOut)

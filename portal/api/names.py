@@ -7,9 +7,9 @@ from fastapi import APIRouter
 
 from portal.adapters.db.retention_records import NameEntry
 from portal.api.auth import ContainerDep, PrincipalDep
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import NameIn, NameOut
+from portal.http.problems import Problem, problem_responses
+from portal.services.inspections import load_inspection
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}/name-register", tags=["names"])
 

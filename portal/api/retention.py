@@ -7,8 +7,6 @@ from fastapi import APIRouter
 
 from portal.adapters.db.retention_records import RetentionRun, RunInProgress
 from portal.api.auth import ContainerDep, PrincipalDep
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     LegalHoldIn,
     LegalHoldLiftIn,
@@ -28,7 +26,9 @@ from portal.domain.retention import (
     due_date,
     names_due,
 )
+from portal.http.problems import Problem, problem_responses
 from portal.retention import inspection_context, run_retention
+from portal.services.inspections import load_inspection
 
 router = APIRouter(tags=["retention"])
 

@@ -455,31 +455,6 @@ class NameOut(BaseModel):
     reduced_at: datetime | None
 
 
-class ProblemFieldOut(BaseModel):
-    field: str = Field(description="Dotted path of the field, e.g. 'query.as_of'.")
-    message: str
-
-
-class ProblemOut(BaseModel):
-    """An RFC 9457 problem, as every error is answered (`application/problem+json`).
-
-    Extension members may follow the standard ones, e.g. `errors` on 422 `invalid_request`,
-    `rule` on 403 `onsite_only`, `checks` on 503 `not_ready`.
-    """
-
-    model_config = ConfigDict(extra="allow", title="Problem")
-
-    type: str = Field(description="A URI that names the problem type; it ends with `code`.")
-    title: str = Field(description="A short summary, the same for every problem of this type.")
-    status: int = Field(ge=400, le=599, description="The HTTP status code.")
-    detail: str = Field(description="What went wrong this time, and what to do about it.")
-    instance: str = Field(description="The path of the request.")
-    code: str = Field(description="Stable snake_case code: added, never renamed.")
-    errors: list[ProblemFieldOut] | None = Field(
-        default=None, description="422 invalid_request: each field to correct."
-    )
-
-
 class DependencyCheckOut(BaseModel):
     ok: bool
     error: str | None = Field(default=None, description="Why it did not answer.")

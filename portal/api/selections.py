@@ -6,8 +6,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.api.auth import ContainerDep, PrincipalDep
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.selection import (
@@ -16,6 +14,8 @@ from portal.domain.selection import (
     case_record_slots,
     decide_selection,
 )
+from portal.http.problems import Problem
+from portal.services.inspections import load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["selections"])
 

@@ -13,8 +13,6 @@ from fastapi import APIRouter
 
 from portal.adapters.db.identities import DuplicateUser, TokenInfo, User
 from portal.api.auth import ContainerDep, PrincipalDep, forbidden, issue_user_token
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem, problem_responses
 from portal.api.schemas import (
     MeOut,
     NewTokenIn,
@@ -26,6 +24,8 @@ from portal.api.schemas import (
 )
 from portal.bootstrap import Container
 from portal.domain.access import Role
+from portal.http.problems import Problem, problem_responses
+from portal.services.inspections import load_inspection
 
 router = APIRouter(tags=["users"])
 

@@ -1,5 +1,8 @@
 """Domain errors. They carry a ReasonCode, never an HTTP status; the API maps them."""
 
+from enum import StrEnum
+from typing import Any
+
 from portal.domain.reasons import ReasonCode
 
 
@@ -53,3 +56,42 @@ class AnchorSinkUnavailable(TransientError):
 class AnchorSinkUnsafe(PortalError):
     """The anchor sink would not keep anchors out of reach (e.g. a bucket without Object
     Lock): refused rather than trusted."""
+
+
+class Refusal(StrEnum):
+    """What kind of "no" a use case gives: the doors turn it into an HTTP status or an
+    error page, the use case never names one."""
+
+    invalid = "invalid"  # the request breaks a rule: correct it and send again
+    not_found = "not_found"  # what it names does not exist (or may not be known to exist)
+    forbidden = "forbidden"  # this person may not do this
+    conflict = "conflict"  # the current state of what it names does not allow it
+    gone = "gone"  # it existed and was deleted (retention)
+    busy = "busy"  # the portal is doing as much as it can; try again shortly
+    too_large = "too_large"  # bigger than allowed
+    unsupported = "unsupported"  # a kind of content the portal refuses at once
+    too_many = "too_many"  # this caller has done too much too quickly
+
+
+class Refused(PortalError):
+    """A use case said no: a stable snake_case `code` (added, never renamed), a short
+    `title`, a `detail` that says what was wrong and what to do, and any facts the caller
+    may need (`extensions`, e.g. a rule or the fields to correct)."""
+
+    def __init__(
+        self,
+        kind: Refusal,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.retry_after = retry_after
+        self.extensions = extensions

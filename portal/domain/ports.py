@@ -6,7 +6,7 @@ against both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,19 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current moment, timezone-aware, in UTC."""
+        ...
+
+
+class Wakeup(Protocol):
+    """Tells the ingest dispatcher that work is waiting, so it looks now rather than at its
+    next poll. Best effort: a dispatcher that misses a wake-up still finds the work."""
+
+    def wake(self) -> None:
+        """Wake every dispatcher that listens."""
+        ...
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call `listener` on every wake-up from now on."""
         ...
 
 

@@ -2,7 +2,7 @@
 sessions signed in by portal token. `router` holds every audience's pages (and the upload
 pages' resumable uploads); `install` serves their assets."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from portal.web import inspector_pages, lead_pages, pages, records_pages, resumable
 from portal.web.pages import install
@@ -11,4 +11,11 @@ router = APIRouter(include_in_schema=False)
 for _audience in (pages, resumable, lead_pages, inspector_pages, records_pages):
     router.include_router(_audience.router)
 
-__all__ = ["install", "router"]
+
+def include_web(app: FastAPI) -> None:
+    """Add every page (and the pages' resumable uploads) to `app`, and serve their assets."""
+    app.include_router(router)
+    install(app)
+
+
+__all__ = ["include_web", "install", "router"]

@@ -19,10 +19,10 @@ from portal.api.documents import (
     request_address,
     visible_agency,
 )
-from portal.api.problems import Problem
 from portal.domain.access import Role
 from portal.domain.authorization import Permission
 from portal.domain.documents import DocumentStatus
+from portal.http.problems import Problem
 from portal.web import inspector_views, views
 from portal.web.pages import (
     WebError,

@@ -18,13 +18,13 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from portal.api.inspections import apply_deadline_move
-from portal.api.problems import Problem
 from portal.api.selections import SelectionIn, record_selection_of, selections_of
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.authorization import Permission, authorize
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
+from portal.http.problems import Problem
 from portal.web import lead_views, views
 from portal.web.pages import (
     MAX_FORM_BYTES,

@@ -28,20 +28,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from portal.api.auth import TOKEN_PREFIX, token_hash
-from portal.api.authz import RateLimits
 from portal.api.documents import UploadForm, receive_upload
-from portal.api.problems import Problem, http_problem_response
-from portal.api.uploads import MultipartUpload
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
 from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.documents import Document, StoredObject
-from portal.domain.errors import TransientError
+from portal.domain.errors import Refused, TransientError
 from portal.domain.onsite import client_address, parse_networks
 from portal.domain.reasons import ReasonCode, reason_sentence
 from portal.domain.scope import needs_document_date
 from portal.domain.timeline import LONDON
+from portal.http.problems import Problem, http_problem_response
+from portal.http.rate_limits import RateLimits
+from portal.http.uploads import MultipartUpload
 from portal.web import views
 from portal.web.sessions import (
     CSRF_FIELD,
@@ -148,6 +148,11 @@ class WebRoute(APIRoute):
                 response = _error_page(request, exc)
             except Problem as exc:  # an API function a page calls refused
                 response = _error_page(request, WebError(exc.status, exc.title, exc.detail))
+            except Refused as exc:  # a use case said no
+                refused = Problem.of(exc)
+                response = _error_page(
+                    request, WebError(refused.status, refused.title, refused.detail)
+                )
             except SessionKeyMissing as exc:
                 log.error("web sign-in refused: %s", exc)
                 response = _error_page(

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from portal.api.problems import Problem
 from portal.api.retention import get_run, lift_hold, list_runs, place_hold, start_run
 from portal.api.schemas import LegalHoldIn, LegalHoldLiftIn, RetentionRunIn, RetentionRunOut
 from portal.bootstrap import Container
@@ -27,6 +26,7 @@ from portal.domain.access import Inspection, Principal
 from portal.domain.authorization import Permission, Target, TargetKind, authorize
 from portal.domain.retention import LegalHold
 from portal.domain.timeline import LONDON
+from portal.http.problems import Problem
 from portal.web import records_views, views
 from portal.web.pages import (
     MAX_FORM_BYTES,

@@ -69,9 +69,6 @@ from portal.api.documents import (
     refuse_unless_open,
     upload_stalled,
 )
-from portal.api.inspections import load_inspection
-from portal.api.problems import Problem, problem_response
-from portal.api.uploads import UploadSlots, UploadStalled, next_chunk
 from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
 from portal.domain.errors import TransientError
@@ -87,6 +84,9 @@ from portal.domain.resumable import (
     parse_metadata,
 )
 from portal.domain.scope import LIST_PREFIX
+from portal.http.problems import Problem, problem_response
+from portal.http.uploads import UploadSlots, UploadStalled, next_chunk
+from portal.services.inspections import load_inspection
 from portal.web.pages import (
     HEALTH_INFORMATION_FIELD,
     FormInvalid,

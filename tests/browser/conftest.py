@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 from playwright.sync_api import Response as PageResponse
 
 from flows.dispatcher import Dispatcher
-from portal.api.app import create_app
+from portal.app import create_app
 from portal.settings import REPO_ROOT, Settings
 from tests.conftest import ClamdProcess
 from tests.factories import build_portal
@@ -83,8 +83,8 @@ def live_portal(
     """uvicorn on a free port of 127.0.0.1 and a dispatcher thread, over one container."""
     container = build_portal(settings)
     dispatcher = Dispatcher(container)
-    portal = start_portal(container, wake=dispatcher.wake)
-    app = create_app(container, wake_dispatcher=dispatcher.wake)
+    portal = start_portal(container)
+    app = create_app(container)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

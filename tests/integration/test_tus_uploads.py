@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from portal.adapters.resumable_files import PartialUploads
-from portal.api.app import create_app
+from portal.app import create_app
 from portal.domain.documents import Area
 from portal.domain.resumable import PartialUpload
 from portal.settings import Settings

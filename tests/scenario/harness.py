@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from flows.dispatcher import Dispatcher
 from flows.ingest import DependencyUnavailable, use_container
-from portal.api.app import create_app
 from portal.api.auth import issue_token
+from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.timeline import LONDON
@@ -77,7 +77,6 @@ class PortalUnderTest:
 
 def start_portal(
     container: Container,
-    wake: Any = None,
     fieldwork_start: date = date(2026, 12, 7),
     theme: str = THEME,
     now: datetime | None = None,
@@ -87,7 +86,7 @@ def start_portal(
     notification day, so deadlines lie ahead whatever day the tests run."""
     use_container(container)
     _p, admin = issue_token(container, Role.admin, label="test admin")
-    client = TestClient(create_app(container, wake_dispatcher=wake))
+    client = TestClient(create_app(container))
     response = client.post(
         "/v1/inspections",
         headers={"Authorization": f"Bearer {admin}"},

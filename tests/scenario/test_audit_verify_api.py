@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.adapters.db.tables import AuditEventRow
-from portal.api.app import create_app
 from portal.api.auth import issue_token
+from portal.app import create_app
 from portal.audit import anchor_heads
 from portal.domain.access import Role
 from portal.settings import Settings

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.api.app import create_app
+from portal.app import create_app
 from portal.domain.documents import Area
 from portal.domain.timeline import LONDON
 from portal.settings import Settings

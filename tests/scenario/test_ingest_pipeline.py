@@ -234,7 +234,7 @@ def test_a_lead_inspector_can_rerun_a_failed_document_at_once(
 def dispatched_portal(settings: Settings, running_clamd: ClamdProcess) -> Iterator[PortalUnderTest]:
     container = build_portal(settings)
     dispatcher = Dispatcher(container)
-    portal = start_portal(container, wake=dispatcher.wake)
+    portal = start_portal(container)
     thread = threading.Thread(target=dispatcher.run_forever, daemon=True)
     thread.start()
     yield portal

@@ -44,9 +44,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.app import create_app
 from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
+from portal.app import create_app
 from portal.bootstrap import Container
 from portal.chasing import run_chase
 from portal.domain.access import Inspection, Role

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.app import create_app
 from portal.api.auth import issue_token
+from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, Document

@@ -13,14 +13,40 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.api.schemas import ProblemOut
-from portal.domain.errors import PortalError, TransientError
+from portal.domain.errors import PortalError, Refusal, Refused, TransientError
 from portal.domain.reasons import ReasonCode, reason_sentence
 
 log = logging.getLogger(__name__)
+
+
+class ProblemFieldOut(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. 'query.as_of'.")
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem, as every error is answered (`application/problem+json`).
+
+    Extension members may follow the standard ones, e.g. `errors` on 422 `invalid_request`,
+    `rule` on 403 `onsite_only`, `checks` on 503 `not_ready`.
+    """
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="A URI that names the problem type; it ends with `code`.")
+    title: str = Field(description="A short summary, the same for every problem of this type.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time, and what to do about it.")
+    instance: str = Field(description="The path of the request.")
+    code: str = Field(description="Stable snake_case code: added, never renamed.")
+    errors: list[ProblemFieldOut] | None = Field(
+        default=None, description="422 invalid_request: each field to correct."
+    )
+
 
 PROBLEM_TYPE_BASE = "https://jtai-portal.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -31,6 +57,18 @@ _STATUS_OF_REASON: dict[ReasonCode, int] = {
     ReasonCode.archive_not_allowed: 415,
     ReasonCode.macros_not_allowed: 415,
     ReasonCode.type_mismatch: 415,
+}
+
+STATUS_OF_REFUSAL: dict[Refusal, int] = {
+    Refusal.invalid: 422,
+    Refusal.not_found: 404,
+    Refusal.forbidden: 403,
+    Refusal.conflict: 409,
+    Refusal.gone: 410,
+    Refusal.busy: 503,
+    Refusal.too_large: 413,
+    Refusal.unsupported: 415,
+    Refusal.too_many: 429,
 }
 
 
@@ -138,6 +176,19 @@ class Problem(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.extensions = extensions
+
+    @classmethod
+    def of(cls, refused: Refused) -> Problem:
+        """The problem a use case's refusal is answered with."""
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        return cls(
+            STATUS_OF_REFUSAL[refused.kind],
+            refused.code,
+            refused.title,
+            refused.detail,
+            headers=headers,
+            **refused.extensions,
+        )
 
     @classmethod
     def for_reason(cls, reason: ReasonCode, detail: str = "", **extensions: Any) -> Problem:
@@ -257,6 +308,10 @@ def register_problem_handlers(app: FastAPI) -> None:
                 reason=exc.reason.value if exc.reason else None,
             ),
         )
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return problem_response(request, Problem.of(exc))
 
     @app.exception_handler(PortalError)
     async def _portal(request: Request, exc: PortalError) -> JSONResponse:

@@ -22,8 +22,8 @@ import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from portal.api.problems import Problem
 from portal.domain.errors import UploadTooLarge
+from portal.http.problems import Problem
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_FIELDS = 20
