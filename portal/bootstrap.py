@@ -40,6 +40,7 @@ from portal.domain.ports import (
     AnchorSink,
     Classifier,
     Clock,
+    IdentityProvider,
     Mailer,
     ObjectStore,
     Sanitiser,
@@ -71,7 +72,7 @@ class Container:
     records: RetentionRecords
     retention_policy: RetentionPolicy
     identities: Identities
-    oidc: OidcVerifier | None
+    oidc: IdentityProvider | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
     wakeup: Wakeup

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from portal.adapters.db.identities import TokenInfo, User
-from portal.adapters.oidc import InvalidIdentityToken
 from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Principal, Role, in_inspection
+from portal.domain.errors import InvalidIdentityToken
 from portal.http.problems import Problem
 
 TOKEN_PREFIX = "jtai_"

@@ -43,6 +43,10 @@ class UploadTooLarge(PortalError):
     reason = ReasonCode.too_large
 
 
+class InvalidIdentityToken(PortalError):
+    """The bearer token is not a valid token of the configured identity provider."""
+
+
 class AuditKeyError(PortalError):
     """The audit key file is missing, unreadable, malformed or open to other users: the
     audit log can be neither written nor verified until it is put right."""

@@ -14,7 +14,7 @@ from typing import BinaryIO, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.access import Inspection
+from portal.domain.access import IdentityClaims, Inspection
 from portal.domain.audit_chain import Anchor
 from portal.domain.child_lists import ListTable
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
@@ -42,6 +42,15 @@ class Wakeup(Protocol):
 
     def listen(self, listener: Callable[[], None]) -> None:
         """Call `listener` on every wake-up from now on."""
+        ...
+
+
+class IdentityProvider(Protocol):
+    """The organisation's identity provider, whose bearer tokens people may use instead
+    of portal tokens."""
+
+    def verify(self, token: str) -> IdentityClaims:
+        """The claims of a valid token; InvalidIdentityToken saying why otherwise."""
         ...
 
 

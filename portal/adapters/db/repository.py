@@ -28,7 +28,7 @@ from portal.adapters.db.tables import (
     SelectionRow,
 )
 from portal.domain.access import Inspection, InspectionState
-from portal.domain.chase import Contacts, PlannedMessage
+from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.onsite import OnSitePolicy, parse_networks
@@ -402,7 +402,7 @@ class SqlRepository(Tables):
 
     def claim_outbox(
         self, claim_token: str, now: datetime, stale_after: timedelta, limit: int = 100
-    ) -> list[OutboxRow]:
+    ) -> list[OutboxMessage]:
         """Claim pending messages (and ones a crashed run left claimed) for sending."""
         with self._session() as session:
             keys = session.scalars(
@@ -440,8 +440,7 @@ class SqlRepository(Tables):
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     row = session.get(OutboxRow, key)
                     if row is not None:
-                        session.expunge(row)
-                        claimed.append(row)
+                        claimed.append(OutboxMessage.model_validate(row, from_attributes=True))
         return claimed
 
     def finish_outbox(
@@ -460,7 +459,7 @@ class SqlRepository(Tables):
                 .values(**values)
             )
 
-    def outbox(self, inspection_id: str) -> list[OutboxRow]:
+    def outbox(self, inspection_id: str) -> list[OutboxMessage]:
         """Every message recorded for an inspection, oldest first."""
         with self._session() as session:
             rows = session.scalars(
@@ -468,12 +467,7 @@ class SqlRepository(Tables):
                 .where(OutboxRow.inspection_id == inspection_id)
                 .order_by(OutboxRow.created_at, OutboxRow.key)
             ).all()
-            for row in rows:
-                session.expunge(row)
-                row.created_at = _aware(row.created_at)
-                row.claimed_at = _aware(row.claimed_at) if row.claimed_at else None
-                row.sent_at = _aware(row.sent_at) if row.sent_at else None
-            return list(rows)
+            return [OutboxMessage.model_validate(row, from_attributes=True) for row in rows]
 
     # documents ---------------------------------------------------------------------------
 
