@@ -20,10 +20,10 @@ belongs to the person who created it, on that page: to anyone else it is 404.
 Creation checks everything that can be checked before a byte is stored, with the form
 upload's own functions: the form's fields (file name, empty file, the document's date:
 pages.upload_form), Upload-Length against the same size limits, the inspection being open
-and the scope rules (documents.check_before_receiving). PATCH bodies are streamed to the
+and the scope rules (services.uploads.check_before_receiving). PATCH bodies are streamed to the
 upload's `.part` file under data_dir/resumable (adapters.resumable_files), never held in
 memory (at most WRITE_BYTES buffered). When the last byte arrives the file is put into
-quarantine and handed to documents.record_upload, the end of every upload path, so the
+quarantine and handed to services.uploads.record_upload, the end of every upload path, so the
 document is recorded, queued and audited exactly as a form upload; the response carries its
 id in JTAI-Document-Id, and so does a HEAD afterwards (the record is kept until it expires).
 Unfinished uploads expire `resumable_expiry_seconds` after their last bytes (Upload-Expires)
@@ -61,17 +61,9 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from portal.adapters.resumable_files import PartialUploads, PartWriter, UploadBusy
-from portal.api.documents import (
-    ReceivedFile,
-    UploadForm,
-    check_before_receiving,
-    record_upload,
-    refuse_unless_open,
-    upload_stalled,
-)
 from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
-from portal.domain.errors import TransientError
+from portal.domain.errors import Refused, TransientError
 from portal.domain.ports import ObjectStore
 from portal.domain.resumable import (
     TUS_EXTENSIONS,
@@ -85,8 +77,14 @@ from portal.domain.resumable import (
 )
 from portal.domain.scope import LIST_PREFIX
 from portal.http.problems import Problem, problem_response
-from portal.http.uploads import UploadSlots, UploadStalled, next_chunk
-from portal.services.inspections import load_inspection
+from portal.http.uploads import UploadSlots, UploadStalled, next_chunk, upload_stalled
+from portal.services.uploads import (
+    ReceivedFile,
+    UploadForm,
+    check_before_receiving,
+    inspection_taking_uploads,
+    record_upload,
+)
 from portal.web.pages import (
     HEALTH_INFORMATION_FIELD,
     FormInvalid,
@@ -131,6 +129,8 @@ def _problem_of(exc: Exception, request: Request) -> Problem | None:
     """The problem+json an error of the pages' helpers answers here (None: not ours)."""
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, Refused):
+        return Problem.of(exc)
     if isinstance(exc, FormInvalid):
         return Problem(
             422,
@@ -637,9 +637,8 @@ async def _finish(
         return await _remember_finished(uploads, upload, recorded.id, container)
     try:
         inspection = await anyio.to_thread.run_sync(
-            load_inspection, container, upload.inspection_id
+            inspection_taking_uploads, container, upload.inspection_id
         )
-        refuse_unless_open(inspection)
         stored = await anyio.to_thread.run_sync(
             _put, container.store, f"{inspection.id}/{document_id}", writer
         )
@@ -649,15 +648,15 @@ async def _finish(
             document_date=upload.document_date,
             health_information=upload.health_information,
         )
-        document = await record_upload(
-            request,
+        document = await anyio.to_thread.run_sync(
+            record_upload,
             container,
             inspection,
             uploader.person.principal,
             ReceivedFile(document_id, stored, upload.filename, upload.filetype),
             lambda: form,
         )
-    except (Problem, FormInvalid):
+    except (Refused, Problem, FormInvalid):
         await anyio.to_thread.run_sync(uploads.delete, upload.id)
         raise
     finished = await _remember_finished(uploads, upload, document.id, container)
