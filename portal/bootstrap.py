@@ -20,11 +20,13 @@ from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.adapters.oidc import OidcVerifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
+from portal.adapters.pdf_watermark import PikepdfWatermarker
 from portal.adapters.policy_files import (
     load_file_type_policy,
     load_retention_policy,
     load_themes,
 )
+from portal.adapters.resumable_files import PartialUploads
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
@@ -43,9 +45,11 @@ from portal.domain.ports import (
     IdentityProvider,
     Mailer,
     ObjectStore,
+    PartialUploadFiles,
     Sanitiser,
     Scanner,
     Wakeup,
+    Watermarker,
 )
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
@@ -76,6 +80,8 @@ class Container:
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
     wakeup: Wakeup
+    watermarker: Watermarker
+    partial_uploads: PartialUploadFiles
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
@@ -308,4 +314,6 @@ def build(
         audit_keys=audit_keys,
         anchor_sink=anchor_sink or make_anchor_sink(settings, clock),
         wakeup=InProcessWakeup(),
+        watermarker=PikepdfWatermarker(),
+        partial_uploads=PartialUploads(settings.resumable_dir),
     )

@@ -47,6 +47,10 @@ class InvalidIdentityToken(PortalError):
     """The bearer token is not a valid token of the configured identity provider."""
 
 
+class UploadBusy(PortalError):
+    """Another request is appending to, finishing or deleting this resumable upload now."""
+
+
 class AuditKeyError(PortalError):
     """The audit key file is missing, unreadable, malformed or open to other users: the
     audit log can be neither written nor verified until it is put right."""

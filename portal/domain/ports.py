@@ -20,6 +20,7 @@ from portal.domain.child_lists import ListTable
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.resumable import PartialUpload
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 
@@ -166,6 +167,76 @@ class Sanitiser(Protocol):
         is written decrypted (report.decrypted). One that needs a password to open, or is
         unparseable, is reported (report.problem), not raised.
         """
+        ...
+
+
+class PartWriter(Protocol):
+    """The bytes of one partial upload, held exclusively while it is written."""
+
+    def size(self) -> int:
+        """How many bytes have been received."""
+        ...
+
+    def append(self, data: bytes | bytearray) -> None:
+        """Add `data` at the end, durably enough to resume after it."""
+        ...
+
+    def truncate(self, size: int) -> None:
+        """Drop what was appended past `size`."""
+        ...
+
+    def reader(self) -> BinaryIO:
+        """The bytes received, from the start (the caller closes it)."""
+        ...
+
+
+class PartialUploadFiles(Protocol):
+    """Resumable uploads still arriving: their records and bytes, out of every store area.
+    Writing, finishing and deleting one take it exclusively (UploadBusy otherwise)."""
+
+    def create(self, upload: PartialUpload) -> None:
+        """Keep a new upload's record and an empty body."""
+        ...
+
+    def save(self, upload: PartialUpload) -> None:
+        """Replace the upload's record atomically."""
+        ...
+
+    def get(self, upload_id: str) -> PartialUpload | None:
+        """The upload's record, or None if there is none."""
+        ...
+
+    def offset(self, upload: PartialUpload) -> int:
+        """How many bytes of the upload have been received."""
+        ...
+
+    def writing(self, upload_id: str) -> AbstractContextManager[PartWriter]:
+        """Hold the upload's bytes exclusively; UploadBusy if another request holds them,
+        FileNotFoundError if they are gone."""
+        ...
+
+    def discard_part(self, upload_id: str) -> None:
+        """Delete the bytes of a finished upload (its record stays until it expires)."""
+        ...
+
+    def delete(self, upload_id: str) -> None:
+        """Forget the upload: its bytes, then its record."""
+        ...
+
+    def unfinished_of(self, owner: str, now: datetime) -> int:
+        """How many unexpired, unfinished uploads `owner` has."""
+        ...
+
+    def sweep(self, now: datetime) -> list[str]:
+        """Delete every expired upload nobody is busy with; the ids deleted."""
+        ...
+
+
+class Watermarker(Protocol):
+    """Marks a PDF with who is reading it, where and when, before it is shown."""
+
+    def watermark_pdf(self, source: Path, text: str) -> bytes:
+        """A copy of the PDF at `source` with `text` drawn on every page."""
         ...
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from portal.adapters.pdf_watermark import watermark_pdf
 from portal.bootstrap import Container
 from portal.domain.access import Principal
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -107,7 +106,7 @@ def _view_on_site(
             "upload this record as a PDF.",
         )
     with container.store.local_copy(document.area, document.object_key) as path:
-        marked = watermark_pdf(
+        marked = container.watermarker.watermark_pdf(
             path,
             f"Viewed by {principal.actor} - inspection "
             f"{document.inspection_id} - {now:%Y-%m-%d %H:%M} UTC - "

@@ -60,11 +60,10 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from portal.adapters.resumable_files import PartialUploads, PartWriter, UploadBusy
 from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
-from portal.domain.errors import Refused, TransientError
-from portal.domain.ports import ObjectStore
+from portal.domain.errors import Refused, TransientError, UploadBusy
+from portal.domain.ports import ObjectStore, PartialUploadFiles, PartWriter
 from portal.domain.resumable import (
     TUS_EXTENSIONS,
     TUS_VERSION,
@@ -213,7 +212,7 @@ router = APIRouter(route_class=ResumableRoute, include_in_schema=False)
 class _Uploads:
     """The partial uploads of this app, and when expired ones were last swept."""
 
-    files: PartialUploads
+    files: PartialUploadFiles
     swept_at: float = -SWEEP_SECONDS
 
 
@@ -221,7 +220,7 @@ def _uploads(request: Request) -> _Uploads:
     state = request.app.state
     uploads: _Uploads | None = getattr(state, "resumable_uploads", None)
     if uploads is None:
-        uploads = _Uploads(PartialUploads(container_of(request).settings.resumable_dir))
+        uploads = _Uploads(container_of(request).partial_uploads)
         state.resumable_uploads = uploads
     return uploads
 
@@ -289,7 +288,7 @@ def _not_found(upload_id: str) -> Problem:
 
 async def _own_upload(
     request: Request, inspection_id: str, key: str, upload_id: str, *, changes: bool
-) -> tuple[Uploader, PartialUploads, PartialUpload]:
+) -> tuple[Uploader, PartialUploadFiles, PartialUpload]:
     """The prelude of every request about one upload: tus's version, the upload page's
     authorisation, and this person's upload (404 for anyone else's, 410 once expired)."""
     _check_version(request)
@@ -305,7 +304,7 @@ def _busy(detail: str) -> Problem:
 
 
 def _upload_of(
-    uploads: PartialUploads, uploader: Uploader, upload_id: str, now: datetime
+    uploads: PartialUploadFiles, uploader: Uploader, upload_id: str, now: datetime
 ) -> PartialUpload:
     """This person's upload on this page (404 for anyone else's); 410 once expired."""
     upload = uploads.get(upload_id)
@@ -516,7 +515,7 @@ async def append(inspection_id: str, key: str, upload_id: str, request: Request)
 async def _append_locked(
     request: Request,
     uploader: Uploader,
-    uploads: PartialUploads,
+    uploads: PartialUploadFiles,
     upload_id: str,
     writer: PartWriter,
     client_offset: int,
@@ -621,7 +620,7 @@ async def _stream_body(request: Request, writer: PartWriter, room: int) -> tuple
 async def _finish(
     request: Request,
     uploader: Uploader,
-    uploads: PartialUploads,
+    uploads: PartialUploadFiles,
     upload: PartialUpload,
     writer: PartWriter,
 ) -> PartialUpload:
@@ -671,7 +670,7 @@ async def _finish(
 
 
 async def _remember_finished(
-    uploads: PartialUploads, upload: PartialUpload, document_id: str, container: Container
+    uploads: PartialUploadFiles, upload: PartialUpload, document_id: str, container: Container
 ) -> PartialUpload:
     """Keep the finished upload's record (a HEAD tells its document) and drop its bytes."""
     finished = upload.became(document_id, container.clock.now(), _expiry(container))
@@ -698,7 +697,7 @@ async def terminate(inspection_id: str, key: str, upload_id: str, request: Reque
     return Response(status_code=204)
 
 
-def _delete(uploads: PartialUploads, upload: PartialUpload) -> None:
+def _delete(uploads: PartialUploadFiles, upload: PartialUpload) -> None:
     try:
         with uploads.writing(upload.id):
             uploads.delete(upload.id)
