@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import reason_sentence, warning_sentence
-
-_Day = TypeVar("_Day", bound=date)
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
-
-
-def _within_service_years(value: _Day) -> _Day:
-    """Days and times the portal takes lie in 2000-2099: timelines, calendars and
-    retention periods are computed from them, and those of year 1 or 9999 overflow."""
-    day = value.date() if isinstance(value, datetime) else value  # in its own offset
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
-    return value
-
-
-Day = Annotated[date, AfterValidator(_within_service_years)]
-"""A date between 2000-01-01 and 2099-12-31."""
-Moment = Annotated[AwareDatetime, AfterValidator(_within_service_years)]
-"""A time with its UTC offset, on a day between 2000-01-01 and 2099-12-31."""
+from portal.domain.schedule import DeadlineMove
+from portal.domain.timeline import Day as Day
+from portal.domain.timeline import Moment as Moment
 
 
 class InspectionIn(BaseModel):
@@ -135,11 +119,8 @@ class OnSiteIn(BaseModel):
     window_end: Moment
 
 
-class DeadlineMoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    due: Moment = Field(description="New due time, with its UTC offset.")
-    reason: str = Field(min_length=1, max_length=500)
+class DeadlineMoveIn(DeadlineMove):
+    pass
 
 
 class ItemStateOut(BaseModel):

@@ -52,6 +52,24 @@ class PlannedMessage(BaseModel):
     body: str
 
 
+class RecordedMessage(BaseModel):
+    """A message as the outbox holds it: what was owed, to whom, and whether it was sent."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    key: str
+    kind: str
+    agency: str | None
+    deadline: str
+    recipients: tuple[str, ...]
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str
+
+
 def say_due(due: datetime) -> str:
     """A deadline as people say it: '5pm Tuesday 4 May', '11am Friday 7 May'."""
     local = due.astimezone(LONDON)
