@@ -17,10 +17,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from portal.bootstrap import Container, build
-from portal.chasing import notify_rejections
 from portal.domain.completeness import completeness_markdown
 from portal.domain.documents import DocumentStatus
 from portal.ingest import DocumentResult, process_document
+from portal.services.chasing import notify_rejections
 from portal.settings import Settings
 
 

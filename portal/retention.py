@@ -24,7 +24,6 @@ from datetime import date, datetime, timedelta
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords, RetentionRun
 from portal.bootstrap import Container
-from portal.chasing import deliver_outbox
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document
@@ -43,6 +42,7 @@ from portal.domain.retention import (
     names_due,
 )
 from portal.domain.timeline import LONDON, WorkingCalendar
+from portal.services.chasing import deliver_outbox
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.access import InspectionState, Inspectorate, Role
-from portal.domain.days import Day, Moment
 from portal.domain.documents import Document
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
+from portal.domain.schedule import DeadlineMove
+from portal.domain.timeline import Day, Moment
 
 
 class InspectionIn(BaseModel):
@@ -117,11 +118,8 @@ class OnSiteIn(BaseModel):
     window_end: Moment
 
 
-class DeadlineMoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    due: Moment = Field(description="New due time, with its UTC offset.")
-    reason: str = Field(min_length=1, max_length=500)
+class DeadlineMoveIn(DeadlineMove):
+    pass
 
 
 class ItemStateOut(BaseModel):

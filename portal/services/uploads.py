@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal
-from portal.domain.days import Day
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
 from portal.domain.errors import Refusal, Refused
 from portal.domain.filenames import neutralise_filename
 from portal.domain.reasons import ReasonCode, reason_sentence
 from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
+from portal.domain.timeline import Day
 from portal.ingest import upload_facts
 from portal.services.documents import visible_document
 from portal.services.inspections import load_inspection

@@ -33,6 +33,7 @@ from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.schedule import MovedDeadline
 from portal.domain.timeline import LONDON
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
@@ -104,7 +105,7 @@ class SqlRepository(Tables):
             ).all()
             return {row.deadline: _aware(row.due) for row in rows}
 
-    def deadline_moves(self, inspection_id: str) -> list[DeadlineOverrideRow]:
+    def deadline_moves(self, inspection_id: str) -> list[MovedDeadline]:
         """The moved deadlines of one inspection, with who moved each, when and why."""
         with self._session() as session:
             rows = session.scalars(
@@ -112,11 +113,16 @@ class SqlRepository(Tables):
                     DeadlineOverrideRow.inspection_id == inspection_id
                 )
             ).all()
-            for row in rows:
-                session.expunge(row)
-                row.due = _aware(row.due)
-                row.set_at = _aware(row.set_at)
-            return list(rows)
+            return [
+                MovedDeadline(
+                    deadline=row.deadline,
+                    due=_aware(row.due),
+                    reason=row.reason,
+                    set_by=row.set_by,
+                    set_at=_aware(row.set_at),
+                )
+                for row in rows
+            ]
 
     def set_deadline_override(
         self,
