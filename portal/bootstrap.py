@@ -12,6 +12,7 @@ from portal.adapters.audit_keys import load_keyring
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.clock import SystemClock
+from portal.adapters.db.audit_log import SqlAuditLog
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.identities import Identities
 from portal.adapters.db.repository import SqlRepository
@@ -40,12 +41,14 @@ from portal.domain.file_types import FileTypePolicy
 from portal.domain.onsite import Fieldwork, OnSitePolicy, fieldwork_of
 from portal.domain.ports import (
     AnchorSink,
+    AuditLog,
     Classifier,
     Clock,
     IdentityProvider,
     Mailer,
     ObjectStore,
     PartialUploadFiles,
+    Repository,
     Sanitiser,
     Scanner,
     Wakeup,
@@ -65,7 +68,7 @@ class Container:
 
     settings: Settings
     clock: Clock
-    repository: SqlRepository
+    repository: Repository
     store: ObjectStore
     scanner: Scanner
     classifier: Classifier
@@ -79,6 +82,7 @@ class Container:
     oidc: IdentityProvider | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
+    audit_log: AuditLog
     wakeup: Wakeup
     watermarker: Watermarker
     partial_uploads: PartialUploadFiles
@@ -313,6 +317,7 @@ def build(
         oidc=make_oidc_verifier(settings),
         audit_keys=audit_keys,
         anchor_sink=anchor_sink or make_anchor_sink(settings, clock),
+        audit_log=SqlAuditLog(engine),
         wakeup=InProcessWakeup(),
         watermarker=PikepdfWatermarker(),
         partial_uploads=PartialUploads(settings.resumable_dir),

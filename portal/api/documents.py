@@ -12,12 +12,11 @@ from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.schemas import DocumentAccepted, DocumentOut
 from portal.bootstrap import Container
 from portal.domain.documents import DocumentStatus, StoredObject
-from portal.domain.errors import Refused
 from portal.domain.scope import TARGET_PATTERN
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.http.addresses import request_address
 from portal.http.content import content_response
-from portal.http.problems import Problem, problem_responses
+from portal.http.problems import problem_responses
 from portal.http.uploads import MultipartUpload, receive_upload
 from portal.services.documents import MAX_PAGE, DocumentPage, visible_document
 from portal.services.documents import list_documents as documents_page
@@ -110,21 +109,15 @@ def list_documents(
     """The inspection's documents, oldest first, with each one's status and whether the
     caller may read it (health records: where and when). An agency uploader sees only
     its own agency's documents."""
-    try:
-        return documents_page(
-            container,
-            principal,
-            inspection_id,
-            request_address(request, container.settings),
-            status=status,
-            limit=limit,
-            cursor=cursor,
-        )
-    except Refused as exc:
-        if exc.code == "invalid_cursor":
-            # A query parameter that cannot be followed: the API has always answered 400.
-            raise Problem(400, exc.code, exc.title, exc.detail, **exc.extensions) from exc
-        raise
+    return documents_page(
+        container,
+        principal,
+        inspection_id,
+        request_address(request, container.settings),
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @router.get(

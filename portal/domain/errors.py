@@ -70,6 +70,7 @@ class Refusal(StrEnum):
     """What kind of "no" a use case gives: the doors turn it into an HTTP status or an
     error page, the use case never names one."""
 
+    malformed = "malformed"  # the request cannot be read or followed as it stands
     invalid = "invalid"  # the request breaks a rule: correct it and send again
     not_found = "not_found"  # what it names does not exist (or may not be known to exist)
     forbidden = "forbidden"  # this person may not do this

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.access import IdentityClaims, Inspection
-from portal.domain.audit_chain import Anchor
+from portal.domain.access import IdentityClaims, Inspection, InspectionState
+from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
+from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListTable
+from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
+from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.resumable import PartialUpload
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
+from portal.domain.schedule import MovedDeadline
 
 
 class Clock(Protocol):
@@ -52,6 +56,19 @@ class IdentityProvider(Protocol):
 
     def verify(self, token: str) -> IdentityClaims:
         """The claims of a valid token; InvalidIdentityToken saying why otherwise."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The tamper-evident audit log, read whole: what anchoring and verification need."""
+
+    def chain_heads(self) -> list[ChainHead]:
+        """Every chain's head as committed now (what anchoring copies out)."""
+        ...
+
+    def verify(self, keys: AuditKeyring, anchors: Sequence[Anchor]) -> LogVerdict:
+        """Every chain's HMACs and links under the keys its entries name, and every anchor
+        still a prefix of its chain, in one consistent snapshot."""
         ...
 
 
@@ -316,4 +333,179 @@ class IngestRepository(Protocol):
         next_attempt_at: datetime | None = None,
     ) -> bool:
         """Write an outcome if the claim still holds; False (nothing written) if it was lost."""
+        ...
+
+
+class InspectionRecords(Protocol):
+    """What the use cases keep of inspections: their dates, state, contacts, selections
+    and on-site viewing, each change with an audit event."""
+
+    def add_inspection(self, inspection: Inspection, actor: str) -> None:
+        """Store a new inspection and its agencies, with an audit event, in one transaction."""
+        ...
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection with this id, or None."""
+        ...
+
+    def list_inspection_ids(self, state: InspectionState | None = None) -> list[str]:
+        """Every inspection's id (in one state, if given), oldest first."""
+        ...
+
+    def set_inspection_state(
+        self, inspection_id: str, state: InspectionState, reason: str, actor: str, now: datetime
+    ) -> None:
+        """Close, withdraw or reopen an inspection, with an audit event."""
+        ...
+
+    def deadline_overrides(self, inspection_id: str) -> dict[str, datetime]:
+        """The lead inspector's moved deadlines of one inspection (UTC)."""
+        ...
+
+    def deadline_moves(self, inspection_id: str) -> list[MovedDeadline]:
+        """The moved deadlines of one inspection, with who moved each, when and why."""
+        ...
+
+    def set_deadline_override(
+        self,
+        inspection_id: str,
+        deadline: str,
+        due: datetime,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Move one deadline of one inspection (replacing an earlier move), with an audit event."""
+        ...
+
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        """The children selected at one stage (shortlist or audit), in the order given."""
+        ...
+
+    def replace_selection(
+        self, inspection_id: str, stage: str, child_ids: Sequence[str], actor: str, now: datetime
+    ) -> None:
+        """Record a stage's selection, replacing the previous one, with an audit event."""
+        ...
+
+    def set_onsite(
+        self,
+        inspection_id: str,
+        networks: list[str],
+        window_start: datetime,
+        window_end: datetime,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Register where (CIDRs) and when health records of an inspection may be viewed."""
+        ...
+
+    def onsite_policy(self, inspection_id: str) -> OnSitePolicy:
+        """Where and when the inspection's health records may be viewed."""
+        ...
+
+    def set_contacts(self, inspection_id: str, contacts: Contacts) -> None:
+        """Replace who hears about an inspection."""
+        ...
+
+    def contacts(self, inspection_id: str) -> Contacts:
+        """Who hears about an inspection."""
+        ...
+
+
+class DocumentRecords(IngestRepository, Protocol):
+    """What the use cases and the dispatcher keep of documents, besides the ingest steps'
+    own needs: every state change guarded by the state it expects."""
+
+    def add_document(self, document: Document, actor: str) -> None:
+        """Record a newly received document, with an audit event."""
+        ...
+
+    def get_document(self, document_id: str) -> Document | None:
+        """The document with this id, or None."""
+        ...
+
+    def inspection_documents(
+        self,
+        inspection_id: str,
+        *,
+        status: DocumentStatus | None = None,
+        agency: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """The inspection's documents (of one status and one agency, if given) in the order
+        they were received, starting after the document `after` (its id), at most `limit`."""
+        ...
+
+    def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
+        """What completeness needs of every document of an inspection (or one agency)."""
+        ...
+
+    def claim_next_batch(
+        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
+    ) -> list[Document]:
+        """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest
+        first; at least one, however large, if any waits."""
+        ...
+
+    def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:
+        """Return documents stuck in processing longer than the lease to received."""
+        ...
+
+    def release_claims(self, claim_prefix: str, now: datetime) -> list[str]:
+        """Return to received every document processing under a claim token that starts
+        with `claim_prefix` (a restarted worker's own claims)."""
+        ...
+
+    def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
+        """Put a failed document back in the queue now. Returns False unless it was failed."""
+        ...
+
+    def record_view(
+        self, document: Document, actor: str, address: str, allowed: bool, rule: str, now: datetime
+    ) -> None:
+        """Audit one attempt to read a document's content, allowed or not."""
+        ...
+
+    def audit_events(self, document_id: str) -> list[dict[str, Any]]:
+        """The audit events of one document, oldest first."""
+        ...
+
+    def record_audit_verified(
+        self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
+    ) -> None:
+        """Record that `actor` verified the audit log, and the outcome (counts only)."""
+        ...
+
+
+class Outbox(Protocol):
+    """The chase messages owed and sent: each recorded once by its key, sent at least once."""
+
+    def enqueue_messages(self, messages: Sequence[PlannedMessage], now: datetime) -> int:
+        """Record planned messages unless their key is there already; how many were new."""
+        ...
+
+    def claim_outbox(
+        self, claim_token: str, now: datetime, stale_after: timedelta, limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Claim pending messages (and ones a crashed run left claimed) for sending."""
+        ...
+
+    def finish_outbox(
+        self, key: str, claim_token: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Mark a claimed message sent, or (with `error`) pending again for a later run."""
+        ...
+
+    def outbox(self, inspection_id: str) -> list[OutboxMessage]:
+        """Every message recorded for an inspection, oldest first."""
+        ...
+
+
+class Repository(InspectionRecords, DocumentRecords, Outbox, Protocol):
+    """The metadata database, as the use cases see it."""
+
+    def check(self) -> None:
+        """Raise a TransientError subclass unless the database answers now."""
         ...

@@ -176,7 +176,7 @@ def list_documents(
     """One page of the inspection's documents, oldest first, starting after the document
     `cursor` (the previous page's next_cursor): each with its status and whether
     `principal` may read it from `address` now. An agency uploader sees only its own
-    agency's documents. Refused (not_found) for no such inspection, (invalid,
+    agency's documents. Refused (not_found) for no such inspection, (malformed,
     `invalid_cursor`) for a cursor that is not of this listing."""
     inspection = load_inspection(container, inspection_id)
     agency = visible_agency(principal)
@@ -184,7 +184,7 @@ def list_documents(
         mark = container.repository.get_document(cursor)
         if mark is None or mark.inspection_id != inspection_id or agency not in (None, mark.agency):
             raise Refused(
-                Refusal.invalid,
+                Refusal.malformed,
                 "invalid_cursor",
                 "The cursor is not valid here",
                 "Pass the next_cursor of the previous page of this listing, or leave it out "

@@ -265,3 +265,18 @@ def _entry(row: Row[Any]) -> AuditEntry:
         entry_hash=row.entry_hash,
         key_id=row.key_id,
     )
+
+
+class SqlAuditLog:
+    """The AuditLog port over the metadata database's audit tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def chain_heads(self) -> list[ChainHead]:
+        """Every chain's head as committed now."""
+        return chain_heads(self.engine)
+
+    def verify(self, keys: AuditKeyring, anchors: Sequence[Anchor]) -> LogVerdict:
+        """Every chain and anchor checked in one consistent snapshot."""
+        return verify_audit_log(self.engine, keys, anchors)
