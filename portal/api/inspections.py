@@ -8,12 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from portal.adapters.db.identities import DuplicateUser
 from portal.api.auth import (
     ContainerDep,
     PrincipalDep,
     forbidden,
-    issue_token,
 )
 from portal.api.schemas import (
     CompletenessOut,
@@ -32,8 +30,10 @@ from portal.api.schemas import (
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
+from portal.domain.identities import DuplicateUser
 from portal.domain.onsite import parse_networks
 from portal.http.problems import Problem, problem_responses
+from portal.services.identities import issue_token
 from portal.services.inspections import load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])

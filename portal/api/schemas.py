@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import reason_sentence, warning_sentence
+from portal.services.retention import LiftHold, PlaceHold
 
 _Day = TypeVar("_Day", bound=date)
 EARLIEST_DAY = date(2000, 1, 1)
@@ -382,19 +383,14 @@ class RetentionRunOut(BaseModel):
     entries: list[RetentionEntryOut]
 
 
-class LegalHoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    document_id: str | None = Field(
-        default=None, max_length=32, description="Omit to hold the whole inspection."
-    )
-    reason: str = Field(min_length=3, max_length=2000, description="Why, e.g. the claim's ref.")
+# The use cases' models under the API's names; without docstrings of their own (pydantic
+# does not inherit one), so their schemas say what their fields say, as before.
+class LegalHoldIn(PlaceHold):
+    pass
 
 
-class LegalHoldLiftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=3, max_length=2000)
+class LegalHoldLiftIn(LiftHold):
+    pass
 
 
 class LegalHoldOut(BaseModel):

@@ -27,7 +27,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from portal.api.auth import TOKEN_PREFIX, token_hash
 from portal.api.documents import UploadForm, receive_upload
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
@@ -42,6 +41,7 @@ from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
 from portal.http.uploads import MultipartUpload
+from portal.services.identities import TOKEN_PREFIX, token_hash
 from portal.web import views
 from portal.web.sessions import (
     CSRF_FIELD,

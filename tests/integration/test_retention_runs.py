@@ -14,18 +14,17 @@ from typing import Any
 
 import pytest
 
-from portal.adapters.db.retention_records import RunInProgress
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import new_user
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import StoreUnavailable
 from portal.domain.ports import ObjectStore
-from portal.domain.retention import RetentionEvent
+from portal.domain.retention import RetentionEvent, RunInProgress
 from portal.domain.timeline import LONDON
 from portal.retention import run_retention
+from portal.services.identities import new_user
 from portal.settings import Settings
 from tests.factories import build_beside_processes, build_portal, settable_clock
 from tests.integration.s3_fixtures import S3Target, s3_inprocess  # noqa: F401
