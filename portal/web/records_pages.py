@@ -144,17 +144,19 @@ async def dry_run(request: Request) -> Response:
         return await anyio.to_thread.run_sync(
             lambda: _retention_page(request, person, 400, errors, parts)
         )
-    return await _start(request, person, True, as_of, "#start-dry-run", parts)
+    return await _start(request, person, dry_run=True, as_of=as_of, parts=parts)
 
 
 async def _start(
     request: Request,
     person: SignedIn,
+    *,
     dry_run: bool,
-    as_of: datetime | None,
-    field: str,
+    as_of: datetime | None = None,
     parts: dict[str, str] | None = None,
 ) -> Response:
+    """Start the run and show its record, or the retention page again while a deleting
+    run is in progress."""
     container = container_of(request)
 
     def start() -> RetentionRun:
@@ -167,7 +169,7 @@ async def _start(
             raise
         errors = [
             {
-                "href": field,
+                "href": "#start-dry-run",
                 "text": "A deleting run is in progress. Wait for it to finish, then try again",
             }
         ]
@@ -192,7 +194,7 @@ async def delete_due(request: Request) -> Response:
     await anyio.to_thread.run_sync(
         decide, request, person.principal, Permission.run_retention, ANYWHERE
     )
-    return await _start(request, person, False, None, "#start-dry-run")
+    return await _start(request, person, dry_run=False)
 
 
 # -- deletion records --------------------------------------------------------------------
