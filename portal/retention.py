@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from portal.adapters.bank_holidays import england_and_wales_calendar
-from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords, RetentionRun
+from portal.adapters.db.retention_records import RetentionRecords
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import MessageKind, PlannedMessage
@@ -35,7 +35,9 @@ from portal.domain.retention import (
     LegalHold,
     RetentionClass,
     RetentionDecision,
+    RetentionEntry,
     RetentionPolicy,
+    RetentionRun,
     class_of_document,
     decide_record,
     inspection_events,

@@ -7,12 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from portal.adapters.db.identities import DuplicateUser
 from portal.api.auth import (
     ContainerDep,
     PrincipalDep,
     forbidden,
-    issue_token,
 )
 from portal.api.schemas import (
     CompletenessOut,
@@ -31,8 +29,10 @@ from portal.api.schemas import (
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
+from portal.domain.identities import DuplicateUser
 from portal.http.problems import Problem, problem_responses
 from portal.services import inspections, timeline
+from portal.services.identities import issue_token
 from portal.services.inspections import NewInspection, load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])

@@ -12,6 +12,7 @@ from portal.domain.documents import Document
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
 from portal.domain.schedule import DeadlineMove
 from portal.domain.timeline import Day, Moment
+from portal.services.retention import LiftHold, PlaceHold
 
 
 class InspectionIn(BaseModel):
@@ -357,19 +358,14 @@ class RetentionRunOut(BaseModel):
     entries: list[RetentionEntryOut]
 
 
-class LegalHoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    document_id: str | None = Field(
-        default=None, max_length=32, description="Omit to hold the whole inspection."
-    )
-    reason: str = Field(min_length=3, max_length=2000, description="Why, e.g. the claim's ref.")
+# The use cases' models under the API's names; without docstrings of their own (pydantic
+# does not inherit one), so their schemas say what their fields say, as before.
+class LegalHoldIn(PlaceHold):
+    pass
 
 
-class LegalHoldLiftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=3, max_length=2000)
+class LegalHoldLiftIn(LiftHold):
+    pass
 
 
 class LegalHoldOut(BaseModel):

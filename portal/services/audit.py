@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.bootstrap import Container
+from portal.domain.access import Principal
 from portal.domain.audit_chain import Anchor, AuditKeyring, LogVerdict, anchors_due
 from portal.domain.ports import AnchorSink, AuditLog
 
@@ -29,3 +31,20 @@ def verify_audit(log: AuditLog, keys: AuditKeyring, sink: AnchorSink) -> LogVerd
     """Verify every chain under the keys its entries name, and every anchor in the sink
     against the chains (a TransientError if the sink cannot be read: never a pass)."""
     return log.verify(keys, sink.read())
+
+
+def verify_audit_log(container: Container, principal: Principal) -> LogVerdict:
+    """Verify the whole audit log now and audit that `principal` did, with the verdict.
+
+    Never a pass without anchors: AnchorSinkUnsafe if the anchor sink would not keep them
+    out of reach, AnchorSinkUnavailable if it cannot be read now (nothing is audited then).
+    """
+    verdict = verify_audit(container.audit_log, container.audit_keys, container.anchor_sink)
+    container.repository.record_audit_verified(
+        principal.actor,
+        container.clock.now(),
+        ok=verdict.ok,
+        breaks=len(verdict.breaks),
+        entries=verdict.entries,
+    )
+    return verdict

@@ -27,7 +27,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from portal.api.auth import TOKEN_PREFIX, token_hash
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
@@ -41,6 +40,7 @@ from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
 from portal.http.uploads import MultipartUpload, receive_upload
+from portal.services.identities import TOKEN_PREFIX, token_hash
 from portal.services.uploads import UploadForm
 from portal.web import views
 from portal.web.sessions import (

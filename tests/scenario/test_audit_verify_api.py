@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.adapters.db.tables import AuditEventRow
-from portal.api.auth import issue_token
 from portal.app import create_app
 from portal.domain.access import Role
 from portal.services.audit import anchor_heads
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.factories import TEST_NOW, add_inspection, build_portal
 

@@ -44,7 +44,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
 from portal.app import create_app
 from portal.bootstrap import Container
@@ -54,6 +53,7 @@ from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.retention import run_retention
 from portal.services.chasing import run_chase
+from portal.services.identities import issue_token, issue_user_token
 from portal.settings import Settings
 from tests.factories import build_portal
 from tests.samples import pdf_text_pages
