@@ -45,10 +45,12 @@ from portal.domain.ports import (
     Classifier,
     Clock,
     IdentityProvider,
+    IdentityStore,
     Mailer,
     ObjectStore,
     PartialUploadFiles,
     Repository,
+    RetentionRecordsStore,
     Sanitiser,
     Scanner,
     Wakeup,
@@ -76,9 +78,9 @@ class Container:
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
     mailer: Mailer
-    records: RetentionRecords
+    records: RetentionRecordsStore
     retention_policy: RetentionPolicy
-    identities: Identities
+    identities: IdentityStore
     oidc: IdentityProvider | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
@@ -90,6 +92,11 @@ class Container:
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
         return england_and_wales_calendar(around.year - 1, around.year + 1)
+
+    def working_calendar_between(self, first_year: int, last_year: int) -> WorkingCalendar:
+        """England and Wales working days from the start of `first_year` to the end of
+        `last_year`."""
+        return england_and_wales_calendar(first_year, last_year)
 
     def fieldwork(self, inspection: Inspection) -> Fieldwork | None:
         """The inspection's fieldwork days: from its start to its recorded end (or, until

@@ -8,22 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.access import IdentityClaims, Inspection, InspectionState
+from portal.domain.access import IdentityClaims, Inspection, InspectionState, Principal
 from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListTable
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
+from portal.domain.identities import TokenInfo, User
 from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.resumable import PartialUpload
+from portal.domain.retention import (
+    LegalHold,
+    NameEntry,
+    RetentionEntry,
+    RetentionEvent,
+    RetentionRun,
+)
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 from portal.domain.schedule import MovedDeadline
@@ -508,4 +516,242 @@ class Repository(InspectionRecords, DocumentRecords, Outbox, Protocol):
 
     def check(self) -> None:
         """Raise a TransientError subclass unless the database answers now."""
+        ...
+
+
+class RetentionRecordsStore(Protocol):
+    """What retention keeps and deletes: runs and their entries, legal holds, retention
+    events and the register of names."""
+
+    def events(self, inspection_id: str) -> dict[RetentionEvent, date]:
+        """The retention events recorded for an inspection."""
+        ...
+
+    def set_event(
+        self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) when an event happened, with an audit event."""
+        ...
+
+    def place_hold(
+        self,
+        inspection_id: str,
+        document_id: str | None,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> LegalHold:
+        """Place a hold on an inspection or one of its documents."""
+        ...
+
+    def lift_hold(self, hold_id: str, reason: str, actor: str, now: datetime) -> LegalHold | None:
+        """Lift an active hold; None if there is no such hold. Lifting twice changes nothing."""
+        ...
+
+    def get_hold(self, hold_id: str) -> LegalHold | None:
+        """The hold with this id, or None."""
+        ...
+
+    def holds(self, inspection_id: str | None = None) -> list[LegalHold]:
+        """Every hold (of one inspection, if given), active or lifted, oldest first."""
+        ...
+
+    def add_name(
+        self,
+        inspection_id: str,
+        name: str,
+        reference: str,
+        note: str,
+        actor: str,
+        now: datetime,
+    ) -> NameEntry:
+        """Record a name in the inspection's register (the audit event does not hold it)."""
+        ...
+
+    def names(self, inspection_id: str) -> list[NameEntry]:
+        """The inspection's register, in the order names were recorded."""
+        ...
+
+    def names_reduced_at(self, inspection_id: str) -> datetime | None:
+        """When the inspection's names were reduced to initials, if they have been."""
+        ...
+
+    def reduce_names(
+        self,
+        inspection_id: str,
+        names: Sequence[str],
+        run_id: str,
+        entry: RetentionEntry,
+        now: datetime,
+    ) -> RetentionEntry:
+        """Rewrite every free-text field of the inspection with the names reduced to initials,
+        give each document a neutral filename, leave only initials in the register, then
+        look for the names anywhere in the database."""
+        ...
+
+    def find_text(self, needles: Sequence[str]) -> dict[str, int]:
+        """Where any of `needles` occurs (ignoring case) in any text or JSON column of any
+        table: "table.column" -> number of rows. Empty when none is found anywhere."""
+        ...
+
+    def documents_of(self, inspection_id: str) -> list[Document]:
+        """The inspection's documents that still have their bytes (not tombstoned)."""
+        ...
+
+    def unfinished_deletions(self) -> dict[str, str]:
+        """Documents a run began to delete but did not tombstone: document id -> run id."""
+        ...
+
+    def mark_deletion_started(self, document_id: str, run_id: str, now: datetime) -> bool:
+        """Say, before any byte goes, that this run is deleting the document. False (nothing
+        marked) if the document is being processed or is already a tombstone."""
+        ...
+
+    def clear_deletion_mark(self, document_id: str) -> None:
+        """Forget an unfinished deletion (the document is held or no longer due)."""
+        ...
+
+    def tombstone(
+        self, document_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> None:
+        """Clear the document's content fields, keep the tombstone, and write the entry, in one
+        transaction."""
+        ...
+
+    def outbox_count(self, inspection_id: str) -> int:
+        """How many messages the inspection has in the outbox."""
+        ...
+
+    def audit_log_count(self, inspection_id: str) -> int:
+        """How many audit events the inspection's chain holds (its own and its documents')."""
+        ...
+
+    def delete_outbox(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's outbox messages and write the entry, in one transaction."""
+        ...
+
+    def delete_audit_log(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's audit chain (every seq of it: the events of the inspection
+        and of its documents), record `audit_chain_deleted` in the portal chain so that
+        verification knows the absence is lawful, and write the entry (with the id, seq and
+        hash of the last event deleted), in one transaction."""
+        ...
+
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        dry_run: bool,
+        as_of: datetime,
+        actor: str,
+        policy_sha256: str,
+        now: datetime,
+        lease_seconds: float,
+    ) -> tuple[str, ...]:
+        """Begin a run. A deleting run takes over deleting runs that went silent for longer
+        than the lease (marked interrupted, completed by this one) and returns their ids; it
+        raises RunInProgress if one is still alive. Dry runs never conflict; any run marks
+        dead dry runs interrupted."""
+        ...
+
+    def add_entry(self, run_id: str, entry: RetentionEntry, now: datetime) -> None:
+        """Append a line to the run's record (and show the run is alive)."""
+        ...
+
+    def finish_run(
+        self, run_id: str, summary: dict[str, Any], now: datetime, status: str = "completed"
+    ) -> None:
+        """Mark the run finished (`completed`, or `failed` when a check found what should be
+        gone) with its summary counts."""
+        ...
+
+    def flush_deleted_values(self) -> bool:
+        """Move what the write-ahead log holds into the database file and empty the log, so a
+        value just overwritten (with secure_delete, zeroed) is in no file. SQLite only; True
+        when the log was emptied (PostgreSQL: nothing to do here, True)."""
+        ...
+
+    def get_run(self, run_id: str) -> RetentionRun | None:
+        """The run with its record, or None."""
+        ...
+
+    def runs(self, limit: int = 50) -> list[RetentionRun]:
+        """The newest runs first, without their entries."""
+        ...
+
+
+class IdentityStore(Protocol):
+    """Users and their API tokens: who may sign in, as whom, and until when."""
+
+    def add_user(self, user: User, actor: str) -> User:
+        """Record a new user; DuplicateUser if the e-mail or subject is taken."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None:
+        """The user with this id, or None."""
+        ...
+
+    def users_of(self, inspection_id: str) -> list[User]:
+        """The inspection's users, oldest first."""
+        ...
+
+    def records_officer_emails(self, inspection_id: str) -> list[str]:
+        """The email addresses of the enabled records officers who keep this inspection's
+        records: its own, and those of every inspection."""
+        ...
+
+    def add_token(
+        self,
+        user: User,
+        token_id: str,
+        token_sha256: str,
+        label: str,
+        expires_at: datetime,
+        actor: str,
+        now: datetime,
+    ) -> TokenInfo:
+        """Store a token's hash for `user` (never the token itself)."""
+        ...
+
+    def get_token(self, token_id: str) -> TokenInfo | None:
+        """The token with this id (without its secret), or None."""
+        ...
+
+    def tokens_of(self, user_id: str) -> list[TokenInfo]:
+        """A user's tokens, newest first."""
+        ...
+
+    def revoke_token(self, token_id: str, actor: str, now: datetime) -> TokenInfo | None:
+        """Revoke a token (revoking twice changes nothing); None if there is no such token."""
+        ...
+
+    def principal_for_token(self, token_sha256: str, now: datetime) -> Principal | None:
+        """The principal of a usable token with this hash, or None if it is unknown, revoked or
+        expired, or its user is disabled."""
+        ...
+
+    def principal_for_subject(
+        self, subject: str, email: str | None, email_verified: bool
+    ) -> Principal | None:
+        """The principal of an identity-provider sign-in: the user bound to `subject`, or (on a
+        first sign-in) the user with that verified e-mail, who is then bound to it."""
+        ...
+
+    def record_denial(
+        self,
+        actor: str,
+        inspection_id: str | None,
+        document_id: str | None,
+        detail: dict[str, str],
+        now: datetime,
+    ) -> None:
+        """Audit a request the authorisation gate refused."""
+        ...
+
+    def has_usable_admin_token(self, now: datetime) -> bool:
+        """Whether any admin token can still be used."""
         ...

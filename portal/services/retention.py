@@ -2,7 +2,8 @@
 runs and their deletion records, legal holds, the events retention counts from, each
 inspection's retention schedule, and the name register.
 
-The run itself (what is deleted, held and reduced, and the proof) is portal/retention.py;
+The run itself (what is deleted, held and reduced, and the proof) is
+portal/services/retention_runs.py;
 these use cases start it for a person and decide what that person sees of its record.
 """
 
@@ -28,8 +29,8 @@ from portal.domain.retention import (
     due_date,
     names_due,
 )
-from portal.retention import inspection_context, run_retention
 from portal.services.inspections import load_inspection
+from portal.services.retention_runs import inspection_context, run_retention
 
 RECORDED_BY_PEOPLE = (RetentionEvent.fieldwork_end, RetentionEvent.letter_published)
 """The events a person records; the others the portal knows by itself."""

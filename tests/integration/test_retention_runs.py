@@ -23,8 +23,8 @@ from portal.domain.errors import StoreUnavailable
 from portal.domain.ports import ObjectStore
 from portal.domain.retention import RetentionEvent, RunInProgress
 from portal.domain.timeline import LONDON
-from portal.retention import run_retention
 from portal.services.identities import new_user
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests.factories import build_beside_processes, build_portal, settable_clock
 from tests.integration.s3_fixtures import S3Target, s3_inprocess  # noqa: F401
@@ -412,7 +412,7 @@ from datetime import datetime
 from pathlib import Path
 from portal.adapters.store_fs import FilesystemStore
 from portal.bootstrap import build
-from portal.retention import run_retention
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 
 class KilledOnSecondDocument(FilesystemStore):

@@ -51,9 +51,9 @@ from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
-from portal.retention import run_retention
 from portal.services.chasing import run_chase
 from portal.services.identities import issue_token, issue_user_token
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests.factories import build_portal
 from tests.samples import pdf_text_pages
