@@ -21,19 +21,7 @@ def chase_run(body: ChaseRunIn, principal: PrincipalDep, container: ContainerDep
     return ChaseRunOut(
         as_of=report.as_of,
         dry_run=body.dry_run,
-        planned=[
-            PlannedOut(
-                key=m.key,
-                kind=m.kind.value,
-                inspection_id=m.inspection_id,
-                agency=m.agency,
-                deadline=m.deadline,
-                recipients=list(m.recipients),
-                subject=m.subject,
-                body=m.body,
-            )
-            for m in report.planned
-        ],
+        planned=[PlannedOut.model_validate(m.model_dump()) for m in report.planned],
         recorded=report.recorded,
         sent=report.sent,
         failed=report.failed,

@@ -84,19 +84,7 @@ def get_alerts(
 ) -> list[MessageOut]:
     """Every reminder, overdue notice and alert of this inspection: when and to whom."""
     return [
-        MessageOut(
-            key=m.key,
-            kind=m.kind,
-            agency=m.agency,
-            deadline=m.deadline,
-            recipients=list(m.recipients),
-            subject=m.subject,
-            status=m.status,
-            attempts=m.attempts,
-            created_at=m.created_at,
-            sent_at=m.sent_at,
-            last_error=m.last_error,
-        )
+        MessageOut.model_validate(m.model_dump())
         for m in inspections.alerts_of(container, inspection_id)
     ]
 

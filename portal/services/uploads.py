@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -141,20 +142,8 @@ def check_before_receiving(
     if size > limit:
         raise upload_too_large(limit)
     _check_size_for_target(container, form.item, size)
-    now = container.clock.now()
-    announced = Document(
-        id=uuid.uuid4().hex,
-        inspection_id=inspection.id,
-        agency=principal.agency or "",
-        item_number=form.item,
-        child_id=form.child_id,
-        document_date=form.document_date,
-        health_information=form.health_information,
-        original_filename="",
-        status=DocumentStatus.received,
-        size_bytes=size,
-        received_at=now,
-        updated_at=now,
+    announced = _received_document(
+        uuid.uuid4().hex, inspection, principal, form, size, container.clock.now()
     )
     _check_scope(container, inspection, announced)
 
@@ -176,22 +165,19 @@ def record_upload(
     try:
         form = read_form()
         _check_size_for_target(container, form.item, received.stored.size)
-        now = container.clock.now()
-        document = Document(
-            id=received.document_id,
-            inspection_id=inspection.id,
-            agency=principal.agency or "",
-            item_number=form.item,
-            child_id=form.child_id,
-            document_date=form.document_date,
-            health_information=form.health_information,
-            original_filename=neutralise_filename(received.filename),
-            declared_content_type=received.content_type,
-            status=DocumentStatus.received,
-            size_bytes=received.stored.size,
-            sha256_received=received.stored.sha256,
-            received_at=now,
-            updated_at=now,
+        document = _received_document(
+            received.document_id,
+            inspection,
+            principal,
+            form,
+            received.stored.size,
+            container.clock.now(),
+        ).model_copy(
+            update={
+                "original_filename": neutralise_filename(received.filename),
+                "declared_content_type": received.content_type,
+                "sha256_received": received.stored.sha256,
+            }
         )
         _check_scope(container, inspection, document)
         container.repository.add_document(document, principal.actor)
@@ -200,6 +186,30 @@ def record_upload(
         raise
     container.wakeup.wake()
     return document
+
+
+def _received_document(
+    document_id: str,
+    inspection: Inspection,
+    principal: Principal,
+    form: UploadForm,
+    size: int,
+    now: datetime,
+) -> Document:
+    return Document(
+        id=document_id,
+        inspection_id=inspection.id,
+        agency=principal.agency or "",
+        item_number=form.item,
+        child_id=form.child_id,
+        document_date=form.document_date,
+        health_information=form.health_information,
+        original_filename="",
+        status=DocumentStatus.received,
+        size_bytes=size,
+        received_at=now,
+        updated_at=now,
+    )
 
 
 def rerun_failed(container: Container, principal: Principal, document_id: str) -> Document:
