@@ -9,7 +9,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from portal.domain.access import Principal
-from portal.http.problems import Problem
+from portal.domain.errors import Refusal, Refused
 
 
 class RateLimits:
@@ -22,11 +22,12 @@ class RateLimits:
         self._unauthenticated = parse_many(unauthenticated)
 
     def spend(self, principal: Principal) -> None:
-        """Count one request of this token; 429 problem if it is over its limit."""
+        """Count one request of this token; Refused (too_many, with the seconds to wait)
+        if it is over its limit."""
         self._spend(self._per_token, "token", principal.token_id)
 
     def refuse_if_exhausted(self, address: str) -> None:
-        """429 problem if this address has used up its unauthenticated requests."""
+        """Refused (too_many) if this address has used up its unauthenticated requests."""
         for item in self._unauthenticated:
             if not self._limiter.test(item, "anonymous", address):
                 raise _too_many(self._retry_after(item, "anonymous", address))
@@ -46,11 +47,11 @@ class RateLimits:
         return max(1, int(reset - time.time()) + 1)
 
 
-def _too_many(retry_after: int) -> Problem:
-    return Problem(
-        429,
+def _too_many(retry_after: int) -> Refused:
+    return Refused(
+        Refusal.too_many,
         "rate_limited",
         "Too many requests",
         f"This token has made too many requests. Wait {retry_after} s and try again.",
-        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
     )

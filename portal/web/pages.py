@@ -122,8 +122,8 @@ def bad_request() -> WebError:
     )
 
 
-def _too_many(problem: Problem) -> WebError:
-    wait = problem.headers.get("Retry-After", "60")
+def _too_many(refused: Refused) -> WebError:
+    wait = str(refused.retry_after or 60)
     return WebError(
         429,
         "Too many requests",
@@ -146,7 +146,7 @@ class WebRoute(APIRoute):
                 response = RedirectResponse(_sign_in_url(request), status_code=303)
             except WebError as exc:
                 response = _error_page(request, exc)
-            except Problem as exc:  # an API function a page calls refused
+            except Problem as exc:  # the shared HTTP plumbing refused (e.g. an upload body)
                 response = _error_page(request, WebError(exc.status, exc.title, exc.detail))
             except Refused as exc:  # a use case said no
                 refused = Problem.of(exc)
@@ -333,7 +333,7 @@ def signed_in(request: Request) -> SignedIn:
         raise SignInNeeded
     try:
         _limits(request).spend(principal)
-    except Problem as exc:
+    except Refused as exc:
         raise _too_many(exc) from exc
     return SignedIn(principal, session)
 
@@ -472,7 +472,7 @@ async def sign_in(request: Request) -> Response:
     address = _address(request, container)
     try:
         limits.refuse_if_exhausted(address)
-    except Problem as exc:
+    except Refused as exc:
         raise _too_many(exc) from exc
     error = _token_error(token)
     principal = None
@@ -499,7 +499,7 @@ async def sign_in(request: Request) -> Response:
         )
     try:
         limits.spend(principal)
-    except Problem as exc:
+    except Refused as exc:
         raise _too_many(exc) from exc
     response = see_other(next_path or views.home_path(principal) or "/")
     # A new session (and CSRF token) on sign-in, so no earlier one can be ridden.
