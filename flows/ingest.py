@@ -4,7 +4,7 @@
     then: one table artifact listing every document, completeness, rejection notices
 
 Each step is a Prefect task over the whole batch (portal.ingest.run_step: the step for every
-document still in play), so orchestration costs ~7 task runs and one flow run per batch, not
+document still in play), so orchestration costs six task runs and one flow run per batch, not
 per document, and the Prefect UI shows the pipeline with each step's document count. The
 tasks run in this process, one after another, on the batch's temp workspace, which the flow
 opens once around them. Each verdict is committed by `record` before the quarantined
