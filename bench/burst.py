@@ -78,10 +78,10 @@ from bench.bench_ingest import (
 )
 from portal.adapters.db.tables import DocumentRow
 from portal.adapters.policy_files import load_themes
-from portal.api.auth import issue_token
 from portal.bootstrap import build, make_scanner
 from portal.domain.access import Role
 from portal.domain.scanning import ScanStatus
+from portal.services.identities import issue_token
 from portal.settings import REPO_ROOT, Settings
 from tests import samples
 from tests.scaled_layout import Layout, scaled_layout

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.schedules import Cron
 
 from flows.ingest import current_container
-from portal.audit import anchor_heads
+from portal.services.audit import anchor_heads
 
 TIMEZONE = "Europe/London"
 
@@ -20,9 +20,7 @@ def audit_anchor() -> int:
     """Anchor the moved heads now; the number of chains anchored (ids and counts only in
     the log: chain ids are inspection ids)."""
     container = current_container()
-    anchored = anchor_heads(
-        container.repository.engine, container.anchor_sink, container.clock.now()
-    )
+    anchored = anchor_heads(container.audit_log, container.anchor_sink, container.clock.now())
     get_run_logger().info("audit anchor: %d chain heads anchored", len(anchored))
     return len(anchored)
 

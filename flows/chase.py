@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.schedules import Cron
 
 from flows.ingest import current_container
-from portal.chasing import run_chase
+from portal.services.chasing import run_chase
 
 TIMEZONE = "Europe/London"
 

@@ -28,7 +28,6 @@ from prefect.cache_policies import NONE
 from prefect.tasks import TaskRunNameCallbackWithParameters
 
 from portal.bootstrap import Container, build
-from portal.chasing import notify_rejections
 from portal.domain.completeness import completeness_markdown
 from portal.domain.documents import DocumentStatus
 from portal.ingest import (
@@ -40,6 +39,7 @@ from portal.ingest import (
     record,
     run_step,
 )
+from portal.services.chasing import notify_rejections
 from portal.settings import Settings
 
 

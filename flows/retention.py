@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.schedules import Cron
 
 from flows.ingest import current_container
-from portal.retention import run_retention
+from portal.services.retention_runs import run_retention
 
 TIMEZONE = "Europe/London"
 

@@ -12,6 +12,7 @@ from portal.adapters.audit_keys import load_keyring
 from portal.adapters.bank_holidays import england_and_wales_calendar
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.clock import SystemClock
+from portal.adapters.db.audit_log import SqlAuditLog
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.identities import Identities
 from portal.adapters.db.repository import SqlRepository
@@ -20,11 +21,13 @@ from portal.adapters.magic_classifier import MagicClassifier
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
 from portal.adapters.oidc import OidcVerifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
+from portal.adapters.pdf_watermark import PikepdfWatermarker
 from portal.adapters.policy_files import (
     load_file_type_policy,
     load_retention_policy,
     load_themes,
 )
+from portal.adapters.resumable_files import PartialUploads
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
@@ -38,13 +41,20 @@ from portal.domain.file_types import FileTypePolicy
 from portal.domain.onsite import Fieldwork, OnSitePolicy, fieldwork_of
 from portal.domain.ports import (
     AnchorSink,
+    AuditLog,
     Classifier,
     Clock,
+    IdentityProvider,
+    IdentityStore,
     Mailer,
     ObjectStore,
+    PartialUploadFiles,
+    Repository,
+    RetentionRecordsStore,
     Sanitiser,
     Scanner,
     Wakeup,
+    Watermarker,
 )
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
@@ -60,7 +70,7 @@ class Container:
 
     settings: Settings
     clock: Clock
-    repository: SqlRepository
+    repository: Repository
     store: ObjectStore
     scanner: Scanner
     classifier: Classifier
@@ -68,17 +78,25 @@ class Container:
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
     mailer: Mailer
-    records: RetentionRecords
+    records: RetentionRecordsStore
     retention_policy: RetentionPolicy
-    identities: Identities
-    oidc: OidcVerifier | None
+    identities: IdentityStore
+    oidc: IdentityProvider | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
+    audit_log: AuditLog
     wakeup: Wakeup
+    watermarker: Watermarker
+    partial_uploads: PartialUploadFiles
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
         return england_and_wales_calendar(around.year - 1, around.year + 1)
+
+    def working_calendar_between(self, first_year: int, last_year: int) -> WorkingCalendar:
+        """England and Wales working days from the start of `first_year` to the end of
+        `last_year`."""
+        return england_and_wales_calendar(first_year, last_year)
 
     def fieldwork(self, inspection: Inspection) -> Fieldwork | None:
         """The inspection's fieldwork days: from its start to its recorded end (or, until
@@ -306,5 +324,8 @@ def build(
         oidc=make_oidc_verifier(settings),
         audit_keys=audit_keys,
         anchor_sink=anchor_sink or make_anchor_sink(settings, clock),
+        audit_log=SqlAuditLog(engine),
         wakeup=InProcessWakeup(),
+        watermarker=PikepdfWatermarker(),
+        partial_uploads=PartialUploads(settings.resumable_dir),
     )

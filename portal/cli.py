@@ -118,9 +118,10 @@ def _scheduler(settings: Settings) -> None:
 
 def _migrate(settings: Settings) -> None:
     from portal.adapters.clock import SystemClock
+    from portal.adapters.db.audit_log import SqlAuditLog
     from portal.adapters.db.engine import make_engine, migrate
-    from portal.audit import anchor_heads
     from portal.bootstrap import load_audit_keys, make_anchor_sink
+    from portal.services.audit import anchor_heads
 
     clock = SystemClock()
     load_audit_keys(settings, clock)  # no key file, no migration: the next start needs one
@@ -128,7 +129,7 @@ def _migrate(settings: Settings) -> None:
     try:
         migrate(engine)
         # Events from before keyed chains verify only under an anchor: anchor them now.
-        anchored = anchor_heads(engine, make_anchor_sink(settings, clock), clock.now())
+        anchored = anchor_heads(SqlAuditLog(engine), make_anchor_sink(settings, clock), clock.now())
     finally:
         engine.dispose()
     print(
@@ -140,10 +141,11 @@ def _migrate(settings: Settings) -> None:
 def _audit(settings: Settings, subcommand: str) -> None:
     from portal.adapters.audit_keys import load_keyring, rotate_key
     from portal.adapters.clock import SystemClock
+    from portal.adapters.db.audit_log import SqlAuditLog
     from portal.adapters.db.engine import make_engine
-    from portal.audit import anchor_heads, verify_audit
     from portal.bootstrap import make_anchor_sink
     from portal.domain.errors import PortalError
+    from portal.services.audit import anchor_heads, verify_audit
 
     clock = SystemClock()
     if subcommand == "rotate-key":
@@ -157,13 +159,14 @@ def _audit(settings: Settings, subcommand: str) -> None:
         )
         return
     engine = make_engine(settings.resolved_database_url)
+    log = SqlAuditLog(engine)
     try:
         sink = make_anchor_sink(settings, clock)
         if subcommand == "anchor":
-            anchored = anchor_heads(engine, sink, clock.now())
+            anchored = anchor_heads(log, sink, clock.now())
             print(f"{len(anchored)} audit chain heads anchored", flush=True)
             return
-        verdict = verify_audit(engine, load_keyring(settings.resolved_audit_key_file), sink)
+        verdict = verify_audit(log, load_keyring(settings.resolved_audit_key_file), sink)
     except PortalError as exc:
         print(f"audit log NOT VERIFIED: {exc}", flush=True)
         raise SystemExit(1) from exc
@@ -240,9 +243,9 @@ def _prefect(settings: Settings, args: list[str]) -> None:
 
 
 def _up(settings: Settings) -> None:
-    from portal.audit import anchor_heads
     from portal.bootstrap import build
     from portal.demo import ensure_admin_token, ensure_demo_inspection
+    from portal.services.audit import anchor_heads
 
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
@@ -274,7 +277,7 @@ def _up(settings: Settings) -> None:
             supervisor.start("prefect", prefect_server_command(settings.prefect_port))
         admin_token = ensure_admin_token(container)
         demo = ensure_demo_inspection(container)
-        anchor_heads(container.repository.engine, container.anchor_sink, container.clock.now())
+        anchor_heads(container.audit_log, container.anchor_sink, container.clock.now())
         portal = [sys.executable, "-m", "portal.cli"]
         supervisor.start("api", [*portal, "api"])
         _wait_until(

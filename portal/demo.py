@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from portal.api.auth import issue_token, token_hash
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.timeline import LONDON
+from portal.services.identities import issue_token, token_hash
 
 DEMO_THEME = "domestic-abuse/sept-2024"
 

@@ -21,23 +21,43 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JTAI_", env_file=None, extra="ignore")
 
     data_dir: Path = Field(
-        default=REPO_ROOT / ".data", description="Where the embedded defaults keep their state."
+        default=REPO_ROOT / ".data",
+        description="Where the embedded defaults keep their state: the SQLite database, the "
+        "filesystem store, keys, tokens and logs.",
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the metadata database; default SQLite in data_dir.",
+        description="SQLAlchemy URL of the metadata database, e.g. "
+        "`postgresql://user@host/db`; default SQLite in data_dir (portal.sqlite3).",
     )
-    policies_dir: Path = Field(default=REPO_ROOT / "policies")
+    policies_dir: Path = Field(
+        default=REPO_ROOT / "policies",
+        description="Theme checklists, the file-type allowlist and retention rules.",
+    )
 
-    store: Literal["filesystem", "s3"] = "filesystem"
-    s3_bucket: str | None = None
-    s3_prefix: str = ""
-    s3_endpoint_url: str | None = None
-    s3_region: str = "eu-west-2"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    s3_sse: Literal["AES256", "aws:kms"] = "AES256"
-    s3_kms_key_id: str | None = None
+    store: Literal["filesystem", "s3"] = Field(
+        default="filesystem",
+        description="Where documents' bytes are kept: data_dir/objects, or an S3 bucket.",
+    )
+    s3_bucket: str | None = Field(default=None, description="The bucket (store=s3).")
+    s3_prefix: str = Field(default="", description="Start of every key in the bucket.")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="An S3-compatible endpoint; default AWS's for s3_region."
+    )
+    s3_region: str = Field(default="eu-west-2", description="The bucket's AWS region.")
+    s3_access_key_id: str | None = Field(
+        default=None, description="S3 credentials; default boto3's own (environment, role)."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="The secret of s3_access_key_id."
+    )
+    s3_sse: Literal["AES256", "aws:kms"] = Field(
+        default="AES256", description="Server-side encryption of every object put."
+    )
+    s3_kms_key_id: str | None = Field(
+        default=None,
+        description="The KMS key of s3_sse=aws:kms; default the account's AWS managed key.",
+    )
     s3_bucket_policy: bool = Field(
         default=True,
         description="`jtai-portal s3-setup` installs the bucket policy (TLS only, SSE-KMS "
@@ -46,7 +66,9 @@ class Settings(BaseSettings):
     s3_onsite_bucket: str | None = Field(
         default=None, description="Health records' own bucket (default: the main bucket)."
     )
-    s3_onsite_prefix: str = ""
+    s3_onsite_prefix: str = Field(
+        default="", description="Start of every key in the health records' bucket."
+    )
     s3_onsite_kms_key_id: str | None = Field(
         default=None, description="KMS key of the on-site area; SSE-KMS when set."
     )
@@ -55,15 +77,27 @@ class Settings(BaseSettings):
         default=None, description="clamd's Unix socket; default data_dir/clamd/clamd.sock."
     )
     clamd_host: str | None = Field(default=None, description="clamd's TCP host, used if set.")
-    clamd_port: int = 3310
-    clamd_timeout_seconds: float = 120.0
-    clamd_chunk_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
-    clamd_connections: int = Field(
-        default=4, ge=1, description="Scans of one process talking to clamd at once."
+    clamd_port: int = Field(default=3310, description="clamd's TCP port (with clamd_host).")
+    clamd_timeout_seconds: float = Field(
+        default=120.0, description="How long one scan may wait for clamd's reply."
     )
-    database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections kept.")
+    clamd_chunk_bytes: int = Field(
+        default=256 * 1024, ge=64 * 1024, description="INSTREAM chunk size (at least 64 KiB)."
+    )
+    clamd_connections: int = Field(
+        default=4,
+        ge=1,
+        description="Scans of one process talking to clamd at once (clamd's MaxThreads "
+        "should cover every worker's).",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections kept per process (none is held while a document "
+        "is scanned).",
+    )
     database_max_overflow: int = Field(
-        default=10, ge=0, description="Extra PostgreSQL connections at peaks."
+        default=10, ge=0, description="Extra PostgreSQL connections per process at peaks."
     )
     ingest_concurrency_limit_name: str | None = Field(
         default=None,
@@ -71,7 +105,9 @@ class Settings(BaseSettings):
         "the cap on ingest runs across all workers (infra/scaled/setup creates it).",
     )
 
-    max_upload_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
+    max_upload_bytes: int = Field(
+        default=300 * 1024 * 1024, gt=0, description="Larger uploads get 413 `too_large`."
+    )
     pdf_timeout_seconds: float = Field(
         default=120.0, gt=0, description="A PDF whose sanitising takes longer is `corrupt`."
     )
@@ -83,7 +119,7 @@ class Settings(BaseSettings):
     max_list_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
         gt=0,
-        description="Lists of children (list:<key> uploads) are parsed whole: a lower limit.",
+        description="Lists of children (`list:<key>` uploads) are parsed whole: a lower limit.",
     )
     resumable_expiry_seconds: float = Field(
         default=24 * 3600,
@@ -127,9 +163,15 @@ class Settings(BaseSettings):
         "server stops buffering one still arriving at four times this, with 400).",
     )
 
-    batch_max_documents: int = Field(default=32, ge=1)
-    batch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
-    dispatcher_concurrency: int = Field(default=2, ge=1)
+    batch_max_documents: int = Field(
+        default=32, ge=1, description="The most documents one ingest flow run takes."
+    )
+    batch_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1, description="The most bytes one ingest flow run takes."
+    )
+    dispatcher_concurrency: int = Field(
+        default=2, ge=1, description="Ingest flow runs at once per worker."
+    )
     worker_id: str | None = Field(
         default=None,
         min_length=1,
@@ -137,7 +179,9 @@ class Settings(BaseSettings):
         "host's name): a worker that starts again takes back at once what it held when it "
         "died. Two workers on one host need ids of their own.",
     )
-    dispatcher_poll_seconds: float = Field(default=0.1, gt=0)
+    dispatcher_poll_seconds: float = Field(
+        default=0.1, gt=0, description="How often the worker looks for waiting documents."
+    )
     processing_lease_seconds: float = Field(
         default=900.0, gt=0, description="A document processing longer than this is re-run."
     )
@@ -145,24 +189,33 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long a failed document waits before it runs again."
     )
     flow_retries: int = Field(default=2, ge=0, description="Prefect retries of an ingest run.")
-    flow_retry_delay_seconds: float = Field(default=10.0, ge=0)
+    flow_retry_delay_seconds: float = Field(
+        default=10.0, ge=0, description="How long Prefect waits before it retries an ingest run."
+    )
 
     prefect_api_url: str | None = Field(
         default=None,
-        description="Prefect server API; default the local server `up` starts on prefect_port.",
+        description="Prefect server API, checked by /readyz; default the local server `up` "
+        "starts on prefect_port.",
     )
     prefect_port: int = Field(
-        default=4200, description="Port of the local Prefect server `jtai-portal up` starts."
+        default=4200,
+        description="Port of the local Prefect server `jtai-portal up` starts (on 127.0.0.1 "
+        "only); `jtai-portal prefect ...` talks to it.",
     )
     mail: Literal["outbox_dir", "smtp"] = Field(
-        default="outbox_dir", description="outbox_dir writes .eml files to data_dir/outbox."
+        default="outbox_dir",
+        description="How reminders go: outbox_dir writes each message as an .eml file in "
+        "data_dir/outbox; smtp sends through smtp_host.",
     )
-    mail_from: str = "jtai-portal@localhost"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
+    mail_from: str = Field(default="jtai-portal@localhost", description="The sender of mail.")
+    smtp_host: str = Field(default="127.0.0.1", description="The SMTP server (mail=smtp).")
+    smtp_port: int = Field(default=25, description="The SMTP server's port.")
+    smtp_starttls: bool = Field(default=False, description="Send STARTTLS before signing in.")
+    smtp_username: str | None = Field(
+        default=None, description="Sign in to the SMTP server as this user, if set."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="The SMTP user's password.")
     chase_crons: tuple[str, ...] = Field(
         default=("0 9 * * 1-5", "0 12 * * 1-5"),
         description="When the chase deployment runs (Europe/London); bank holidays are "
@@ -193,9 +246,12 @@ class Settings(BaseSettings):
     )
     oidc_audience: str = Field(default="jtai-portal", description="The `aud` tokens must name.")
     oidc_jwks_url: str | None = Field(
-        default=None, description="The issuer's JWKS; default <issuer>/.well-known/jwks.json."
+        default=None, description="The issuer's JWKS; default `<issuer>/.well-known/jwks.json`."
     )
-    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    oidc_algorithms: tuple[str, ...] = Field(
+        default=("RS256", "ES256"),
+        description="The signature algorithms accepted in the provider's tokens (asymmetric).",
+    )
     rate_limit: str = Field(
         default="600/minute",
         description="Requests per token (limits' notation, e.g. '600/minute;20/second').",
@@ -230,7 +286,9 @@ class Settings(BaseSettings):
     audit_anchor_s3_bucket: str | None = Field(
         default=None, description="The Object Lock bucket anchors go to (audit_anchor=s3)."
     )
-    audit_anchor_s3_prefix: str = "audit-anchors/"
+    audit_anchor_s3_prefix: str = Field(
+        default="audit-anchors/", description="Start of every anchor object's key."
+    )
     audit_anchor_retain_days: int = Field(
         default=2555,
         ge=1,
@@ -242,8 +300,10 @@ class Settings(BaseSettings):
         "sink: events newer than the last anchor are protected by their HMACs only.",
     )
 
-    api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
-    api_port: int = Field(default=8000, description="Port the API listens on.")
+    api_host: str = Field(
+        default="127.0.0.1", description="Address `jtai-portal api` (and `up`) listen on."
+    )
+    api_port: int = Field(default=8000, description="Port `jtai-portal api` (and `up`) listen on.")
 
     @field_validator("s3_bucket")
     @classmethod

@@ -10,25 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
-from pydantic import BaseModel, ConfigDict
 
-from portal.domain.errors import PortalError
+from portal.domain.access import IdentityClaims
+from portal.domain.errors import InvalidIdentityToken
 
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"})
-
-
-class InvalidIdentityToken(PortalError):
-    """The bearer token is not a valid token of the configured identity provider."""
-
-
-class Claims(BaseModel):
-    """What the portal uses of a verified token."""
-
-    model_config = ConfigDict(frozen=True)
-
-    subject: str
-    email: str | None = None
-    email_verified: bool = False
 
 
 class OidcVerifier:
@@ -51,7 +37,7 @@ class OidcVerifier:
         self.leeway = leeway_seconds
         self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=10)
 
-    def verify(self, token: str) -> Claims:
+    def verify(self, token: str) -> IdentityClaims:
         """The claims of a valid token; InvalidIdentityToken saying why otherwise."""
         try:
             key = self._keys.get_signing_key_from_jwt(token)
@@ -68,7 +54,7 @@ class OidcVerifier:
             raise InvalidIdentityToken(f"signing key not found: {exc}") from exc
         except jwt.PyJWTError as exc:
             raise InvalidIdentityToken(str(exc)) from exc
-        return Claims(
+        return IdentityClaims(
             subject=str(claims["sub"]),
             email=claims.get("email"),
             email_verified=claims.get("email_verified") is True,

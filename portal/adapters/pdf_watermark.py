@@ -34,3 +34,11 @@ def watermark_pdf(source: Path, text: str) -> bytes:
         buffer = io.BytesIO()
         pdf.save(buffer)
         return buffer.getvalue()
+
+
+class PikepdfWatermarker:
+    """The Watermarker port over `watermark_pdf`."""
+
+    def watermark_pdf(self, source: Path, text: str) -> bytes:
+        """A copy of the PDF with `text` drawn along the foot and across every page."""
+        return watermark_pdf(source, text)

@@ -22,11 +22,8 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 
+from portal.domain.errors import UploadBusy
 from portal.domain.resumable import UPLOAD_ID, PartialUpload
-
-
-class UploadBusy(Exception):
-    """Another request is appending to, finishing or deleting this upload right now."""
 
 
 class PartWriter:

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.schemas import AuditBreakOut, AuditVerifyOut
-from portal.audit import verify_audit
 from portal.domain.audit_chain import ChainBreak
 from portal.domain.errors import AnchorSinkUnsafe
 from portal.http.problems import Problem, problem_responses
+from portal.services.audit import verify_audit_log
 
 router = APIRouter(tags=["audit"])
 
@@ -32,18 +32,11 @@ def verify(principal: PrincipalDep, container: ContainerDep) -> AuditVerifyOut:
     broken entry; 503 if the anchor sink cannot be read (never a pass without anchors).
     The verification is itself audited."""
     try:
-        verdict = verify_audit(
-            container.repository.engine, container.audit_keys, container.anchor_sink
-        )
+        verdict = verify_audit_log(container, principal)
     except AnchorSinkUnsafe as exc:
+        # A fault of the deployment, not a refusal of the person: answered 503 like the
+        # sink being unreachable, never as a pass.
         raise Problem(503, "anchor_sink_unsafe", "The anchor sink is not safe", str(exc)) from exc
-    container.repository.record_audit_verified(
-        principal.actor,
-        container.clock.now(),
-        ok=verdict.ok,
-        breaks=len(verdict.breaks),
-        entries=verdict.entries,
-    )
     first = verdict.first
     return AuditVerifyOut(
         ok=verdict.ok,

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from portal.adapters.db.identities import DuplicateUser
 from portal.api.auth import (
     ContainerDep,
     PrincipalDep,
     forbidden,
-    issue_token,
 )
 from portal.api.schemas import (
     CompletenessOut,
@@ -32,9 +29,11 @@ from portal.api.schemas import (
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
-from portal.domain.onsite import parse_networks
+from portal.domain.identities import DuplicateUser
 from portal.http.problems import Problem, problem_responses
-from portal.services.inspections import load_inspection
+from portal.services import inspections, timeline
+from portal.services.identities import issue_token
+from portal.services.inspections import NewInspection, load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -62,53 +61,21 @@ def create_inspection(
     body: InspectionIn, principal: PrincipalDep, container: ContainerDep
 ) -> InspectionOut:
     """Create an inspection of one area under one theme variant (admin only)."""
-    theme = container.themes.get(body.theme)
-    if theme is None:
-        raise Problem(
-            422,
-            "unknown_theme",
-            "Unknown theme",
-            f"There is no theme variant {body.theme!r}. Choose one of: "
-            f"{', '.join(sorted(container.themes))}.",
-        )
-    known = [a.code for a in theme.agencies]
-    agencies = body.agencies if body.agencies is not None else known
-    unknown = sorted(set(agencies) - set(known))
-    if unknown or not agencies:
-        raise Problem(
-            422,
-            "unknown_agency",
-            "Unknown agency",
-            f"{theme.key} asks nothing of {unknown or 'no agencies'}; "
-            f"its agencies are {', '.join(known)}.",
-        )
-    inspection = Inspection(
-        id=uuid.uuid4().hex,
-        theme_key=theme.key,
+    contacts = body.contacts
+    new = NewInspection(
+        theme=body.theme,
         area_name=body.area_name,
         fieldwork_start=body.fieldwork_start,
         notification_date=body.notification_date,
-        agencies=tuple(sorted(set(agencies))),
-        created_at=container.clock.now(),
-    )
-    container.repository.add_inspection(inspection, principal.actor)
-    if body.contacts is not None:
-        strangers = sorted(set(body.contacts.agencies) - set(inspection.agencies))
-        if strangers:
-            raise Problem(
-                422,
-                "unknown_agency",
-                "Unknown agency",
-                f"Contacts name agencies not in this inspection: {strangers}.",
-            )
-        container.repository.set_contacts(
-            inspection.id,
-            Contacts(
-                lead_inspector=tuple(body.contacts.lead_inspector),
-                agencies={a: tuple(e) for a, e in body.contacts.agencies.items()},
-            ),
+        agencies=tuple(body.agencies) if body.agencies is not None else None,
+        contacts=Contacts(
+            lead_inspector=tuple(contacts.lead_inspector),
+            agencies={a: tuple(e) for a, e in contacts.agencies.items()},
         )
-    return _out(container, inspection)
+        if contacts is not None
+        else None,
+    )
+    return _out(container, inspections.create_inspection(container, principal, new))
 
 
 @router.get("/{inspection_id}/alerts", response_model=list[MessageOut])
@@ -116,22 +83,9 @@ def get_alerts(
     inspection_id: str, principal: PrincipalDep, container: ContainerDep
 ) -> list[MessageOut]:
     """Every reminder, overdue notice and alert of this inspection: when and to whom."""
-    load_inspection(container, inspection_id)
     return [
-        MessageOut(
-            key=r.key,
-            kind=r.kind,
-            agency=r.agency,
-            deadline=r.deadline,
-            recipients=list(r.recipients),
-            subject=r.subject,
-            status=r.status,
-            attempts=r.attempts,
-            created_at=r.created_at,
-            sent_at=r.sent_at,
-            last_error=r.last_error,
-        )
-        for r in container.repository.outbox(inspection_id)
+        MessageOut.model_validate(m.model_dump())
+        for m in inspections.alerts_of(container, inspection_id)
     ]
 
 
@@ -151,45 +105,8 @@ def register_onsite(
     """Register the venues' networks (CIDRs) and the window in which health records may be
     viewed (lead inspector or admin): the window must lie inside the inspection's fieldwork
     (422 `window_outside_fieldwork`, naming its days)."""
-    inspection = load_inspection(container, inspection_id)
-    try:
-        parse_networks(body.networks)
-    except ValueError as exc:
-        raise Problem(
-            422, "invalid_network", "Not a network", f"{exc}; give CIDRs such as '192.0.2.0/24'."
-        ) from exc
-    if body.window_end <= body.window_start:
-        raise Problem(
-            422,
-            "invalid_window",
-            "The window ends before it starts",
-            "window_end must be after window_start.",
-        )
-    fieldwork = container.fieldwork(inspection)
-    if fieldwork is None:
-        raise Problem(
-            422,
-            "fieldwork_not_dated",
-            "The inspection has no fieldwork dates",
-            "Health records are viewed only during fieldwork, and this inspection has no "
-            "fieldwork start; give the inspection its fieldwork start first.",
-        )
-    if not fieldwork.holds(body.window_start, body.window_end):
-        raise Problem(
-            422,
-            "window_outside_fieldwork",
-            "The window is not inside fieldwork",
-            f"Health records are viewed only during fieldwork, which runs from "
-            f"{fieldwork.words()} (Europe/London). Give a window_start and window_end "
-            "inside those days.",
-        )
-    container.repository.set_onsite(
-        inspection_id,
-        body.networks,
-        body.window_start,
-        body.window_end,
-        principal.actor,
-        container.clock.now(),
+    inspections.register_onsite_window(
+        container, principal, inspection_id, body.networks, body.window_start, body.window_end
     )
 
 
@@ -199,11 +116,10 @@ def set_state(
 ) -> InspectionOut:
     """Close or withdraw the inspection (or reopen it): a closed or withdrawn inspection is
     not chased and takes no uploads."""
-    load_inspection(container, inspection_id)
-    container.repository.set_inspection_state(
-        inspection_id, body.state, body.reason, principal.actor, container.clock.now()
+    inspection = inspections.set_inspection_state(
+        container, principal, inspection_id, body.state, body.reason
     )
-    return _out(container, load_inspection(container, inspection_id))
+    return _out(container, inspection)
 
 
 @router.put(
@@ -219,37 +135,8 @@ def move_deadline(
     container: ContainerDep,
 ) -> InspectionOut:
     """Move one deadline of this inspection (lead inspector or admin); returns the timeline."""
-    inspection = load_inspection(container, inspection_id)
-    apply_deadline_move(container, inspection, deadline, body, principal.actor)
+    inspection = timeline.move_deadline(container, principal, inspection_id, deadline, body)
     return _out(container, inspection)
-
-
-def apply_deadline_move(
-    container: Container, inspection: Inspection, deadline: str, body: DeadlineMoveIn, actor: str
-) -> None:
-    """Move one deadline of an inspection, or raise the problem saying why it cannot be
-    (no timeline: 409; no such deadline: 404). The API's route and the timeline page's
-    form both move deadlines through here."""
-    schedule = container.schedule(inspection)
-    if schedule is None:
-        raise Problem(
-            409,
-            "no_timeline",
-            "No timeline yet",
-            "This inspection has no fieldwork start (or its theme no timeline), so it "
-            "has no deadlines to move.",
-        )
-    if deadline not in schedule.due_times():
-        raise Problem(
-            404,
-            "unknown_deadline",
-            "No such deadline",
-            f"This inspection has no deadline {deadline!r}; its deadlines are "
-            f"{', '.join(schedule.due_times())}.",
-        )
-    container.repository.set_deadline_override(
-        inspection.id, deadline, body.due, body.reason, actor, container.clock.now()
-    )
 
 
 @router.get("/{inspection_id}/completeness", response_model=CompletenessOut)
@@ -264,16 +151,10 @@ def get_completeness(
 
     Inspection staff see every agency; an uploader sees only its own.
     """
-    inspection = load_inspection(container, inspection_id)
-    if principal.role is Role.agency_uploader:
-        if agency not in (None, principal.agency):
-            raise forbidden("An uploader sees only its own agency's completeness.")
-        agency = principal.agency
-    moment = as_of or container.clock.now()
-    states = container.completeness(inspection, moment, agency)
+    found = inspections.completeness_as_of(container, principal, inspection_id, as_of, agency)
     return CompletenessOut(
         inspection_id=inspection_id,
-        as_of=moment,
+        as_of=found.as_of,
         deadlines=[
             DeadlineStateOut(
                 agency=s.agency,
@@ -297,7 +178,7 @@ def get_completeness(
                     for i in s.items
                 ],
             )
-            for s in states
+            for s in found.states
         ],
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.adapters.db.retention_records import NameEntry
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.api.schemas import NameIn, NameOut
-from portal.http.problems import Problem, problem_responses
-from portal.services.inspections import load_inspection
+from portal.domain.retention import NameEntry
+from portal.http.problems import problem_responses
+from portal.services import retention
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}/name-register", tags=["names"])
 
@@ -24,22 +24,13 @@ def record_name(
 ) -> NameOut:
     """Record a name (lead inspector). Only while names are still needed: once retention
     has reduced them, the register takes no more."""
-    load_inspection(container, inspection_id)
-    if container.records.names_reduced_at(inspection_id) is not None:
-        raise Problem(
-            409,
-            "names_already_reduced",
-            "Names are no longer kept",
-            "This inspection's names were reduced to initials at the end of fieldwork. "
-            "Record initials and the child's unique ID in the evidence record instead.",
-        )
-    entry = container.records.add_name(
+    entry = retention.record_name(
+        container,
+        principal,
         inspection_id,
-        body.name.strip(),
-        body.reference,
-        body.note,
-        principal.actor,
-        container.clock.now(),
+        name=body.name,
+        reference=body.reference,
+        note=body.note,
     )
     return _out(entry)
 
@@ -49,5 +40,4 @@ def list_names(
     inspection_id: str, principal: PrincipalDep, container: ContainerDep
 ) -> list[NameOut]:
     """The register, to the inspection's inspectors (initials only once reduced)."""
-    load_inspection(container, inspection_id)
-    return [_out(e) for e in container.records.names(inspection_id)]
+    return [_out(e) for e in retention.name_register(container, inspection_id)]

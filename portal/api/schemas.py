@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
-from portal.domain.reasons import reason_sentence, warning_sentence
-
-_Day = TypeVar("_Day", bound=date)
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
-
-
-def _within_service_years(value: _Day) -> _Day:
-    """Days and times the portal takes lie in 2000-2099: timelines, calendars and
-    retention periods are computed from them, and those of year 1 or 9999 overflow."""
-    day = value.date() if isinstance(value, datetime) else value  # in its own offset
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
-    return value
-
-
-Day = Annotated[date, AfterValidator(_within_service_years)]
-"""A date between 2000-01-01 and 2099-12-31."""
-Moment = Annotated[AwareDatetime, AfterValidator(_within_service_years)]
-"""A time with its UTC offset, on a day between 2000-01-01 and 2099-12-31."""
+from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
+from portal.domain.schedule import DeadlineMove
+from portal.domain.timeline import Day, Moment
+from portal.services.retention import LiftHold, PlaceHold
 
 
 class InspectionIn(BaseModel):
@@ -135,11 +119,8 @@ class OnSiteIn(BaseModel):
     window_end: Moment
 
 
-class DeadlineMoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    due: Moment = Field(description="New due time, with its UTC offset.")
-    reason: str = Field(min_length=1, max_length=500)
+class DeadlineMoveIn(DeadlineMove):
+    pass
 
 
 class ItemStateOut(BaseModel):
@@ -249,11 +230,6 @@ class TokenOut(BaseModel):
     inspection_id: str | None
     agency: str | None
     token: str = Field(description="Shown once; only its hash is kept.")
-
-
-class CodeAndMessage(BaseModel):
-    code: str
-    message: str
 
 
 class DocumentAccepted(BaseModel):
@@ -382,19 +358,14 @@ class RetentionRunOut(BaseModel):
     entries: list[RetentionEntryOut]
 
 
-class LegalHoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    document_id: str | None = Field(
-        default=None, max_length=32, description="Omit to hold the whole inspection."
-    )
-    reason: str = Field(min_length=3, max_length=2000, description="Why, e.g. the claim's ref.")
+# The use cases' models under the API's names; without docstrings of their own (pydantic
+# does not inherit one), so their schemas say what their fields say, as before.
+class LegalHoldIn(PlaceHold):
+    pass
 
 
-class LegalHoldLiftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=3, max_length=2000)
+class LegalHoldLiftIn(LiftHold):
+    pass
 
 
 class LegalHoldOut(BaseModel):

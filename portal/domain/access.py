@@ -51,6 +51,16 @@ class Principal(BaseModel):
         return f"{self.role.value}:{self.token_id}" + (f"@{scope}" if scope else "")
 
 
+class IdentityClaims(BaseModel):
+    """What the portal uses of a token its identity provider vouched for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    email: str | None = None
+    email_verified: bool = False
+
+
 class InspectionState(StrEnum):
     """Open until the lead inspector closes it (done) or withdraws it (deferred, cancelled)."""
 

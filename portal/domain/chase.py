@@ -8,10 +8,10 @@ and, for daily reminders, the day), so however many chase runs plan it, it is se
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from portal.domain.completeness import DeadlineState
 from portal.domain.documents import Document, DocumentStatus
@@ -50,6 +50,24 @@ class PlannedMessage(BaseModel):
     recipients: tuple[str, ...]
     subject: str
     body: str
+
+
+class OutboxMessage(PlannedMessage):
+    """A message as the outbox holds it: what was planned, and how sending it went."""
+
+    status: str  # pending, sending (claimed by a delivery run) or sent
+    claim_token: str | None
+    claimed_at: datetime | None
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+    @field_validator("claimed_at", "created_at", "sent_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # SQLite hands back naive datetimes; every time the portal stores is UTC.
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 
 def say_due(due: datetime) -> str:

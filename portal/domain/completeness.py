@@ -87,6 +87,14 @@ class DeadlineState:
     rejected: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """An inspection's completeness matrix as of one time (every agency's, or one's)."""
+
+    as_of: datetime
+    states: tuple[DeadlineState, ...]
+
+
 def requirements_of(
     theme: ThemePolicy, agencies: Iterable[str], audited: Iterable[str]
 ) -> list[Requirement]:

@@ -43,6 +43,14 @@ class UploadTooLarge(PortalError):
     reason = ReasonCode.too_large
 
 
+class InvalidIdentityToken(PortalError):
+    """The bearer token is not a valid token of the configured identity provider."""
+
+
+class UploadBusy(PortalError):
+    """Another request is appending to, finishing or deleting this resumable upload now."""
+
+
 class AuditKeyError(PortalError):
     """The audit key file is missing, unreadable, malformed or open to other users: the
     audit log can be neither written nor verified until it is put right."""
@@ -62,6 +70,7 @@ class Refusal(StrEnum):
     """What kind of "no" a use case gives: the doors turn it into an HTTP status or an
     error page, the use case never names one."""
 
+    malformed = "malformed"  # the request cannot be read or followed as it stands
     invalid = "invalid"  # the request breaks a rule: correct it and send again
     not_found = "not_found"  # what it names does not exist (or may not be known to exist)
     forbidden = "forbidden"  # this person may not do this

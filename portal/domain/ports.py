@@ -8,20 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.access import Inspection
-from portal.domain.audit_chain import Anchor
+from portal.domain.access import IdentityClaims, Inspection, InspectionState, Principal
+from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
+from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListTable
+from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
+from portal.domain.identities import TokenInfo, User
+from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.resumable import PartialUpload
+from portal.domain.retention import (
+    LegalHold,
+    NameEntry,
+    RetentionEntry,
+    RetentionEvent,
+    RetentionRun,
+)
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
+from portal.domain.schedule import MovedDeadline
 
 
 class Clock(Protocol):
@@ -42,6 +55,28 @@ class Wakeup(Protocol):
 
     def listen(self, listener: Callable[[], None]) -> None:
         """Call `listener` on every wake-up from now on."""
+        ...
+
+
+class IdentityProvider(Protocol):
+    """The organisation's identity provider, whose bearer tokens people may use instead
+    of portal tokens."""
+
+    def verify(self, token: str) -> IdentityClaims:
+        """The claims of a valid token; InvalidIdentityToken saying why otherwise."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The tamper-evident audit log, read whole: what anchoring and verification need."""
+
+    def chain_heads(self) -> list[ChainHead]:
+        """Every chain's head as committed now (what anchoring copies out)."""
+        ...
+
+    def verify(self, keys: AuditKeyring, anchors: Sequence[Anchor]) -> LogVerdict:
+        """Every chain's HMACs and links under the keys its entries name, and every anchor
+        still a prefix of its chain, in one consistent snapshot."""
         ...
 
 
@@ -160,6 +195,76 @@ class Sanitiser(Protocol):
         ...
 
 
+class PartWriter(Protocol):
+    """The bytes of one partial upload, held exclusively while it is written."""
+
+    def size(self) -> int:
+        """How many bytes have been received."""
+        ...
+
+    def append(self, data: bytes | bytearray) -> None:
+        """Add `data` at the end, durably enough to resume after it."""
+        ...
+
+    def truncate(self, size: int) -> None:
+        """Drop what was appended past `size`."""
+        ...
+
+    def reader(self) -> BinaryIO:
+        """The bytes received, from the start (the caller closes it)."""
+        ...
+
+
+class PartialUploadFiles(Protocol):
+    """Resumable uploads still arriving: their records and bytes, out of every store area.
+    Writing, finishing and deleting one take it exclusively (UploadBusy otherwise)."""
+
+    def create(self, upload: PartialUpload) -> None:
+        """Keep a new upload's record and an empty body."""
+        ...
+
+    def save(self, upload: PartialUpload) -> None:
+        """Replace the upload's record atomically."""
+        ...
+
+    def get(self, upload_id: str) -> PartialUpload | None:
+        """The upload's record, or None if there is none."""
+        ...
+
+    def offset(self, upload: PartialUpload) -> int:
+        """How many bytes of the upload have been received."""
+        ...
+
+    def writing(self, upload_id: str) -> AbstractContextManager[PartWriter]:
+        """Hold the upload's bytes exclusively; UploadBusy if another request holds them,
+        FileNotFoundError if they are gone."""
+        ...
+
+    def discard_part(self, upload_id: str) -> None:
+        """Delete the bytes of a finished upload (its record stays until it expires)."""
+        ...
+
+    def delete(self, upload_id: str) -> None:
+        """Forget the upload: its bytes, then its record."""
+        ...
+
+    def unfinished_of(self, owner: str, now: datetime) -> int:
+        """How many unexpired, unfinished uploads `owner` has."""
+        ...
+
+    def sweep(self, now: datetime) -> list[str]:
+        """Delete every expired upload nobody is busy with; the ids deleted."""
+        ...
+
+
+class Watermarker(Protocol):
+    """Marks a PDF with who is reading it, where and when, before it is shown."""
+
+    def watermark_pdf(self, source: Path, text: str) -> bytes:
+        """A copy of the PDF at `source` with `text` drawn on every page."""
+        ...
+
+
 class OutgoingMail(BaseModel):
     """One message to send; `key` makes sending it idempotent."""
 
@@ -236,4 +341,417 @@ class IngestRepository(Protocol):
         next_attempt_at: datetime | None = None,
     ) -> bool:
         """Write an outcome if the claim still holds; False (nothing written) if it was lost."""
+        ...
+
+
+class InspectionRecords(Protocol):
+    """What the use cases keep of inspections: their dates, state, contacts, selections
+    and on-site viewing, each change with an audit event."""
+
+    def add_inspection(self, inspection: Inspection, actor: str) -> None:
+        """Store a new inspection and its agencies, with an audit event, in one transaction."""
+        ...
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection with this id, or None."""
+        ...
+
+    def list_inspection_ids(self, state: InspectionState | None = None) -> list[str]:
+        """Every inspection's id (in one state, if given), oldest first."""
+        ...
+
+    def set_inspection_state(
+        self, inspection_id: str, state: InspectionState, reason: str, actor: str, now: datetime
+    ) -> None:
+        """Close, withdraw or reopen an inspection, with an audit event."""
+        ...
+
+    def deadline_overrides(self, inspection_id: str) -> dict[str, datetime]:
+        """The lead inspector's moved deadlines of one inspection (UTC)."""
+        ...
+
+    def deadline_moves(self, inspection_id: str) -> list[MovedDeadline]:
+        """The moved deadlines of one inspection, with who moved each, when and why."""
+        ...
+
+    def set_deadline_override(
+        self,
+        inspection_id: str,
+        deadline: str,
+        due: datetime,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Move one deadline of one inspection (replacing an earlier move), with an audit event."""
+        ...
+
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        """The children selected at one stage (shortlist or audit), in the order given."""
+        ...
+
+    def replace_selection(
+        self, inspection_id: str, stage: str, child_ids: Sequence[str], actor: str, now: datetime
+    ) -> None:
+        """Record a stage's selection, replacing the previous one, with an audit event."""
+        ...
+
+    def set_onsite(
+        self,
+        inspection_id: str,
+        networks: list[str],
+        window_start: datetime,
+        window_end: datetime,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Register where (CIDRs) and when health records of an inspection may be viewed."""
+        ...
+
+    def onsite_policy(self, inspection_id: str) -> OnSitePolicy:
+        """Where and when the inspection's health records may be viewed."""
+        ...
+
+    def set_contacts(self, inspection_id: str, contacts: Contacts) -> None:
+        """Replace who hears about an inspection."""
+        ...
+
+    def contacts(self, inspection_id: str) -> Contacts:
+        """Who hears about an inspection."""
+        ...
+
+
+class DocumentRecords(IngestRepository, Protocol):
+    """What the use cases and the dispatcher keep of documents, besides the ingest steps'
+    own needs: every state change guarded by the state it expects."""
+
+    def add_document(self, document: Document, actor: str) -> None:
+        """Record a newly received document, with an audit event."""
+        ...
+
+    def get_document(self, document_id: str) -> Document | None:
+        """The document with this id, or None."""
+        ...
+
+    def inspection_documents(
+        self,
+        inspection_id: str,
+        *,
+        status: DocumentStatus | None = None,
+        agency: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """The inspection's documents (of one status and one agency, if given) in the order
+        they were received, starting after the document `after` (its id), at most `limit`."""
+        ...
+
+    def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
+        """What completeness needs of every document of an inspection (or one agency)."""
+        ...
+
+    def claim_next_batch(
+        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
+    ) -> list[Document]:
+        """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest
+        first; at least one, however large, if any waits."""
+        ...
+
+    def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:
+        """Return documents stuck in processing longer than the lease to received."""
+        ...
+
+    def release_claims(self, claim_prefix: str, now: datetime) -> list[str]:
+        """Return to received every document processing under a claim token that starts
+        with `claim_prefix` (a restarted worker's own claims)."""
+        ...
+
+    def request_reprocess(self, document_id: str, now: datetime, actor: str) -> bool:
+        """Put a failed document back in the queue now. Returns False unless it was failed."""
+        ...
+
+    def record_view(
+        self, document: Document, actor: str, address: str, allowed: bool, rule: str, now: datetime
+    ) -> None:
+        """Audit one attempt to read a document's content, allowed or not."""
+        ...
+
+    def audit_events(self, document_id: str) -> list[dict[str, Any]]:
+        """The audit events of one document, oldest first."""
+        ...
+
+    def record_audit_verified(
+        self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
+    ) -> None:
+        """Record that `actor` verified the audit log, and the outcome (counts only)."""
+        ...
+
+
+class Outbox(Protocol):
+    """The chase messages owed and sent: each recorded once by its key, sent at least once."""
+
+    def enqueue_messages(self, messages: Sequence[PlannedMessage], now: datetime) -> int:
+        """Record planned messages unless their key is there already; how many were new."""
+        ...
+
+    def claim_outbox(
+        self, claim_token: str, now: datetime, stale_after: timedelta, limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Claim pending messages (and ones a crashed run left claimed) for sending."""
+        ...
+
+    def finish_outbox(
+        self, key: str, claim_token: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Mark a claimed message sent, or (with `error`) pending again for a later run."""
+        ...
+
+    def outbox(self, inspection_id: str) -> list[OutboxMessage]:
+        """Every message recorded for an inspection, oldest first."""
+        ...
+
+
+class Repository(InspectionRecords, DocumentRecords, Outbox, Protocol):
+    """The metadata database, as the use cases see it."""
+
+    def check(self) -> None:
+        """Raise a TransientError subclass unless the database answers now."""
+        ...
+
+
+class RetentionRecordsStore(Protocol):
+    """What retention keeps and deletes: runs and their entries, legal holds, retention
+    events and the register of names."""
+
+    def events(self, inspection_id: str) -> dict[RetentionEvent, date]:
+        """The retention events recorded for an inspection."""
+        ...
+
+    def set_event(
+        self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) when an event happened, with an audit event."""
+        ...
+
+    def place_hold(
+        self,
+        inspection_id: str,
+        document_id: str | None,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> LegalHold:
+        """Place a hold on an inspection or one of its documents."""
+        ...
+
+    def lift_hold(self, hold_id: str, reason: str, actor: str, now: datetime) -> LegalHold | None:
+        """Lift an active hold; None if there is no such hold. Lifting twice changes nothing."""
+        ...
+
+    def get_hold(self, hold_id: str) -> LegalHold | None:
+        """The hold with this id, or None."""
+        ...
+
+    def holds(self, inspection_id: str | None = None) -> list[LegalHold]:
+        """Every hold (of one inspection, if given), active or lifted, oldest first."""
+        ...
+
+    def add_name(
+        self,
+        inspection_id: str,
+        name: str,
+        reference: str,
+        note: str,
+        actor: str,
+        now: datetime,
+    ) -> NameEntry:
+        """Record a name in the inspection's register (the audit event does not hold it)."""
+        ...
+
+    def names(self, inspection_id: str) -> list[NameEntry]:
+        """The inspection's register, in the order names were recorded."""
+        ...
+
+    def names_reduced_at(self, inspection_id: str) -> datetime | None:
+        """When the inspection's names were reduced to initials, if they have been."""
+        ...
+
+    def reduce_names(
+        self,
+        inspection_id: str,
+        names: Sequence[str],
+        run_id: str,
+        entry: RetentionEntry,
+        now: datetime,
+    ) -> RetentionEntry:
+        """Rewrite every free-text field of the inspection with the names reduced to initials,
+        give each document a neutral filename, leave only initials in the register, then
+        look for the names anywhere in the database."""
+        ...
+
+    def find_text(self, needles: Sequence[str]) -> dict[str, int]:
+        """Where any of `needles` occurs (ignoring case) in any text or JSON column of any
+        table: "table.column" -> number of rows. Empty when none is found anywhere."""
+        ...
+
+    def documents_of(self, inspection_id: str) -> list[Document]:
+        """The inspection's documents that still have their bytes (not tombstoned)."""
+        ...
+
+    def unfinished_deletions(self) -> dict[str, str]:
+        """Documents a run began to delete but did not tombstone: document id -> run id."""
+        ...
+
+    def mark_deletion_started(self, document_id: str, run_id: str, now: datetime) -> bool:
+        """Say, before any byte goes, that this run is deleting the document. False (nothing
+        marked) if the document is being processed or is already a tombstone."""
+        ...
+
+    def clear_deletion_mark(self, document_id: str) -> None:
+        """Forget an unfinished deletion (the document is held or no longer due)."""
+        ...
+
+    def tombstone(
+        self, document_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> None:
+        """Clear the document's content fields, keep the tombstone, and write the entry, in one
+        transaction."""
+        ...
+
+    def outbox_count(self, inspection_id: str) -> int:
+        """How many messages the inspection has in the outbox."""
+        ...
+
+    def audit_log_count(self, inspection_id: str) -> int:
+        """How many audit events the inspection's chain holds (its own and its documents')."""
+        ...
+
+    def delete_outbox(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's outbox messages and write the entry, in one transaction."""
+        ...
+
+    def delete_audit_log(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's audit chain (every seq of it: the events of the inspection
+        and of its documents), record `audit_chain_deleted` in the portal chain so that
+        verification knows the absence is lawful, and write the entry (with the id, seq and
+        hash of the last event deleted), in one transaction."""
+        ...
+
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        dry_run: bool,
+        as_of: datetime,
+        actor: str,
+        policy_sha256: str,
+        now: datetime,
+        lease_seconds: float,
+    ) -> tuple[str, ...]:
+        """Begin a run. A deleting run takes over deleting runs that went silent for longer
+        than the lease (marked interrupted, completed by this one) and returns their ids; it
+        raises RunInProgress if one is still alive. Dry runs never conflict; any run marks
+        dead dry runs interrupted."""
+        ...
+
+    def add_entry(self, run_id: str, entry: RetentionEntry, now: datetime) -> None:
+        """Append a line to the run's record (and show the run is alive)."""
+        ...
+
+    def finish_run(
+        self, run_id: str, summary: dict[str, Any], now: datetime, status: str = "completed"
+    ) -> None:
+        """Mark the run finished (`completed`, or `failed` when a check found what should be
+        gone) with its summary counts."""
+        ...
+
+    def flush_deleted_values(self) -> bool:
+        """Move what the write-ahead log holds into the database file and empty the log, so a
+        value just overwritten (with secure_delete, zeroed) is in no file. SQLite only; True
+        when the log was emptied (PostgreSQL: nothing to do here, True)."""
+        ...
+
+    def get_run(self, run_id: str) -> RetentionRun | None:
+        """The run with its record, or None."""
+        ...
+
+    def runs(self, limit: int = 50) -> list[RetentionRun]:
+        """The newest runs first, without their entries."""
+        ...
+
+
+class IdentityStore(Protocol):
+    """Users and their API tokens: who may sign in, as whom, and until when."""
+
+    def add_user(self, user: User, actor: str) -> User:
+        """Record a new user; DuplicateUser if the e-mail or subject is taken."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None:
+        """The user with this id, or None."""
+        ...
+
+    def users_of(self, inspection_id: str) -> list[User]:
+        """The inspection's users, oldest first."""
+        ...
+
+    def records_officer_emails(self, inspection_id: str) -> list[str]:
+        """The email addresses of the enabled records officers who keep this inspection's
+        records: its own, and those of every inspection."""
+        ...
+
+    def add_token(
+        self,
+        user: User,
+        token_id: str,
+        token_sha256: str,
+        label: str,
+        expires_at: datetime,
+        actor: str,
+        now: datetime,
+    ) -> TokenInfo:
+        """Store a token's hash for `user` (never the token itself)."""
+        ...
+
+    def get_token(self, token_id: str) -> TokenInfo | None:
+        """The token with this id (without its secret), or None."""
+        ...
+
+    def tokens_of(self, user_id: str) -> list[TokenInfo]:
+        """A user's tokens, newest first."""
+        ...
+
+    def revoke_token(self, token_id: str, actor: str, now: datetime) -> TokenInfo | None:
+        """Revoke a token (revoking twice changes nothing); None if there is no such token."""
+        ...
+
+    def principal_for_token(self, token_sha256: str, now: datetime) -> Principal | None:
+        """The principal of a usable token with this hash, or None if it is unknown, revoked or
+        expired, or its user is disabled."""
+        ...
+
+    def principal_for_subject(
+        self, subject: str, email: str | None, email_verified: bool
+    ) -> Principal | None:
+        """The principal of an identity-provider sign-in: the user bound to `subject`, or (on a
+        first sign-in) the user with that verified e-mail, who is then bound to it."""
+        ...
+
+    def record_denial(
+        self,
+        actor: str,
+        inspection_id: str | None,
+        document_id: str | None,
+        detail: dict[str, str],
+        now: datetime,
+    ) -> None:
+        """Audit a request the authorisation gate refused."""
+        ...
+
+    def has_usable_admin_token(self, now: datetime) -> bool:
+        """Whether any admin token can still be used."""
         ...

@@ -5,6 +5,8 @@ Codes are added, never renamed: agencies' scripts and the audit trail depend on 
 
 from enum import StrEnum
 
+from pydantic import BaseModel
+
 
 class ReasonCode(StrEnum):
     """Why a document was rejected, or why it is waiting to be retried."""
@@ -223,3 +225,10 @@ def reason_sentence(code: ReasonCode) -> str:
 def warning_sentence(code: WarningCode) -> str:
     """Return the sentence shown to a non-technical uploader for a warning code."""
     return _WARNING_SENTENCES[code]
+
+
+# A reason or warning code with its sentence for the uploader. (No docstring: it would
+# become the API schema's description.)
+class CodeAndMessage(BaseModel):
+    code: str
+    message: str

@@ -11,10 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.errors import PortalError
+from portal.domain.moments import UtcDatetime
 from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
 from portal.domain.timeline import LONDON, WorkingCalendar
 
@@ -135,16 +138,16 @@ class RetentionPolicy(BaseModel):
 class LegalHold(BaseModel):
     """A hold on a whole inspection (document_id None) or on one document."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
     id: str
     inspection_id: str
     document_id: str | None = None
     reason: str
     placed_by: str
-    placed_at: datetime
+    placed_at: UtcDatetime
     lifted_by: str | None = None
-    lifted_at: datetime | None = None
+    lifted_at: UtcDatetime | None = None
     lift_reason: str = ""
 
     @property
@@ -159,6 +162,102 @@ class LegalHold(BaseModel):
             and self.inspection_id == inspection_id
             and (self.document_id is None or self.document_id == document_id)
         )
+
+
+class NameEntry(BaseModel):
+    """One entry of an inspection's name register (initials only, once reduced)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: str
+    inspection_id: str
+    name: str
+    reference: str
+    note: str
+    recorded_by: str
+    recorded_at: UtcDatetime
+    reduced_at: UtcDatetime | None = None
+
+
+class RetentionEntry(BaseModel):
+    """One line of a deletion record: what happened to one record, and the proof."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    inspection_id: str | None
+    record_kind: str
+    record_id: str | None
+    action: str
+    retention_class: str | None = None
+    rule: str = ""
+    due: date | None = None
+    reason: str = ""
+    sha256: str | None = None
+    size_bytes: int | None = None
+    count: int | None = None
+    hold_ids: tuple[str, ...] = ()
+    proof: dict[str, Any] = {}
+    resumed_from: str | None = None
+
+
+class RetentionRun(BaseModel):
+    """A retention run and its record."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: str
+    dry_run: bool
+    as_of: UtcDatetime
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
+    status: str
+    started_by: str
+    policy_sha256: str
+    completed_by: str | None
+    completes: tuple[str, ...]
+    summary: dict[str, Any]
+    entries: tuple[RetentionEntry, ...] = ()
+
+    def seen_from(self, inspection_id: str | None) -> RetentionRun:
+        """The run as someone keeping the records of `inspection_id` sees it: only that
+        inspection's entries (every entry when `inspection_id` is None, for all)."""
+        if inspection_id is None:
+            return self
+        entries = tuple(e for e in self.entries if e.inspection_id == inspection_id)
+        return self.model_copy(update={"entries": entries})
+
+
+class RunInProgress(PortalError):
+    """Another deleting retention run is still alive."""
+
+
+class ClassSchedule(BaseModel):
+    """When one class of an inspection's records is due to go, and by which rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    retention_class: RetentionClass
+    rule: str
+    why: str
+    due: date | None
+    waiting_for: str = ""
+    """Why it cannot be acted on yet, if so."""
+
+
+class RetentionSchedule(BaseModel):
+    """An inspection's retention at a glance: its events, when each class of its records
+    goes, when names are reduced, and how many holds keep records back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inspection_id: str
+    recorded: dict[RetentionEvent, date]
+    estimated: dict[RetentionEvent, date]
+    classes: tuple[ClassSchedule, ...]
+    names_rule: str
+    names_due: date | None
+    names_reduced_at: datetime | None
+    active_holds: int
 
 
 class InspectionEvents(BaseModel):

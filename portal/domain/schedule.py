@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.checklist import ThemePolicy
-from portal.domain.timeline import LONDON, WorkingCalendar, compute_deadlines, notification_day
+from portal.domain.timeline import (
+    LONDON,
+    Moment,
+    WorkingCalendar,
+    compute_deadlines,
+    notification_day,
+)
 
 
 class ScheduledDeadline(BaseModel):
@@ -66,3 +72,24 @@ def schedule_of(
         fieldwork_start=fieldwork_start,
         deadlines=tuple(deadlines),
     )
+
+
+class DeadlineMove(BaseModel):
+    """A lead inspector's new due time for one deadline, and why it moves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due: Moment = Field(description="New due time, with its UTC offset.")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MovedDeadline(BaseModel):
+    """A deadline as it was moved: its new due time, who moved it, when and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deadline: str
+    due: datetime
+    reason: str
+    set_by: str
+    set_at: datetime

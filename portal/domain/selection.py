@@ -47,6 +47,17 @@ class CaseRecordSlot(BaseModel):
     health_record: bool
 
 
+class Selections(BaseModel):
+    """An inspection's shortlist, its children to audit, and the case-record slots the
+    audit list made (all agencies', or one agency's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shortlist: tuple[str, ...]
+    audit: tuple[str, ...]
+    case_record_slots: tuple[CaseRecordSlot, ...]
+
+
 def decide_selection(
     theme: ThemePolicy, stage: Stage, child_ids: list[str], shortlist: tuple[str, ...]
 ) -> SelectionRefused | None:

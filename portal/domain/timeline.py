@@ -9,13 +9,33 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 LONDON = ZoneInfo("Europe/London")
 FIVE_PM = time(17, 0)
+
+_Day = TypeVar("_Day", bound=date)
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def within_service_years(value: _Day) -> _Day:
+    """`value` itself if its day lies in 2000-2099; ValueError otherwise. Timelines,
+    calendars and retention periods are computed from the days and times the portal
+    takes, and those of year 1 or 9999 overflow."""
+    day = value.date() if isinstance(value, datetime) else value  # in its own offset
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(within_service_years)]
+"""A date between 2000-01-01 and 2099-12-31."""
+Moment = Annotated[AwareDatetime, AfterValidator(within_service_years)]
+"""A time with its UTC offset, on a day between 2000-01-01 and 2099-12-31."""
 
 
 class Weekday(StrEnum):

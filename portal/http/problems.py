@@ -60,6 +60,7 @@ _STATUS_OF_REASON: dict[ReasonCode, int] = {
 }
 
 STATUS_OF_REFUSAL: dict[Refusal, int] = {
+    Refusal.malformed: 400,
     Refusal.invalid: 422,
     Refusal.not_found: 404,
     Refusal.forbidden: 403,

@@ -10,9 +10,11 @@ them in. `UploadSlots` bounds how many uploads one token, and the process, recei
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -21,9 +23,20 @@ import anyio
 import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
 
+from portal.bootstrap import Container
+from portal.domain.access import Principal
+from portal.domain.documents import Area, Document, StoredObject
 from portal.domain.errors import UploadTooLarge
 from portal.http.problems import Problem
+from portal.services.uploads import (
+    ReceivedFile,
+    UploadForm,
+    inspection_taking_uploads,
+    record_upload,
+    upload_too_large,
+)
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_FIELDS = 20
@@ -35,6 +48,9 @@ WRITE_BYTES = 1024 * 1024
 of the body, all an upload holds in memory."""
 RETRY_AFTER_SECONDS = 10
 """What a refused upload is told to wait before it tries again."""
+FORM_OVERHEAD_BYTES = 1024 * 1024
+"""What a form may add to its file: a body declared larger than the limit and this is
+refused before any of it is read."""
 
 
 class MalformedUpload(Exception):
@@ -272,3 +288,103 @@ def boundary_of(content_type: str | None) -> bytes:
     if media_type != b"multipart/form-data" or not params.get(b"boundary"):
         raise MalformedUpload("send the document as multipart/form-data")
     return params[b"boundary"]
+
+
+FormReader = Callable[[MultipartUpload, StoredObject], UploadForm]
+"""Reads an upload's form once its file is stored: the API's reads the `item`,
+`child_id`, `document_date` and `health_information` fields; the web pages' checks their
+CSRF token too."""
+
+
+async def receive_upload(
+    request: Request,
+    inspection_id: str,
+    principal: Principal,
+    container: Container,
+    read_form: FormReader,
+) -> Document:
+    """Stream the request's file into quarantine, then record it as received (which wakes
+    the dispatcher); the recorded document. Raises Refused for what the use cases refuse,
+    Problem for a body that cannot be received (`not_multipart`, `malformed_upload`,
+    `upload_idle_timeout`, and the bounds on uploads at once), and whatever `read_form`
+    raises; nothing stays stored after a refusal."""
+    inspection = await anyio.to_thread.run_sync(inspection_taking_uploads, container, inspection_id)
+    limit = container.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD_BYTES:
+        raise upload_too_large(limit)
+    try:
+        boundary = boundary_of(request.headers.get("content-type"))
+    except MalformedUpload as exc:
+        raise Problem(415, "not_multipart", "Send a form upload", str(exc)) from exc
+
+    document_id = uuid.uuid4().hex
+    key = f"{inspection_id}/{document_id}"
+    body = request.stream()
+    upload = MultipartUpload(boundary, limit)
+    idle = container.settings.upload_idle_seconds
+    slots: UploadSlots = request.app.state.upload_slots
+    with slots.hold(principal.token_id):
+        try:
+            stored = await _receive_into_quarantine(body, upload, container, key)
+        except UploadTooLarge as exc:
+            await _discard_rest(body, cap=limit, idle_seconds=idle)
+            raise upload_too_large(limit) from exc
+        except MalformedUpload as exc:
+            raise Problem(
+                400, "malformed_upload", "The upload could not be read", str(exc)
+            ) from exc
+        except UploadStalled as exc:
+            raise upload_stalled(idle, "Nothing was kept; please upload the file again.") from exc
+
+    received = ReceivedFile(
+        document_id=document_id,
+        stored=stored,
+        filename=upload.filename,
+        content_type=upload.file_content_type,
+    )
+    return await anyio.to_thread.run_sync(
+        record_upload,
+        container,
+        inspection,
+        principal,
+        received,
+        lambda: read_form(upload, stored),
+    )
+
+
+def upload_stalled(idle_seconds: float, kept: str) -> Problem:
+    """408 `upload_idle_timeout`: the client sent nothing for `idle_seconds`; `kept` says
+    what became of what it had sent."""
+    return Problem(
+        408,
+        "upload_idle_timeout",
+        "The upload stopped arriving",
+        f"Nothing arrived for {idle_seconds:g} seconds, so the upload was ended. {kept}",
+    )
+
+
+async def _receive_into_quarantine(
+    body: AsyncIterator[bytes], upload: MultipartUpload, container: Container, key: str
+) -> StoredObject:
+    """Read the whole form (no thread waits for the client), spooling its file, then store
+    the file in quarantine under `key`. Nothing is stored unless the whole form arrived."""
+    spool = await anyio.to_thread.run_sync(open_spool, container.settings.upload_spool_dir)
+    try:
+        await receive_form(body, upload, spool, container.settings.upload_idle_seconds)
+        await anyio.to_thread.run_sync(spool.seek, 0)
+        return await anyio.to_thread.run_sync(container.store.put, Area.quarantine, key, spool)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(spool.close)
+
+
+async def _discard_rest(body: AsyncIterator[bytes], cap: int, idle_seconds: float) -> None:
+    """Read and drop what the client still sends (up to `cap`, while it keeps sending), so
+    it gets our answer."""
+    discarded = 0
+    with contextlib.suppress(UploadStalled):
+        while (chunk := await next_chunk(body, idle_seconds)) is not None:
+            discarded += len(chunk)
+            if discarded > cap:
+                return

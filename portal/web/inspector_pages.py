@@ -3,9 +3,9 @@ the inspection's accepted documents; a health record shows where and when it can
 
 The documents page mirrors GET /v1/inspections/{id}/documents (Permission.view_document on
 the inspection) and lists what it lists, with the same entries; a document's content is
-streamed by the API's own content handler (Permission.read_document on the document), so
-health records are shown only on site, during fieldwork, watermarked, and every attempt
-is audited exactly as through the API.
+read by the same use case as GET /v1/documents/{id}/content (Permission.read_document on
+the document), so health records are shown only on site, during fieldwork, watermarked,
+and every attempt is audited exactly as through the API.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from portal.api.documents import (
-    document_entries,
-    get_document_content,
-    request_address,
-    visible_agency,
-)
 from portal.domain.access import Role
 from portal.domain.authorization import Permission
-from portal.domain.documents import DocumentStatus
-from portal.http.problems import Problem
+from portal.domain.errors import Refused
+from portal.http.addresses import request_address
+from portal.http.content import content_response
+from portal.http.problems import STATUS_OF_REFUSAL
+from portal.services.documents import accepted_documents
+from portal.services.onsite import read_content
 from portal.web import inspector_views, views
 from portal.web.pages import (
     WebError,
@@ -54,11 +52,8 @@ def documents(inspection_id: str, request: Request, agency: str = "") -> Respons
     container = container_of(request)
     inspection = inspection_or_404(container, inspection_id)
     theme = container.themes[inspection.theme_key]
-    accepted = container.repository.inspection_documents(
-        inspection_id, status=DocumentStatus.accepted, agency=visible_agency(principal)
-    )
-    entries = document_entries(
-        container, principal, inspection, accepted, request_address(request, container)
+    entries = accepted_documents(
+        container, principal, inspection, request_address(request, container.settings)
     )
     now = container.clock.now()
     groups = inspector_views.agency_groups(
@@ -86,20 +81,23 @@ def document_content(document_id: str, request: Request) -> Response:
     GET /v1/documents/{id}/content decides (health records: on site, during fieldwork)."""
     person = signed_in(request)
     document_or_404(request, person, Permission.read_document, document_id)
+    container = container_of(request)
+    address = request_address(request, container.settings)
     try:
-        return get_document_content(document_id, request, person.principal, container_of(request))
-    except Problem as exc:
+        content = read_content(container, person.principal, document_id, address)
+    except Refused as exc:
         raise _content_refused(exc) from exc
+    return content_response(content)
 
 
-def _content_refused(problem: Problem) -> WebError:
-    """The page for what the content handler refused, in its words."""
-    if problem.code == "document_not_found":
+def _content_refused(refused: Refused) -> WebError:
+    """The page for what reading the content refused, in its words."""
+    if refused.code == "document_not_found":
         return not_found()
     heading = {
         "onsite_only": "You can only view this health record on site",
         "document_deleted": "This document has been deleted",
         "not_accepted": "This document cannot be read",
         "onsite_view_needs_pdf": "This health record cannot be shown",
-    }.get(problem.code, "You cannot read this document")
-    return WebError(problem.status, heading, problem.detail)
+    }.get(refused.code, "You cannot read this document")
+    return WebError(STATUS_OF_REFUSAL[refused.kind], heading, refused.detail)

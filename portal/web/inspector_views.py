@@ -1,4 +1,4 @@
-"""What the inspectors' documents page shows, worked out from the API's listing entries:
+"""What the inspectors' documents page shows, worked out from the listing's entries:
 documents grouped by agency and ordered by item, and for a health record the viewer may
 not open here and now, where and when they can. No I/O and no HTML here."""
 
@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal.api.documents import DocumentEntry
 from portal.domain.checklist import ThemePolicy
 from portal.domain.timeline import LONDON
+from portal.services.documents import DocumentEntry
 from portal.web import views
 
 _ANNEX_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")

@@ -2,9 +2,9 @@
 alerts, the timeline with its deadline overrides, and the shortlist and audit selection forms.
 
 Each page decides access as the API route it mirrors does (the same Permission, through
-`decide`) and calls the same functions its handler calls: the outbox and completeness for
-alerts, `apply_deadline_move` for a moved deadline, `record_selection_of` and
-`selections_of` for the case selection.
+`decide`) and calls the same use cases its handler calls: `alerts_of` and
+`completeness_as_of` for alerts, `move_deadline` for a moved deadline, `record_selection`
+and `selections_of` for the case selection.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
-from portal.api.inspections import apply_deadline_move
-from portal.api.selections import SelectionIn, record_selection_of, selections_of
 from portal.bootstrap import Container
-from portal.domain.access import Inspection, InspectionState, Role
+from portal.domain.access import Inspection, InspectionState
 from portal.domain.authorization import Permission, authorize
+from portal.domain.errors import Refusal, Refused
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
-from portal.http.problems import Problem
+from portal.services.inspections import alerts_of, completeness_as_of
+from portal.services.selections import StageSelection, record_selection, selections_of
+from portal.services.timeline import move_deadline as move_the_deadline
+from portal.services.timeline import moved_deadlines
 from portal.web import lead_views, views
 from portal.web.pages import (
     MAX_FORM_BYTES,
@@ -105,7 +107,7 @@ def alerts(inspection_id: str, request: Request) -> Response:
     now = container.clock.now()
     summary = lead_views.deadline_alerts(
         inspection.id,
-        container.completeness(inspection, now),
+        list(completeness_as_of(container, person.principal, inspection.id, now).states),
         container.schedule(inspection),
         theme,
         now,
@@ -121,7 +123,7 @@ def alerts(inspection_id: str, request: Request) -> Response:
             created_at=row.created_at,
             sent_at=row.sent_at,
         )
-        for row in reversed(container.repository.outbox(inspection.id))
+        for row in reversed(alerts_of(container, inspection.id))
     ]
     return render(
         request,
@@ -158,18 +160,17 @@ def timeline(inspection_id: str, request: Request, moved: str | None = None) -> 
     manage = _may(person, Permission.manage_inspection, inspection_id)
     entries: list[lead_views.TimelineEntry] = []
     if schedule is not None:
-        agency = person.principal.agency if person.principal.role is Role.agency_uploader else None
         moves = (
             [
                 lead_views.MoveRecord(m.deadline, m.set_by, m.set_at, m.reason)
-                for m in container.repository.deadline_moves(inspection.id)
+                for m in moved_deadlines(container, inspection.id)
             ]
             if manage
             else []
         )
         # What each agency owes is completeness: shown only to those who may see it.
         states = (
-            container.completeness(inspection, now, agency)
+            list(completeness_as_of(container, person.principal, inspection.id, now).states)
             if _may(person, Permission.view_completeness, inspection_id)
             else []
         )
@@ -259,9 +260,9 @@ def _move(
     if form.move is None:
         return _render_move(request, person, inspection, found, form.values, form.errors)
     try:
-        apply_deadline_move(container, inspection, deadline, form.move, person.principal.actor)
-    except Problem as exc:
-        if exc.status == 404:
+        move_the_deadline(container, person.principal, inspection.id, deadline, form.move)
+    except Refused as exc:
+        if exc.kind is Refusal.not_found:
             raise not_found() from exc
         raise WebError(409, "This deadline cannot be moved", exc.detail) from exc
     return see_other(f"/inspections/{inspection_id}/timeline?moved={deadline}")
@@ -288,9 +289,7 @@ def _render_children(
 ) -> HTMLResponse:
     container = container_of(request)
     theme = container.themes[inspection.theme_key]
-    principal = person.principal
-    agency = principal.agency if principal.role is Role.agency_uploader else None
-    chosen = selections_of(container, inspection.id, agency)
+    chosen = selections_of(container, person.principal, inspection.id)
     now = container.clock.now()
     schedule = _schedule(container, inspection)
     by_field = {e["field"]: e["text"] for e in errors or []}
@@ -353,18 +352,21 @@ def _select(request: Request, person: SignedIn, inspection_id: str, fields: Form
         return _render_children(request, person, inspection, errors=errors, **keep)
 
     try:
-        SelectionIn(stage=stage, child_ids=child_ids)
+        selection = StageSelection(stage=stage, child_ids=child_ids)
     except ValidationError as exc:
         too_long = next((e for e in exc.errors() if e["type"] == "too_long"), None)
         if too_long is not None:
             most = int((too_long.get("ctx") or {}).get("max_length", 100))
             return refuse(lead_views.too_many_message(stage, most))
         return refuse(lead_views.empty_selection_message(stage))
-    refused = record_selection_of(container, inspection, stage, child_ids, person.principal.actor)
-    if refused is not None:
+    try:
+        record_selection(container, person.principal, inspection.id, selection)
+    except Refused as exc:
+        if exc.kind is not Refusal.invalid:
+            raise
         theme = container.themes[inspection.theme_key]
-        shortlist = container.repository.selection(inspection.id, Stage.shortlist.value)
-        problem = SelectionProblem(refused.problem)
+        shortlist = selections_of(container, person.principal, inspection.id).shortlist
+        problem = SelectionProblem(exc.code)
         return refuse(
             lead_views.selection_message(stage, problem, child_ids, theme.selection, shortlist)
         )

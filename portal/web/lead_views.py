@@ -12,12 +12,10 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
-from portal.api.schemas import DeadlineMoveIn
-from portal.api.selections import CaseRecordSlotOut
 from portal.domain.checklist import CaseSelection, ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
-from portal.domain.schedule import Schedule
-from portal.domain.selection import CHILD_ID_PATTERN, SelectionProblem, Stage
+from portal.domain.schedule import DeadlineMove, Schedule
+from portal.domain.selection import CHILD_ID_PATTERN, CaseRecordSlot, SelectionProblem, Stage
 from portal.domain.timeline import LONDON
 from portal.web import views
 
@@ -342,7 +340,7 @@ class MoveForm:
 
     values: dict[str, str]
     errors: list[dict[str, str]]
-    move: DeadlineMoveIn | None
+    move: DeadlineMove | None
 
 
 TIME_PARTS = ("hour", "minute")
@@ -383,7 +381,7 @@ def _read_time(parts: Mapping[str, str]) -> tuple[tuple[int, int] | None, str]:
 
 def read_move_form(fields: Mapping[str, str]) -> MoveForm:
     """The new due time and reason from the form, checked as the API checks a move
-    (DeadlineMoveIn), with messages that say how to put each field right."""
+    (DeadlineMove), with messages that say how to put each field right."""
     values = {
         **{f"due-{p}": fields.get(f"due-{p}", "").strip() for p in views.DATE_PARTS},
         **{f"time-{p}": fields.get(f"time-{p}", "").strip() for p in TIME_PARTS},
@@ -404,7 +402,7 @@ def read_move_form(fields: Mapping[str, str]) -> MoveForm:
         return MoveForm(values, errors, None)
     due = datetime(day.year, day.month, day.day, clock[0], clock[1], tzinfo=LONDON)
     try:
-        move = DeadlineMoveIn(due=due, reason=values["reason"])
+        move = DeadlineMove(due=due, reason=values["reason"])
     except ValidationError as exc:
         for error in exc.errors():
             if error["loc"][:1] == ("reason",):
@@ -509,7 +507,7 @@ class AgencyDocuments:
 
 
 def slot_rows(
-    slots: Sequence[CaseRecordSlotOut], schedule: Schedule | None, theme: ThemePolicy, now: datetime
+    slots: Sequence[CaseRecordSlot], schedule: Schedule | None, theme: ThemePolicy, now: datetime
 ) -> list[SlotRow]:
     """The case-record slots the audit list made: child, agency and when each is due."""
     due = schedule.due_times() if schedule else {}
@@ -518,20 +516,20 @@ def slot_rows(
             child_id=s.child_id,
             agency=views.agency_name(theme, s.agency),
             due=views.deadline_words(due[s.deadline], now) if s.deadline in due else "Not set",
-            on_site_only=s.on_site_only,
+            on_site_only=s.health_record,
         )
         for s in slots
     ]
 
 
 def documents_by_agency(
-    slots: Sequence[CaseRecordSlotOut], theme: ThemePolicy
+    slots: Sequence[CaseRecordSlot], theme: ThemePolicy
 ) -> list[AgencyDocuments]:
     """What each agency sends for every audited child (the same for each child)."""
     seen: dict[str, AgencyDocuments] = {}
     for s in slots:
         seen.setdefault(
             s.agency,
-            AgencyDocuments(views.agency_name(theme, s.agency), tuple(s.documents), s.on_site_only),
+            AgencyDocuments(views.agency_name(theme, s.agency), s.documents, s.health_record),
         )
     return list(seen.values())

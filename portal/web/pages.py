@@ -27,8 +27,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from portal.api.auth import TOKEN_PREFIX, token_hash
-from portal.api.documents import UploadForm, receive_upload
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.authorization import Outcome, Permission, Target, TargetKind, authorize
@@ -41,7 +39,9 @@ from portal.domain.scope import needs_document_date
 from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
-from portal.http.uploads import MultipartUpload
+from portal.http.uploads import MultipartUpload, receive_upload
+from portal.services.identities import TOKEN_PREFIX, token_hash
+from portal.services.uploads import UploadForm
 from portal.web import views
 from portal.web.sessions import (
     CSRF_FIELD,
@@ -807,15 +807,16 @@ async def upload(inspection_id: str, key: str, request: Request) -> Response:
         return _render_upload(
             request, person, page, 400, exc.errors, exc.date_parts, exc.health_information
         )
-    except Problem as exc:
-        message = problem_message(exc, container.settings.max_upload_bytes)
+    except (Problem, Refused) as exc:
+        problem = exc if isinstance(exc, Problem) else Problem.of(exc)
+        message = problem_message(problem, container.settings.max_upload_bytes)
         # A stalled upload (408) and the bounds on uploads at once (429, 503) keep their
         # status and Retry-After; every other refusal is the form's error (400).
-        status = exc.status if exc.status in (408, 429, 503) else 400
+        status = problem.status if problem.status in (408, 429, 503) else 400
         errors = [{"href": "#file", "text": message}]
         refused = _render_upload(request, person, page, status, errors)
-        if "Retry-After" in exc.headers:
-            refused.headers["Retry-After"] = exc.headers["Retry-After"]
+        if "Retry-After" in problem.headers:
+            refused.headers["Retry-After"] = problem.headers["Retry-After"]
         return refused
     return see_other(f"/documents/{document.id}")
 

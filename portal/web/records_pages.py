@@ -1,12 +1,12 @@
 """The records officer's pages:
 retention dry runs and their results, legal holds, deletion records.
 
-Each page calls the API handler it mirrors (portal/api/retention.py) with the same body
-model, after deciding access with the same Permission: starting a run and reading run
-records need Permission.run_retention, holds Permission.keep_records on their inspection
-(or, for a hold, on the hold). So the API's rules (a deleting run works as of now, one
-deleting run at a time, a scoped records officer sees only its inspection's entries, a
-document hold names a document of that inspection) hold here unchanged.
+Each page calls the retention use case its API route calls (portal/services/retention.py)
+with the same models, after deciding access with the route's Permission: starting a run
+and reading run records need Permission.run_retention, holds Permission.keep_records on
+their inspection (or, for a hold, on the hold). So retention's rules (a deleting run works
+as of now, one deleting run at a time, a scoped records officer sees only its inspection's
+entries, a document hold names a document of that inspection) hold here unchanged.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from portal.api.retention import get_run, lift_hold, list_runs, place_hold, start_run
-from portal.api.schemas import LegalHoldIn, LegalHoldLiftIn, RetentionRunIn, RetentionRunOut
 from portal.bootstrap import Container
-from portal.domain.access import Inspection, Principal
-from portal.domain.authorization import Permission, Target, TargetKind, authorize
-from portal.domain.retention import LegalHold
+from portal.domain.authorization import Permission, Target, TargetKind
+from portal.domain.errors import Refusal, Refused
+from portal.domain.retention import LegalHold, RetentionRun
 from portal.domain.timeline import LONDON
-from portal.http.problems import Problem
+from portal.services import retention as records
+from portal.services.retention import LiftHold, PlaceHold
 from portal.web import records_views, views
 from portal.web.pages import (
     MAX_FORM_BYTES,
@@ -47,6 +46,10 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 ANYWHERE = Target()
 """Runs are not about one inspection: the API's run routes name none."""
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+"""The years a day may fall in (the API's `Moment`): retention periods computed from days
+outside them overflow."""
 
 BANNERS = {
     "placed": "The legal hold was placed. Nothing it covers will be deleted until it is lifted.",
@@ -70,20 +73,6 @@ async def _form(request: Request) -> tuple[SignedIn, dict[str, str]]:
     return person, fields
 
 
-def _inspections(container: Container, principal: Principal) -> list[Inspection]:
-    """The inspections whose records this person keeps (holds are placed on these)."""
-    found = []
-    for inspection_id in container.repository.list_inspection_ids():
-        if not authorize(
-            principal, Permission.keep_records, inspection_target(inspection_id)
-        ).allowed:
-            continue
-        inspection = container.repository.get_inspection(inspection_id)
-        if inspection is not None:
-            found.append(inspection)
-    return found
-
-
 def _names(container: Container) -> dict[str, str]:
     names = {}
     for inspection_id in container.repository.list_inspection_ids():
@@ -103,8 +92,7 @@ def _retention_page(
     errors: list[dict[str, str]] | None = None,
     as_of: dict[str, str] | None = None,
 ) -> Response:
-    container = container_of(request)
-    runs = list_runs(person.principal, container)
+    runs = records.recent_runs(container_of(request), person.principal)
     error_by_field = {e["href"].lstrip("#"): e["text"] for e in errors or []}
     return render(
         request,
@@ -137,6 +125,8 @@ def _read_as_of(parts: dict[str, str]) -> tuple[datetime | None, str]:
     day, error = views.date_from_parts(parts, "The date to look ahead to")
     if day is None:
         return None, error
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None, f"The date to look ahead to must be between {FIRST_YEAR} and {LAST_YEAR}"
     return datetime(day.year, day.month, day.day, 12, tzinfo=LONDON), ""
 
 
@@ -149,36 +139,37 @@ async def dry_run(request: Request) -> Response:
     )
     parts = {p: fields.get(f"as-of-{p}", "").strip() for p in ("day", "month", "year")}
     as_of, message = _read_as_of(parts)
-    body = None
-    if not message:
-        try:
-            body = RetentionRunIn(dry_run=True, as_of=as_of)
-        except ValidationError:
-            message = "The date to look ahead to must be between 2000 and 2099"
-    if body is None:
+    if message:
         errors = [{"href": "#as-of-day", "text": message}]
         return await anyio.to_thread.run_sync(
             lambda: _retention_page(request, person, 400, errors, parts)
         )
-    return await _start(request, person, body, "#start-dry-run", parts)
+    return await _start(request, person, dry_run=True, as_of=as_of, parts=parts)
 
 
 async def _start(
     request: Request,
     person: SignedIn,
-    body: RetentionRunIn,
-    field: str,
+    *,
+    dry_run: bool,
+    as_of: datetime | None = None,
     parts: dict[str, str] | None = None,
 ) -> Response:
+    """Start the run and show its record, or the retention page again while a deleting
+    run is in progress."""
     container = container_of(request)
+
+    def start() -> RetentionRun:
+        return records.start_run(container, person.principal, dry_run=dry_run, as_of=as_of)
+
     try:
-        run = await anyio.to_thread.run_sync(start_run, body, person.principal, container)
-    except Problem as exc:
+        run = await anyio.to_thread.run_sync(start)
+    except Refused as exc:
         if exc.code != "retention_run_in_progress":
             raise
         errors = [
             {
-                "href": field,
+                "href": "#start-dry-run",
                 "text": "A deleting run is in progress. Wait for it to finish, then try again",
             }
         ]
@@ -203,7 +194,7 @@ async def delete_due(request: Request) -> Response:
     await anyio.to_thread.run_sync(
         decide, request, person.principal, Permission.run_retention, ANYWHERE
     )
-    return await _start(request, person, RetentionRunIn(dry_run=False), "#start-dry-run")
+    return await _start(request, person, dry_run=False)
 
 
 # -- deletion records --------------------------------------------------------------------
@@ -214,8 +205,7 @@ def runs(request: Request) -> Response:
     """Every recent run, newest first (the page of GET /v1/retention/runs)."""
     person = signed_in(request)
     decide(request, person.principal, Permission.run_retention, ANYWHERE)
-    container = container_of(request)
-    found = list_runs(person.principal, container)
+    found = records.recent_runs(container_of(request), person.principal)
     return render(
         request,
         "records_runs.html",
@@ -242,9 +232,9 @@ def run_record(run_id: str, request: Request, started: str = "") -> Response:
     decide(request, person.principal, Permission.run_retention, ANYWHERE)
     container = container_of(request)
     try:
-        run: RetentionRunOut = get_run(run_id, person.principal, container)
-    except Problem as exc:
-        if exc.status == 404:
+        run = records.find_run(container, person.principal, run_id)
+    except Refused as exc:
+        if exc.kind is Refusal.not_found:
             raise not_found() from exc
         raise
     return render(
@@ -276,9 +266,8 @@ def _holds_page(
     banner: str = "",
 ) -> Response:
     container = container_of(request)
-    inspections = _inspections(container, person.principal)
-    visible = {i.id for i in inspections}
-    holds = [h for h in container.records.holds() if h.inspection_id in visible]
+    inspections = records.inspections_kept_by(container, person.principal)
+    holds = records.holds_kept_by(container, inspections)
     names = {i.id: records_views.inspection_name(i) for i in inspections}
     error_by_field = {"inspection": "", "document-id": "", "reason": ""}
     error_by_field.update({e["href"].lstrip("#"): e["text"] for e in errors or []})
@@ -320,13 +309,13 @@ class _HoldForm:
         }
 
 
-def _hold_errors(form: _HoldForm) -> tuple[LegalHoldIn | None, list[dict[str, str]]]:
+def _hold_errors(form: _HoldForm) -> tuple[PlaceHold | None, list[dict[str, str]]]:
     errors = []
     if not form.inspection:
         errors.append({"href": "#inspection", "text": "Select the inspection to hold"})
     body = None
     try:
-        body = LegalHoldIn(document_id=form.document_id or None, reason=form.reason)
+        body = PlaceHold(document_id=form.document_id or None, reason=form.reason)
     except ValidationError as exc:
         fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
         if "document_id" in fields:
@@ -379,31 +368,31 @@ async def place(request: Request) -> Response:
     container = container_of(request)
     try:
         await anyio.to_thread.run_sync(
-            place_hold, form.inspection, body, person.principal, container
+            records.place_hold, container, person.principal, form.inspection, body
         )
-    except Problem as exc:
-        field, text = _place_problem(exc)
+    except Refused as exc:
+        field, text = _place_refusal(exc)
         return await anyio.to_thread.run_sync(answer, 400, [{"href": field, "text": text}])
     return see_other("/retention/holds?done=placed")
 
 
-def _place_problem(problem: Problem) -> tuple[str, str]:
-    if problem.code == "inspection_not_found":
+def _place_refusal(refused: Refused) -> tuple[str, str]:
+    if refused.code == "inspection_not_found":
         return "#inspection", "Select an inspection from the list"
-    if problem.code == "document_not_found":
+    if refused.code == "document_not_found":
         return (
             "#document-id",
             "This inspection has no document with that ID. Check the ID, or leave it empty "
             "to hold the whole inspection",
         )
-    raise problem
+    raise refused
 
 
 def _hold_or_404(request: Request, person: SignedIn, hold_id: str) -> LegalHold:
-    container = container_of(request)
-    hold = container.records.get_hold(hold_id)
-    if hold is None:
-        raise not_found()
+    try:
+        hold = records.find_hold(container_of(request), hold_id)
+    except Refused as exc:
+        raise not_found() from exc
     decide(
         request,
         person.principal,
@@ -451,7 +440,7 @@ async def lift(hold_id: str, request: Request) -> Response:
     await anyio.to_thread.run_sync(_hold_or_404, request, person, hold_id)
     reason = fields.get("reason", "").strip()
     try:
-        body = LegalHoldLiftIn(reason=reason)
+        body = LiftHold(reason=reason)
     except ValidationError:
         text = _reason_message(reason, "Enter why the hold can be lifted")
         errors = [{"href": "#reason", "text": text}]
@@ -460,9 +449,11 @@ async def lift(hold_id: str, request: Request) -> Response:
         )
     container = container_of(request)
     try:
-        await anyio.to_thread.run_sync(lift_hold, hold_id, body, person.principal, container)
-    except Problem as exc:
-        if exc.status == 404:
+        await anyio.to_thread.run_sync(
+            records.lift_hold, container, person.principal, hold_id, body
+        )
+    except Refused as exc:
+        if exc.kind is Refusal.not_found:
             raise not_found() from exc
         raise
     return see_other("/retention/holds?done=lifted")

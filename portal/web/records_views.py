@@ -1,4 +1,4 @@
-"""What the records officer's pages show, worked out from the API's run and hold records:
+"""What the records officer's pages show, worked out from retention's run and hold records:
 a run's entries grouped by what happened to them, holds with their state, proof in
 words. No I/O and no HTML here."""
 
@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal.api.schemas import RetentionEntryOut, RetentionRunOut
 from portal.domain.access import Inspection
-from portal.domain.retention import LegalHold, due_day_text
+from portal.domain.retention import LegalHold, RetentionEntry, RetentionRun, due_day_text
 from portal.web import views
 from portal.web.inspector_views import size_words
 
@@ -85,7 +84,7 @@ class EntryGroup:
     lines: tuple[EntryLine, ...]
 
 
-def _line(entry: RetentionEntryOut, names: dict[str, str]) -> EntryLine:
+def _line(entry: RetentionEntry, names: dict[str, str]) -> EntryLine:
     return EntryLine(
         kind=KIND_WORDS.get(entry.record_kind, words(entry.record_kind)),
         record_id=entry.record_id or "",
@@ -109,7 +108,7 @@ def _proof_value(value: object) -> str:
     return str(value)
 
 
-def entry_groups(run: RetentionRunOut, names: dict[str, str]) -> list[EntryGroup]:
+def entry_groups(run: RetentionRun, names: dict[str, str]) -> list[EntryGroup]:
     """The run's entries grouped by action, in ACTION_HEADINGS' order (others last)."""
     order = list(ACTION_HEADINGS) + sorted({e.action for e in run.entries} - set(ACTION_HEADINGS))
     groups = []
@@ -120,24 +119,24 @@ def entry_groups(run: RetentionRunOut, names: dict[str, str]) -> list[EntryGroup
     return groups
 
 
-def summary_lines(run: RetentionRunOut) -> list[tuple[str, str]]:
+def summary_lines(run: RetentionRun) -> list[tuple[str, str]]:
     """The run's tally in words, biggest news first."""
     ordered = [k for k in SUMMARY_WORDS if k in run.summary] + sorted(
         set(run.summary) - set(SUMMARY_WORDS)
     )
     lines = []
     for key in ordered:
-        value = run.summary[key]
+        value = int(run.summary[key])
         shown = size_words(value) if key == "bytes_deleted" else str(value)
         lines.append((SUMMARY_WORDS.get(key, words(key)), shown))
     return lines
 
 
-def run_kind(run: RetentionRunOut) -> str:
+def run_kind(run: RetentionRun) -> str:
     return "Dry run" if run.dry_run else "Deleting run"
 
 
-def run_tag(run: RetentionRunOut) -> views.Tag:
+def run_tag(run: RetentionRun) -> views.Tag:
     return RUN_STATUS.get(run.status, views.Tag(words(run.status), "grey"))
 
 

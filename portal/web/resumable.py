@@ -20,10 +20,10 @@ belongs to the person who created it, on that page: to anyone else it is 404.
 Creation checks everything that can be checked before a byte is stored, with the form
 upload's own functions: the form's fields (file name, empty file, the document's date:
 pages.upload_form), Upload-Length against the same size limits, the inspection being open
-and the scope rules (documents.check_before_receiving). PATCH bodies are streamed to the
+and the scope rules (services.uploads.check_before_receiving). PATCH bodies are streamed to the
 upload's `.part` file under data_dir/resumable (adapters.resumable_files), never held in
 memory (at most WRITE_BYTES buffered). When the last byte arrives the file is put into
-quarantine and handed to documents.record_upload, the end of every upload path, so the
+quarantine and handed to services.uploads.record_upload, the end of every upload path, so the
 document is recorded, queued and audited exactly as a form upload; the response carries its
 id in JTAI-Document-Id, and so does a HEAD afterwards (the record is kept until it expires).
 Unfinished uploads expire `resumable_expiry_seconds` after their last bytes (Upload-Expires)
@@ -60,19 +60,10 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from portal.adapters.resumable_files import PartialUploads, PartWriter, UploadBusy
-from portal.api.documents import (
-    ReceivedFile,
-    UploadForm,
-    check_before_receiving,
-    record_upload,
-    refuse_unless_open,
-    upload_stalled,
-)
 from portal.bootstrap import Container
 from portal.domain.documents import Area, StoredObject
-from portal.domain.errors import TransientError
-from portal.domain.ports import ObjectStore
+from portal.domain.errors import Refused, TransientError, UploadBusy
+from portal.domain.ports import ObjectStore, PartialUploadFiles, PartWriter
 from portal.domain.resumable import (
     TUS_EXTENSIONS,
     TUS_VERSION,
@@ -85,8 +76,14 @@ from portal.domain.resumable import (
 )
 from portal.domain.scope import LIST_PREFIX
 from portal.http.problems import Problem, problem_response
-from portal.http.uploads import UploadSlots, UploadStalled, next_chunk
-from portal.services.inspections import load_inspection
+from portal.http.uploads import UploadSlots, UploadStalled, next_chunk, upload_stalled
+from portal.services.uploads import (
+    ReceivedFile,
+    UploadForm,
+    check_before_receiving,
+    inspection_taking_uploads,
+    record_upload,
+)
 from portal.web.pages import (
     HEALTH_INFORMATION_FIELD,
     FormInvalid,
@@ -131,6 +128,8 @@ def _problem_of(exc: Exception, request: Request) -> Problem | None:
     """The problem+json an error of the pages' helpers answers here (None: not ours)."""
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, Refused):
+        return Problem.of(exc)
     if isinstance(exc, FormInvalid):
         return Problem(
             422,
@@ -213,7 +212,7 @@ router = APIRouter(route_class=ResumableRoute, include_in_schema=False)
 class _Uploads:
     """The partial uploads of this app, and when expired ones were last swept."""
 
-    files: PartialUploads
+    files: PartialUploadFiles
     swept_at: float = -SWEEP_SECONDS
 
 
@@ -221,7 +220,7 @@ def _uploads(request: Request) -> _Uploads:
     state = request.app.state
     uploads: _Uploads | None = getattr(state, "resumable_uploads", None)
     if uploads is None:
-        uploads = _Uploads(PartialUploads(container_of(request).settings.resumable_dir))
+        uploads = _Uploads(container_of(request).partial_uploads)
         state.resumable_uploads = uploads
     return uploads
 
@@ -289,7 +288,7 @@ def _not_found(upload_id: str) -> Problem:
 
 async def _own_upload(
     request: Request, inspection_id: str, key: str, upload_id: str, *, changes: bool
-) -> tuple[Uploader, PartialUploads, PartialUpload]:
+) -> tuple[Uploader, PartialUploadFiles, PartialUpload]:
     """The prelude of every request about one upload: tus's version, the upload page's
     authorisation, and this person's upload (404 for anyone else's, 410 once expired)."""
     _check_version(request)
@@ -305,7 +304,7 @@ def _busy(detail: str) -> Problem:
 
 
 def _upload_of(
-    uploads: PartialUploads, uploader: Uploader, upload_id: str, now: datetime
+    uploads: PartialUploadFiles, uploader: Uploader, upload_id: str, now: datetime
 ) -> PartialUpload:
     """This person's upload on this page (404 for anyone else's); 410 once expired."""
     upload = uploads.get(upload_id)
@@ -516,7 +515,7 @@ async def append(inspection_id: str, key: str, upload_id: str, request: Request)
 async def _append_locked(
     request: Request,
     uploader: Uploader,
-    uploads: PartialUploads,
+    uploads: PartialUploadFiles,
     upload_id: str,
     writer: PartWriter,
     client_offset: int,
@@ -621,7 +620,7 @@ async def _stream_body(request: Request, writer: PartWriter, room: int) -> tuple
 async def _finish(
     request: Request,
     uploader: Uploader,
-    uploads: PartialUploads,
+    uploads: PartialUploadFiles,
     upload: PartialUpload,
     writer: PartWriter,
 ) -> PartialUpload:
@@ -637,9 +636,8 @@ async def _finish(
         return await _remember_finished(uploads, upload, recorded.id, container)
     try:
         inspection = await anyio.to_thread.run_sync(
-            load_inspection, container, upload.inspection_id
+            inspection_taking_uploads, container, upload.inspection_id
         )
-        refuse_unless_open(inspection)
         stored = await anyio.to_thread.run_sync(
             _put, container.store, f"{inspection.id}/{document_id}", writer
         )
@@ -649,15 +647,15 @@ async def _finish(
             document_date=upload.document_date,
             health_information=upload.health_information,
         )
-        document = await record_upload(
-            request,
+        document = await anyio.to_thread.run_sync(
+            record_upload,
             container,
             inspection,
             uploader.person.principal,
             ReceivedFile(document_id, stored, upload.filename, upload.filetype),
             lambda: form,
         )
-    except (Problem, FormInvalid):
+    except (Refused, Problem, FormInvalid):
         await anyio.to_thread.run_sync(uploads.delete, upload.id)
         raise
     finished = await _remember_finished(uploads, upload, document.id, container)
@@ -672,7 +670,7 @@ async def _finish(
 
 
 async def _remember_finished(
-    uploads: PartialUploads, upload: PartialUpload, document_id: str, container: Container
+    uploads: PartialUploadFiles, upload: PartialUpload, document_id: str, container: Container
 ) -> PartialUpload:
     """Keep the finished upload's record (a HEAD tells its document) and drop its bytes."""
     finished = upload.became(document_id, container.clock.now(), _expiry(container))
@@ -699,7 +697,7 @@ async def terminate(inspection_id: str, key: str, upload_id: str, request: Reque
     return Response(status_code=204)
 
 
-def _delete(uploads: PartialUploads, upload: PartialUpload) -> None:
+def _delete(uploads: PartialUploadFiles, upload: PartialUpload) -> None:
     try:
         with uploads.writing(upload.id):
             uploads.delete(upload.id)

@@ -26,7 +26,7 @@ from portal.adapters.audit_keys import load_keyring
 from portal.adapters.db.audit_log import verify_audit_log
 from portal.adapters.db.engine import AUDIT_KEYS, MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository, _audit
-from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords
+from portal.adapters.db.retention_records import RetentionRecords
 from portal.adapters.db.tables import AuditChainRow, AuditEventRow, Base
 from portal.cli import main
 from portal.domain.access import Inspection, InspectionState
@@ -39,7 +39,7 @@ from portal.domain.audit_chain import (
 )
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
-from portal.domain.retention import RetentionEvent
+from portal.domain.retention import RetentionEntry, RetentionEvent
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 INSPECTION = "insp1"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from portal.adapters.mail import OutboxDirectoryMailer, SmtpMailer
-from portal.api.auth import issue_token
 from portal.bootstrap import Container
-from portal.chasing import run_chase
 from portal.domain.access import Inspection, InspectionState, Role
 from portal.domain.chase import Contacts
 from portal.domain.ports import OutgoingMail
 from portal.domain.timeline import LONDON
+from portal.services.chasing import run_chase
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.conftest import ClamdProcess
 from tests.factories import build_portal

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from portal.adapters.db.tables import ApiTokenRow, AuditEventRow
 from portal.adapters.store_memory import MemoryStore
-from portal.api.auth import issue_token, new_user
 from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Role
+from portal.services.identities import issue_token, new_user
 from portal.settings import Settings
 from tests.factories import add_inspection, build_portal
 

@@ -290,7 +290,15 @@ def test_areas_are_separate_namespaces(store: Store) -> None:
     assert read_all(store, Area.clean, KEY) == b"accepted"
 
 
-def test_check_passes_on_a_working_store(store: Store) -> None:
+def test_check_passes_on_a_working_store(store: Store, tmp_path: Path) -> None:
+    store.check()  # raises StoreUnavailable if the store is not usable
+
+    # What check() probed is left as it was: nothing stored, every area usable.
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == []
+    for area in Area:
+        assert not store.exists(area, KEY)
+        store.put(area, KEY, io.BytesIO(f"after check, in {area.value}".encode()))
+        assert read_all(store, area, KEY) == f"after check, in {area.value}".encode()
     store.check()
 
 

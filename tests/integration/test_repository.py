@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 from portal.adapters.audit_keys import load_keyring
-from portal.adapters.db.engine import make_engine, migrate
+from portal.adapters.db.engine import MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
 from portal.domain.access import Inspection
-from portal.domain.documents import Document, DocumentStatus
-from portal.domain.reasons import ReasonCode
+from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.reasons import ReasonCode, WarningCode
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -65,6 +68,14 @@ def _received(size: int = 10, at: datetime = NOW) -> Document:
     )
 
 
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_migrations_create_every_table(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {
@@ -77,8 +88,84 @@ def test_migrations_create_every_table(engine: Engine) -> None:
     } <= tables
 
 
-def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+def _schema_and_contents(engine: Engine) -> dict[str, Any]:
+    """What a migration could change: the Alembic revision, every table's columns, keys,
+    indexes and constraints, and how many rows each table holds."""
+    inspector = inspect(engine)
+    tables: dict[str, Any] = {}
+    with engine.connect() as connection:
+        revisions = sorted(connection.scalars(text("SELECT version_num FROM alembic_version")))
+        for table in sorted(inspector.get_table_names()):
+            tables[table] = {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in inspector.get_columns(table)
+                ],
+                "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "foreign_keys": sorted(
+                    (str(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in inspector.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (str(i["name"]), str(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(table)
+                ),
+                "unique": sorted(
+                    str(u["column_names"]) for u in inspector.get_unique_constraints(table)
+                ),
+                "rows": connection.scalar(text(f'SELECT count(*) FROM "{table}"')),
+            }
+    return {"revisions": revisions, "tables": tables}
+
+
+def test_migrating_twice_changes_nothing(repository: SqlRepository, engine: Engine) -> None:
+    document = _received()
+    repository.add_document(document, "test")
+    before = _schema_and_contents(engine)
+
     migrate(engine)
+
+    assert _schema_and_contents(engine) == before
+    assert before["revisions"] == [_head_revision()]
+    assert repository.get_document(document.id) == document
+
+
+def test_a_document_reads_back_as_it_was_stored(repository: SqlRepository) -> None:
+    document = Document(
+        id=uuid.uuid4().hex,
+        inspection_id="insp1",
+        agency="police",
+        item_number="case_record",
+        child_id="C-17",
+        document_date=date(2026, 3, 1),
+        health_information=True,
+        original_filename="record.pdf",
+        declared_content_type="application/pdf",
+        status=DocumentStatus.accepted,
+        reasons=(ReasonCode.duplicate, ReasonCode.outside_lookback),
+        warnings=(WarningCode.metadata_stripped, WarningCode.active_content_removed),
+        detail="sanitised",
+        file_type="pdf",
+        mime_type="application/pdf",
+        size_bytes=1234,
+        sha256_received="a" * 64,
+        sha256_stored="b" * 64,
+        area=Area.onsite,
+        attempts=2,
+        received_at=NOW,
+        updated_at=NOW + timedelta(minutes=1),
+        decided_at=NOW + timedelta(minutes=2),
+    )
+    repository.add_document(document, "test")
+
+    stored = repository.get_document(document.id)
+
+    assert stored is not None
+    assert stored == document
+    assert stored.received_at.tzinfo is not None
+    assert isinstance(stored.status, DocumentStatus)
+    assert all(isinstance(r, ReasonCode) for r in stored.reasons)
+    assert all(isinstance(w, WarningCode) for w in stored.warnings)
 
 
 def test_a_document_is_claimed_by_one_batch_only(repository: SqlRepository) -> None:

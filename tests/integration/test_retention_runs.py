@@ -14,18 +14,17 @@ from typing import Any
 
 import pytest
 
-from portal.adapters.db.retention_records import RunInProgress
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import new_user
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import StoreUnavailable
 from portal.domain.ports import ObjectStore
-from portal.domain.retention import RetentionEvent
+from portal.domain.retention import RetentionEvent, RunInProgress
 from portal.domain.timeline import LONDON
-from portal.retention import run_retention
+from portal.services.identities import new_user
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests.factories import build_beside_processes, build_portal, settable_clock
 from tests.integration.s3_fixtures import S3Target, s3_inprocess  # noqa: F401
@@ -413,7 +412,7 @@ from datetime import datetime
 from pathlib import Path
 from portal.adapters.store_fs import FilesystemStore
 from portal.bootstrap import build
-from portal.retention import run_retention
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 
 class KilledOnSecondDocument(FilesystemStore):
@@ -503,7 +502,7 @@ def test_a_name_found_after_reduction_fails_the_run_and_alerts_the_records_offic
     entry = next(e for e in run.entries if e.record_kind == "names")
     assert entry.proof["found_in_columns"] == ["users.name"]
     (alert,) = [m for m in container.repository.outbox(INSPECTION) if m.kind == "records_alert"]
-    assert alert.recipients == ["records@inspectorate.example"]
+    assert alert.recipients == ("records@inspectorate.example",)
     assert alert.status == "sent", alert.last_error
     assert "users.name" in alert.body and run.id in alert.body
     assert "okafor" not in (alert.subject + alert.body).lower()

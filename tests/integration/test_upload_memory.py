@@ -14,10 +14,10 @@ import httpx
 import psutil
 import pytest
 
-from portal.api.auth import issue_token
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.api_process import free_port
 from tests.conftest import wait_for_http

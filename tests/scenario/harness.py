@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from flows.dispatcher import Dispatcher
 from flows.ingest import DependencyUnavailable, use_container
-from portal.api.auth import issue_token
 from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.timeline import LONDON
+from portal.services.identities import issue_token
 from tests.factories import settable_clock
 
 THEME = "domestic-abuse/sept-2024"

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token
 from portal.app import create_app
 from portal.domain.access import Role
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.factories import add_document, add_inspection, build_portal
 

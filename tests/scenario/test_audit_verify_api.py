@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.adapters.db.tables import AuditEventRow
-from portal.api.auth import issue_token
 from portal.app import create_app
-from portal.audit import anchor_heads
 from portal.domain.access import Role
+from portal.services.audit import anchor_heads
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.factories import TEST_NOW, add_inspection, build_portal
 
@@ -26,7 +26,7 @@ def test_an_admin_sees_the_log_verified_and_then_the_first_broken_entry(tmp_path
         container.repository.replace_selection(inspection, "shortlist", [f"C{n}"], "li", TEST_NOW)
     _, admin = issue_token(container, Role.admin, label="admin")
     engine = container.repository.engine
-    assert len(anchor_heads(engine, container.anchor_sink, TEST_NOW)) == 2
+    assert len(anchor_heads(container.audit_log, container.anchor_sink, TEST_NOW)) == 2
     client = TestClient(create_app(container))
     headers = {"Authorization": f"Bearer {admin}"}
 

@@ -26,10 +26,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
 from portal.app import create_app
 from portal.domain.access import Role
+from portal.services.identities import issue_token, issue_user_token
 from portal.settings import Settings
 from tests.factories import T0, add_document, add_inspection, build_portal
 

@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from portal.adapters.mail import SmtpMailer
-from portal.chasing import run_chase
 from portal.domain.timeline import LONDON
+from portal.services.chasing import run_chase
 from portal.settings import Settings
 from tests.conftest import ClamdProcess
 from tests.factories import build_portal

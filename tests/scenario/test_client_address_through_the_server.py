@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portal.api.auth import issue_token
 from portal.domain.access import Role
 from portal.domain.documents import Area
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests import samples
 from tests.api_process import api_process

@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token
 from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.domain.timeline import LONDON
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests import samples
 from tests.factories import T0, add_document, add_inspection, build_portal, settable_clock

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from portal.adapters.db.audit_log import verify_audit_log
 from portal.domain.timeline import LONDON
-from portal.retention import run_retention
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess

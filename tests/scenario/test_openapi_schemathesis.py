@@ -44,16 +44,16 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token, issue_user_token
 from portal.api.authz import ROUTE_PERMISSIONS
 from portal.app import create_app
 from portal.bootstrap import Container
-from portal.chasing import run_chase
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
-from portal.retention import run_retention
+from portal.services.chasing import run_chase
+from portal.services.identities import issue_token, issue_user_token
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests.factories import build_portal
 from tests.samples import pdf_text_pages

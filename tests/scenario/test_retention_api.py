@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.adapters.store_fs import FilesystemStore
-from portal.api.auth import issue_token
 from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Role
 from portal.domain.documents import Area, Document
-from portal.retention import run_retention
+from portal.services.identities import issue_token
+from portal.services.retention_runs import run_retention
 from portal.settings import Settings
 from tests.factories import add_document, add_inspection, build_portal
 

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from portal.adapters.db.audit_log import verify_audit_log
 from portal.adapters.db.tables import AuditEventRow, DocumentRow
-from portal.api.auth import issue_token
 from portal.domain.access import Role
+from portal.services.identities import issue_token
 from tests import samples
 from tests.factories import build_beside_processes
 from tests.scaled_layout import SCALED, Layout, scaled_layout

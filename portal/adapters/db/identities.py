@@ -9,53 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.adapters.db.engine import Tables
-from portal.adapters.db.repository import _audit, _aware
+from portal.adapters.db.repository import _audit
 from portal.adapters.db.tables import ApiTokenRow, UserRow
-from portal.domain.access import Inspectorate, Principal, Role
-from portal.domain.errors import PortalError
-
-
-class DuplicateUser(PortalError):
-    """Another user already has this e-mail address or identity-provider subject."""
-
-
-class User(BaseModel):
-    """A person (or service) with one role."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    email: str | None = None
-    name: str
-    role: Role
-    inspection_id: str | None = None
-    agency: str | None = None
-    inspectorate: Inspectorate | None = None
-    oidc_subject: str | None = None
-    created_at: datetime
-    disabled_at: datetime | None = None
-
-
-class TokenInfo(BaseModel):
-    """What is known of a token besides its secret (which is never stored)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    user_id: str | None
-    label: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-    def usable(self, now: datetime) -> bool:
-        """Neither revoked nor expired."""
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+from portal.domain.access import Principal, Role
+from portal.domain.identities import DuplicateUser, TokenInfo, User
 
 
 class Identities(Tables):
@@ -94,7 +55,7 @@ class Identities(Tables):
         """The user with this id, or None."""
         with self._session() as session:
             row = session.get(UserRow, user_id)
-            return _user(row) if row else None
+            return User.model_validate(row) if row else None
 
     def users_of(self, inspection_id: str) -> list[User]:
         """The inspection's users, oldest first."""
@@ -104,7 +65,7 @@ class Identities(Tables):
                 .where(UserRow.inspection_id == inspection_id)
                 .order_by(UserRow.created_at, UserRow.id)
             ).all()
-            return [_user(r) for r in rows]
+            return [User.model_validate(r) for r in rows]
 
     def records_officer_emails(self, inspection_id: str) -> list[str]:
         """The email addresses of the enabled records officers who keep this inspection's
@@ -173,7 +134,7 @@ class Identities(Tables):
         """The token with this id (without its secret), or None."""
         with self._session() as session:
             row = session.get(ApiTokenRow, token_id)
-            return _token(row) if row else None
+            return TokenInfo.model_validate(row) if row else None
 
     def tokens_of(self, user_id: str) -> list[TokenInfo]:
         """A user's tokens, newest first."""
@@ -183,7 +144,7 @@ class Identities(Tables):
                 .where(ApiTokenRow.user_id == user_id)
                 .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id)
             ).all()
-            return [_token(r) for r in rows]
+            return [TokenInfo.model_validate(r) for r in rows]
 
     def revoke_token(self, token_id: str, actor: str, now: datetime) -> TokenInfo | None:
         """Revoke a token (revoking twice changes nothing); None if there is no such token."""
@@ -201,7 +162,7 @@ class Identities(Tables):
                     row.inspection_id,
                     detail={"token_id": token_id, "user_id": row.user_id},
                 )
-            return _token(row)
+            return TokenInfo.model_validate(row)
 
     def principal_for_token(self, token_sha256: str, now: datetime) -> Principal | None:
         """The principal of a usable token with this hash, or None if it is unknown,
@@ -215,7 +176,7 @@ class Identities(Tables):
             if found is None:
                 return None
             token, user = found
-            if not _token(token).usable(now):
+            if not TokenInfo.model_validate(token).usable(now):
                 return None
             if user is None:
                 return Principal(
@@ -226,7 +187,7 @@ class Identities(Tables):
                 )
             if user.disabled_at is not None:
                 return None
-            return _principal(_user(user), token.id)
+            return User.model_validate(user).principal(token.id)
 
     def principal_for_subject(
         self, subject: str, email: str | None, email_verified: bool
@@ -245,7 +206,7 @@ class Identities(Tables):
                     row.oidc_subject = subject
             if row is None or row.disabled_at is not None:
                 return None
-            return _principal(_user(row), "oidc")
+            return User.model_validate(row).principal("oidc")
 
     def record_denial(
         self,
@@ -267,41 +228,4 @@ class Identities(Tables):
                     ApiTokenRow.role == Role.admin.value, ApiTokenRow.revoked_at.is_(None)
                 )
             ).all()
-            return any(_token(r).usable(now) for r in rows)
-
-
-def _principal(user: User, token_id: str) -> Principal:
-    return Principal(
-        token_id=token_id,
-        role=user.role,
-        inspection_id=user.inspection_id,
-        agency=user.agency,
-        user_id=user.id,
-        inspectorate=user.inspectorate,
-    )
-
-
-def _user(row: UserRow) -> User:
-    return User(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        role=Role(row.role),
-        inspection_id=row.inspection_id,
-        agency=row.agency,
-        inspectorate=Inspectorate(row.inspectorate) if row.inspectorate else None,
-        oidc_subject=row.oidc_subject,
-        created_at=_aware(row.created_at),
-        disabled_at=_aware(row.disabled_at) if row.disabled_at else None,
-    )
-
-
-def _token(row: ApiTokenRow) -> TokenInfo:
-    return TokenInfo(
-        id=row.id,
-        user_id=row.user_id,
-        label=row.label,
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at) if row.expires_at else None,
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
-    )
+            return any(TokenInfo.model_validate(r).usable(now) for r in rows)

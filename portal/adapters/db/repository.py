@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
@@ -28,11 +29,12 @@ from portal.adapters.db.tables import (
     SelectionRow,
 )
 from portal.domain.access import Inspection, InspectionState
-from portal.domain.chase import Contacts, PlannedMessage
+from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.schedule import MovedDeadline
 from portal.domain.timeline import LONDON
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
@@ -104,7 +106,7 @@ class SqlRepository(Tables):
             ).all()
             return {row.deadline: _aware(row.due) for row in rows}
 
-    def deadline_moves(self, inspection_id: str) -> list[DeadlineOverrideRow]:
+    def deadline_moves(self, inspection_id: str) -> list[MovedDeadline]:
         """The moved deadlines of one inspection, with who moved each, when and why."""
         with self._session() as session:
             rows = session.scalars(
@@ -112,11 +114,16 @@ class SqlRepository(Tables):
                     DeadlineOverrideRow.inspection_id == inspection_id
                 )
             ).all()
-            for row in rows:
-                session.expunge(row)
-                row.due = _aware(row.due)
-                row.set_at = _aware(row.set_at)
-            return list(rows)
+            return [
+                MovedDeadline(
+                    deadline=row.deadline,
+                    due=_aware(row.due),
+                    reason=row.reason,
+                    set_by=row.set_by,
+                    set_at=_aware(row.set_at),
+                )
+                for row in rows
+            ]
 
     def set_deadline_override(
         self,
@@ -402,7 +409,7 @@ class SqlRepository(Tables):
 
     def claim_outbox(
         self, claim_token: str, now: datetime, stale_after: timedelta, limit: int = 100
-    ) -> list[OutboxRow]:
+    ) -> list[OutboxMessage]:
         """Claim pending messages (and ones a crashed run left claimed) for sending."""
         with self._session() as session:
             keys = session.scalars(
@@ -440,8 +447,7 @@ class SqlRepository(Tables):
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     row = session.get(OutboxRow, key)
                     if row is not None:
-                        session.expunge(row)
-                        claimed.append(row)
+                        claimed.append(OutboxMessage.model_validate(row, from_attributes=True))
         return claimed
 
     def finish_outbox(
@@ -460,7 +466,7 @@ class SqlRepository(Tables):
                 .values(**values)
             )
 
-    def outbox(self, inspection_id: str) -> list[OutboxRow]:
+    def outbox(self, inspection_id: str) -> list[OutboxMessage]:
         """Every message recorded for an inspection, oldest first."""
         with self._session() as session:
             rows = session.scalars(
@@ -468,12 +474,7 @@ class SqlRepository(Tables):
                 .where(OutboxRow.inspection_id == inspection_id)
                 .order_by(OutboxRow.created_at, OutboxRow.key)
             ).all()
-            for row in rows:
-                session.expunge(row)
-                row.created_at = _aware(row.created_at)
-                row.claimed_at = _aware(row.claimed_at) if row.claimed_at else None
-                row.sent_at = _aware(row.sent_at) if row.sent_at else None
-            return list(rows)
+            return [OutboxMessage.model_validate(row, from_attributes=True) for row in rows]
 
     # documents ---------------------------------------------------------------------------
 
@@ -797,60 +798,29 @@ def _audit(
 
 
 def _row_from_document(document: Document) -> DocumentRow:
-    return DocumentRow(
-        id=document.id,
-        inspection_id=document.inspection_id,
-        agency=document.agency,
-        item_number=document.item_number,
-        child_id=document.child_id,
-        document_date=document.document_date,
-        health_information=document.health_information,
-        original_filename=document.original_filename,
-        declared_content_type=document.declared_content_type,
-        status=document.status.value,
-        reasons=[r.value for r in document.reasons],
-        warnings=[w.value for w in document.warnings],
-        detail=document.detail,
-        file_type=document.file_type,
-        mime_type=document.mime_type,
-        size_bytes=document.size_bytes,
-        sha256_received=document.sha256_received,
-        sha256_stored=document.sha256_stored,
-        area=document.area.value,
-        attempts=document.attempts,
-        received_at=document.received_at,
-        updated_at=document.updated_at,
-        decided_at=document.decided_at,
-    )
+    """A new documents row holding every field of `document`, its codes as text."""
+    # A new row is never a tombstone: deleted_at is set only by retention.
+    fields = document.model_dump(exclude={"deleted_at"})
+    return DocumentRow(**{name: _text(value) for name, value in fields.items()})
+
+
+def _text(value: Any) -> Any:
+    """Codes (enums) as their text, tuples of codes as lists of text; anything else as is."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_text(item) for item in value]
+    return value
+
+
+_TIMES = ("received_at", "updated_at", "decided_at", "deleted_at")
 
 
 def _document_from_row(row: DocumentRow) -> Document:
-    return Document(
-        id=row.id,
-        inspection_id=row.inspection_id,
-        agency=row.agency,
-        item_number=row.item_number,
-        child_id=row.child_id,
-        document_date=row.document_date,
-        health_information=row.health_information,
-        original_filename=row.original_filename,
-        declared_content_type=row.declared_content_type,
-        status=DocumentStatus(row.status),
-        reasons=tuple(ReasonCode(r) for r in row.reasons),
-        warnings=tuple(WarningCode(w) for w in row.warnings),
-        detail=row.detail,
-        file_type=row.file_type,
-        mime_type=row.mime_type,
-        size_bytes=row.size_bytes,
-        sha256_received=row.sha256_received,
-        sha256_stored=row.sha256_stored,
-        area=Area(row.area),
-        attempts=row.attempts,
-        received_at=_aware(row.received_at),
-        updated_at=_aware(row.updated_at),
-        decided_at=_aware(row.decided_at) if row.decided_at else None,
-        deleted_at=_aware(row.deleted_at) if row.deleted_at else None,
-    )
+    """The Document a documents row holds, its times in UTC (SQLite drops their zone)."""
+    document = Document.model_validate(row, from_attributes=True)
+    naive = {name: _aware(t) for name in _TIMES if (t := getattr(document, name)) and not t.tzinfo}
+    return document.model_copy(update=naive) if naive else document
 
 
 def _aware(value: datetime) -> datetime:

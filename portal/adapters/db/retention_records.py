@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.adapters.db import audit_log
 from portal.adapters.db.engine import Tables
-from portal.adapters.db.repository import _audit, _aware, _document_from_row
+from portal.adapters.db.repository import _audit, _document_from_row
 from portal.adapters.db.tables import (
     Base,
     DeadlineOverrideRow,
@@ -30,10 +29,14 @@ from portal.adapters.db.tables import (
 )
 from portal.domain.audit_chain import CHAIN_DELETED
 from portal.domain.documents import Document, DocumentStatus
-from portal.domain.errors import PortalError
+from portal.domain.moments import utc_aware
 from portal.domain.retention import (
     LegalHold,
+    NameEntry,
+    RetentionEntry,
     RetentionEvent,
+    RetentionRun,
+    RunInProgress,
     initials_of,
     neutral_filename,
 )
@@ -45,65 +48,6 @@ _SETTLED = (
     DocumentStatus.failed.value,
 )
 """Documents no pipeline is working on: the only ones retention may mark for deletion."""
-
-
-class RunInProgress(PortalError):
-    """Another deleting retention run is still alive."""
-
-
-class NameEntry(BaseModel):
-    """One entry of an inspection's name register (initials only, once reduced)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    inspection_id: str
-    name: str
-    reference: str
-    note: str
-    recorded_by: str
-    recorded_at: datetime
-    reduced_at: datetime | None = None
-
-
-class RetentionEntry(BaseModel):
-    """One line of a deletion record: what happened to one record, and the proof."""
-
-    model_config = ConfigDict(frozen=True)
-
-    inspection_id: str | None
-    record_kind: str
-    record_id: str | None
-    action: str
-    retention_class: str | None = None
-    rule: str = ""
-    due: date | None = None
-    reason: str = ""
-    sha256: str | None = None
-    size_bytes: int | None = None
-    count: int | None = None
-    hold_ids: tuple[str, ...] = ()
-    proof: dict[str, Any] = {}
-    resumed_from: str | None = None
-
-
-class RetentionRun(BaseModel):
-    """A retention run and its record."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    dry_run: bool
-    as_of: datetime
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    started_by: str
-    policy_sha256: str
-    completed_by: str | None
-    completes: tuple[str, ...]
-    summary: dict[str, Any]
-    entries: tuple[RetentionEntry, ...] = ()
 
 
 class RetentionRecords(Tables):
@@ -195,13 +139,13 @@ class RetentionRecords(Tables):
                     row.document_id,
                     {"hold_id": hold_id},
                 )
-            return _hold(row)
+            return LegalHold.model_validate(row)
 
     def get_hold(self, hold_id: str) -> LegalHold | None:
         """The hold with this id, or None."""
         with self._session() as session:
             row = session.get(LegalHoldRow, hold_id)
-            return _hold(row) if row else None
+            return LegalHold.model_validate(row) if row else None
 
     def holds(self, inspection_id: str | None = None) -> list[LegalHold]:
         """Every hold (of one inspection, if given), active or lifted, oldest first."""
@@ -209,7 +153,7 @@ class RetentionRecords(Tables):
         if inspection_id is not None:
             query = query.where(LegalHoldRow.inspection_id == inspection_id)
         with self._session() as session:
-            return [_hold(r) for r in session.scalars(query).all()]
+            return [LegalHold.model_validate(r) for r in session.scalars(query).all()]
 
     # the name register ---------------------------------------------------------------
 
@@ -245,7 +189,7 @@ class RetentionRecords(Tables):
                 .where(NameRegisterRow.inspection_id == inspection_id)
                 .order_by(NameRegisterRow.recorded_at, NameRegisterRow.id)
             ).all()
-            return [_name_entry(r) for r in rows]
+            return [NameEntry.model_validate(r) for r in rows]
 
     def names_reduced_at(self, inspection_id: str) -> datetime | None:
         """When the inspection's names were reduced to initials, if they have been."""
@@ -253,7 +197,7 @@ class RetentionRecords(Tables):
             value = session.scalar(
                 select(InspectionRow.names_reduced_at).where(InspectionRow.id == inspection_id)
             )
-            return _aware(value) if value else None
+            return utc_aware(value) if value else None
 
     def reduce_names(
         self,
@@ -518,7 +462,7 @@ class RetentionRecords(Tables):
                 select(RetentionRunRow).where(RetentionRunRow.status == "running").with_for_update()
             ).all()
             for row in running:
-                silent = (now - _aware(row.heartbeat_at)).total_seconds()
+                silent = (now - utc_aware(row.heartbeat_at)).total_seconds()
                 if silent >= lease_seconds and row.dry_run:
                     row.status = "interrupted"  # a dead preview: nothing to finish
                 elif silent >= lease_seconds and not dry_run:
@@ -585,7 +529,7 @@ class RetentionRecords(Tables):
                 .where(RetentionEntryRow.run_id == run_id)
                 .order_by(RetentionEntryRow.id)
             ).all()
-            return _run(row, [_entry(e) for e in entries])
+            return _run(row, entries)
 
     def runs(self, limit: int = 50) -> list[RetentionRun]:
         """The newest runs first, without their entries."""
@@ -593,7 +537,7 @@ class RetentionRecords(Tables):
             rows = session.scalars(
                 select(RetentionRunRow).order_by(RetentionRunRow.started_at.desc()).limit(limit)
             ).all()
-            return [_run(r, []) for r in rows]
+            return [RetentionRun.model_validate(r) for r in rows]
 
 
 def _find_text(session: Session, needles: Sequence[str]) -> dict[str, int]:
@@ -635,64 +579,9 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _hold(row: LegalHoldRow) -> LegalHold:
-    return LegalHold(
-        id=row.id,
-        inspection_id=row.inspection_id,
-        document_id=row.document_id,
-        reason=row.reason,
-        placed_by=row.placed_by,
-        placed_at=_aware(row.placed_at),
-        lifted_by=row.lifted_by,
-        lifted_at=_aware(row.lifted_at) if row.lifted_at else None,
-        lift_reason=row.lift_reason,
-    )
-
-
-def _name_entry(row: NameRegisterRow) -> NameEntry:
-    return NameEntry(
-        id=row.id,
-        inspection_id=row.inspection_id,
-        name=row.name,
-        reference=row.reference,
-        note=row.note,
-        recorded_by=row.recorded_by,
-        recorded_at=_aware(row.recorded_at),
-        reduced_at=_aware(row.reduced_at) if row.reduced_at else None,
-    )
-
-
-def _entry(row: RetentionEntryRow) -> RetentionEntry:
-    return RetentionEntry(
-        inspection_id=row.inspection_id,
-        record_kind=row.record_kind,
-        record_id=row.record_id,
-        action=row.action,
-        retention_class=row.retention_class,
-        rule=row.rule,
-        due=row.due,
-        reason=row.reason,
-        sha256=row.sha256,
-        size_bytes=row.size_bytes,
-        count=row.count,
-        hold_ids=tuple(row.hold_ids),
-        proof=row.proof,
-        resumed_from=row.resumed_from,
-    )
-
-
-def _run(row: RetentionRunRow, entries: list[RetentionEntry]) -> RetentionRun:
-    return RetentionRun(
-        id=row.id,
-        dry_run=row.dry_run,
-        as_of=_aware(row.as_of),
-        started_at=_aware(row.started_at),
-        finished_at=_aware(row.finished_at) if row.finished_at else None,
-        status=row.status,
-        started_by=row.started_by,
-        policy_sha256=row.policy_sha256,
-        completed_by=row.completed_by,
-        completes=tuple(row.completes),
-        summary=row.summary,
-        entries=tuple(entries),
-    )
+def _run(row: RetentionRunRow, entries: Sequence[RetentionEntryRow]) -> RetentionRun:
+    """The run with its entries. Not folded into one model_validate: the entries are rows
+    of their own table, read by their own query, not attributes of the run's row."""
+    run = RetentionRun.model_validate(row)
+    lines = tuple(RetentionEntry.model_validate(e) for e in entries)
+    return run.model_copy(update={"entries": lines})

@@ -8,13 +8,13 @@ pending for the next run.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from portal.bootstrap import Container
-from portal.domain.access import InspectionState
+from portal.domain.access import InspectionState, Principal, Role
 from portal.domain.chase import PlannedMessage, plan_chase, plan_rejection_notice
-from portal.domain.errors import TransientError
+from portal.domain.errors import Refusal, Refused, TransientError
 from portal.domain.ports import Mailer, OutgoingMail
 
 STALE_CLAIM = timedelta(minutes=10)
@@ -117,3 +117,27 @@ def run_chase(
     recorded = container.repository.enqueue_messages(planned, container.clock.now())
     sent, failed = deliver_outbox(container, mailer)
     return ChaseReport(moment, planned, recorded=recorded, sent=sent, failed=failed)
+
+
+def chase_on_demand(
+    container: Container, principal: Principal, as_of: datetime | None, *, dry_run: bool
+) -> ChaseReport:
+    """A chase run out of schedule: planned only (dry run), or recorded and sent (admin
+    only: Refused forbidden for a lead inspector). The report's planned messages are those
+    this person may see: every inspection's for an admin, their own inspection's for a lead
+    inspector; its counts are the whole run's."""
+    if principal.role is Role.lead_inspector and not dry_run:
+        raise Refused(
+            Refusal.forbidden,
+            "forbidden",
+            "Not allowed",
+            "A lead inspector can preview the chase; only an administrator "
+            "sends it out of schedule.",
+        )
+    report = run_chase(container, container.mailer, as_of, dry_run=dry_run)
+    visible = [
+        m
+        for m in report.planned
+        if principal.role is Role.admin or m.inspection_id == principal.inspection_id
+    ]
+    return replace(report, planned=visible)

@@ -12,23 +12,39 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
-
-from portal.adapters.db.audit_log import chain_heads, verify_audit_log
+from portal.bootstrap import Container
+from portal.domain.access import Principal
 from portal.domain.audit_chain import Anchor, AuditKeyring, LogVerdict, anchors_due
-from portal.domain.ports import AnchorSink
+from portal.domain.ports import AnchorSink, AuditLog
 
 
-def anchor_heads(engine: Engine, sink: AnchorSink, now: datetime) -> list[Anchor]:
+def anchor_heads(log: AuditLog, sink: AnchorSink, now: datetime) -> list[Anchor]:
     """Append to the anchor sink every chain head that moved since its last anchor, and
     return what was appended (nothing when the log is quiet). A sink that cannot be read
     or written raises a TransientError and nothing is anchored."""
-    due = anchors_due(chain_heads(engine), sink.read(), now)
+    due = anchors_due(log.chain_heads(), sink.read(), now)
     sink.append(due)
     return due
 
 
-def verify_audit(engine: Engine, keys: AuditKeyring, sink: AnchorSink) -> LogVerdict:
+def verify_audit(log: AuditLog, keys: AuditKeyring, sink: AnchorSink) -> LogVerdict:
     """Verify every chain under the keys its entries name, and every anchor in the sink
     against the chains (a TransientError if the sink cannot be read: never a pass)."""
-    return verify_audit_log(engine, keys, sink.read())
+    return log.verify(keys, sink.read())
+
+
+def verify_audit_log(container: Container, principal: Principal) -> LogVerdict:
+    """Verify the whole audit log now and audit that `principal` did, with the verdict.
+
+    Never a pass without anchors: AnchorSinkUnsafe if the anchor sink would not keep them
+    out of reach, AnchorSinkUnavailable if it cannot be read now (nothing is audited then).
+    """
+    verdict = verify_audit(container.audit_log, container.audit_keys, container.anchor_sink)
+    container.repository.record_audit_verified(
+        principal.actor,
+        container.clock.now(),
+        ok=verdict.ok,
+        breaks=len(verdict.breaks),
+        entries=verdict.entries,
+    )
+    return verdict

@@ -21,28 +21,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from portal.adapters.bank_holidays import england_and_wales_calendar
-from portal.adapters.db.retention_records import RetentionEntry, RetentionRecords, RetentionRun
 from portal.bootstrap import Container
-from portal.chasing import deliver_outbox
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document
 from portal.domain.errors import ObjectMissing, TransientError
-from portal.domain.ports import ObjectStore
+from portal.domain.ports import ObjectStore, RetentionRecordsStore
 from portal.domain.retention import (
     Action,
     InspectionEvents,
     LegalHold,
     RetentionClass,
     RetentionDecision,
+    RetentionEntry,
     RetentionPolicy,
+    RetentionRun,
     class_of_document,
     decide_record,
     inspection_events,
     names_due,
 )
 from portal.domain.timeline import LONDON, WorkingCalendar
+from portal.services.chasing import deliver_outbox
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def inspection_context(
     the day (Europe/London) of `as_of`."""
     today = as_of.astimezone(LONDON).date()
     first = inspection.fieldwork_start or inspection.created_at.date()
-    calendar = england_and_wales_calendar(min(first.year, today.year) - 1, today.year + 2)
+    calendar = container.working_calendar_between(min(first.year, today.year) - 1, today.year + 2)
     records = container.records
     events = inspection_events(
         inspection.id,
@@ -440,7 +440,7 @@ def _reduce_names(
 
 
 def _names_in_stored_metadata(
-    store: ObjectStore, records: RetentionRecords, inspection_id: str, names: list[str]
+    store: ObjectStore, records: RetentionRecordsStore, inspection_id: str, names: list[str]
 ) -> tuple[int, int]:
     """How many stored objects' metadata were read, and in how many a name was found."""
     lowered = [n.lower() for n in names]
