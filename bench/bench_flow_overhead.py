@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from portal.cli import prefect_server_command
+from portal.cli import PREFECT_SERVER_TUNING, prefect_server_command
 
 
 def main() -> None:
@@ -43,6 +43,7 @@ def main() -> None:
             "PREFECT_HOME": str(work / "prefect"),
             "PREFECT_API_URL": url,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            **PREFECT_SERVER_TUNING,
             "PREFECT_LOGGING_LEVEL": "WARNING",
         }
     )

@@ -19,12 +19,14 @@ import asyncio
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 from typing import Any
 
+from prefect import tags
 from prefect.context import AsyncClientContext, SyncClientContext
 
 from flows.dispatcher import Dispatcher
-from flows.ingest import ingest, use_container
+from flows.ingest import ingest, inspection_tags, run_name, use_container
 from portal.bootstrap import Container, build
 from portal.settings import Settings
 
@@ -40,7 +42,12 @@ class ExperimentalDispatcher(Dispatcher):
             retry_delay_seconds=self.settings.flow_retry_delay_seconds,
         )
 
-    def run_batch(self, document_ids: list[str], claim_token: str) -> object:
+    def run_batch(
+        self,
+        document_ids: list[str],
+        claim_token: str,
+        inspection_ids: Sequence[str] | None = None,
+    ) -> object:
         runner: asyncio.Runner | None = getattr(_local, "runner", None)
         if runner is None:
             runner = asyncio.Runner()
@@ -48,7 +55,20 @@ class ExperimentalDispatcher(Dispatcher):
             # contexts entered here stay current for the thread's later flow runs.
             runner.run(_enter_client_contexts())
             _local.runner = runner
-        return runner.run(self.flow(document_ids=document_ids, claim_token=claim_token))
+        if inspection_ids is None:
+            inspection_ids = self.inspections_of(document_ids)
+        # As the real dispatcher: named after what the run carries, tagged per inspection
+        # (the name needs with_options per batch; the tags come from the context, entered in
+        # the runner's own context, which its calls share).
+        flow = self.flow.with_options(
+            flow_run_name=run_name(len(document_ids), len(set(inspection_ids)))
+        )
+
+        async def run() -> object:
+            with tags(*inspection_tags(inspection_ids)):
+                return await flow(document_ids=document_ids, claim_token=claim_token)
+
+        return runner.run(run())
 
 
 async def _enter_client_contexts() -> None:

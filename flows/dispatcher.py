@@ -1,6 +1,7 @@
 """The dispatcher: claims waiting documents in bounded batches and runs `ingest` over them.
 
-    poll (or be woken) -> claim a batch -> ingest flow run in a worker thread
+    poll (or be woken) -> claim a batch -> ingest flow run in a worker thread, named after
+                          what it carries and tagged with each of its inspections
     every so often     -> release documents stuck in processing (crashed runs)
 
 Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
@@ -15,12 +16,15 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from prefect import tags
 from prefect.concurrency.sync import concurrency
 
-from flows.ingest import ingest
+from flows.ingest import ingest, inspection_tags, run_name
 from portal.bootstrap import Container
+from portal.domain.documents import Document
 from portal.domain.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,10 @@ class Dispatcher:
     def claim_batch(self) -> tuple[str, list[str]]:
         """Claim the next bounded batch; returns its claim token (this worker's prefix and
         random hex) and document ids."""
+        token, documents = self._claim_next()
+        return token, [d.id for d in documents]
+
+    def _claim_next(self) -> tuple[str, list[Document]]:
         token = self.claim_prefix + uuid.uuid4().hex[: CLAIM_TOKEN_LENGTH - CLAIM_PREFIX_LENGTH]
         documents = self.container.repository.claim_next_batch(
             token,
@@ -88,7 +96,7 @@ class Dispatcher:
             self.settings.batch_max_documents,
             self.settings.batch_max_bytes,
         )
-        return token, [d.id for d in documents]
+        return token, documents
 
     def run_forever(self) -> None:
         """Claim and run batches until stop() is called."""
@@ -120,10 +128,12 @@ class Dispatcher:
             self.reconcile()
             self._last_reconcile = time.monotonic()
         while len(in_flight) < self.settings.dispatcher_concurrency:
-            token, ids = self.claim_batch()
-            if not ids:
+            token, documents = self._claim_next()
+            if not documents:
                 break
-            in_flight.add(pool.submit(self.run_batch, ids, token))
+            ids = [d.id for d in documents]
+            inspections = sorted({d.inspection_id for d in documents})
+            in_flight.add(pool.submit(self.run_batch, ids, token, inspections))
 
     def _reclaim_when_reachable(self) -> None:
         while not self.stopping.is_set():
@@ -134,21 +144,40 @@ class Dispatcher:
                 log.warning("cannot take back this worker's claims yet (%s); retrying", exc)
                 self.stopping.wait(OUTAGE_BACKOFF_SECONDS)
 
-    def run_batch(self, document_ids: list[str], claim_token: str) -> object:
+    def run_batch(
+        self,
+        document_ids: list[str],
+        claim_token: str,
+        inspection_ids: Sequence[str] | None = None,
+    ) -> object:
         """Run one `ingest` flow run (with Prefect's retries) to its end in this thread,
-        inside a slot of the cluster-wide limit when one is configured."""
+        inside a slot of the cluster-wide limit when one is configured.
+
+        The run is named after what it carries (`ingest · 32 docs · 2 inspections`) and
+        tagged `inspection:<id>` for each inspection of its documents (looked up when not
+        given), so the Prefect UI finds one inspection's runs.
+        """
+        if inspection_ids is None:
+            inspection_ids = self.inspections_of(document_ids)
         flow = ingest.with_options(
             retries=self.settings.flow_retries,
             retry_delay_seconds=self.settings.flow_retry_delay_seconds,
+            flow_run_name=run_name(len(document_ids), len(set(inspection_ids))),
         )
         limit = self.settings.ingest_concurrency_limit_name
-        if limit is None:
-            return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
-        # A worker killed while holding a slot loses it when the lease ends (Prefect's
-        # shortest lease is 60 s).
-        lease = max(MIN_SLOT_LEASE_SECONDS, self.settings.processing_lease_seconds)
-        with concurrency(limit, occupy=1, lease_duration=lease):
-            return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+        with tags(*inspection_tags(inspection_ids)):
+            if limit is None:
+                return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+            # A worker killed while holding a slot loses it when the lease ends (Prefect's
+            # shortest lease is 60 s).
+            lease = max(MIN_SLOT_LEASE_SECONDS, self.settings.processing_lease_seconds)
+            with concurrency(limit, occupy=1, lease_duration=lease):
+                return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+
+    def inspections_of(self, document_ids: Sequence[str]) -> list[str]:
+        """The inspections the documents with these ids belong to, each once, sorted."""
+        found = (self.container.repository.get_document(i) for i in document_ids)
+        return sorted({document.inspection_id for document in found if document is not None})
 
 
 def _wait_any(

@@ -1,25 +1,44 @@
-"""The `ingest` flow: one flow run over a micro-batch of claimed documents.
+"""The `ingest` flow: one flow run over a micro-batch of claimed documents, one task per step.
 
-    for each document: scan -> classify -> sanitise -> check -> route -> record
-    then: one table artifact listing every document of the run
+    claim -> scan -> classify -> sanitise -> check -> route -> record
+    then: one table artifact listing every document, completeness, rejection notices
 
-A flow run costs ~120 ms of CPU here, so runs are per batch, not per document. Each
-document's verdict is committed as it is reached (portal.ingest.process_document). A batch
-in which a dependency failed raises at the end, so Prefect retries the run; documents
-already decided are skipped on the retry.
+Each step is a Prefect task over the whole batch (portal.ingest.run_step: the step for every
+document still in play), so orchestration costs six task runs and one flow run per batch, not
+per document, and the Prefect UI shows the pipeline with each step's document count. The
+tasks run in this process, one after another, on the batch's temp workspace, which the flow
+opens once around them. Each verdict is committed by `record` before the quarantined
+original is deleted; a batch in which a dependency failed raises at the end, so Prefect
+retries the run, and documents already decided are not claimed again on the retry.
+
+Run names, tags, task-run names, logs and the batch's artifact carry document ids, item
+numbers, codes and counts only: never a filename (it may carry a child's name).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine, Iterable
+from functools import partial
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.cache_policies import NONE
+from prefect.tasks import TaskRunNameCallbackWithParameters
 
 from portal.bootstrap import Container, build
 from portal.domain.completeness import completeness_markdown
 from portal.domain.documents import DocumentStatus
-from portal.ingest import DocumentResult, process_document
+from portal.ingest import (
+    STEPS,
+    Batch,
+    DocumentResult,
+    check_step_order,
+    open_batch,
+    record,
+    run_step,
+)
 from portal.services.chasing import notify_rejections
 from portal.settings import Settings
 
@@ -43,6 +62,58 @@ def current_container() -> Container:
     return _wired[0]
 
 
+def run_name(document_count: int, inspection_count: int) -> str:
+    """The name of a flow run over a batch: what it carries, in counts only."""
+    documents = "doc" if document_count == 1 else "docs"
+    inspections = "inspection" if inspection_count == 1 else "inspections"
+    return f"ingest · {document_count} {documents} · {inspection_count} {inspections}"
+
+
+def inspection_tags(inspection_ids: Iterable[str]) -> list[str]:
+    """The tags of a flow run over documents of these inspections: `inspection:<id>` each,
+    so the Prefect UI filters one inspection's runs."""
+    return [f"inspection:{inspection_id}" for inspection_id in sorted(set(inspection_ids))]
+
+
+BatchTask = Task[[Batch], Coroutine[Any, Any, Batch]]
+
+
+def _as_task(name: str, work: Callable[[Batch], Batch]) -> BatchTask:
+    """A Prefect task named `name` that runs `work` over the batch in a worker thread (the
+    flow's event loop stays free), with no result persistence and no cache: a task run here
+    costs a few state events, nothing more. Its runs are named `<name> · <n> docs`."""
+
+    async def step(batch: Batch) -> Batch:
+        return await asyncio.to_thread(work, batch)
+
+    step.__name__ = step.__qualname__ = name
+    return task(
+        name=name, task_run_name=_CountedRunName(name), persist_result=False, cache_policy=NONE
+    )(step)
+
+
+class _CountedRunName(TaskRunNameCallbackWithParameters):
+    """Names a step's task run after the documents it works on: all of the batch for
+    record, those still in play for the others."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+
+    def __call__(self, parameters: dict[str, Any]) -> str:
+        batch: Batch = parameters["batch"]
+        count = len(batch.items) if self.step == "record" else len(batch.in_play)
+        return f"{self.step} · {count} {'doc' if count == 1 else 'docs'}"
+
+
+PIPELINE_TASKS: tuple[BatchTask, ...] = (
+    *(_as_task(step.__name__, partial(run_step, step)) for step in STEPS),
+    _as_task("record", record),
+)
+"""scan, classify, sanitise, check, route, record: the tasks the flow runs, in this order."""
+
+check_step_order([t.name for t in PIPELINE_TASKS])
+
+
 @flow(
     name="ingest",
     persist_result=False,
@@ -50,20 +121,13 @@ def current_container() -> Container:
 )
 async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     """Process a micro-batch of documents claimed under `claim_token`; return counts by status."""
-    logger = get_run_logger()
     services = current_container().ingest_services()
     documents = services.repository.claim_documents(document_ids, claim_token, services.clock())
-    results: list[DocumentResult] = []
-    for document in documents:
-        result = await asyncio.to_thread(process_document, document, claim_token, services)
-        logger.info(
-            "%s item %s: %s %s",
-            document.id,
-            document.item_number,
-            result.status.value,
-            ",".join(result.reasons),
-        )
-        results.append(result)
+    with open_batch(documents, claim_token, services) as batch:
+        for step in PIPELINE_TASKS:
+            batch = await step(batch)
+    results = batch.results
+    _log_results(results)
     await acreate_table_artifact(
         key="ingest-batch",
         table=[_artifact_row(r) for r in results],
@@ -77,10 +141,19 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     failed = [r.document_id for r in results if r.is_transient_failure]
     if failed:
         raise DependencyUnavailable(f"{len(failed)} documents wait for a retry: {failed}")
-    counts: dict[str, int] = {}
+    return batch.counts()
+
+
+def _log_results(results: list[DocumentResult]) -> None:
+    logger = get_run_logger()
     for result in results:
-        counts[result.status.value] = counts.get(result.status.value, 0) + 1
-    return counts
+        logger.info(
+            "%s item %s: %s %s",
+            result.document_id,
+            result.item_number,
+            result.status.value,
+            ",".join(result.reasons),
+        )
 
 
 async def _publish_completeness(inspection_id: str) -> None:

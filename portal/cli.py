@@ -177,6 +177,20 @@ def _audit(settings: Settings, subcommand: str) -> None:
         raise SystemExit(1)
 
 
+PREFECT_SERVER_TUNING = {
+    # By default the task-run recorder writes each task run's state events in a transaction
+    # of its own; on SQLite those writes collide with the next flow run's ("database is
+    # locked", answered 503, and the client backs off ~2 s). Batched, the six step tasks
+    # of an ingest run cost a few writes a second. The UI shows task runs up to a second
+    # later.
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "5",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "1000",
+}
+"""Settings of the Prefect server `jtai-portal up` starts (and the benchmarks start)."""
+
+
 def prefect_server_command(port: int) -> list[str]:
     """The command that starts a local Prefect server on 127.0.0.1:`port`."""
     return [
@@ -252,6 +266,7 @@ def _up(settings: Settings) -> None:
     prefect_url = prefect_api_url(settings)
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     env = {
+        **PREFECT_SERVER_TUNING,
         **os.environ,
         **prefect_env(settings),
         "PREFECT_LOGGING_LEVEL": "WARNING",

@@ -1,8 +1,11 @@
-"""The ingest steps, in order: scan -> classify -> sanitise -> check -> route, then record.
+"""The ingest steps, in order: scan -> classify -> sanitise -> check -> route -> record.
 
 Each step gets its facts through a port, asks a pure `decide_*` function of the domain for a
-verdict and returns it. `process_document` runs the steps for one claimed document and
-commits its verdict before it touches the quarantined original, so a replay is harmless.
+verdict and returns it. Steps work on a micro-batch (`Batch`): `run_step` runs one step over
+every document still in play, so a document stopped at one step skips the rest; `record`
+commits each verdict before it touches the quarantined original, so a replay is harmless.
+The ingest flow (flows/ingest.py) makes each of these a Prefect task; `process_batch` runs
+them in a plain loop.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from portal.domain.checklist import ThemePolicy
@@ -76,10 +81,13 @@ class IngestServices:
 
 @dataclass
 class WorkItem:
-    """One document on its way through the steps, with what the steps have learnt so far."""
+    """One document on its way through the steps, with what the steps have learnt so far.
+
+    `original` is the local copy of its quarantined bytes; while `verdict` proceeds the
+    document is in play, and once a step stops it (reject, or retry) the later steps skip it.
+    """
 
     document: Document
-    theme: ThemePolicy
     original: Path
     workdir: Path
     payload: Path
@@ -88,19 +96,76 @@ class WorkItem:
     area: Area = Area.quarantine
     sha256_stored: str | None = None
     warnings: list[WarningCode] = field(default_factory=list)
+    verdict: Verdict = field(default_factory=Verdict.proceed)
+    seconds: float = 0.0
+
+    @property
+    def in_play(self) -> bool:
+        """True until a step stops the document."""
+        return self.verdict.outcome is Outcome.proceed
+
+    def stop(self, verdict: Verdict) -> None:
+        """Take the document out of play with `verdict` (a reject or a retry)."""
+        self.verdict = verdict
+
+    def fail(self, verdict: Verdict) -> None:
+        """Take the document out of play for a retry, forgetting what the steps learnt: a
+        document that failed midway is recorded as if no step had run."""
+        self.verdict = verdict
+        self.file_type = self.mime_type = self.sha256_stored = None
+        self.area = Area.quarantine
+        self.warnings.clear()
 
 
-Step = Callable[[WorkItem, IngestServices], Verdict]
+class Batch:
+    """A micro-batch of claimed documents in its temp workspace, on its way through the steps.
+
+    A plain class, not a dataclass: the ingest flow hands it from task to task, and Prefect
+    does not walk into plain objects (the work items and policies need no inspection).
+    """
+
+    def __init__(self, items: list[WorkItem], claim_token: str, services: IngestServices) -> None:
+        self.items = items
+        self.claim_token = claim_token
+        self.services = services
+        self.results: list[DocumentResult] = []
+
+    @property
+    def in_play(self) -> list[WorkItem]:
+        """The documents no step has stopped yet, in batch order."""
+        return [item for item in self.items if item.in_play]
+
+    def ahead_of(self, item: WorkItem) -> list[Document]:
+        """The documents before `item` in this batch that are still in play: at `check`
+        they count as accepted already, as they will be unless a dependency fails."""
+        ahead: list[Document] = []
+        for other in self.items:
+            if other is item:
+                break
+            if other.in_play:
+                ahead.append(other.document)
+        return ahead
+
+    def counts(self) -> dict[str, int]:
+        """How many documents ended in each status (after `record`)."""
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.status.value] = counts.get(result.status.value, 0) + 1
+        return counts
 
 
-def scan(item: WorkItem, services: IngestServices) -> Verdict:
+Step = Callable[[WorkItem, Batch], Verdict]
+
+
+def scan(item: WorkItem, batch: Batch) -> Verdict:
     """clamd reads every byte; anything but an exact clean reply stops the document."""
     with item.original.open("rb") as source:
-        return decide_scan(services.scanner.scan(source))
+        return decide_scan(batch.services.scanner.scan(source))
 
 
-def classify(item: WorkItem, services: IngestServices) -> Verdict:
+def classify(item: WorkItem, batch: Batch) -> Verdict:
     """libmagic types the bytes; the type must be allowed and agree with the extension."""
+    services = batch.services
     facts = services.classifier.classify(item.original, item.document.original_filename)
     decision = decide_file_type(facts, services.file_types)
     item.file_type = decision.file_type
@@ -108,13 +173,14 @@ def classify(item: WorkItem, services: IngestServices) -> Verdict:
     return decision.verdict
 
 
-def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
+def sanitise(item: WorkItem, batch: Batch) -> Verdict:
     """PDFs are rewritten without active content, attachments or metadata; others pass.
 
     Every file embedded in the PDF is scanned by clamd on its own, decoded (clamd does not
     see every attachment inside a PDF), and so is a copy that was decrypted: the first
     scan that is not clean decides the document (infected: the whole document is rejected).
     """
+    services = batch.services
     allowed = services.file_types.type_by_code(item.file_type) if item.file_type else None
     if allowed is None or not allowed.is_pdf:
         return Verdict.proceed()
@@ -138,14 +204,20 @@ def sanitise(item: WorkItem, services: IngestServices) -> Verdict:
     return verdict
 
 
-def check(item: WorkItem, services: IngestServices) -> Verdict:
+def check(item: WorkItem, batch: Batch) -> Verdict:
     """The upload must be asked of its agency, for a selected child, within its look-back;
     a child-level list must pass its list definition, formula cells neutralised."""
+    services = batch.services
+    document = item.document
+    theme = services.theme_of(document.inspection_id)
     facts = upload_facts(
-        services.repository, services.schedule_of(item.document.inspection_id), item.document
+        services.repository,
+        services.schedule_of(document.inspection_id),
+        document,
+        ahead=batch.ahead_of(item),
     )
-    verdict = decide_upload(item.theme, facts)
-    definition = child_list_of(item.theme, item.document.item_number)
+    verdict = decide_upload(theme, facts)
+    definition = child_list_of(theme, document.item_number)
     if verdict.outcome is not Outcome.proceed or definition is None:
         return verdict
     file_kind = decide_list_file(item.file_type, services.table_file_types)
@@ -170,10 +242,21 @@ def check(item: WorkItem, services: IngestServices) -> Verdict:
 
 
 def upload_facts(
-    repository: IngestRepository, schedule: Schedule | None, document: Document
+    repository: IngestRepository,
+    schedule: Schedule | None,
+    document: Document,
+    ahead: Sequence[Document] = (),
 ) -> UploadFacts:
-    """Gather what the scope checks need to know about `document` from the database."""
+    """Gather what the scope checks need to know about `document` from the database, with
+    the documents `ahead` of it in its batch counted as accepted."""
     child_upload = document.item_number in (CASE_RECORD, AUDIT)
+    same_item = [
+        other
+        for other in ahead
+        if (other.inspection_id, other.agency, other.item_number)
+        == (document.inspection_id, document.agency, document.item_number)
+        and (not child_upload or other.child_id == document.child_id)
+    ]
     return UploadFacts(
         agency=document.agency,
         item=document.item_number,
@@ -185,45 +268,55 @@ def upload_facts(
             else frozenset()
         ),
         notification=schedule.notification if schedule else None,
-        accepted_for_item=repository.accepted_count(
+        accepted_for_item=len(same_item)
+        + repository.accepted_count(
             document.inspection_id,
             document.agency,
             document.item_number,
             document.child_id if child_upload else None,
         ),
-        duplicate=(
-            document.sha256_received is not None and repository.has_accepted_duplicate(document)
+        duplicate=document.sha256_received is not None
+        and (
+            any(other.sha256_received == document.sha256_received for other in same_item)
+            or repository.has_accepted_duplicate(document)
         ),
     )
 
 
-def route(item: WorkItem, services: IngestServices) -> Verdict:
+def route(item: WorkItem, batch: Batch) -> Verdict:
     """Store the safe copy in the clean area, or the on-site area for health records."""
+    services = batch.services
     document = item.document
     area = area_for_upload(
-        item.theme, document.agency, document.item_number, document.health_information
+        services.theme_of(document.inspection_id),
+        document.agency,
+        document.item_number,
+        document.health_information,
     )
     with item.payload.open("rb") as source:
-        stored = services.store.put(area, item.document.object_key, source)
+        stored = services.store.put(area, document.object_key, source)
     item.area = area
     item.sha256_stored = stored.sha256
     return Verdict.proceed()
 
 
-STEPS: tuple[tuple[str, Step], ...] = (
-    ("scan", scan),
-    ("classify", classify),
-    ("sanitise", sanitise),
-    ("check", check),
-    ("route", route),
-)
+STEPS: tuple[Step, ...] = (scan, classify, sanitise, check, route)
+"""The steps that decide a document, in the order they run; `record` follows them."""
+
+PIPELINE: tuple[str, ...] = ("scan", "classify", "sanitise", "check", "route", "record")
+"""The pipeline's step names in the order DESIGN.md draws them: the plain loop (STEPS, then
+record) and the ingest flow's tasks are both checked against it at start-up."""
 
 
-def check_step_order(steps: tuple[tuple[str, Step], ...] = STEPS) -> None:
-    """Fail at start-up unless the steps run in the order DESIGN.md draws."""
-    names = [name for name, _ in steps]
-    if names != ["scan", "classify", "sanitise", "check", "route"]:
-        raise RuntimeError(f"ingest steps are out of order: {names}")
+def check_step_order(names: Sequence[str] | None = None) -> None:
+    """Fail at start-up unless `names` are the steps DESIGN.md draws, in its order.
+
+    By default `names` are those of the functions this module runs (STEPS, then record);
+    the ingest flow passes the names of its tasks, in the order it runs them.
+    """
+    running = list(names) if names is not None else [*(s.__name__ for s in STEPS), "record"]
+    if running != list(PIPELINE):
+        raise RuntimeError(f"ingest steps are out of order: {running}, not {list(PIPELINE)}")
 
 
 @dataclass(frozen=True)
@@ -246,17 +339,80 @@ class DocumentResult:
         return self.status is DocumentStatus.failed
 
 
-def process_document(
-    document: Document, claim_token: str, services: IngestServices
-) -> DocumentResult:
-    """Run every step for one claimed document and commit its verdict.
+@contextmanager
+def open_batch(
+    documents: Sequence[Document], claim_token: str, services: IngestServices
+) -> Iterator[Batch]:
+    """The batch's temp workspace: a local copy of each document's quarantined bytes and a
+    scratch directory each, all removed on leaving. A document whose bytes cannot be read
+    now enters the batch already stopped, for a retry."""
+    with ExitStack() as workspace:
+        root = Path(workspace.enter_context(tempfile.TemporaryDirectory(prefix="jtai-ingest-")))
+        items = []
+        for number, document in enumerate(documents):
+            workdir = root / str(number)
+            workdir.mkdir()
+            unread = workdir / "unread"
+            item = WorkItem(document, original=unread, workdir=workdir, payload=unread)
+            _attempt(item, "open", partial(_open, item, workspace, services))
+            items.append(item)
+        yield Batch(items, claim_token, services)
 
-    Guarantees: the verdict is written before the quarantined original is deleted; nothing
-    reaches the clean or on-site area unless every step proceeded; a transient failure
+
+def _open(item: WorkItem, workspace: ExitStack, services: IngestServices) -> Verdict:
+    services.theme_of(item.document.inspection_id)  # an unknown inspection stops it here
+    original = workspace.enter_context(
+        services.store.local_copy(Area.quarantine, item.document.object_key)
+    )
+    item.original = item.payload = original
+    return Verdict.proceed()
+
+
+def run_step(step: Step, batch: Batch) -> Batch:
+    """Run `step` on every document of the batch still in play, in batch order; a document
+    it stops keeps that verdict and skips the later steps. Returns the batch."""
+    for item in batch.in_play:
+        _attempt(item, step.__name__, partial(step, item, batch))
+    return batch
+
+
+def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
+    """Run one step for one document; a dependency failure stops it for a retry."""
+    started = time.perf_counter()
+    try:
+        verdict = decide()
+        item.warnings.extend(verdict.warnings)
+        if verdict.outcome is not Outcome.proceed:
+            log.info("document %s stopped at %s: %s", item.document.id, name, verdict.reason)
+            item.stop(verdict)
+    except TransientError as exc:
+        log.warning("document %s will be retried: %s", item.document.id, exc)
+        item.fail(Verdict.retry(exc.reason or ReasonCode.store_unavailable, detail=str(exc)))
+    except (ObjectMissing, LookupError) as exc:
+        # The quarantined bytes (or the inspection) are gone although the document was not
+        # decided: a replay after "record" cannot reach here, as its claim fails. Retrying
+        # cannot help, so the document is parked as failed for a person to look at.
+        log.error("document %s cannot be processed: %s", item.document.id, exc)
+        item.fail(Verdict.retry(ReasonCode.processing_error, detail=str(exc)))
+    finally:
+        item.seconds += time.perf_counter() - started
+
+
+def record(batch: Batch) -> Batch:
+    """Commit the verdict of every document of the batch, then delete each decided one's
+    quarantined original; the results are in `batch.results`.
+
+    Guarantees: a verdict is written before its quarantined original is deleted; nothing
+    reached the clean or on-site area unless every step proceeded; a transient failure
     (clamd, store) leaves the document `failed` with a retry time, never accepted or lost.
     """
+    batch.results = [_record_one(item, batch) for item in batch.items]
+    return batch
+
+
+def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
     started = time.perf_counter()
-    verdict, item = _run_steps(document, services)
+    services, document, verdict = batch.services, item.document, item.verdict
     now = services.clock()
     if verdict.outcome is Outcome.retry:
         status = DocumentStatus.failed
@@ -264,18 +420,19 @@ def process_document(
         status = DocumentStatus.rejected
     else:
         status = DocumentStatus.accepted
+    accepted = status is DocumentStatus.accepted
     recorded = services.repository.record_outcome(
         document.id,
-        claim_token,
+        batch.claim_token,
         now,
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
-        warnings=tuple(dict.fromkeys(item.warnings)) if item else (),
+        warnings=tuple(dict.fromkeys(item.warnings)),
         detail=verdict.detail,
-        file_type=item.file_type if item else None,
-        mime_type=item.mime_type if item else None,
-        sha256_stored=item.sha256_stored if status is DocumentStatus.accepted and item else None,
-        area=item.area if status is DocumentStatus.accepted and item else None,
+        file_type=item.file_type,
+        mime_type=item.mime_type,
+        sha256_stored=item.sha256_stored if accepted else None,
+        area=item.area if accepted else None,
         next_attempt_at=(
             now + services.retry_delay
             if status is DocumentStatus.failed and verdict.reason is not ReasonCode.processing_error
@@ -284,44 +441,37 @@ def process_document(
     )
     if recorded and status.is_final:
         _discard_quietly(services.store, Area.quarantine, document.object_key)
-    elif not recorded and item is not None and item.area is not Area.quarantine:
+    elif not recorded and item.area is not Area.quarantine:
         log.warning("claim on %s was lost; its verdict was not recorded", document.id)
+    item.seconds += time.perf_counter() - started
     return DocumentResult(
         document_id=document.id,
         item_number=document.item_number,
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
-        warnings=tuple(dict.fromkeys(item.warnings)) if item else (),
-        milliseconds=round((time.perf_counter() - started) * 1000),
+        warnings=tuple(dict.fromkeys(item.warnings)),
+        milliseconds=round(item.seconds * 1000),
         recorded=recorded,
     )
 
 
-def _run_steps(document: Document, services: IngestServices) -> tuple[Verdict, WorkItem | None]:
-    try:
-        with (
-            services.store.local_copy(Area.quarantine, document.object_key) as original,
-            tempfile.TemporaryDirectory(prefix="jtai-ingest-") as workdir,
-        ):
-            theme = services.theme_of(document.inspection_id)
-            item = WorkItem(document, theme, original, Path(workdir), payload=original)
-            for name, step in STEPS:
-                verdict = step(item, services)
-                item.warnings.extend(verdict.warnings)
-                if verdict.outcome is not Outcome.proceed:
-                    log.info("document %s stopped at %s: %s", document.id, name, verdict.reason)
-                    return verdict, item
-            return Verdict.proceed(), item
-    except TransientError as exc:
-        reason = exc.reason or ReasonCode.store_unavailable
-        log.warning("document %s will be retried: %s", document.id, exc)
-        return Verdict.retry(reason, detail=str(exc)), None
-    except (ObjectMissing, LookupError) as exc:
-        # The quarantined bytes (or the inspection) are gone although the document was not
-        # decided: a replay after "record" cannot reach here, as its claim fails. Retrying
-        # cannot help, so the document is parked as failed for a person to look at.
-        log.error("document %s cannot be processed: %s", document.id, exc)
-        return Verdict.retry(ReasonCode.processing_error, detail=str(exc)), None
+def process_batch(
+    documents: Sequence[Document], claim_token: str, services: IngestServices
+) -> list[DocumentResult]:
+    """Run every step over claimed documents in a plain loop (no Prefect) and commit their
+    verdicts, with the guarantees of `record`."""
+    with open_batch(documents, claim_token, services) as batch:
+        for step in STEPS:
+            run_step(step, batch)
+        return record(batch).results
+
+
+def process_document(
+    document: Document, claim_token: str, services: IngestServices
+) -> DocumentResult:
+    """Run every step for one claimed document and commit its verdict (a batch of one)."""
+    (result,) = process_batch([document], claim_token, services)
+    return result
 
 
 def _discard_quietly(store: ObjectStore, area: Area, key: str) -> None:

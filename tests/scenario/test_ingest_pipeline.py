@@ -318,6 +318,18 @@ def test_the_same_file_uploaded_twice_for_an_item_is_accepted_with_a_duplicate_w
     assert "duplicate" in {w["code"] for w in second["warnings"]}
 
 
+def test_the_same_file_uploaded_twice_in_one_batch_is_accepted_once_plain_once_as_duplicate(
+    portal: PortalUnderTest,
+) -> None:
+    data = samples.pdf_text_pages(2)
+    ids = [portal.upload(name, data).json()["id"] for name in ("minutes.pdf", "copy.pdf")]
+    assert sorted(portal.process_pending()) == sorted(ids)  # one flow run over both
+    first, second = (portal.status(i) for i in ids)
+    assert first["status"] == second["status"] == "accepted"
+    assert "duplicate" not in {w["code"] for w in first["warnings"]}
+    assert "duplicate" in {w["code"] for w in second["warnings"]}
+
+
 def test_each_ingest_run_publishes_the_inspections_completeness_to_prefect(
     portal: PortalUnderTest,
 ) -> None:
