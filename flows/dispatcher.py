@@ -62,6 +62,7 @@ class Dispatcher:
         """Stop claiming; batches already running finish."""
         self.stopping.set()
         self.wakeup.set()
+        self.container.wakeup.unlisten(self.wake)
 
     def reconcile(self) -> list[str]:
         """Release documents whose processing outlived the lease, so they run again."""

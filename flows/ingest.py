@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
@@ -123,7 +124,11 @@ async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:
     """Process a micro-batch of documents claimed under `claim_token`; return counts by status."""
     services = current_container().ingest_services()
     documents = services.repository.claim_documents(document_ids, claim_token, services.clock())
-    with open_batch(documents, claim_token, services) as batch:
+    with ExitStack() as workspace:
+        # Fetching the quarantined bytes (S3: downloads) blocks: not on the event loop.
+        batch = await asyncio.to_thread(
+            workspace.enter_context, open_batch(documents, claim_token, services)
+        )
         for step in PIPELINE_TASKS:
             batch = await step(batch)
     results = batch.results

@@ -9,7 +9,7 @@ from typing import Any
 
 from portal.adapters.audit_anchors import FileAnchorSink, S3AnchorSink
 from portal.adapters.audit_keys import load_keyring
-from portal.adapters.bank_holidays import england_and_wales_calendar
+from portal.adapters.bank_holidays import EnglandAndWalesCalendars
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.clock import SystemClock
 from portal.adapters.db.audit_log import SqlAuditLog
@@ -55,6 +55,7 @@ from portal.domain.ports import (
     Scanner,
     Wakeup,
     Watermarker,
+    WorkingCalendars,
 )
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
@@ -88,15 +89,16 @@ class Container:
     wakeup: Wakeup
     watermarker: Watermarker
     partial_uploads: PartialUploadFiles
+    calendars: WorkingCalendars
 
     def working_calendar(self, around: date) -> WorkingCalendar:
         """England and Wales working days for the year of `around` and those either side."""
-        return england_and_wales_calendar(around.year - 1, around.year + 1)
+        return self.calendars.between(around.year - 1, around.year + 1)
 
     def working_calendar_between(self, first_year: int, last_year: int) -> WorkingCalendar:
         """England and Wales working days from the start of `first_year` to the end of
         `last_year`."""
-        return england_and_wales_calendar(first_year, last_year)
+        return self.calendars.between(first_year, last_year)
 
     def fieldwork(self, inspection: Inspection) -> Fieldwork | None:
         """The inspection's fieldwork days: from its start to its recorded end (or, until
@@ -159,6 +161,7 @@ class Container:
             themes=self.themes,
             file_types=self.file_types,
             retry_delay=timedelta(seconds=self.settings.retry_delay_seconds),
+            claim_lease=timedelta(seconds=self.settings.processing_lease_seconds),
             clock=self.clock.now,
             schedule_of=functools.cache(self.schedule_of_inspection),
         )
@@ -328,4 +331,5 @@ def build(
         wakeup=InProcessWakeup(),
         watermarker=PikepdfWatermarker(),
         partial_uploads=PartialUploads(settings.resumable_dir),
+        calendars=EnglandAndWalesCalendars(),
     )

@@ -65,6 +65,7 @@ class IngestServices:
     themes: dict[str, ThemePolicy]
     file_types: FileTypePolicy
     retry_delay: timedelta
+    claim_lease: timedelta
     clock: Callable[[], datetime]
     schedule_of: Callable[[str], Schedule | None]
     _theme_of_inspection: dict[str, ThemePolicy] = field(default_factory=dict)
@@ -129,6 +130,16 @@ class Batch:
         self.claim_token = claim_token
         self.services = services
         self.results: list[DocumentResult] = []
+        self._renewed_at = services.clock()
+
+    def keep_claim(self) -> None:
+        """Renew the batch's claim when a third of its lease has passed since the last
+        renewal: verdicts are recorded only at the end, so a slow batch must not look
+        abandoned to the reconciler meanwhile."""
+        now = self.services.clock()
+        if now - self._renewed_at >= self.services.claim_lease / 3:
+            self.services.repository.renew_claim(self.claim_token, now)
+            self._renewed_at = now
 
     @property
     def in_play(self) -> list[WorkItem]:
@@ -255,7 +266,9 @@ def upload_facts(
         for other in ahead
         if (other.inspection_id, other.agency, other.item_number)
         == (document.inspection_id, document.agency, document.item_number)
-        and (not child_upload or other.child_id == document.child_id)
+    ]
+    same_slot = [
+        other for other in same_item if not child_upload or other.child_id == document.child_id
     ]
     return UploadFacts(
         agency=document.agency,
@@ -268,7 +281,7 @@ def upload_facts(
             else frozenset()
         ),
         notification=schedule.notification if schedule else None,
-        accepted_for_item=len(same_item)
+        accepted_for_item=len(same_slot)
         + repository.accepted_count(
             document.inspection_id,
             document.agency,
@@ -372,6 +385,7 @@ def run_step(step: Step, batch: Batch) -> Batch:
     """Run `step` on every document of the batch still in play, in batch order; a document
     it stops keeps that verdict and skips the later steps. Returns the batch."""
     for item in batch.in_play:
+        batch.keep_claim()
         _attempt(item, step.__name__, partial(step, item, batch))
     return batch
 
@@ -394,6 +408,12 @@ def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
         # cannot help, so the document is parked as failed for a person to look at.
         log.error("document %s cannot be processed: %s", item.document.id, exc)
         item.fail(Verdict.retry(ReasonCode.processing_error, detail=str(exc)))
+    except Exception as exc:
+        # A fault of ours with this document (a bug, a library failing on its bytes): the
+        # rest of the batch is still recorded, and this one is parked as failed, not
+        # retried, for a person to look at.
+        log.exception("document %s failed at %s", item.document.id, name)
+        item.fail(Verdict.retry(ReasonCode.processing_error, detail=type(exc).__name__))
     finally:
         item.seconds += time.perf_counter() - started
 

@@ -18,3 +18,11 @@ def england_and_wales_calendar(first_year: int, last_year: int) -> WorkingCalend
     wales = holidays.country_holidays("GB", subdiv="WLS", years=years)
     days: set[date] = set(england) | set(wales)
     return WorkingCalendar(bank_holidays=frozenset(days))
+
+
+class EnglandAndWalesCalendars:
+    """The WorkingCalendars port over the `holidays` package's England and Wales list."""
+
+    def between(self, first_year: int, last_year: int) -> WorkingCalendar:
+        """Working days from 1 January of `first_year` to 31 December of `last_year`."""
+        return england_and_wales_calendar(first_year, last_year)

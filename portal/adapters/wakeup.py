@@ -28,3 +28,9 @@ class InProcessWakeup:
         """Call `listener` on every wake-up from now on."""
         with self._lock:
             self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` (not listening is not an error)."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)

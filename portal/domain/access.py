@@ -98,13 +98,6 @@ def can_upload(principal: Principal, inspection_id: str, agency: str) -> bool:
     )
 
 
-def can_manage_inspection(principal: Principal, inspection_id: str) -> bool:
-    """Admins manage every inspection; a lead inspector manages their own."""
-    return principal.role is Role.admin or (
-        principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
-    )
-
-
 def can_see_status(principal: Principal, document: Document) -> bool:
     """Uploaders see their own agency's documents; inspection staff see all of theirs."""
     if principal.role is Role.agency_uploader:
@@ -128,16 +121,6 @@ def can_read_content(principal: Principal, document: Document) -> bool:
     )
 
 
-def can_keep_records(principal: Principal, inspection_id: str | None = None) -> bool:
-    """Admins and records officers run retention and manage legal holds; a records officer
-    scoped to an inspection does so for that inspection only."""
-    if principal.role is Role.admin:
-        return True
-    if principal.role is not Role.records_officer:
-        return False
-    return inspection_id is None or principal.inspection_id in (None, inspection_id)
-
-
 def retention_scope(principal: Principal) -> str | None:
     """The one inspection a retention run started by `principal` covers, or None for all.
 
@@ -148,16 +131,3 @@ def retention_scope(principal: Principal) -> str | None:
     if principal.role is Role.records_officer:
         return principal.inspection_id
     return None
-
-
-def can_record_names(principal: Principal, inspection_id: str) -> bool:
-    """Only the inspection's lead inspector keeps the name register (never an admin)."""
-    return principal.role is Role.lead_inspector and principal.inspection_id == inspection_id
-
-
-def can_read_names(principal: Principal, inspection_id: str) -> bool:
-    """The inspection's inspectors read the name register, to connect evidence; an admin
-    reads no names."""
-    return principal.role in (Role.lead_inspector, Role.inspector) and (
-        principal.inspection_id == inspection_id
-    )

@@ -104,3 +104,14 @@ class Refused(PortalError):
         self.detail = detail
         self.retry_after = retry_after
         self.extensions = extensions
+
+
+REFUSAL_OF_REASON: dict[ReasonCode, Refusal] = {
+    ReasonCode.too_large: Refusal.too_large,
+    ReasonCode.file_type_not_allowed: Refusal.unsupported,
+    ReasonCode.archive_not_allowed: Refusal.unsupported,
+    ReasonCode.macros_not_allowed: Refusal.unsupported,
+    ReasonCode.type_mismatch: Refusal.unsupported,
+}
+"""The kind of refusal an upload refused at once for a reason gets; any other reason is
+`Refusal.invalid`."""

@@ -35,6 +35,7 @@ from portal.domain.retention import (
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 from portal.domain.schedule import MovedDeadline
+from portal.domain.timeline import WorkingCalendar
 
 
 class Clock(Protocol):
@@ -42,6 +43,14 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current moment, timezone-aware, in UTC."""
+        ...
+
+
+class WorkingCalendars(Protocol):
+    """Where working days come from: weekends and the bank holidays of England and Wales."""
+
+    def between(self, first_year: int, last_year: int) -> WorkingCalendar:
+        """Working days from 1 January of `first_year` to 31 December of `last_year`."""
         ...
 
 
@@ -55,6 +64,10 @@ class Wakeup(Protocol):
 
     def listen(self, listener: Callable[[], None]) -> None:
         """Call `listener` on every wake-up from now on."""
+        ...
+
+    def unlisten(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` (not listening is not an error)."""
         ...
 
 
@@ -324,6 +337,11 @@ class IngestRepository(Protocol):
         """Move waiting documents to processing under `claim_token`; return those now held."""
         ...
 
+    def renew_claim(self, claim_token: str, now: datetime) -> int:
+        """Restart the lease of every document processing under `claim_token` at `now`, so
+        the reconciler does not hand a slow batch to another run; how many were renewed."""
+        ...
+
     def record_outcome(
         self,
         document_id: str,
@@ -476,10 +494,6 @@ class DocumentRecords(IngestRepository, Protocol):
         """Audit one attempt to read a document's content, allowed or not."""
         ...
 
-    def audit_events(self, document_id: str) -> list[dict[str, Any]]:
-        """The audit events of one document, oldest first."""
-        ...
-
     def record_audit_verified(
         self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
     ) -> None:
@@ -587,11 +601,6 @@ class RetentionRecordsStore(Protocol):
         """Rewrite every free-text field of the inspection with the names reduced to initials,
         give each document a neutral filename, leave only initials in the register, then
         look for the names anywhere in the database."""
-        ...
-
-    def find_text(self, needles: Sequence[str]) -> dict[str, int]:
-        """Where any of `needles` occurs (ignoring case) in any text or JSON column of any
-        table: "table.column" -> number of rows. Empty when none is found anywhere."""
         ...
 
     def documents_of(self, inspection_id: str) -> list[Document]:

@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.domain.errors import PortalError, Refusal, Refused, TransientError
+from portal.domain.errors import (
+    REFUSAL_OF_REASON,
+    PortalError,
+    Refusal,
+    Refused,
+    TransientError,
+)
 from portal.domain.reasons import ReasonCode, reason_sentence
 
 log = logging.getLogger(__name__)
@@ -50,14 +56,6 @@ class ProblemOut(BaseModel):
 
 PROBLEM_TYPE_BASE = "https://jtai-portal.example/problems/"
 MEDIA_TYPE = "application/problem+json"
-
-_STATUS_OF_REASON: dict[ReasonCode, int] = {
-    ReasonCode.too_large: 413,
-    ReasonCode.file_type_not_allowed: 415,
-    ReasonCode.archive_not_allowed: 415,
-    ReasonCode.macros_not_allowed: 415,
-    ReasonCode.type_mismatch: 415,
-}
 
 STATUS_OF_REFUSAL: dict[Refusal, int] = {
     Refusal.malformed: 400,
@@ -194,7 +192,7 @@ class Problem(Exception):
     @classmethod
     def for_reason(cls, reason: ReasonCode, detail: str = "", **extensions: Any) -> Problem:
         """A problem for a domain reason code, with the uploader's sentence as its title."""
-        status = _STATUS_OF_REASON.get(reason, 422)
+        status = STATUS_OF_REFUSAL[REFUSAL_OF_REASON.get(reason, Refusal.invalid)]
         return cls(
             status,
             reason.value,

@@ -11,11 +11,14 @@ minutes of events are protected by their HMACs alone until the next anchor.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from portal.bootstrap import Container
 from portal.domain.access import Principal
 from portal.domain.audit_chain import Anchor, AuditKeyring, LogVerdict, anchors_due
 from portal.domain.ports import AnchorSink, AuditLog
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 
 def anchor_heads(log: AuditLog, sink: AnchorSink, now: datetime) -> list[Anchor]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from portal.bootstrap import Container
 from portal.domain.access import InspectionState, Principal, Role
 from portal.domain.chase import PlannedMessage, plan_chase, plan_rejection_notice
 from portal.domain.errors import Refusal, Refused, TransientError
 from portal.domain.ports import Mailer, OutgoingMail
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 STALE_CLAIM = timedelta(minutes=10)
 

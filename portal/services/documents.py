@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspection, Principal, Role
 from portal.domain.authorization import Permission, Target, TargetKind, authorize
 from portal.domain.documents import Area, Document, DocumentStatus
@@ -18,6 +18,9 @@ from portal.domain.onsite import OnSitePolicy, decide_onsite_view
 from portal.domain.reasons import CodeAndMessage, reason_sentence
 from portal.domain.scope import target_title
 from portal.services.inspections import load_inspection
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 MAX_PAGE = 500
 """The most documents one page of the listing holds."""

@@ -12,14 +12,17 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Principal, Role
 from portal.domain.errors import InvalidIdentityToken, Refusal, Refused
 from portal.domain.identities import DuplicateUser, NotSignedIn, TokenInfo, User
 from portal.services.inspections import load_inspection
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 TOKEN_PREFIX = "jtai_"
 """How every portal token begins; any other bearer token is the identity provider's."""

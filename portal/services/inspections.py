@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal, Role
 from portal.domain.chase import Contacts, OutboxMessage
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import Completeness
 from portal.domain.errors import Refusal, Refused
 from portal.domain.onsite import parse_networks
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 
 class NewInspection(BaseModel):

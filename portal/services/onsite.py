@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from portal.bootstrap import Container
 from portal.domain.access import Principal
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import Refusal, Refused
 from portal.domain.onsite import decide_onsite_view
 from portal.services.documents import visible_document
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 READ_BYTES = 256 * 1024
 """A document's bytes are read from the store in pieces of this size."""

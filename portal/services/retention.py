@@ -10,10 +10,10 @@ these use cases start it for a person and decide what that person sees of its re
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspection, Principal, retention_scope
 from portal.domain.authorization import Permission, Target, TargetKind, authorize
 from portal.domain.errors import Refusal, Refused
@@ -31,6 +31,9 @@ from portal.domain.retention import (
 )
 from portal.services.inspections import load_inspection
 from portal.services.retention_runs import inspection_context, run_retention
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 RECORDED_BY_PEOPLE = (RetentionEvent.fieldwork_end, RetentionEvent.letter_published)
 """The events a person records; the others the portal knows by itself."""

@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document
@@ -43,6 +43,9 @@ from portal.domain.retention import (
 )
 from portal.domain.timeline import LONDON, WorkingCalendar
 from portal.services.chasing import deliver_outbox
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 log = logging.getLogger(__name__)
 

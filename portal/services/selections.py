@@ -3,13 +3,17 @@ audit, and the case records each agency owes for them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.bootstrap import Container
 from portal.domain.access import Principal, Role
 from portal.domain.errors import Refusal, Refused
 from portal.domain.selection import Selections, Stage, case_record_slots, decide_selection
 from portal.services.inspections import load_inspection
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 MOST_CHILDREN = 100
 """The most children one stage's list may name (a shortlist is never longer)."""

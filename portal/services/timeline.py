@@ -3,11 +3,15 @@ moves made."""
 
 from __future__ import annotations
 
-from portal.bootstrap import Container
+from typing import TYPE_CHECKING
+
 from portal.domain.access import Inspection, Principal
 from portal.domain.errors import Refusal, Refused
 from portal.domain.schedule import DeadlineMove, MovedDeadline
 from portal.services.inspections import load_inspection
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 
 def move_deadline(

@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState, Principal
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
-from portal.domain.errors import Refusal, Refused
+from portal.domain.errors import REFUSAL_OF_REASON, Refusal, Refused
 from portal.domain.filenames import neutralise_filename
 from portal.domain.reasons import ReasonCode, reason_sentence
 from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload
@@ -29,6 +28,9 @@ from portal.domain.timeline import Day
 from portal.ingest import upload_facts
 from portal.services.documents import visible_document
 from portal.services.inspections import load_inspection
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 
 class UploadForm(BaseModel):
@@ -60,20 +62,11 @@ class ReceivedFile:
     content_type: str | None
 
 
-_KIND_OF_REASON: dict[ReasonCode, Refusal] = {
-    ReasonCode.too_large: Refusal.too_large,
-    ReasonCode.file_type_not_allowed: Refusal.unsupported,
-    ReasonCode.archive_not_allowed: Refusal.unsupported,
-    ReasonCode.macros_not_allowed: Refusal.unsupported,
-    ReasonCode.type_mismatch: Refusal.unsupported,
-}
-
-
 def refused_for_reason(reason: ReasonCode, detail: str = "", **extensions: Any) -> Refused:
     """The refusal of an upload for a domain reason: the reason's code, the uploader's
     sentence as its title (and as its detail unless one is given)."""
     return Refused(
-        _KIND_OF_REASON.get(reason, Refusal.invalid),
+        REFUSAL_OF_REASON.get(reason, Refusal.invalid),
         reason.value,
         reason_sentence(reason),
         detail or reason_sentence(reason),

@@ -23,7 +23,7 @@ from portal.bootstrap import Container
 from portal.domain.authorization import Permission, Target, TargetKind
 from portal.domain.errors import Refusal, Refused
 from portal.domain.retention import LegalHold, RetentionRun
-from portal.domain.timeline import LONDON
+from portal.domain.timeline import EARLIEST_DAY, LATEST_DAY, LONDON
 from portal.services import retention as records
 from portal.services.retention import LiftHold, PlaceHold
 from portal.web import records_views, views
@@ -47,7 +47,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ANYWHERE = Target()
 """Runs are not about one inspection: the API's run routes name none."""
 
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 """The years a day may fall in (the API's `Moment`): retention periods computed from days
 outside them overflow."""
 
@@ -125,8 +124,11 @@ def _read_as_of(parts: dict[str, str]) -> tuple[datetime | None, str]:
     day, error = views.date_from_parts(parts, "The date to look ahead to")
     if day is None:
         return None, error
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        return None, f"The date to look ahead to must be between {FIRST_YEAR} and {LAST_YEAR}"
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        return (
+            None,
+            f"The date to look ahead to must be between {EARLIEST_DAY.year} and {LATEST_DAY.year}",
+        )
     return datetime(day.year, day.month, day.day, 12, tzinfo=LONDON), ""
 
 

@@ -100,6 +100,10 @@ def test_the_upload_journey_works_with_the_keyboard_alone(
     _tab_to(tab, "a.govuk-task-list__link[href$='/items/1.1/upload']")
     tab.page.keyboard.press("Enter")
     expect(tab.page.get_by_role("button", name="Upload file")).to_be_visible()
+    # The page's scripts (deferred modules) run before "load" and may add to the form:
+    # Tab through it only once they have, or focus can be lost under a loaded machine
+    # (seen once in CI: Space on the file input then opened nothing).
+    tab.page.wait_for_load_state("load")
 
     _tab_to(tab, "#file")
     # A native file input opens its chooser on Space (Enter does nothing there).

@@ -53,11 +53,15 @@ class PortalUnderTest:
     def process_pending(self) -> list[str]:
         """Claim what waits and run one `ingest` flow run over it, as the worker does."""
         dispatcher = Dispatcher(self.container)
-        token, ids = dispatcher.claim_batch()
-        if ids:
-            # A run that ends in DependencyUnavailable leaves its documents failed, to retry.
-            with contextlib.suppress(DependencyUnavailable):
-                dispatcher.run_batch(ids, token)
+        try:
+            token, ids = dispatcher.claim_batch()
+            if ids:
+                # A run that ends in DependencyUnavailable leaves its documents failed, to
+                # retry.
+                with contextlib.suppress(DependencyUnavailable):
+                    dispatcher.run_batch(ids, token)
+        finally:
+            dispatcher.stop()
         return ids
 
     def status(self, document_id: str, who: str = "local_authority") -> dict[str, Any]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import BinaryIO
 
 import pikepdf
 import pytest
@@ -17,8 +18,11 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from flows.dispatcher import Dispatcher
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.mail import SmtpMailer
+from portal.bootstrap import make_scanner
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
+from portal.domain.ports import Scanner
+from portal.domain.scanning import ScanReply
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
@@ -305,6 +309,73 @@ def test_documents_of_a_crashed_run_are_released_by_the_reconciler_and_accepted(
     assert dispatcher.reconcile() == [document_id]
     portal.process_pending()
     assert portal.status(document_id)["status"] == "accepted"
+
+
+class _ScannerWithSideEffects:
+    """The real scanner, with something done around each scan (a test's doing)."""
+
+    def __init__(self, inner: Scanner) -> None:
+        self.inner = inner
+        self.before: Callable[[], None] = lambda: None
+        self.after: Callable[[], None] = lambda: None
+
+    def scan(self, source: BinaryIO) -> ScanReply:
+        self.before()
+        reply = self.inner.scan(source)
+        self.after()
+        return reply
+
+    def check(self) -> None:
+        self.inner.check()
+
+
+def test_a_batch_slower_than_its_lease_keeps_its_claim_from_the_reconciler(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    # Verdicts are recorded at the end of the batch, so a batch that takes longer than the
+    # lease must renew its claim as it goes: each scan here takes 20 s of the portal's
+    # clock, and a reconciler (another worker's) looks after each one.
+    scanner = _ScannerWithSideEffects(make_scanner(settings))
+    container = build_portal(
+        settings.model_copy(update={"processing_lease_seconds": 30}), scanner=scanner
+    )
+    portal = start_portal(container)
+    ids = [portal.upload(f"m{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in range(3)]
+    reconciler, released = Dispatcher(container), []
+
+    def slow_scan_watched() -> None:
+        settable_clock(container).advance(timedelta(seconds=20))
+        released.extend(reconciler.reconcile())
+
+    scanner.after = slow_scan_watched
+    assert sorted(portal.process_pending()) == sorted(ids)
+    assert released == []
+    assert [portal.status(i)["status"] for i in ids] == ["accepted"] * 3
+
+
+def test_a_document_that_breaks_a_step_is_parked_and_the_rest_of_its_batch_recorded(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    scanner = _ScannerWithSideEffects(make_scanner(settings))
+    portal = start_portal(build_portal(settings, scanner=scanner))
+    first, second = (
+        portal.upload(f"m{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in range(2)
+    )
+    scans = []
+
+    def fail_the_first_scan() -> None:
+        scans.append(1)
+        if len(scans) == 1:
+            raise RuntimeError("a fault of ours, not of a dependency")
+
+    scanner.before = fail_the_first_scan
+    assert sorted(portal.process_pending()) == sorted([first, second])
+    parked, recorded = portal.status(first), portal.status(second)
+    assert parked["status"] == "failed"
+    assert [r["code"] for r in parked["reasons"]] == ["processing_error"]
+    assert recorded["status"] == "accepted"
+    portal.process_pending()  # parked for a person: not retried by itself
+    assert portal.status(first)["status"] == "failed"
 
 
 def test_the_same_file_uploaded_twice_for_an_item_is_accepted_with_a_duplicate_warning(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import subprocess
 import sys
 import types
 import typing
@@ -59,6 +60,22 @@ def test_the_doors_reach_adapters_only_through_the_container(door: str) -> None:
 def test_use_cases_know_nothing_of_http_the_doors_or_the_adapters() -> None:
     forbidden = ("fastapi", "starlette", "portal.api", "portal.web", "portal.http")
     assert _offences("services", (*forbidden, "portal.adapters")) == []
+
+
+def test_importing_the_use_cases_loads_no_adapter() -> None:
+    """What an import loads, not only what it names: a use case that imported the wired
+    Container at run time would load every adapter (pikepdf, libmagic, SQLAlchemy...)."""
+    modules = [f"portal.services.{path.stem}" for path in _modules("services")]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('portal.adapters', "
+        "'portal.bootstrap'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
 
 
 def test_the_shared_http_plumbing_belongs_to_neither_door() -> None:

@@ -695,6 +695,20 @@ class SqlRepository(Tables):
             )
         return True
 
+    def renew_claim(self, claim_token: str, now: datetime) -> int:
+        """Show that the documents processing under `claim_token` are still being worked
+        on (their lease counts from `now`); how many were renewed."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.claim_token == claim_token,
+                    DocumentRow.status == DocumentStatus.processing.value,
+                )
+                .values(claimed_at=now)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:
         """Return documents stuck in processing longer than the lease to received, for a re-run.
 
