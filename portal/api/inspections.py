@@ -10,7 +10,6 @@ from pydantic import AwareDatetime
 from portal.api.auth import (
     ContainerDep,
     PrincipalDep,
-    forbidden,
 )
 from portal.api.schemas import (
     CompletenessOut,
@@ -27,12 +26,11 @@ from portal.api.schemas import (
     TokenOut,
 )
 from portal.bootstrap import Container
-from portal.domain.access import Inspection, Role
+from portal.domain.access import Inspection
 from portal.domain.chase import Contacts
-from portal.domain.identities import DuplicateUser
-from portal.http.problems import Problem, problem_responses
+from portal.http.problems import problem_responses
 from portal.services import inspections, timeline
-from portal.services.identities import issue_token
+from portal.services.identities import issue_inspection_token
 from portal.services.inspections import NewInspection, load_inspection
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
@@ -193,37 +191,16 @@ def create_token(
     inspection_id: str, body: TokenIn, principal: PrincipalDep, container: ContainerDep
 ) -> TokenOut:
     """Issue a token scoped to this inspection (and, for uploaders, to one agency)."""
-    inspection = load_inspection(container, inspection_id)
-    if body.role is Role.admin:
-        raise forbidden("Admin tokens are not scoped to an inspection.")
-    if body.role is Role.agency_uploader and body.agency not in inspection.agencies:
-        raise Problem(
-            422,
-            "unknown_agency",
-            "Unknown agency",
-            f"An uploader token needs one of this inspection's agencies: "
-            f"{', '.join(inspection.agencies)}.",
-        )
-    agency = body.agency if body.role is Role.agency_uploader else None
-    try:
-        issued, token = issue_token(
-            container,
-            body.role,
-            inspection_id=inspection_id,
-            agency=agency,
-            label=body.label,
-            actor=principal.actor,
-            email=body.email,
-            inspectorate=body.inspectorate,
-        )
-    except DuplicateUser as exc:
-        raise Problem(
-            409,
-            "user_exists",
-            "Already registered",
-            "Someone with this e-mail address is already registered; issue them a token "
-            "through POST /v1/users/{user_id}/tokens instead.",
-        ) from exc
+    issued, token = issue_inspection_token(
+        container,
+        principal,
+        inspection_id,
+        body.role,
+        agency=body.agency,
+        label=body.label,
+        email=body.email,
+        inspectorate=body.inspectorate,
+    )
     return TokenOut(
         token_id=issued.token_id,
         role=issued.role,

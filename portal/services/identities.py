@@ -293,6 +293,53 @@ def issue_token(
     return user.principal(info.id), token
 
 
+def issue_inspection_token(
+    container: Container,
+    principal: Principal,
+    inspection_id: str,
+    role: Role,
+    *,
+    agency: str | None = None,
+    label: str = "",
+    email: str | None = None,
+    inspectorate: Inspectorate | None = None,
+) -> tuple[Principal, str]:
+    """A new person of this inspection with one token (an uploader's scoped to one of its
+    agencies): their principal and the token, shown once. Refused (not_found) for no such
+    inspection, (forbidden) for an admin, (invalid, `unknown_agency`) for an uploader
+    without one of its agencies, (conflict, `user_exists`) for an e-mail already taken."""
+    inspection = load_inspection(container, inspection_id)
+    if role is Role.admin:
+        raise forbidden("Admin tokens are not scoped to an inspection.")
+    if role is Role.agency_uploader and agency not in inspection.agencies:
+        raise Refused(
+            Refusal.invalid,
+            "unknown_agency",
+            "Unknown agency",
+            f"An uploader token needs one of this inspection's agencies: "
+            f"{', '.join(inspection.agencies)}.",
+        )
+    try:
+        return issue_token(
+            container,
+            role,
+            inspection_id=inspection_id,
+            agency=agency if role is Role.agency_uploader else None,
+            label=label,
+            actor=principal.actor,
+            email=email,
+            inspectorate=inspectorate,
+        )
+    except DuplicateUser as exc:
+        raise Refused(
+            Refusal.conflict,
+            "user_exists",
+            "Already registered",
+            "Someone with this e-mail address is already registered; issue them a token "
+            "through POST /v1/users/{user_id}/tokens instead.",
+        ) from exc
+
+
 def issue_token_for(
     container: Container, principal: Principal, user_id: str, *, label: str, expires_in_days: int
 ) -> tuple[TokenInfo, str]:
