@@ -8,13 +8,14 @@ and, for daily reminders, the day), so however many chase runs plan it, it is se
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from portal.domain.completeness import DeadlineState
 from portal.domain.documents import Document, DocumentStatus
+from portal.domain.moments import UtcDatetime
 from portal.domain.reasons import reason_sentence
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.timeline import LONDON, WorkingCalendar
@@ -57,17 +58,11 @@ class OutboxMessage(PlannedMessage):
 
     status: str  # pending, sending (claimed by a delivery run) or sent
     claim_token: str | None
-    claimed_at: datetime | None
+    claimed_at: UtcDatetime | None
     attempts: int
     last_error: str
-    created_at: datetime
-    sent_at: datetime | None
-
-    @field_validator("claimed_at", "created_at", "sent_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        # SQLite hands back naive datetimes; every time the portal stores is UTC.
-        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+    created_at: UtcDatetime
+    sent_at: UtcDatetime | None
 
 
 def say_due(due: datetime) -> str:

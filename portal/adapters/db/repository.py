@@ -32,6 +32,7 @@ from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.schedule import MovedDeadline
@@ -92,7 +93,7 @@ class SqlRepository(Tables):
                 fieldwork_start=row.fieldwork_start,
                 notification_date=row.notification_date,
                 agencies=tuple(agencies),
-                created_at=_aware(row.created_at),
+                created_at=utc_aware(row.created_at),
                 state=InspectionState(row.state),
             )
 
@@ -104,7 +105,7 @@ class SqlRepository(Tables):
                     DeadlineOverrideRow.inspection_id == inspection_id
                 )
             ).all()
-            return {row.deadline: _aware(row.due) for row in rows}
+            return {row.deadline: utc_aware(row.due) for row in rows}
 
     def deadline_moves(self, inspection_id: str) -> list[MovedDeadline]:
         """The moved deadlines of one inspection, with who moved each, when and why."""
@@ -117,10 +118,10 @@ class SqlRepository(Tables):
             return [
                 MovedDeadline(
                     deadline=row.deadline,
-                    due=_aware(row.due),
+                    due=utc_aware(row.due),
                     reason=row.reason,
                     set_by=row.set_by,
-                    set_at=_aware(row.set_at),
+                    set_at=utc_aware(row.set_at),
                 )
                 for row in rows
             ]
@@ -237,8 +238,8 @@ class SqlRepository(Tables):
                 child_id=row.child_id,
                 status=DocumentStatus(row.status),
                 reasons=tuple(ReasonCode(r) for r in row.reasons),
-                received_at=_aware(row.received_at),
-                decided_at=_aware(row.decided_at) if row.decided_at else None,
+                received_at=utc_aware(row.received_at),
+                decided_at=utc_aware(row.decided_at) if row.decided_at else None,
             )
             for row in rows
         ]
@@ -292,8 +293,10 @@ class SqlRepository(Tables):
             return OnSitePolicy()
         return OnSitePolicy(
             networks=parse_networks(row.onsite_networks or []),
-            window_start=_aware(row.fieldwork_window_start) if row.fieldwork_window_start else None,
-            window_end=_aware(row.fieldwork_window_end) if row.fieldwork_window_end else None,
+            window_start=utc_aware(row.fieldwork_window_start)
+            if row.fieldwork_window_start
+            else None,
+            window_end=utc_aware(row.fieldwork_window_end) if row.fieldwork_window_end else None,
         )
 
     def record_view(
@@ -833,10 +836,7 @@ _TIMES = ("received_at", "updated_at", "decided_at", "deleted_at")
 def _document_from_row(row: DocumentRow) -> Document:
     """The Document a documents row holds, its times in UTC (SQLite drops their zone)."""
     document = Document.model_validate(row, from_attributes=True)
-    naive = {name: _aware(t) for name in _TIMES if (t := getattr(document, name)) and not t.tzinfo}
+    naive = {
+        name: utc_aware(t) for name in _TIMES if (t := getattr(document, name)) and not t.tzinfo
+    }
     return document.model_copy(update=naive) if naive else document
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite drops the zone of stored datetimes; every time the portal stores is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
