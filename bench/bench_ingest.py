@@ -11,6 +11,9 @@ One run, one generated corpus (bench/corpus.py), measured five ways:
        container from portal.bootstrap.build (filesystem store, SQLite, temp data dir);
   (c)  the real processes (clamd, Prefect server on SQLite, `portal.cli api`, `portal.cli
        worker`): every file uploaded over HTTP by 4 client threads, polled until final;
+       with --prefect-database postgresql the Prefect server runs on PostgreSQL instead, as
+       infra/scaled/prefect-server runs it (a throwaway cluster, fsync on, a fresh database
+       per phase; its CPU shows in the "other procs" column);
   (c1) as (c) with JTAI_BATCH_MAX_DOCUMENTS=1 (one flow run per document);
   (c2) as (c) with JTAI_DISPATCHER_CONCURRENCY=1 (full run only);
   and latency on the (c) stack: single uploads of files up to 5 MB, one at a time, from the
@@ -512,9 +515,14 @@ class Stack:
     """clamd + Prefect server + API + worker, as `jtai-portal up` runs them, in a temp dir."""
 
     def __init__(
-        self, root: Path, worker_env: dict[str, str], worker_module: str = "portal.cli worker"
+        self,
+        root: Path,
+        worker_env: dict[str, str],
+        worker_module: str = "portal.cli worker",
+        prefect_database: str | None = None,
     ) -> None:
         self.root = root
+        self.prefect_database = prefect_database
         self.worker_env = worker_env
         self.worker_module = worker_module
         self.procs: dict[str, Proc] = {}
@@ -551,11 +559,16 @@ class Stack:
             check=True,
             capture_output=True,
         )
+        prefect_env = {**env, "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"}
+        if self.prefect_database is not None:
+            prefect_env["PREFECT_API_DATABASE_CONNECTION_URL"] = _fresh_database(
+                self.prefect_database, "prefect_" + self.root.name
+            )
         # The server logs each request it answers 503 (SQLite locked), so they can be counted.
         prefect = Proc(
             "prefect",
             prefect_server_command(prefect_port),
-            {**env, "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"},
+            prefect_env,
             self.root / "prefect.log",
         )
         self.procs["prefect"] = prefect
@@ -840,8 +853,9 @@ def phase_c(
     latency: bool,
     profile_to: Path | None,
     timeout: float,
+    prefect_database: str | None = None,
 ) -> tuple[PhaseResult, LatencyResult | None]:
-    stack = Stack(work / key, worker_env, worker)
+    stack = Stack(work / key, worker_env, worker, prefect_database)
     say(f"({key}) starting clamd, Prefect server, API and worker {worker_env or ''}")
     try:
         stack.start()
@@ -1108,6 +1122,40 @@ def _warmup_file(work: Path) -> Path:
     return path
 
 
+def _fresh_database(server_url: str, name: str) -> str:
+    """Create database `name` on the PostgreSQL server at `server_url` (a libpq URL) and
+    return its SQLAlchemy asyncpg URL, as Prefect's server wants it."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = server_url.removeprefix("postgresql://").rsplit("/", 1)[0]
+    return f"postgresql+asyncpg://{base}/{name}"
+
+
+@contextlib.contextmanager
+def _throwaway_postgres() -> Any:
+    """A PostgreSQL cluster from infra/postgres/start-throwaway, with fsync turned back on
+    (the tests' clusters run without it; a benchmark of a production setting must not)."""
+    lines = subprocess.run(
+        [str(REPO_ROOT / "infra/postgres/start-throwaway")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = dict(re.findall(r"export (\w+)=(\S+)", lines))
+    url, pgdata = found["JTAI_TEST_POSTGRES_URL"], found["JTAI_THROWAWAY_PGDATA"]
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET fsync = on")
+            conn.execute("SELECT pg_reload_conf()")
+        yield url
+    finally:
+        subprocess.run([str(REPO_ROOT / "infra/postgres/stop-throwaway"), pgdata], check=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1124,6 +1172,13 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="record the worker with py-spy during each (c*) run"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--prefect-database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the Prefect server's database in (c*): SQLite as `jtai-portal up` runs it "
+        "(default), or PostgreSQL as infra/scaled/prefect-server runs it",
+    )
     parser.add_argument(
         "--experimental",
         action="store_true",
@@ -1163,7 +1218,13 @@ def main(argv: list[str] | None = None) -> int:
     lat: LatencyResult | None = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ok = False
+    postgres = contextlib.ExitStack()
     try:
+        prefect_database = (
+            postgres.enter_context(_throwaway_postgres())
+            if args.prefect_database == "postgresql"
+            else None
+        )
         worker, experimental = "portal.cli worker", "bench.experimental_worker"
         configs = {
             "c": (
@@ -1219,6 +1280,7 @@ def main(argv: list[str] | None = None) -> int:
                     latency=phase == "c",
                     profile_to=profile_to,
                     timeout=timeout,
+                    prefect_database=prefect_database,
                 )
                 results.append(result)
                 lat = phase_lat or lat
@@ -1236,6 +1298,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         Proc.stop_all()
+        postgres.close()
         if ok and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
