@@ -119,16 +119,24 @@ class Container:
         fieldwork = self.fieldwork(inspection) if inspection is not None else None
         return policy.model_copy(update={"fieldwork": fieldwork})
 
-    def schedule(self, inspection: Inspection, *, with_moves: bool = True) -> Schedule | None:
+    def schedule(
+        self,
+        inspection: Inspection,
+        *,
+        with_moves: bool = True,
+        proposed: dict[str, datetime] | None = None,
+    ) -> Schedule | None:
         """The inspection's deadlines, with the lead inspector's moves applied (or, without
-        them, as the theme sets them)."""
+        them, as the theme sets them), and any `proposed` moves on top."""
         if inspection.fieldwork_start is None:
             return None
+        moves = self.repository.deadline_overrides(inspection.id) if with_moves else {}
         return schedule_of(
             self.themes[inspection.theme_key],
             inspection.fieldwork_start,
             self.working_calendar(inspection.fieldwork_start),
-            self.repository.deadline_overrides(inspection.id) if with_moves else {},
+            {**moves, **(proposed or {})},
+            inspection.notification_date,
         )
 
     def completeness(

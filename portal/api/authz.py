@@ -30,6 +30,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/inspections/{inspection_id}/alerts"): P.manage_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/onsite"): P.manage_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/state"): P.manage_inspection,
+    ("PUT", "/v1/inspections/{inspection_id}/days"): P.manage_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/deadlines/{deadline}"): P.manage_inspection,
     ("GET", "/v1/inspections/{inspection_id}/completeness"): P.view_completeness,
     ("POST", "/v1/inspections/{inspection_id}/tokens"): P.manage_users,

@@ -13,15 +13,18 @@ from portal.api.auth import (
 )
 from portal.api.schemas import (
     CompletenessOut,
+    DayShiftOut,
     DeadlineMoveIn,
     DeadlineOut,
     DeadlineStateOut,
+    InspectionDaysIn,
     InspectionIn,
     InspectionOut,
     InspectionStateIn,
     ItemStateOut,
     MessageOut,
     OnSiteIn,
+    TimelineWarningOut,
     TokenIn,
     TokenOut,
 )
@@ -44,12 +47,24 @@ def _out(container: Container, inspection: Inspection) -> InspectionOut:
         area_name=inspection.area_name,
         fieldwork_start=inspection.fieldwork_start,
         notification_date=schedule.notification if schedule else inspection.notification_date,
+        entered_days=sorted(inspection.entered_days),
         agencies=list(inspection.agencies),
         created_at=inspection.created_at,
         state=inspection.state,
         deadlines=[
-            DeadlineOut(key=d.key, quote=d.quote, due=d.due, moved=d.moved)
+            DeadlineOut(
+                key=d.key,
+                quote=d.quote,
+                due=d.due,
+                moved=d.moved,
+                depends_on=list(d.depends_on),
+                shift=DayShiftOut.model_validate(d.shift.model_dump()) if d.shift else None,
+            )
             for d in (schedule.deadlines if schedule else ())
+        ],
+        timeline_warnings=[
+            TimelineWarningOut(code=w.code, text=w.text)
+            for w in (schedule.warnings if schedule else ())
         ],
     )
 
@@ -106,6 +121,19 @@ def register_onsite(
     inspections.register_onsite_window(
         container, principal, inspection_id, body.networks, body.window_start, body.window_end
     )
+
+
+@router.put("/{inspection_id}/days", response_model=InspectionOut)
+def set_days(
+    inspection_id: str, body: InspectionDaysIn, principal: PrincipalDep, container: ContainerDep
+) -> InspectionOut:
+    """Set the notification day, the fieldwork start, or both (lead inspector or admin):
+    what is given is kept as entered, the other derived from the theme's rule, and the
+    deadlines follow. A day off the rule is kept, with a warning in `timeline_warnings`."""
+    inspection = inspections.set_inspection_days(
+        container, principal, inspection_id, body.notification_date, body.fieldwork_start
+    )
+    return _out(container, inspection)
 
 
 @router.put("/{inspection_id}/state", response_model=InspectionOut)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.documents import Document
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
 from portal.domain.schedule import DeadlineMove
-from portal.domain.timeline import Day, Moment
+from portal.domain.timeline import LONDON, Day, Moment
 from portal.services.retention import LiftHold, PlaceHold
 
 
@@ -20,8 +20,12 @@ class InspectionIn(BaseModel):
 
     theme: str = Field(description="Theme variant, e.g. 'domestic-abuse/sept-2024'.")
     area_name: str = Field(min_length=1, max_length=200)
-    fieldwork_start: Day | None = None
-    notification_date: Day | None = None
+    fieldwork_start: Day | None = Field(
+        default=None, description="Kept as given; derived from notification_date if omitted."
+    )
+    notification_date: Day | None = Field(
+        default=None, description="Kept as given; derived from fieldwork_start if omitted."
+    )
     agencies: list[str] | None = Field(
         default=None, description="Agency codes in scope; default every agency of the theme."
     )
@@ -81,11 +85,49 @@ class ChaseRunOut(BaseModel):
     failed: int
 
 
+LondonTime = Annotated[
+    datetime,
+    PlainSerializer(lambda at: at.astimezone(LONDON).isoformat(), return_type=str),
+]
+"""A time shown in Europe/London with its offset: +00:00 in winter, +01:00 in summer."""
+
+
+class DayShiftOut(BaseModel):
+    rule_day: date = Field(description="The day the guidance's words give.")
+    bank_holidays: list[date] = Field(description="The bank holidays it moved past.")
+    after: str | None = Field(
+        description="The deadline it must fall after, when a bank holiday moved that one."
+    )
+
+
 class DeadlineOut(BaseModel):
     key: str
     quote: str = Field(description="The guidance's words for this deadline.")
-    due: datetime = Field(description="Absolute Europe/London time.")
+    due: LondonTime = Field(description="Absolute Europe/London time, with its offset.")
     moved: bool = Field(description="True if the lead inspector moved it.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Deadlines it always falls on a later working day than.",
+    )
+    shift: DayShiftOut | None = Field(
+        default=None, description="Why it is not on the day the guidance's words give."
+    )
+
+
+class TimelineWarningOut(BaseModel):
+    code: str = Field(description="notification_off_rule or deadline_order.")
+    text: str
+
+
+class InspectionDaysIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notification_date: Day | None = Field(
+        default=None, description="Kept as given; derived from fieldwork_start if omitted."
+    )
+    fieldwork_start: Day | None = Field(
+        default=None, description="Kept as given; derived from notification_date if omitted."
+    )
 
 
 class InspectionOut(BaseModel):
@@ -94,11 +136,20 @@ class InspectionOut(BaseModel):
     area_name: str
     fieldwork_start: date | None
     notification_date: date | None
+    entered_days: list[str] = Field(
+        default_factory=list,
+        description="Which of notification and fieldwork_start the lead entered; the other "
+        "was derived from the theme's rule.",
+    )
     agencies: list[str]
     created_at: datetime
     state: InspectionState
     deadlines: list[DeadlineOut] = Field(
         default_factory=list, description="Every deadline, in due order (needs fieldwork_start)."
+    )
+    timeline_warnings: list[TimelineWarningOut] = Field(
+        default_factory=list,
+        description="Where the days disagree with the theme's rule, or moves break an order.",
     )
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.inspection_days import EnteredDay
 
 
 class Role(StrEnum):
@@ -79,6 +80,7 @@ class Inspection(BaseModel):
     area_name: str
     fieldwork_start: date | None = None
     notification_date: date | None = None
+    entered_days: frozenset[EnteredDay] = frozenset()
     agencies: tuple[str, ...]
     created_at: datetime
     state: InspectionState = InspectionState.open

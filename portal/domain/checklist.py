@@ -9,13 +9,14 @@ against the document it came from.
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.domain.documents import Area, Verdict
 from portal.domain.reasons import ReasonCode
-from portal.domain.timeline import DeadlineRule, TimelineShape
+from portal.domain.timeline import DeadlineRule, TimelineShape, WorkingCalendar, rule_day
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _KEY = r"^[a-z][a-z0-9_]*$"
@@ -28,6 +29,11 @@ class NamedDeadline(BaseModel):
 
     rule: DeadlineRule
     quote: str = Field(min_length=1, description="e.g. 'By 5pm on Tuesday in week 1'")
+    depends_on: tuple[str, ...] = Field(
+        default=(),
+        description="Deadlines whose work this one needs done first (e.g. case records "
+        "need the children chosen): it always falls on a later working day than each.",
+    )
 
 
 class TimelinePolicy(BaseModel):
@@ -43,7 +49,43 @@ class TimelinePolicy(BaseModel):
         bad = sorted(k for k in self.deadlines if not re.fullmatch(_KEY, k))
         if bad:
             raise ValueError(f"deadline keys must be snake_case: {bad}")
+        unknown = sorted(
+            {p for d in self.deadlines.values() for p in d.depends_on} - set(self.deadlines)
+        )
+        if unknown:
+            raise ValueError(f"depends_on names deadlines not in the timeline: {unknown}")
+        self.in_dependency_order()
+        self._rules_keep_dependencies()
         return self
+
+    def in_dependency_order(self) -> list[str]:
+        """Every deadline key, each after all it depends on (ties in the policy's order);
+        ValueError if the dependencies go round in a circle."""
+        ordered: list[str] = []
+        remaining = list(self.deadlines)
+        while remaining:
+            ready = [
+                k for k in remaining if all(p in ordered for p in self.deadlines[k].depends_on)
+            ]
+            if not ready:
+                raise ValueError(f"deadlines depend on each other in a circle: {remaining}")
+            ordered += ready
+            remaining = [k for k in remaining if k not in ready]
+        return ordered
+
+    def _rules_keep_dependencies(self) -> None:
+        """Without bank holidays, the guidance's own days already keep every dependency:
+        a bank holiday is the only thing the schedule has to correct for."""
+        monday, plain = date(2030, 1, 7), WorkingCalendar()
+        days = {k: rule_day(d.rule, self.shape, monday, plain) for k, d in self.deadlines.items()}
+        for key, named in self.deadlines.items():
+            early = [p for p in named.depends_on if days[p] >= days[key]]
+            if early:
+                raise ValueError(
+                    f"deadline {key} depends on {early}, which its rules put on the same "
+                    "day or later: a deadline must fall on a later working day than those "
+                    "it depends on"
+                )
 
 
 class LookBack(BaseModel):

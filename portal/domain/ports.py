@@ -22,6 +22,7 @@ from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
 from portal.domain.identities import TokenInfo, User
+from portal.domain.inspection_days import EnteredDay
 from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.resumable import PartialUpload
@@ -376,6 +377,19 @@ class InspectionRecords(Protocol):
 
     def list_inspection_ids(self, state: InspectionState | None = None) -> list[str]:
         """Every inspection's id (in one state, if given), oldest first."""
+        ...
+
+    def set_inspection_days(
+        self,
+        inspection_id: str,
+        notification: date | None,
+        fieldwork_start: date | None,
+        entered: frozenset[EnteredDay],
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Replace the inspection's notification and fieldwork days, with an audit event
+        naming the days and which were entered."""
         ...
 
     def set_inspection_state(

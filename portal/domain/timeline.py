@@ -116,6 +116,12 @@ class TimelineShape(BaseModel):
 
     fieldwork_week: int = Field(ge=1, le=12, description="Week number of the fieldwork week.")
     notification_working_days_before_fieldwork: int = Field(ge=1, le=40)
+    notification_quote: str = Field(
+        default="",
+        description="The guidance's words for when notification comes, quoted exactly "
+        "(shown with a warning when an inspection's days disagree with them).",
+    )
+    notification_source: str = Field(default="", description="Where they stand, e.g. 'para 25'.")
 
 
 def notification_day(
@@ -130,6 +136,27 @@ def notification_day(
     )
 
 
+def rule_day(
+    rule: InWeek | WorkingDaysFrom,
+    shape: TimelineShape,
+    fieldwork_start: date,
+    calendar: WorkingCalendar,
+    notification: date | None = None,
+) -> date:
+    """The day a deadline rule's words name for one inspection, before any bank holiday
+    moves it: the weekday of week N, or N working days from an event (from `notification`
+    if given, else from the notification day the shape derives from fieldwork)."""
+    if isinstance(rule, InWeek):
+        fieldwork_monday = fieldwork_start - timedelta(days=fieldwork_start.weekday())
+        monday = fieldwork_monday - timedelta(weeks=shape.fieldwork_week - rule.week)
+        return monday + timedelta(days=rule.weekday.day_number)
+    if rule.event is Event.fieldwork_start:
+        anchor = fieldwork_start
+    else:
+        anchor = notification or notification_day(shape, fieldwork_start, calendar)
+    return calendar.add_working_days(anchor, rule.working_days)
+
+
 def deadline_at(
     rule: InWeek | WorkingDaysFrom,
     shape: TimelineShape,
@@ -141,17 +168,7 @@ def deadline_at(
     A weekday that is a bank holiday moves to the next working day, so agencies never lose
     a working day to it.
     """
-    if isinstance(rule, InWeek):
-        fieldwork_monday = fieldwork_start - timedelta(days=fieldwork_start.weekday())
-        monday = fieldwork_monday - timedelta(weeks=shape.fieldwork_week - rule.week)
-        day = calendar.on_or_after(monday + timedelta(days=rule.weekday.day_number))
-    else:
-        anchor = (
-            fieldwork_start
-            if rule.event is Event.fieldwork_start
-            else notification_day(shape, fieldwork_start, calendar)
-        )
-        day = calendar.add_working_days(anchor, rule.working_days)
+    day = calendar.on_or_after(rule_day(rule, shape, fieldwork_start, calendar))
     return datetime.combine(day, rule.at, tzinfo=LONDON)
 
 

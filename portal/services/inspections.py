@@ -15,6 +15,7 @@ from portal.domain.chase import Contacts, OutboxMessage
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import Completeness
 from portal.domain.errors import Refusal, Refused
+from portal.domain.inspection_days import DaysRefused, entered_of, settle_days
 from portal.domain.onsite import parse_networks
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ def create_inspection(container: Container, principal: Principal, new: NewInspec
     contacts name an agency its theme does not ask anything of)."""
     theme = _theme_named(container, new.theme)
     agencies = _agencies_in_scope(theme, new.agencies)
+    notification, fieldwork_start = settled_days(
+        container, theme, new.notification_date, new.fieldwork_start
+    )
     if new.contacts is not None:
         strangers = sorted(set(new.contacts.agencies) - set(agencies))
         if strangers:
@@ -67,8 +71,9 @@ def create_inspection(container: Container, principal: Principal, new: NewInspec
         id=uuid.uuid4().hex,
         theme_key=theme.key,
         area_name=new.area_name,
-        fieldwork_start=new.fieldwork_start,
-        notification_date=new.notification_date,
+        fieldwork_start=fieldwork_start,
+        notification_date=notification,
+        entered_days=entered_of(new.notification_date, new.fieldwork_start),
         agencies=agencies,
         created_at=container.clock.now(),
     )
@@ -76,6 +81,61 @@ def create_inspection(container: Container, principal: Principal, new: NewInspec
     if new.contacts is not None:
         container.repository.set_contacts(inspection.id, new.contacts)
     return inspection
+
+
+def settled_days(
+    container: Container,
+    theme: ThemePolicy,
+    notification: date | None,
+    fieldwork_start: date | None,
+) -> tuple[date | None, date | None]:
+    """The days as entered, the missing one derived from the theme's rule; Refused
+    (invalid, `not_a_working_day` or `notification_after_fieldwork`) if they cannot be."""
+    around = notification or fieldwork_start
+    if around is None:
+        return None, None
+    try:
+        return settle_days(
+            theme.timeline.shape if theme.timeline else None,
+            notification,
+            fieldwork_start,
+            container.working_calendar(around),
+        )
+    except DaysRefused as refused:
+        raise Refused(
+            Refusal.invalid, refused.code, "These days cannot be used", refused.detail
+        ) from refused
+
+
+def set_inspection_days(
+    container: Container,
+    principal: Principal,
+    inspection_id: str,
+    notification: date | None,
+    fieldwork_start: date | None,
+) -> Inspection:
+    """The inspection with its days replaced: what is given kept as entered, the other
+    derived from the theme's rule; its deadlines follow (the lead's moves stay). Refused
+    invalid (`days_required`) if neither is given, or as `settled_days` says."""
+    inspection = load_inspection(container, inspection_id)
+    if notification is None and fieldwork_start is None:
+        raise Refused(
+            Refusal.invalid,
+            "days_required",
+            "Give at least one day",
+            "Give the notification day, the day fieldwork starts, or both; the portal "
+            "works out the other from the theme's timeline.",
+        )
+    theme = container.themes[inspection.theme_key]
+    settled = settled_days(container, theme, notification, fieldwork_start)
+    container.repository.set_inspection_days(
+        inspection_id,
+        *settled,
+        entered_of(notification, fieldwork_start),
+        principal.actor,
+        container.clock.now(),
+    )
+    return load_inspection(container, inspection_id)
 
 
 def _theme_named(container: Container, key: str) -> ThemePolicy:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from portal.domain.access import Inspection, Principal
 from portal.domain.errors import Refusal, Refused
-from portal.domain.schedule import DeadlineMove, MovedDeadline
+from portal.domain.schedule import DeadlineMove, MovedDeadline, order_broken_by
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -24,7 +24,9 @@ def move_deadline(
     """The inspection, its deadline `deadline` now due at `move.due` (replacing any earlier
     move), recorded with who moved it and why. Refused conflict (`no_timeline`) while the
     inspection has no deadlines, not_found (`unknown_deadline`, naming its deadlines) if it
-    has none of that name."""
+    has none of that name, conflict (`deadline_order`, saying which) if it would no longer
+    fall on a later working day than a deadline it depends on, or an earlier one than a
+    deadline that depends on it."""
     inspection = load_inspection(container, inspection_id)
     schedule = container.schedule(inspection)
     if schedule is None:
@@ -42,6 +44,12 @@ def move_deadline(
             "No such deadline",
             f"This inspection has no deadline {deadline!r}; its deadlines are "
             f"{', '.join(schedule.due_times())}.",
+        )
+    proposed = container.schedule(inspection, proposed={deadline: move.due})
+    broken = order_broken_by(proposed.deadlines, deadline) if proposed else None
+    if broken is not None:
+        raise Refused(
+            Refusal.conflict, "deadline_order", "The deadlines would be out of order", broken
         )
     container.repository.set_deadline_override(
         inspection.id, deadline, move.due, move.reason, principal.actor, container.clock.now()

@@ -21,9 +21,10 @@ from portal.bootstrap import Container
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.authorization import Permission, authorize
 from portal.domain.errors import Refusal, Refused
+from portal.domain.inspection_days import EnteredDay
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
-from portal.services.inspections import alerts_of, completeness_as_of
+from portal.services.inspections import alerts_of, completeness_as_of, set_inspection_days
 from portal.services.selections import StageSelection, record_selection, selections_of
 from portal.services.timeline import move_deadline as move_the_deadline
 from portal.services.timeline import moved_deadlines
@@ -31,7 +32,6 @@ from portal.web import lead_views, views
 from portal.web.pages import (
     MAX_FORM_BYTES,
     SignedIn,
-    WebError,
     WebRoute,
     bad_request,
     container_of,
@@ -146,7 +146,9 @@ def _schedule(container: Container, inspection: Inspection) -> Schedule | None:
 
 
 @router.get("/inspections/{inspection_id}/timeline")
-def timeline(inspection_id: str, request: Request, moved: str | None = None) -> Response:
+def timeline(
+    inspection_id: str, request: Request, moved: str | None = None, days: str | None = None
+) -> Response:
     """The inspection's deadlines in due order, what is due at each and any move (the page
     of GET /v1/inspections/{id}, whose deadlines it shows); the lead inspector may move
     each one."""
@@ -193,6 +195,10 @@ def timeline(inspection_id: str, request: Request, moved: str | None = None) -> 
         schedule=schedule,
         notification=lead_views.day_words(schedule.notification) if schedule else "",
         fieldwork=lead_views.day_words(schedule.fieldwork_start) if schedule else "",
+        notification_entered=EnteredDay.notification in inspection.entered_days,
+        fieldwork_entered=EnteredDay.fieldwork_start in inspection.entered_days,
+        warnings=schedule.warnings if schedule else (),
+        days_saved=manage and days == "saved",
         entries=entries,
         manage=manage,
         just_moved=just_moved,
@@ -264,7 +270,8 @@ def _move(
     except Refused as exc:
         if exc.kind is Refusal.not_found:
             raise not_found() from exc
-        raise WebError(409, "This deadline cannot be moved", exc.detail) from exc
+        error = {"href": "#due-day", "text": exc.detail, "field": "date"}
+        return _render_move(request, person, inspection, found, form.values, [error])
     return see_other(f"/inspections/{inspection_id}/timeline?moved={deadline}")
 
 
@@ -273,6 +280,77 @@ async def move_deadline(inspection_id: str, deadline: str, request: Request) -> 
     """Move the deadline as the API does, then show the timeline with its new time."""
     person, fields = await _managing_form(request, inspection_id)
     return await anyio.to_thread.run_sync(_move, request, person, inspection_id, deadline, fields)
+
+
+# -- the inspection's days -----------------------------------------------------------------
+
+
+def _render_days(
+    request: Request,
+    person: SignedIn,
+    inspection: Inspection,
+    values: dict[str, str],
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:
+    by_field = {e["field"]: e["text"] for e in errors or []}
+    return render(
+        request,
+        "lead_days.html",
+        person.page,
+        status=400 if errors else 200,
+        title="The inspection’s days",
+        inspection=inspection,
+        values=values,
+        notification_error=by_field.get("notification", ""),
+        fieldwork_error=by_field.get("fieldwork", ""),
+        action=request.url.path,
+        back_url=f"/inspections/{inspection.id}/timeline",
+        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
+    )
+
+
+@router.get("/inspections/{inspection_id}/days")
+def days_page(inspection_id: str, request: Request) -> Response:
+    """The notification day and fieldwork start, either of which the lead may set or
+    change (the form of PUT /v1/inspections/{id}/days)."""
+    person = signed_in(request)
+    decide(
+        request, person.principal, Permission.manage_inspection, inspection_target(inspection_id)
+    )
+    inspection = inspection_or_404(container_of(request), inspection_id)
+    values = lead_views.days_form_values(
+        inspection.notification_date
+        if EnteredDay.notification in inspection.entered_days
+        else None,
+        inspection.fieldwork_start
+        if EnteredDay.fieldwork_start in inspection.entered_days
+        else None,
+    )
+    return _render_days(request, person, inspection, values)
+
+
+def _set_days(request: Request, person: SignedIn, inspection_id: str, fields: FormData) -> Response:
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    form = lead_views.read_days_form({k: _text(fields, k) for k in fields})
+    if form.errors:
+        return _render_days(request, person, inspection, form.values, form.errors)
+    try:
+        set_inspection_days(
+            container, person.principal, inspection.id, form.notification, form.fieldwork_start
+        )
+    except Refused as exc:
+        field = "notification" if form.notification is not None else "fieldwork"
+        error = {"href": f"#{field}-day", "text": exc.detail, "field": field}
+        return _render_days(request, person, inspection, form.values, [error])
+    return see_other(f"/inspections/{inspection_id}/timeline?days=saved")
+
+
+@router.post("/inspections/{inspection_id}/days")
+async def set_days(inspection_id: str, request: Request) -> Response:
+    """Set the days as the API does, then show the timeline that follows from them."""
+    person, fields = await _managing_form(request, inspection_id)
+    return await anyio.to_thread.run_sync(_set_days, request, person, inspection_id, fields)
 
 
 # -- the case selection --------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from portal.domain.checklist import CaseSelection, ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
-from portal.domain.schedule import DeadlineMove, Schedule
+from portal.domain.inspection_days import say_day
+from portal.domain.schedule import DeadlineMove, Schedule, ScheduledDeadline, say_moment
 from portal.domain.selection import CHILD_ID_PATTERN, CaseRecordSlot, SelectionProblem, Stage
 from portal.domain.timeline import LONDON
 from portal.web import views
@@ -251,6 +252,7 @@ class TimelineEntry:
     passed: bool
     due: tuple[str, ...]
     move: Move | None
+    shifted: str = ""
 
 
 def actor_words(actor: str, me: str) -> str:
@@ -324,14 +326,36 @@ def timeline_entries(
                 passed=now > deadline.due,
                 due=tuple(due) or ("Nothing is due from the agencies",),
                 move=move,
+                shifted=shift_words(deadline, schedule) if move is None else "",
             )
         )
     return entries
 
 
-def day_words(day: date) -> str:
-    """'Monday 7 December 2026'."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+def shift_words(deadline: ScheduledDeadline, schedule: Schedule) -> str:
+    """Why a deadline is not on the day the guidance's words give, in a sentence; ''
+    if it is on that day."""
+    shift = deadline.shift
+    if shift is None:
+        return ""
+    words = f"The guidance’s day is {day_words(shift.rule_day)}"
+    if shift.bank_holidays:
+        holidays = " and ".join(day_words(d) for d in shift.bank_holidays)
+        plural = "are bank holidays" if len(shift.bank_holidays) > 1 else "is a bank holiday"
+        words += f"; {holidays} {plural}"
+    if shift.after is not None:
+        prerequisite = next(d for d in schedule.deadlines if d.key == shift.after)
+        words += (
+            f". It depends on “{prerequisite.quote}”, now "
+            f"{say_moment(prerequisite.due)}, so it falls on the next working day after that"
+        )
+    else:
+        words += ", so it falls on the next working day"
+    return words + "."
+
+
+day_words = say_day
+"""'Monday 7 December 2026'."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +368,56 @@ class MoveForm:
 
 
 TIME_PARTS = ("hour", "minute")
+DAY_FIELDS = {"notification": "The notification day", "fieldwork": "The fieldwork start"}
+
+
+@dataclass(frozen=True)
+class DaysForm:
+    """The days form as sent: its values to show again, its errors, and the two days
+    (either may be blank: the portal derives it)."""
+
+    values: dict[str, str]
+    errors: list[dict[str, str]]
+    notification: date | None
+    fieldwork_start: date | None
+
+
+def days_form_values(notification: date | None, fieldwork_start: date | None) -> dict[str, str]:
+    """The form's fields filled with the days as they are."""
+    values: dict[str, str] = {}
+    for field, day in (("notification", notification), ("fieldwork", fieldwork_start)):
+        parts = (day.day, day.month, day.year) if day else ("", "", "")
+        values.update(
+            {f"{field}-{p}": str(v) for p, v in zip(views.DATE_PARTS, parts, strict=True)}
+        )
+    return values
+
+
+def read_days_form(fields: Mapping[str, str]) -> DaysForm:
+    """The notification day and fieldwork start from the form; a blank one is left for the
+    portal to derive, a half-filled or impossible one is an error saying what to fix."""
+    values = {
+        f"{field}-{p}": fields.get(f"{field}-{p}", "").strip()
+        for field in DAY_FIELDS
+        for p in views.DATE_PARTS
+    }
+    errors: list[dict[str, str]] = []
+    days: dict[str, date | None] = {}
+    for field, subject in DAY_FIELDS.items():
+        days[field], error = views.date_from_parts(
+            {p: values[f"{field}-{p}"] for p in views.DATE_PARTS}, subject
+        )
+        if error:
+            errors.append({"href": f"#{field}-day", "text": error, "field": field})
+    if not errors and days["notification"] is None and days["fieldwork"] is None:
+        errors.append(
+            {
+                "href": "#notification-day",
+                "text": "Enter the notification day, the fieldwork start, or both",
+                "field": "notification",
+            }
+        )
+    return DaysForm(values, errors, days["notification"], days["fieldwork"])
 
 
 def move_form_values(due: datetime) -> dict[str, str]:

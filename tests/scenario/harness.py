@@ -84,10 +84,13 @@ def start_portal(
     fieldwork_start: date = date(2026, 12, 7),
     theme: str = THEME,
     now: datetime | None = None,
+    notification: date | None = None,
 ) -> PortalUnderTest:
     """Create an inspection with uploader, lead and inspector tokens on `container`, and
     set the container's clock to `now`: by default 9am (London) on the inspection's
-    notification day, so deadlines lie ahead whatever day the tests run."""
+    notification day, so deadlines lie ahead whatever day the tests run. Given a
+    `notification` day, the inspection is created with that alone (the portal derives its
+    fieldwork start)."""
     use_container(container)
     _p, admin = issue_token(container, Role.admin, label="test admin")
     client = TestClient(create_app(container))
@@ -97,7 +100,11 @@ def start_portal(
         json={
             "theme": theme,
             "area_name": "Testshire",
-            "fieldwork_start": fieldwork_start.isoformat(),
+            **(
+                {"notification_date": notification.isoformat()}
+                if notification
+                else {"fieldwork_start": fieldwork_start.isoformat()}
+            ),
         },
     )
     assert response.status_code == 201, response.text

@@ -53,6 +53,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ),
     ("PUT", "/v1/inspections/{inspection_id}/onsite"): ("inspection", frozenset({"admin", "lead"})),
     ("PUT", "/v1/inspections/{inspection_id}/state"): ("inspection", frozenset({"admin", "lead"})),
+    ("PUT", "/v1/inspections/{inspection_id}/days"): ("inspection", frozenset({"admin", "lead"})),
     ("PUT", "/v1/inspections/{inspection_id}/deadlines/{deadline}"): (
         "inspection",
         frozenset({"admin", "lead"}),

@@ -7,7 +7,7 @@ so two processes racing for one document cannot both win.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +32,7 @@ from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.inspection_days import EnteredDay
 from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -64,6 +65,7 @@ class SqlRepository(Tables):
                     area_name=inspection.area_name,
                     fieldwork_start=inspection.fieldwork_start,
                     notification_date=inspection.notification_date,
+                    entered_days=_entered_text(inspection.entered_days),
                     created_at=inspection.created_at,
                     state=inspection.state.value,
                 )
@@ -92,6 +94,7 @@ class SqlRepository(Tables):
                 area_name=row.area_name,
                 fieldwork_start=row.fieldwork_start,
                 notification_date=row.notification_date,
+                entered_days=frozenset(EnteredDay(d) for d in row.entered_days.split(",") if d),
                 agencies=tuple(agencies),
                 created_at=utc_aware(row.created_at),
                 state=InspectionState(row.state),
@@ -312,6 +315,40 @@ class SqlRepository(Tables):
                 document.inspection_id,
                 document.id,
                 {"address": address, "rule": rule, "area": document.area.value},
+            )
+
+    def set_inspection_days(
+        self,
+        inspection_id: str,
+        notification: date | None,
+        fieldwork_start: date | None,
+        entered: frozenset[EnteredDay],
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Replace the inspection's notification and fieldwork days, with an audit event
+        naming the days and which were entered."""
+        with self._session() as session, session.begin():
+            session.execute(
+                update(InspectionRow)
+                .where(InspectionRow.id == inspection_id)
+                .values(
+                    notification_date=notification,
+                    fieldwork_start=fieldwork_start,
+                    entered_days=_entered_text(entered),
+                )
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                "inspection_days_set",
+                inspection_id,
+                detail={
+                    "notification": notification.isoformat() if notification else None,
+                    "fieldwork_start": fieldwork_start.isoformat() if fieldwork_start else None,
+                    "entered": sorted(entered),
+                },
             )
 
     def set_inspection_state(
@@ -793,6 +830,10 @@ class SqlRepository(Tables):
             return [
                 {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail} for r in rows
             ]
+
+
+def _entered_text(entered: frozenset[EnteredDay]) -> str:
+    return ",".join(sorted(entered))
 
 
 def _audit(

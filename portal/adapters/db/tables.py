@@ -37,6 +37,8 @@ class InspectionRow(Base):
     area_name: Mapped[str] = mapped_column(String(200))
     fieldwork_start: Mapped[date | None] = mapped_column(Date)
     notification_date: Mapped[date | None] = mapped_column(Date)
+    # Which of the two days the lead entered, comma-separated; the other was derived.
+    entered_days: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     onsite_networks: Mapped[list[str] | None] = mapped_column(JSON)
