@@ -2,8 +2,10 @@
 
     plan what every inspection is owed now -> record it in the outbox -> send it
 
-Scheduled on weekdays at 09:00 (reminders) and 12:00 (deadline-day reminders), Europe/London;
-the plan itself skips England and Wales bank holidays, so nothing goes out on them.
+Scheduled on weekdays at 09:00 and 12:00, Europe/London: each agency's reminder of a
+deadline goes at the first run inside its window (policies/chasing.yaml), overdue notices
+and the lead's alert at the first run after the deadline (so the 12:00 run follows an 11am
+one). The plan itself skips England and Wales bank holidays, so nothing goes out on them.
 """
 
 from __future__ import annotations

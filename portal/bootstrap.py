@@ -23,6 +23,7 @@ from portal.adapters.oidc import OidcVerifier
 from portal.adapters.pdf_sanitiser import PikepdfSanitiser
 from portal.adapters.pdf_watermark import PikepdfWatermarker
 from portal.adapters.policy_files import (
+    load_chase_policy,
     load_file_type_policy,
     load_retention_policy,
     load_themes,
@@ -34,6 +35,7 @@ from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
 from portal.adapters.wakeup import InProcessWakeup
 from portal.domain.access import Inspection
 from portal.domain.audit_chain import AuditKeyring
+from portal.domain.chase import ChasePolicy
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
@@ -81,6 +83,7 @@ class Container:
     mailer: Mailer
     records: RetentionRecordsStore
     retention_policy: RetentionPolicy
+    chase_policy: ChasePolicy
     identities: IdentityStore
     oidc: IdentityProvider | None
     audit_keys: AuditKeyring
@@ -331,6 +334,7 @@ def build(
         mailer=mailer or make_mailer(settings),
         records=RetentionRecords(engine, audit_keys=audit_keys),
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
+        chase_policy=load_chase_policy(settings.policies_dir / "chasing.yaml"),
         identities=Identities(engine, audit_keys=audit_keys),
         oidc=make_oidc_verifier(settings),
         audit_keys=audit_keys,

@@ -219,8 +219,8 @@ class Settings(BaseSettings):
     chase_crons: tuple[str, ...] = Field(
         default=("0 9 * * 1-5", "0 12 * * 1-5"),
         description="When the chase deployment runs (Europe/London); bank holidays are "
-        "skipped by the chase itself. Reminders go at runs before noon, and at later runs "
-        "on a deadline's own day.",
+        "skipped by the chase itself. A reminder goes at the first run inside its window "
+        "(policies/chasing.yaml); overdue notices at the first run after a deadline.",
     )
     retention_cron: str = Field(
         default="30 2 * * *",

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import ValidationError
 
+from portal.domain.chase import ChasePolicy
 from portal.domain.checklist import DeepDivePolicy, ThemePolicy, with_deep_dive
 from portal.domain.errors import PortalError
 from portal.domain.file_types import FileTypePolicy
@@ -123,3 +124,16 @@ def load_themes(directory: Path, deep_dives: Path | None = None) -> dict[str, Th
             raise PolicyFileError(f"{path}: theme variant {theme.key} is defined twice")
         themes[theme.key] = theme
     return themes
+
+
+def load_chase_policy(path: Path) -> ChasePolicy:
+    """Load and validate the chase policy at `path` (e.g. policies/chasing.yaml).
+
+    Returns a frozen ChasePolicy, or raises PolicyFileError naming the file, the line and
+    the field of each problem.
+    """
+    data, root = _read_yaml(path)
+    try:
+        return ChasePolicy.model_validate(data)
+    except ValidationError as error:
+        raise PolicyFileError(_describe(path, root, error, "the chase policy")) from error

@@ -1,17 +1,18 @@
 """Chasing: which reminders, overdue notices and lead-inspector alerts are owed at a moment.
 
 Pure: given the inspection's schedule, its completeness as of the moment and its contacts,
-it plans messages. Each message has an idempotency key (inspection, agency, deadline, kind
-and, for daily reminders, the day), so however many chase runs plan it, it is sent once.
+it plans messages. Each message has an idempotency key (inspection, agency, deadline and
+kind), so however many chase runs plan it, it is sent once: one reminder per agency and
+deadline, one overdue notice, one alert to the lead inspector.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.completeness import DeadlineState
 from portal.domain.documents import Document, DocumentStatus
@@ -27,6 +28,35 @@ class MessageKind(StrEnum):
     lead_alert = "lead_alert"
     rejection_notice = "rejection_notice"
     records_alert = "records_alert"
+
+
+class ChasePolicy(BaseModel):
+    """When agencies are reminded ahead of their deadlines (policies/chasing.yaml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reminder_working_days_before: int = Field(
+        ge=0,
+        le=10,
+        description="An agency is reminded of a deadline from this many working days before "
+        "the deadline's day (0: on the day itself).",
+    )
+    why: str = Field(min_length=1, description="Why this number: the guidance gives none.")
+
+
+def reminder_window_opens(
+    due: datetime, notification: date, policy: ChasePolicy, calendar: WorkingCalendar
+) -> date:
+    """The first working day on which an agency is reminded of a deadline due at `due`.
+
+    That is `policy.reminder_working_days_before` working days before the deadline's day
+    (weekends and bank holidays not counted), or the next working day if that is not one,
+    and never before the inspection's notification day: nobody is reminded of an
+    inspection they have not been told of. The window closes when the deadline passes.
+    """
+    due_day = due.astimezone(LONDON).date()
+    opens = calendar.add_working_days(due_day, -policy.reminder_working_days_before)
+    return calendar.on_or_after(max(opens, notification))
 
 
 class Contacts(BaseModel):
@@ -85,36 +115,32 @@ def plan_chase(
     as_of: datetime,
     calendar: WorkingCalendar,
     upload_help: str,
+    policy: ChasePolicy,
 ) -> list[PlannedMessage]:
     """Everything owed as of `as_of` on a working day; nothing on weekends or bank holidays.
 
-    - a reminder to each agency with items still missing for the next deadline: at a
-      morning run, and again at a midday run on the deadline's own day (once per run slot);
+    - for every deadline not yet passed whose reminder window is open (see
+      `reminder_window_opens`), a reminder to each agency with items still missing for it,
+      keyed per inspection, agency and deadline: however many runs plan it, it goes once,
+      at the first run inside the window. A deadline that asks nothing of agencies (the
+      lead inspector's own step) reminds nobody and holds back no one else's reminder;
     - after each deadline, an overdue notice to each agency with overdue items, and one
       alert to the lead inspector listing, by agency, what is overdue (once per deadline).
     Agencies with nothing missing get nothing.
     """
-    if not calendar.is_working_day(as_of.astimezone(LONDON).date()):
+    today = as_of.astimezone(LONDON).date()
+    if not calendar.is_working_day(today):
         return []
     by_deadline: dict[str, list[DeadlineState]] = defaultdict(list)
     for state in states:
         if state.deadline is not None:
             by_deadline[state.deadline].append(state)
     planned: list[PlannedMessage] = []
-    upcoming = next((d for d in schedule.deadlines if d.due > as_of), None)
-    local = as_of.astimezone(LONDON)
-    if upcoming is not None and (
-        local.hour < 12 or upcoming.due.astimezone(LONDON).date() == local.date()
-    ):
-        planned += _reminders(
-            inspection_id,
-            area_name,
-            upcoming,
-            by_deadline[upcoming.key],
-            contacts,
-            as_of,
-            upload_help,
-        )
+    for ahead in (d for d in schedule.deadlines if d.due > as_of):
+        if today >= reminder_window_opens(ahead.due, schedule.notification, policy, calendar):
+            planned += _reminders(
+                inspection_id, area_name, ahead, by_deadline[ahead.key], contacts, upload_help
+            )
     for passed in (d for d in schedule.deadlines if d.due <= as_of):
         planned += _after_deadline(
             inspection_id, area_name, passed, by_deadline[passed.key], contacts
@@ -128,10 +154,8 @@ def _reminders(
     deadline: ScheduledDeadline,
     states: list[DeadlineState],
     contacts: Contacts,
-    as_of: datetime,
     upload_help: str,
 ) -> list[PlannedMessage]:
-    slot = f"{as_of.astimezone(LONDON):%Y-%m-%dT%H}"
     messages = []
     for state in states:
         recipients = contacts.agencies.get(state.agency, ())
@@ -157,7 +181,7 @@ def _reminders(
         )
         messages.append(
             PlannedMessage(
-                key=f"{inspection_id}:{state.agency}:{deadline.key}:reminder:{slot}",
+                key=f"{inspection_id}:{state.agency}:{deadline.key}:reminder",
                 inspection_id=inspection_id,
                 agency=state.agency,
                 deadline=deadline.key,

@@ -56,6 +56,7 @@ def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
             as_of,
             container.working_calendar(schedule.fieldwork_start),
             upload_help.replace("{id}", inspection.id),
+            container.chase_policy,
         )
     return planned
 

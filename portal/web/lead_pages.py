@@ -135,6 +135,7 @@ def alerts(inspection_id: str, request: Request) -> Response:
         messages=messages,
         chased=inspection.state is InspectionState.open,
         as_of=views.when_words(now),
+        reminder_days=container.chase_policy.reminder_working_days_before,
     )
 
 

@@ -77,16 +77,20 @@ def test_the_smtp_mailer_delivers_with_the_idempotency_key(smtp_server: SmtpServ
     assert smtp_server.inbox.messages[0]["Subject"] == "Hello"
 
 
-def test_reminders_go_only_to_agencies_with_items_missing_for_the_next_deadline(
+def test_reminders_go_only_to_agencies_with_items_missing_for_deadlines_in_their_window(
     container: Container,
     smtp_server: SmtpServer,
 ) -> None:
     report = run_chase(container, _smtp(smtp_server), TUESDAY_9AM)
     assert report.sent == report.recorded == len(report.planned) > 0
     recipients = {str(m["To"]) for m in smtp_server.inbox.messages}
-    # Week 1 Tuesday's lists are the local authority's; the police owe nothing until week 2.
+    # Week 1's lists (Tuesday's, and Thursday's two working days ahead) are the local
+    # authority's; the police owe nothing until week 2, whose window opens on Friday.
     assert recipients == {"la@council.example"}
-    assert all("5pm Tuesday 3 June" in m.get_payload() for m in smtp_server.inbox.messages)
+    assert sorted(
+        next(due for due in ("5pm Tuesday 3 June", "5pm Thursday 5 June") if due in m.get_payload())
+        for m in smtp_server.inbox.messages
+    ) == ["5pm Thursday 5 June", "5pm Tuesday 3 June"]
 
 
 def test_concurrent_chase_runs_send_each_message_once(

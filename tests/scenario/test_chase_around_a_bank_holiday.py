@@ -1,7 +1,7 @@
 """Chasing a domestic-abuse inspection whose week 1 holds the early May bank holiday:
-reminders on the right days, none on the holiday or at weekends, each exactly once under
-concurrent runs, and lead-inspector alerts after each Tuesday and Thursday 5pm deadline,
-all captured by a real SMTP server."""
+one reminder per agency and deadline on the first working day of its window, none on the
+holiday or at weekends, each exactly once under concurrent runs, and lead-inspector
+alerts after each Tuesday and Thursday 5pm deadline, all captured by a real SMTP server."""
 
 from __future__ import annotations
 
@@ -77,8 +77,21 @@ def test_chasing_across_a_bank_holiday_week(chased: tuple[object, SmtpServer]) -
     assert len(keys) == len(set(keys)), "a message went out twice"
     for quiet in (date(2025, 5, 3), date(2025, 5, 4), BANK_HOLIDAY, date(2025, 5, 10)):
         assert sent_on[quiet] == [], quiet
-    reminders = Counter(d for d, ks in sent_on.items() for k in ks if ":reminder:" in k)
+    reminders = Counter(d for d, ks in sent_on.items() for k in ks if k.endswith(":reminder"))
     assert reminders[date(2025, 5, 2)] > 0 and reminders[date(2025, 5, 6)] > 0
+    # One reminder per agency and deadline, at the first run of its window (two working
+    # days ahead, the bank holiday not counted, never before notification): Thursday's
+    # lists on Tuesday, though the lead's Wednesday deadline comes between.
+    reminded_on = {
+        k.split(":", 1)[1]: d for d, ks in sent_on.items() for k in ks if k.endswith(":reminder")
+    }
+    assert {k: d for k, d in reminded_on.items() if k.startswith("local_authority:")} == {
+        "local_authority:week1_tuesday_5pm:reminder": date(2025, 5, 2),
+        "local_authority:week1_thursday_5pm:reminder": date(2025, 5, 6),
+        "local_authority:week2_tuesday_5pm:reminder": date(2025, 5, 9),
+    }
+    assert reminded_on["police:week2_tuesday_5pm:reminder"] == date(2025, 5, 9)
+    assert not any("_wednesday_" in k or "_friday_" in k for k in reminded_on)
     alerts = {k.split(":")[2] for k in keys if k.endswith(":lead_alert")}
     assert {"week1_tuesday_5pm", "week1_thursday_5pm", "week2_tuesday_5pm"} <= alerts
     first_alert_day = min(

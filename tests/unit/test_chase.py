@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
-from portal.domain.chase import Contacts, MessageKind, plan_chase, say_due
+from portal.domain.chase import ChasePolicy, Contacts, MessageKind, plan_chase, say_due
 from portal.domain.completeness import DocumentFact, completeness
 from portal.domain.documents import DocumentStatus
 from portal.domain.schedule import schedule_of
@@ -13,6 +13,7 @@ THEME = two_deadline_theme()
 FIELDWORK = date(2025, 6, 16)
 CALENDAR = WorkingCalendar()
 SCHEDULE = schedule_of(THEME, FIELDWORK, CALENDAR, {})
+POLICY = ChasePolicy(reminder_working_days_before=2, why="test")
 CONTACTS = Contacts(
     lead_inspector=("lead@inspectorate.example",),
     agencies={"police": ("police@force.example",), "health": ("health@icb.example",)},
@@ -31,6 +32,7 @@ def _plan(as_of: datetime, facts: list[DocumentFact] | None = None) -> list:  # 
         as_of,
         CALENDAR,
         "Upload at https://portal.example",
+        POLICY,
     )
 
 
@@ -69,7 +71,7 @@ def test_nothing_is_planned_on_a_weekend_or_bank_holiday() -> None:
     assert SCHEDULE is not None
     at = datetime(2025, 6, 4, 9, 0, tzinfo=LONDON)
     states = completeness(THEME, ["police"], SCHEDULE.due_times(), [], at)
-    assert plan_chase("insp1", "T", SCHEDULE, states, CONTACTS, at, holiday, "") == []
+    assert plan_chase("insp1", "T", SCHEDULE, states, CONTACTS, at, holiday, "", POLICY) == []
 
 
 def test_after_a_deadline_the_lead_gets_one_alert_and_agencies_an_overdue_notice() -> None:
@@ -82,19 +84,22 @@ def test_after_a_deadline_the_lead_gets_one_alert_and_agencies_an_overdue_notice
     assert alerts[0].key == "insp1:*:w1_tue:lead_alert"
 
 
-def test_reminders_have_a_key_per_day_and_alerts_one_per_deadline() -> None:
-    monday = _plan(datetime(2025, 6, 9, 9, 0, tzinfo=LONDON))
-    tuesday = _plan(datetime(2025, 6, 10, 9, 0, tzinfo=LONDON))
+def test_a_reminder_has_one_key_per_agency_and_deadline_whatever_the_run() -> None:
+    # Was: one reminder key per day (and per morning and midday run). Now a reminder goes
+    # once per inspection, agency and deadline, so every run in its window plans one key.
+    runs = [
+        _plan(datetime(2025, 6, day, hour, 0, tzinfo=LONDON)) for day in (9, 10) for hour in (9, 12)
+    ]
     keys = lambda ms, kind: {m.key for m in ms if m.kind is kind}  # noqa: E731
-    assert keys(monday, MessageKind.reminder).isdisjoint(keys(tuesday, MessageKind.reminder))
-    assert keys(monday, MessageKind.lead_alert) == keys(tuesday, MessageKind.lead_alert)
+    assert all(keys(run, MessageKind.reminder) == {"insp1:police:w2_tue:reminder"} for run in runs)
+    assert keys(runs[0], MessageKind.lead_alert) == keys(runs[-1], MessageKind.lead_alert)
 
 
-def test_a_midday_run_reminds_only_on_the_deadlines_own_day() -> None:
+def test_the_first_run_inside_the_window_reminds_even_at_midday() -> None:
+    # Was: a midday run reminded only on the deadline's own day. Now any run inside the
+    # window may be the first (an inspection created at 10am is reminded at noon).
     monday_noon = _plan(datetime(2025, 6, 2, 12, 0, tzinfo=LONDON))
-    tuesday_noon = _plan(datetime(2025, 6, 3, 12, 0, tzinfo=LONDON))
-    assert [m for m in monday_noon if m.kind is MessageKind.reminder] == []
-    assert {m.agency for m in tuesday_noon if m.kind is MessageKind.reminder} == {
-        "police",
-        "health",
+    assert {(m.agency, m.deadline) for m in monday_noon if m.kind is MessageKind.reminder} == {
+        ("police", "w1_tue"),
+        ("health", "w1_tue"),
     }

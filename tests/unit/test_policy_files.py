@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from portal.adapters.policy_files import PolicyFileError, load_file_type_policy, load_themes
+from portal.adapters.policy_files import (
+    PolicyFileError,
+    load_chase_policy,
+    load_file_type_policy,
+    load_themes,
+)
 
 THEME = """\
 theme: test-theme
@@ -52,3 +57,14 @@ def test_two_files_for_one_theme_variant_are_refused(tmp_path: Path) -> None:
 def test_the_shipped_file_type_policy_loads() -> None:
     policy = load_file_type_policy(Path(__file__).parents[2] / "policies" / "file_types.yaml")
     assert policy.type_by_code("pdf") is not None
+
+
+def test_the_shipped_chase_policy_reminds_two_working_days_ahead() -> None:
+    policy = load_chase_policy(Path(__file__).parents[2] / "policies" / "chasing.yaml")
+    assert policy.reminder_working_days_before == 2 and policy.why
+
+
+def test_a_negative_chase_window_is_refused_naming_its_line(tmp_path: Path) -> None:
+    (tmp_path / "chasing.yaml").write_text("why: test\nreminder_working_days_before: -1\n")
+    with pytest.raises(PolicyFileError, match=r"chasing\.yaml:2: reminder_working_days_before"):
+        load_chase_policy(tmp_path / "chasing.yaml")
