@@ -14,10 +14,12 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from portal.bootstrap import Container, make_store
+from portal.bootstrap import Container, make_scanner, make_store
 from portal.domain.documents import Area, Document, DocumentStatus
-from portal.domain.ports import ObjectStore
+from portal.domain.errors import ScannerUnavailable
+from portal.domain.ports import ObjectStore, Scanner
 from portal.domain.reasons import WarningCode
+from portal.domain.scanning import ScanReply
 from portal.ingest import process_batch
 from portal.settings import Settings
 from tests import samples
@@ -52,6 +54,22 @@ class StoreWithAGate:
         return getattr(self.inner, name)
 
 
+class ScannerThatCanBeDown:
+    """Real clamd, unless the test says clamd is down."""
+
+    def __init__(self, inner: Scanner) -> None:
+        self.inner = inner
+        self.down = False
+
+    def scan(self, source: BinaryIO) -> ScanReply:
+        if self.down:
+            raise ScannerUnavailable("clamd is down (the test says so)")
+        return self.inner.scan(source)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str | None:
     if request.param == "postgresql":
@@ -65,7 +83,11 @@ def container(
     settings: Settings, running_clamd: ClamdProcess, database_url: str | None
 ) -> Iterator[Container]:
     settings = settings.model_copy(update={"database_url": database_url})
-    built = build_portal(settings, store=StoreWithAGate(make_store(settings)))
+    built = build_portal(
+        settings,
+        store=StoreWithAGate(make_store(settings)),
+        scanner=ScannerThatCanBeDown(make_scanner(settings)),
+    )
     if database_url:
         _empty_database(built)
     yield built
@@ -143,6 +165,22 @@ def test_four_uploads_decided_one_by_one_newest_first_warn_on_the_fourth_receive
     uploads = _four_identical_uploads(container)
     for upload in reversed(uploads):
         _decide(container, [upload])
+    assert _warnings(container, uploads) == EXPECTED
+
+
+def test_the_first_upload_retried_after_the_others_leaves_the_warning_on_the_fourth(
+    container: Container,
+) -> None:
+    uploads = _four_identical_uploads(container)
+    scanner = container.scanner
+    assert isinstance(scanner, ScannerThatCanBeDown)
+    scanner.down = True
+    _decide(container, uploads[:1])
+    first = container.repository.get_document(uploads[0].id)
+    assert first is not None and first.status is DocumentStatus.failed
+    scanner.down = False
+    _decide(container, uploads[1:])
+    _decide(container, uploads[:1])  # the retry, once clamd is back
     assert _warnings(container, uploads) == EXPECTED
 
 
