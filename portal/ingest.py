@@ -34,6 +34,7 @@ from portal.domain.ports import (
     TableFiles,
 )
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.receipt_order import earlier_uploads, receipt_order
 from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
@@ -105,6 +106,15 @@ class WorkItem:
         """True until a step stops the document."""
         return self.verdict.outcome is Outcome.proceed
 
+    @property
+    def heading_for(self) -> DocumentStatus:
+        """The status the document would be recorded with now."""
+        if self.verdict.outcome is Outcome.reject:
+            return DocumentStatus.rejected
+        if self.verdict.outcome is Outcome.retry:
+            return DocumentStatus.failed
+        return DocumentStatus.processing
+
     def stop(self, verdict: Verdict) -> None:
         """Take the document out of play with `verdict` (a reject or a retry)."""
         self.verdict = verdict
@@ -146,16 +156,13 @@ class Batch:
         """The documents no step has stopped yet, in batch order."""
         return [item for item in self.items if item.in_play]
 
-    def ahead_of(self, item: WorkItem) -> list[Document]:
-        """The documents before `item` in this batch that are still in play: at `check`
-        they count as accepted already, as they will be unless a dependency fails."""
-        ahead: list[Document] = []
-        for other in self.items:
-            if other is item:
-                break
-            if other.in_play:
-                ahead.append(other.document)
-        return ahead
+    def as_known(self) -> list[Document]:
+        """The batch's documents with the status the batch knows them to be heading for:
+        `processing` while in play, `rejected` or `failed` once a step stopped them (the
+        database still says `processing` for all of them until `record`)."""
+        return [
+            item.document.model_copy(update={"status": item.heading_for}) for item in self.items
+        ]
 
     def counts(self) -> dict[str, int]:
         """How many documents ended in each status (after `record`)."""
@@ -225,7 +232,7 @@ def check(item: WorkItem, batch: Batch) -> Verdict:
         services.repository,
         services.schedule_of(document.inspection_id),
         document,
-        ahead=batch.ahead_of(item),
+        batch=batch.as_known(),
     )
     verdict = decide_upload(theme, facts)
     definition = child_list_of(theme, document.item_number)
@@ -256,20 +263,18 @@ def upload_facts(
     repository: IngestRepository,
     schedule: Schedule | None,
     document: Document,
-    ahead: Sequence[Document] = (),
+    batch: Sequence[Document] = (),
 ) -> UploadFacts:
-    """Gather what the scope checks need to know about `document` from the database, with
-    the documents `ahead` of it in its batch counted as accepted."""
+    """Gather what the scope checks need to know about `document`: what was sent before it
+    for its item comes from the database, except that the documents of its own `batch`
+    count with the status the batch knows them by (see portal.domain.receipt_order)."""
     child_upload = document.item_number in (CASE_RECORD, AUDIT)
-    same_item = [
-        other
-        for other in ahead
-        if (other.inspection_id, other.agency, other.item_number)
-        == (document.inspection_id, document.agency, document.item_number)
-    ]
-    same_slot = [
-        other for other in same_item if not child_upload or other.child_id == document.child_id
-    ]
+    in_batch = {other.id: other for other in batch}
+    stored = repository.uploads_for_item(
+        document.inspection_id, document.agency, document.item_number
+    )
+    known = [in_batch.pop(other.id, other) for other in stored]
+    earlier = earlier_uploads(document, [*known, *in_batch.values()])
     return UploadFacts(
         agency=document.agency,
         item=document.item_number,
@@ -281,18 +286,8 @@ def upload_facts(
             else frozenset()
         ),
         notification=schedule.notification if schedule else None,
-        accepted_for_item=len(same_slot)
-        + repository.accepted_count(
-            document.inspection_id,
-            document.agency,
-            document.item_number,
-            document.child_id if child_upload else None,
-        ),
-        duplicate=document.sha256_received is not None
-        and (
-            any(other.sha256_received == document.sha256_received for other in same_item)
-            or repository.has_accepted_duplicate(document)
-        ),
+        sent_earlier_for_slot=earlier.in_slot,
+        duplicate=earlier.same_bytes,
     )
 
 
@@ -362,7 +357,9 @@ def open_batch(
     with ExitStack() as workspace:
         root = Path(workspace.enter_context(tempfile.TemporaryDirectory(prefix="jtai-ingest-")))
         items = []
-        for number, document in enumerate(documents):
+        # In the order received, so that an upload's earlier ones in the batch have been
+        # checked (and any rejection known) before it is.
+        for number, document in enumerate(sorted(documents, key=receipt_order)):
             workdir = root / str(number)
             workdir.mkdir()
             unread = workdir / "unread"

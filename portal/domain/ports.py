@@ -322,14 +322,9 @@ class IngestRepository(Protocol):
         """The children selected at one stage (shortlist or audit), in the order given."""
         ...
 
-    def accepted_count(
-        self, inspection_id: str, agency: str, item: str, child_id: str | None
-    ) -> int:
-        """How many documents are accepted for one agency's item (and child, if given)."""
-        ...
-
-    def has_accepted_duplicate(self, document: Document) -> bool:
-        """Whether another accepted document of the same item and agency had the same bytes."""
+    def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
+        """Every document uploaded for one agency's item in an inspection (every child's,
+        for case records and audits), whatever its status."""
         ...
 
     def claim_documents(

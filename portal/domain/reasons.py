@@ -194,7 +194,7 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
         "separately."
     ),
     WarningCode.duplicate: (
-        "A file with exactly the same content was already accepted for this item. Both are "
+        "A file with exactly the same content was already sent for this item. Both are "
         "kept; you do not need to upload it again."
     ),
     WarningCode.more_than_requested: (

@@ -33,8 +33,10 @@ class UploadFacts(BaseModel):
     document_date: date | None = None
     audited_children: frozenset[str] = frozenset()
     notification: date | None = None
-    accepted_for_item: int = 0
+    sent_earlier_for_slot: int = 0
+    """Uploads for the same slot received before this one and not rejected."""
     duplicate: bool = False
+    """An upload received before this one for the same item, not rejected, had its bytes."""
 
 
 def months_before(day: date, months: int) -> date:
@@ -121,7 +123,7 @@ def _decide_annex_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
                     detail=f"dated {facts.document_date}; item {facts.item} asks for "
                     f"documents {lookback.quote} (from {earliest})",
                 )
-    if lookback.most_recent is not None and facts.accepted_for_item >= lookback.most_recent:
+    if lookback.most_recent is not None and facts.sent_earlier_for_slot >= lookback.most_recent:
         return Verdict.proceed(
             WarningCode.more_than_requested, detail=f"item {facts.item}: {lookback.quote}"
         )

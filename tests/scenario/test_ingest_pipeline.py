@@ -383,6 +383,8 @@ def test_the_same_file_uploaded_twice_for_an_item_is_accepted_with_a_duplicate_w
 ) -> None:
     data = samples.pdf_text_pages(2)
     first = _upload_and_process(portal, "minutes.pdf", data)
+    # A second later: uploads received in the same instant are ordered by id.
+    settable_clock(portal.container).advance(timedelta(seconds=1))
     second = _upload_and_process(portal, "minutes-copy.pdf", data)
     assert first["status"] == second["status"] == "accepted"
     assert "duplicate" not in {w["code"] for w in first["warnings"]}
@@ -393,7 +395,11 @@ def test_the_same_file_uploaded_twice_in_one_batch_is_accepted_once_plain_once_a
     portal: PortalUnderTest,
 ) -> None:
     data = samples.pdf_text_pages(2)
-    ids = [portal.upload(name, data).json()["id"] for name in ("minutes.pdf", "copy.pdf")]
+    ids = []
+    for name in ("minutes.pdf", "copy.pdf"):
+        ids.append(portal.upload(name, data).json()["id"])
+        # A second apart: uploads received in the same instant are ordered by id.
+        settable_clock(portal.container).advance(timedelta(seconds=1))
     assert sorted(portal.process_pending()) == sorted(ids)  # one flow run over both
     first, second = (portal.status(i) for i in ids)
     assert first["status"] == second["status"] == "accepted"

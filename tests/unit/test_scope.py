@@ -113,8 +113,8 @@ def test_an_item_with_a_lookback_needs_a_document_date() -> None:
 
 
 def test_a_fourth_set_of_minutes_is_accepted_with_a_warning() -> None:
-    third = decide_upload(THEME, _facts(item="1.8", accepted_for_item=2))
-    fourth = decide_upload(THEME, _facts(item="1.8", accepted_for_item=3))
+    third = decide_upload(THEME, _facts(item="1.8", sent_earlier_for_slot=2))
+    fourth = decide_upload(THEME, _facts(item="1.8", sent_earlier_for_slot=3))
     assert third.warnings == ()
     assert fourth.outcome is Outcome.proceed
     assert fourth.warnings == (WarningCode.more_than_requested,)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -200,24 +200,20 @@ class SqlRepository(Tables):
                 detail={"children": len(child_ids)},
             )
 
-    def accepted_count(
-        self, inspection_id: str, agency: str, item: str, child_id: str | None
-    ) -> int:
-        """How many documents are accepted for one agency's item (and child, if given)."""
-        query = (
-            select(func.count())
-            .select_from(DocumentRow)
-            .where(
-                DocumentRow.inspection_id == inspection_id,
-                DocumentRow.agency == agency,
-                DocumentRow.item_number == item,
-                DocumentRow.status == DocumentStatus.accepted.value,
-            )
-        )
-        if child_id is not None:
-            query = query.where(DocumentRow.child_id == child_id)
+    def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
+        """Every document uploaded for one agency's item in an inspection (every child's,
+        for case records and audits), whatever its status, in the order received."""
         with self._session() as session:
-            return int(session.scalar(query) or 0)
+            rows = session.scalars(
+                select(DocumentRow)
+                .where(
+                    DocumentRow.inspection_id == inspection_id,
+                    DocumentRow.agency == agency,
+                    DocumentRow.item_number == item,
+                )
+                .order_by(DocumentRow.received_at, DocumentRow.id)
+            )
+            return [_document_from_row(row) for row in rows]
 
     def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
         """What completeness needs of every document of an inspection (or one agency)."""
@@ -576,23 +572,6 @@ class SqlRepository(Tables):
         with self._session() as session:
             return [_document_from_row(row) for row in session.scalars(query).all()]
 
-    def has_accepted_duplicate(self, document: Document) -> bool:
-        """Whether another accepted document of the same item and agency had the same bytes."""
-        with self._session() as session:
-            found = session.scalar(
-                select(DocumentRow.id)
-                .where(
-                    DocumentRow.inspection_id == document.inspection_id,
-                    DocumentRow.agency == document.agency,
-                    DocumentRow.item_number == document.item_number,
-                    DocumentRow.sha256_received == document.sha256_received,
-                    DocumentRow.status == DocumentStatus.accepted.value,
-                    DocumentRow.id != document.id,
-                )
-                .limit(1)
-            )
-        return found is not None
-
     def claim_next_batch(
         self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
     ) -> list[Document]:
@@ -611,7 +590,7 @@ class SqlRepository(Tables):
                         & (DocumentRow.next_attempt_at <= now),
                     )
                 )
-                .order_by(DocumentRow.received_at)
+                .order_by(DocumentRow.received_at, DocumentRow.id)
                 .limit(max_documents)
             ).all()
         chosen: list[str] = []
