@@ -165,6 +165,12 @@ def test_the_lead_shortlists_and_chooses_children_to_audit_and_sees_them_listed(
 
     tab.page.locator("#shortlist").fill("\n".join(shortlist))
     tab.page.get_by_role("button", name="Save shortlist").click()
+    expect(summary.get_by_role("link")).to_contain_text(
+        "Not on any accepted list of children of this inspection: C-101, C-102"
+    )
+    live_portal.portal.accept_list(shortlist)
+
+    tab.page.get_by_role("button", name="Save shortlist").click()
     expect(tab.page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Shortlist saved: 20 children"
     )
