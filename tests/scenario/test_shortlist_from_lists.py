@@ -27,13 +27,13 @@ LIST_OF_TEN = "list:at_least_two_agencies_involved"
 # Para 114 asks for at least 2 of each age group "if possible": this list has no child
 # aged 2 to 4 and one aged under 2. The agencies column holds a name, which is never kept.
 SHORT_OF_AGES = (
-    "Child ID,Age group,Agencies involved,CIN / CP / CiC\r\n"
-    "DA-001,Unborn,Police and Jane Example,CP\r\n"
-    "DA-002,unborn,Health,CIN\r\n"
-    "da 003,Under 2,Probation,CP\r\n"
-    "DA-004,5 to 7,Police,CiC\r\n"
-    "DA-005,5-7,Police,CP\r\n"
-).encode()
+    b"Child ID,Age group,Agencies involved,CIN / CP / CiC\r\n"
+    b"DA-001,Unborn,Police and Jane Example,CP\r\n"
+    b"DA-002,unborn,Health,CIN\r\n"
+    b"da 003,Under 2,Probation,CP\r\n"
+    b"DA-004,5 to 7,Police,CiC\r\n"
+    b"DA-005,5-7,Police,CP\r\n"
+)
 
 
 @pytest.fixture
