@@ -9,12 +9,13 @@ aged 2 to 4 years old; children aged 5 to 7 years old" (para 114).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from portal.adapters.policy_files import load_themes
 from portal.domain.checklist import ChildList
 from portal.domain.child_lists import ListTable, check_child_list, listed_children
-from portal.domain.documents import Outcome
+from portal.domain.documents import Document, DocumentStatus, Outcome
 from portal.domain.reasons import WarningCode
 from portal.domain.selection import (
     ListEntry,
@@ -23,6 +24,7 @@ from portal.domain.selection import (
     decide_selection,
     mix_notes,
 )
+from portal.web.views import document_view
 
 THEMES = load_themes(Path(__file__).resolve().parents[2] / "policies" / "themes")
 DA = THEMES["domestic-abuse/sept-2024"]
@@ -175,3 +177,22 @@ def test_the_selection_names_each_accepted_list_that_misses_its_mix() -> None:
         "para 114 asks, if possible, for at least 2 children from each group; this list has "
         "children aged under 2 years old: 0; children aged 5 to 7 years old: 0"
     )
+
+
+def test_the_uploader_s_page_says_which_age_groups_a_list_is_short_of() -> None:
+    at = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    shortfall = "para 114 asks, if possible, for at least 2 children from each group; ..."
+    document = Document(
+        id="d1",
+        inspection_id="i1",
+        agency="local_authority",
+        item_number=LIST_OF_TEN,
+        original_filename="ten.csv",
+        status=DocumentStatus.accepted,
+        warnings=(WarningCode.mix_not_met,),
+        detail=shortfall,
+        received_at=at,
+        updated_at=at,
+    )
+    (said,) = document_view(document).warnings
+    assert said.endswith(f"What we found: {shortfall}.")
