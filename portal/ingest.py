@@ -21,7 +21,12 @@ from functools import partial
 from pathlib import Path
 
 from portal.domain.checklist import ThemePolicy
-from portal.domain.child_lists import UnreadableList, check_child_list
+from portal.domain.child_lists import (
+    ListedChild,
+    UnreadableList,
+    check_child_list,
+    listed_children,
+)
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
 from portal.domain.file_types import FileTypePolicy, decide_file_type
@@ -98,6 +103,8 @@ class WorkItem:
     area: Area = Area.quarantine
     sha256_stored: str | None = None
     warnings: list[WarningCode] = field(default_factory=list)
+    listed: tuple[ListedChild, ...] = ()
+    notes: list[str] = field(default_factory=list)
     verdict: Verdict = field(default_factory=Verdict.proceed)
     seconds: float = 0.0
 
@@ -126,6 +133,8 @@ class WorkItem:
         self.file_type = self.mime_type = self.sha256_stored = None
         self.area = Area.quarantine
         self.warnings.clear()
+        self.listed = ()
+        self.notes.clear()
 
 
 class Batch:
@@ -224,7 +233,8 @@ def sanitise(item: WorkItem, batch: Batch) -> Verdict:
 
 def check(item: WorkItem, batch: Batch) -> Verdict:
     """The upload must be asked of its agency, for a selected child, within its look-back;
-    a child-level list must pass its list definition, formula cells neutralised."""
+    a child-level list must pass its list definition, formula cells neutralised, and the
+    children it names are kept on the item for `record`."""
     services = batch.services
     document = item.document
     theme = services.theme_of(document.inspection_id)
@@ -252,10 +262,11 @@ def check(item: WorkItem, batch: Batch) -> Verdict:
         item.payload = target
     if checked.verdict.outcome is not Outcome.proceed:
         return checked.verdict
+    item.listed = listed_children(table, definition)
     return Verdict.proceed(
         *verdict.warnings,
         *checked.verdict.warnings,
-        detail=checked.verdict.detail or verdict.detail,
+        detail="; ".join(d for d in (verdict.detail, checked.verdict.detail) if d),
     )
 
 
@@ -393,6 +404,8 @@ def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
     try:
         verdict = decide()
         item.warnings.extend(verdict.warnings)
+        if verdict.outcome is Outcome.proceed and verdict.detail:
+            item.notes.append(verdict.detail)  # what the warnings were about, for `record`
         if verdict.outcome is not Outcome.proceed:
             log.info("document %s stopped at %s: %s", item.document.id, name, verdict.reason)
             item.stop(verdict)
@@ -445,11 +458,12 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
         warnings=tuple(dict.fromkeys(item.warnings)),
-        detail=verdict.detail,
+        detail=verdict.detail if not accepted else "; ".join(item.notes),
         file_type=item.file_type,
         mime_type=item.mime_type,
         sha256_stored=item.sha256_stored if accepted else None,
         area=item.area if accepted else None,
+        listed_children=item.listed if accepted else (),
         next_attempt_at=(
             now + services.retry_delay
             if status is DocumentStatus.failed and verdict.reason is not ReasonCode.processing_error

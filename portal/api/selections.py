@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.domain.selection import Selections
@@ -25,10 +25,22 @@ class CaseRecordSlotOut(BaseModel):
     on_site_only: bool
 
 
+class MixNoteOut(BaseModel):
+    document_id: str = Field(description="The accepted list.")
+    list_title: str = Field(description="The list, in the guidance's words.")
+    shortfall: str = Field(
+        description="Which mix rule (and paragraph) the list misses, and the groups short."
+    )
+
+
 class SelectionsOut(BaseModel):
     shortlist: list[str]
     audit: list[str]
     case_record_slots: list[CaseRecordSlotOut]
+    mix_notes: list[MixNoteOut] = Field(
+        description="Accepted lists that miss the mix their theme asks for if possible "
+        "(e.g. at least 2 children from each age group): a warning, never a refusal."
+    )
 
 
 def _out(chosen: Selections) -> SelectionsOut:
@@ -45,6 +57,10 @@ def _out(chosen: Selections) -> SelectionsOut:
             )
             for s in chosen.case_record_slots
         ],
+        mix_notes=[
+            MixNoteOut(document_id=n.document_id, list_title=n.list_title, shortfall=n.shortfall)
+            for n in chosen.mix_notes
+        ],
     )
 
 
@@ -54,7 +70,10 @@ def record_selection(
 ) -> SelectionsOut:
     """Record the shortlist or the audit list (replacing the stage's earlier list).
 
-    The audit list creates a case-record slot per audited child per agency asked for records.
+    Every shortlisted child must be on an accepted list of children of this inspection
+    (else 422 `child_not_on_accepted_list`, naming the IDs); the audit list is chosen from
+    the shortlist. The audit list creates a case-record slot per audited child per agency
+    asked for records.
     """
     return _out(selections.record_selection(container, principal, inspection_id, body))
 

@@ -167,6 +167,35 @@ class ListField(BaseModel):
     )
 
 
+class MixGroup(BaseModel):
+    """One group of a mix rule, in the guidance's words, and the answers in the list's
+    column that put a child in it (compared as words: case, spaces and punctuation aside)."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1, description="e.g. 'children aged under 2 years old'")
+    values: tuple[str, ...] = Field(min_length=1, description="e.g. ['Under 2', 'Under 2s']")
+
+
+class MixRule(BaseModel):
+    """A mix the guidance asks of each list (e.g. at least 2 children from each age group).
+
+    The guidance asks it "if possible", so a list that misses it is accepted with a warning
+    saying which group is short, never refused.
+    """
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=20, description="Quoted exactly from the guidance.")
+    source: str = Field(
+        pattern=r"(?i)\b(para(graph)?|annex)\b.*[0-9A-Z]",
+        description="Where the quote stands, e.g. 'para 114'.",
+    )
+    column: str = Field(min_length=1, description="The list's column giving each child's group.")
+    at_least: int = Field(ge=1, le=100, description="Children wanted from each group.")
+    groups: tuple[MixGroup, ...] = Field(min_length=1)
+
+
 class ChildList(BaseModel):
     """A list of children an agency shares (an ILACS list or one of the theme's own)."""
 
@@ -179,6 +208,7 @@ class ChildList(BaseModel):
     deadline: str
     extra_fields: tuple[ListField, ...] = ()
     max_children: int | None = Field(default=None, ge=1)
+    mix: MixRule | None = None
 
 
 class CaseSelection(BaseModel):

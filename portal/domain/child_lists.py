@@ -33,6 +33,14 @@ Decisions, so that a reader can check them against the code:
     searched cell by cell: "Youth Offending Team" would read as a name.
 - too_many_children: more non-blank rows than the definition's max_children. Blank rows
   are ignored everywhere (they are kept in the copy so row numbers still match the file).
+- Mix (a theme's `mix` rule, e.g. DA para 114's age groups): each child's group is read
+  from the rule's column by its words ("Under 2" is "under 2"); a child whose answer is in
+  no group, or blank, counts in none. The guidance asks for the mix "if possible", so a
+  list that misses it, or has no such column, is accepted with mix_not_met saying which
+  groups are short: never refused.
+- The children a list names (`listed_children`): every non-blank ID cell of a non-blank
+  row, as `child_id_key` (no spaces, case folded: "AB 12" and "ab12" are one child), with
+  the mix group it gives, if any. Nothing else of the row is kept.
 - One verdict: when a list has several problems, the reason is the first of names,
   ID column, required columns, missing IDs, values, number of children, and the detail
   lists the first problems of every kind.
@@ -53,10 +61,12 @@ Neutralising is idempotent: a cell that already starts with ' is left as it is.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.domain.checklist import ChildList, ListField
+from portal.domain.checklist import ChildList, ListField, MixRule
 from portal.domain.documents import Verdict
 from portal.domain.errors import PortalError
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -86,6 +96,17 @@ class ListCheck(BaseModel):
     verdict: Verdict
     neutralised: ListTable
     neutralised_cells: int = Field(ge=0)
+
+
+class ListedChild(BaseModel):
+    """A child an accepted list names: its unique ID as `child_id_key`, and the group of
+    the theme's mix rule the list puts it in (None: no rule, no column or no known answer)."""
+
+    model_config = _FROZEN
+
+    child_key: str = Field(min_length=1, max_length=64)
+    row: int = Field(ge=1, description="The row of the file naming the child.")
+    group: str | None = None
 
 
 class UnreadableList(PortalError):
@@ -620,14 +641,101 @@ def check_child_list(table: ListTable, definition: ChildList) -> ListCheck:
 
     verdict = problems.verdict()
     if verdict is None:
+        warnings: list[WarningCode] = []
+        details: list[str] = []
         if count:
-            verdict = Verdict.proceed(
-                WarningCode.formula_cells_neutralised,
-                detail=f"{count} cell{'s' if count != 1 else ''} stored as text",
-            )
-        else:
-            verdict = Verdict.proceed()
+            warnings.append(WarningCode.formula_cells_neutralised)
+            details.append(f"{count} cell{'s' if count != 1 else ''} stored as text")
+        if definition.mix is not None:
+            short = mix_shortfall(definition.mix, _mix_groups(table, definition.mix))
+            if short is not None:
+                warnings.append(WarningCode.mix_not_met)
+                details.append(short)
+        verdict = Verdict.proceed(*warnings, detail="; ".join(details))
     return ListCheck(verdict=verdict, neutralised=neutralised, neutralised_cells=count)
+
+
+# --- the children a list names, and the mix of them ------------------------------------
+
+
+def child_id_key(child_id: str) -> str:
+    """The form two IDs of one child share: without spaces, case folded ("943 476 5919"
+    and "9434765919" are one child; so are "ab12" and "AB12")."""
+    return "".join(child_id.split()).casefold()
+
+
+def listed_children(table: ListTable, definition: ChildList) -> tuple[ListedChild, ...]:
+    """Every child the list names, once per ID (a row with two ID columns names its child
+    by both), in row order, with the mix group its row gives.
+
+    Guarantees: only ID cells and the mix group are taken (never another cell, so never a
+    name in a free-text column); blank rows and blank or over-long IDs are skipped.
+    """
+    id_columns = [i for i, heading in enumerate(table.header) if is_id_heading(heading)]
+    mix_column = _mix_column(table.header, definition.mix) if definition.mix else None
+    seen: set[str] = set()
+    found: list[ListedChild] = []
+    for number, row in _numbered_rows(table):
+        if _is_blank(row):
+            continue
+        group = (
+            _group_of(_cell(row, mix_column), definition.mix)
+            if definition.mix is not None and mix_column is not None
+            else None
+        )
+        for i in id_columns:
+            key = child_id_key(_cell(row, i).lstrip("'"))
+            if key and len(key) <= 64 and key not in seen:
+                seen.add(key)
+                found.append(ListedChild(child_key=key, row=number, group=group))
+    return tuple(found)
+
+
+def mix_shortfall(rule: MixRule, groups: Sequence[str | None]) -> str | None:
+    """None if the children's groups meet the rule (at least `at_least` in each group), else
+    what a lead inspector reads: the rule's paragraph, what it asks, and each short group
+    with how many the list has. `groups` holds one entry per child (None: in no group)."""
+    if not groups or all(g is None for g in groups):
+        return (
+            f"the list gives no '{rule.column}' for its children, so the mix {rule.source} asks "
+            f"for (if possible, at least {rule.at_least} from each group: "
+            f"{'; '.join(g.name for g in rule.groups)}) could not be checked"
+        )
+    counts = Counter(groups)
+    short = [
+        f"{group.name}: {counts[group.name]}"
+        for group in rule.groups
+        if counts[group.name] < rule.at_least
+    ]
+    if not short:
+        return None
+    return (
+        f"{rule.source} asks, if possible, for at least {rule.at_least} children from each "
+        f"group; this list has {'; '.join(short)}"
+    )
+
+
+def _mix_column(header: tuple[str, ...], rule: MixRule) -> int | None:
+    wanted = _key(rule.column)
+    return next((i for i, heading in enumerate(header) if _key(heading) == wanted), None)
+
+
+def _group_of(cell: str, rule: MixRule) -> str | None:
+    answer = _key(cell)
+    if not answer:
+        return None
+    for group in rule.groups:
+        if answer in {_key(v) for v in group.values}:
+            return group.name
+    return None
+
+
+def _mix_groups(table: ListTable, rule: MixRule) -> list[str | None]:
+    column = _mix_column(table.header, rule)
+    rows = [row for row in table.rows if not _is_blank(row)]
+    if column is None:
+        return []
+    return [_group_of(_cell(row, column), rule) for row in rows]
 
 
 def _numbered_rows(table: ListTable) -> list[tuple[int, tuple[str, ...]]]:

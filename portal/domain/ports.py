@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.access import IdentityClaims, Inspection, InspectionState, Principal
 from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
-from portal.domain.child_lists import ListTable
+from portal.domain.child_lists import ListedChild, ListTable
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.file_types import FileFacts
@@ -36,6 +36,7 @@ from portal.domain.retention import (
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 from portal.domain.schedule import MovedDeadline
+from portal.domain.selection import ListEntry
 from portal.domain.timeline import WorkingCalendar
 
 
@@ -353,8 +354,10 @@ class IngestRepository(Protocol):
         sha256_stored: str | None = None,
         area: Area | None = None,
         next_attempt_at: datetime | None = None,
+        listed_children: Sequence[ListedChild] = (),
     ) -> bool:
-        """Write an outcome if the claim still holds; False (nothing written) if it was lost."""
+        """Write an outcome if the claim still holds, with the children an accepted list
+        names, in one transaction; False (nothing written) if the claim was lost."""
         ...
 
 
@@ -421,6 +424,11 @@ class InspectionRecords(Protocol):
         self, inspection_id: str, stage: str, child_ids: Sequence[str], actor: str, now: datetime
     ) -> None:
         """Record a stage's selection, replacing the previous one, with an audit event."""
+        ...
+
+    def listed_children(self, inspection_id: str) -> list[ListEntry]:
+        """Every child named by an accepted, not deleted, child-level list of the
+        inspection, list by list in the order they were decided, rows in file order."""
         ...
 
     def set_onsite(

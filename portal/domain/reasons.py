@@ -54,6 +54,7 @@ class WarningCode(StrEnum):
     more_than_requested = "more_than_requested"
     formula_cells_neutralised = "formula_cells_neutralised"
     edit_restrictions_removed = "edit_restrictions_removed"
+    mix_not_met = "mix_not_met"
 
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
@@ -213,6 +214,12 @@ _WARNING_SENTENCES: dict[WarningCode, str] = {
         "Some cells began with =, +, - or @, so a spreadsheet could have run them as "
         "formulas. They were stored as plain text with an apostrophe (') in front; nothing "
         "else in them was changed."
+    ),
+    WarningCode.mix_not_met: (
+        "The list was accepted, but it does not have the mix of children the guidance asks "
+        "for where possible (for example at least 2 children from each age group); the "
+        "details say which groups are short. If you can, upload a list that has the mix, "
+        "or tell the lead inspector why it is not possible."
     ),
 }
 

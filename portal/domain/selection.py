@@ -4,11 +4,14 @@ case-record slots the audit list creates for each agency."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.checklist import ThemePolicy
+from portal.domain.child_lists import child_id_key, mix_shortfall
+from portal.domain.scope import child_list_of
 
 CHILD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -26,6 +29,7 @@ class SelectionProblem(StrEnum):
     repeated_child_id = "repeated_child_id"
     wrong_number_of_children = "wrong_number_of_children"
     child_not_shortlisted = "child_not_shortlisted"
+    child_not_on_accepted_list = "child_not_on_accepted_list"
 
 
 class SelectionRefused(BaseModel):
@@ -47,24 +51,58 @@ class CaseRecordSlot(BaseModel):
     health_record: bool
 
 
+class ListEntry(BaseModel):
+    """One child named by one accepted child-level list of an inspection: the list
+    document, its upload target (`list:<key>`), the child's `child_id_key` and the group
+    of the theme's mix rule the list gives it (None: none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document_id: str
+    item_number: str
+    child_key: str
+    row: int
+    group: str | None = None
+
+
+class MixNote(BaseModel):
+    """An accepted list that misses its theme's mix rule, in words a lead inspector reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document_id: str
+    list_title: str
+    shortfall: str
+
+
 class Selections(BaseModel):
-    """An inspection's shortlist, its children to audit, and the case-record slots the
-    audit list made (all agencies', or one agency's)."""
+    """An inspection's shortlist, its children to audit, the case-record slots the
+    audit list made (all agencies', or one agency's), and the accepted lists the
+    shortlist is chosen from that miss their theme's mix rule."""
 
     model_config = ConfigDict(frozen=True)
 
     shortlist: tuple[str, ...]
     audit: tuple[str, ...]
     case_record_slots: tuple[CaseRecordSlot, ...]
+    mix_notes: tuple[MixNote, ...] = ()
 
 
 def decide_selection(
-    theme: ThemePolicy, stage: Stage, child_ids: list[str], shortlist: tuple[str, ...]
+    theme: ThemePolicy,
+    stage: Stage,
+    child_ids: list[str],
+    shortlist: tuple[str, ...],
+    *,
+    listed: Sequence[ListEntry],
 ) -> SelectionRefused | None:
     """None if the selection may be recorded, else why not.
 
-    A shortlist holds at most the theme's shortlist size; an audit list holds between its
-    minimum and maximum, all from the shortlist. IDs are unique IDs, never names.
+    A shortlist holds at most the theme's shortlist size, and where the theme asks for
+    child-level lists every shortlisted child is on an accepted list of the inspection
+    (`listed`, compared as `child_id_key`); an audit list holds between its minimum and
+    maximum, all from the shortlist (so from the lists: it is not checked against them
+    again, as a list may have been deleted since). IDs are unique IDs, never names.
     """
     policy = theme.selection
     if policy is None:
@@ -95,6 +133,17 @@ def decide_selection(
             if stage is Stage.audit
             else f"the shortlist holds at most {high} children",
         )
+    if stage is Stage.shortlist and theme.child_lists:
+        on_lists = {entry.child_key for entry in listed}
+        missing = [c for c in child_ids if child_id_key(c) not in on_lists]
+        if missing:
+            return SelectionRefused(
+                problem=SelectionProblem.child_not_on_accepted_list,
+                detail=f"not on any accepted list of children of this inspection: "
+                f"{', '.join(missing)}. Shortlist children from the lists the agencies "
+                "provided: check each ID against those lists, or wait until the list that "
+                "names the child has been accepted",
+            )
     if stage is Stage.audit:
         outside = [c for c in child_ids if c not in shortlist]
         if outside:
@@ -121,3 +170,24 @@ def case_record_slots(
         for request in theme.case_records
         if request.agency in agencies
     ]
+
+
+def mix_notes(theme: ThemePolicy, listed: Sequence[ListEntry]) -> tuple[MixNote, ...]:
+    """For each accepted list whose definition has a mix rule it misses, what is short, in
+    the order the lists were accepted (a list naming no children says nothing)."""
+    groups: dict[str, dict[int, str | None]] = {}
+    item_of: dict[str, str] = {}
+    for entry in listed:  # a row naming its child by two IDs is one child
+        groups.setdefault(entry.document_id, {})[entry.row] = entry.group
+        item_of[entry.document_id] = entry.item_number
+    notes = []
+    for document_id, found in groups.items():
+        definition = child_list_of(theme, item_of[document_id])
+        if definition is None or definition.mix is None:
+            continue
+        short = mix_shortfall(definition.mix, list(found.values()))
+        if short is not None:
+            notes.append(
+                MixNote(document_id=document_id, list_title=definition.title, shortfall=short)
+            )
+    return tuple(notes)

@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from portal.domain.access import Principal, Role
 from portal.domain.errors import Refusal, Refused
-from portal.domain.selection import Selections, Stage, case_record_slots, decide_selection
+from portal.domain.selection import (
+    Selections,
+    Stage,
+    case_record_slots,
+    decide_selection,
+    mix_notes,
+)
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -37,12 +43,22 @@ def record_selection(
 ) -> Selections:
     """Every selection of the inspection once this stage's list has replaced the stage's
     earlier one (an audit list makes a case-record slot per audited child per agency asked
-    for records). Refused invalid if the theme's rules refuse it: its code is the
-    `SelectionProblem` saying why."""
+    for records). Refused invalid if the theme's rules refuse it, e.g. a shortlisted child
+    on no accepted list of the inspection: its code is the `SelectionProblem` saying why.
+    A list that misses its theme's mix rule does not refuse it: the result's mix notes say
+    which rule and which groups."""
     inspection = load_inspection(container, inspection_id)
     shortlist = container.repository.selection(inspection.id, Stage.shortlist.value)
     refused = decide_selection(
-        container.themes[inspection.theme_key], selection.stage, selection.child_ids, shortlist
+        container.themes[inspection.theme_key],
+        selection.stage,
+        selection.child_ids,
+        shortlist,
+        listed=(
+            container.repository.listed_children(inspection.id)
+            if selection.stage is Stage.shortlist
+            else ()
+        ),
     )
     if refused is not None:
         raise Refused(
@@ -62,18 +78,21 @@ def record_selection(
 
 
 def selections_of(container: Container, principal: Principal, inspection_id: str) -> Selections:
-    """The shortlist, the audit list and the case-record slots: an uploader sees only its
-    own agency's slots, inspection staff every agency's."""
+    """The shortlist, the audit list, the case-record slots and the accepted lists that
+    miss their theme's mix rule: an uploader sees only its own agency's slots, inspection
+    staff every agency's."""
     agency = principal.agency if principal.role is Role.agency_uploader else None
     return _selections(container, inspection_id, agency)
 
 
 def _selections(container: Container, inspection_id: str, agency: str | None) -> Selections:
     inspection = load_inspection(container, inspection_id)
+    theme = container.themes[inspection.theme_key]
     audit = container.repository.selection(inspection_id, Stage.audit.value)
-    slots = case_record_slots(container.themes[inspection.theme_key], audit, inspection.agencies)
+    slots = case_record_slots(theme, audit, inspection.agencies)
     return Selections(
         shortlist=container.repository.selection(inspection_id, Stage.shortlist.value),
         audit=audit,
         case_record_slots=tuple(s for s in slots if agency in (None, s.agency)),
+        mix_notes=mix_notes(theme, container.repository.listed_children(inspection_id)),
     )

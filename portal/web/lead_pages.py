@@ -447,7 +447,9 @@ def _select(request: Request, person: SignedIn, inspection_id: str, fields: Form
         shortlist = selections_of(container, person.principal, inspection.id).shortlist
         problem = SelectionProblem(exc.code)
         return refuse(
-            lead_views.selection_message(stage, problem, child_ids, theme.selection, shortlist)
+            lead_views.selection_message(
+                stage, problem, child_ids, theme.selection, shortlist, exc.detail
+            )
         )
     return see_other(f"/inspections/{inspection_id}/children?saved={stage.value}")
 

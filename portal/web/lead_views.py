@@ -520,8 +520,11 @@ def selection_message(
     child_ids: Sequence[str],
     policy: CaseSelection | None,
     shortlist: Sequence[str] = (),
+    detail: str = "",
 ) -> str:
-    """How to put right a selection the domain refused (decide_selection's problem)."""
+    """How to put right a selection the domain refused (decide_selection's problem); where
+    only the refusal knows what was wrong (which IDs are on no accepted list), its
+    `detail` words, as an error message (capitalised, no full stop)."""
     if problem is SelectionProblem.no_selection_in_theme or policy is None:
         return "This inspection’s theme has no case selection, so there is nothing to record"
     if problem is SelectionProblem.invalid_child_id:
@@ -541,6 +544,8 @@ def selection_message(
                 f"(you entered {len(child_ids)})"
             )
         return f"Select {_audit_wanted(policy)} to audit (you selected {len(child_ids)})"
+    if problem is SelectionProblem.child_not_on_accepted_list and detail:
+        return detail[:1].upper() + detail[1:].rstrip(".")
     if problem is SelectionProblem.child_not_shortlisted:
         outside = [c for c in child_ids if c not in shortlist]
         return f"Select only children on the shortlist: check {_and(outside)}"

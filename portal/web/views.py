@@ -13,7 +13,7 @@ from portal.domain.access import Principal, Role
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.documents import Document, DocumentStatus
-from portal.domain.reasons import reason_sentence, warning_sentence
+from portal.domain.reasons import WarningCode, reason_sentence, warning_sentence
 from portal.domain.schedule import Schedule
 from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
 from portal.domain.selection import CHILD_ID_PATTERN
@@ -281,7 +281,12 @@ class DocumentView:
 def document_view(document: Document) -> DocumentView:
     """The heading, tag and sentences of a document's status page."""
     reasons = tuple(reason_sentence(r) for r in document.reasons)
-    warnings = tuple(warning_sentence(w) for w in document.warnings)
+    warnings = tuple(
+        f"{warning_sentence(w)} What we found: {document.detail}."
+        if w is WarningCode.mix_not_met and document.detail
+        else warning_sentence(w)
+        for w in document.warnings
+    )
     tag = document_tag(document)
     if document.status is DocumentStatus.accepted:
         return DocumentView(

@@ -165,6 +165,12 @@ def test_the_lead_shortlists_and_chooses_children_to_audit_and_sees_them_listed(
 
     tab.page.locator("#shortlist").fill("\n".join(shortlist))
     tab.page.get_by_role("button", name="Save shortlist").click()
+    expect(summary.get_by_role("link")).to_contain_text(
+        "Not on any accepted list of children of this inspection: C-101, C-102"
+    )
+    live_portal.portal.accept_list(shortlist)
+
+    tab.page.get_by_role("button", name="Save shortlist").click()
     expect(tab.page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Shortlist saved: 20 children"
     )
@@ -194,6 +200,26 @@ def test_the_lead_shortlists_and_chooses_children_to_audit_and_sees_them_listed(
         headers=live_portal.portal.auth("inspector"),
     ).json()
     assert chosen["shortlist"] == shortlist and chosen["audit"] == shortlist[:6]
+
+
+def test_the_lead_sees_which_list_misses_the_age_mix_the_guidance_asks_for(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    short_of_ages = (
+        b"Child ID,Age group,Agencies involved\r\n"
+        b"DA-001,Unborn,Police\r\nDA-002,Under 2,Health\r\nDA-003,5 to 7,Police\r\n"
+    )
+    portal = live_portal.portal
+    uploaded = portal.upload("ten.csv", short_of_ages, item="list:at_least_two_agencies_involved")
+    assert uploaded.status_code == 202, uploaded.text
+    assert portal.wait_final(uploaded.json()["id"])["status"] == "accepted"
+
+    tab.sign_in(live_portal.token("lead_inspector"))
+    _nav(tab, "Children")
+    notes = tab.page.locator("#mix-notes")
+    expect(notes).to_contain_text("This list misses the mix of children the guidance asks for")
+    expect(notes).to_contain_text("children aged 2 to 4 years old: 0")
+    tab.check("children-mix-notes")
 
 
 def test_an_inspector_who_is_not_the_lead_cannot_move_deadlines_or_choose_children(

@@ -70,6 +70,35 @@ class PortalUnderTest:
         body: dict[str, Any] = response.json()
         return body
 
+    def accept_list(self, child_ids: list[str]) -> str:
+        """Upload a list naming `child_ids` (by 'Child ID') through the pipeline, as the
+        agency the theme's first list without a limit on children is asked of, with a
+        first allowed answer in each column the list needs; return the accepted list's id.
+        The shortlist must be chosen from accepted lists."""
+        inspection = self.container.repository.get_inspection(self.inspection_id)
+        assert inspection is not None
+        theme = self.container.themes[inspection.theme_key]
+        definition = next(
+            c for c in theme.child_lists if c.max_children is None and c.agency in self.tokens
+        )
+        fields = [f for f in definition.extra_fields if f.heading]
+        header = ["Child ID", *(f.name for f in fields)]
+        answers = [f.allowed_values[0] if f.allowed_values else "x" for f in fields]
+        lines = [",".join(f'"{h}"' for h in header)]
+        lines += [",".join([child, *answers]) for child in child_ids]
+        response = self.upload(
+            "list.csv",
+            ("\r\n".join(lines) + "\r\n").encode(),
+            item=f"list:{definition.key}",
+            who=definition.agency,
+        )
+        assert response.status_code == 202, response.text
+        self.process_pending()  # (or a worker running beside the test does)
+        document_id: str = response.json()["id"]
+        decided = self.wait_final(document_id)
+        assert decided["status"] == "accepted", decided
+        return document_id
+
     def wait_final(self, document_id: str, timeout: float = 60.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

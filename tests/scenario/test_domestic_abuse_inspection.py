@@ -129,6 +129,15 @@ def test_a_domestic_abuse_inspection_from_notification_to_retention(
         json={"stage": "audit", "child_ids": AUDITED},
     )
     assert chosen.status_code == 422 and chosen.json()["code"] == "child_not_shortlisted"
+    # The 20 are chosen from the lists provided: list 4 names only DA-001 and DA-002.
+    off_the_lists = client.post(
+        f"/v1/inspections/{portal.inspection_id}/selections",
+        headers=portal.auth("lead_inspector"),
+        json={"stage": "shortlist", "child_ids": SHORTLIST},
+    )
+    assert off_the_lists.json()["code"] == "child_not_on_accepted_list"
+    assert "DA-003" in off_the_lists.json()["detail"]
+    portal.accept_list(SHORTLIST[2:])
     assert (
         client.post(
             f"/v1/inspections/{portal.inspection_id}/selections",

@@ -37,6 +37,7 @@ def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     lead = portal.auth("lead_inspector")
     base = f"/v1/inspections/{portal.inspection_id}/selections"
     shortlist = [f"DA-{n:03d}" for n in range(1, 21)]
+    portal.accept_list(shortlist)
     for stage, children in (("shortlist", shortlist), ("audit", AUDITED)):
         response = portal.client.post(
             base, headers=lead, json={"stage": stage, "child_ids": children}

@@ -38,6 +38,7 @@ def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     lead = portal.auth("lead_inspector")
     base = f"/v1/inspections/{portal.inspection_id}"
     children = [f"SYV-{n:03d}" for n in range(1, 21)]
+    portal.accept_list(children)
     assert (
         portal.client.post(
             base + "/selections", headers=lead, json={"stage": "shortlist", "child_ids": children}

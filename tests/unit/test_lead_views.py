@@ -146,3 +146,22 @@ def test_selection_messages_say_how_to_put_the_selection_right() -> None:
     assert say(Stage.audit, SelectionProblem.child_not_shortlisted, ["A1", "B7", "B8"]) == (
         "Select only children on the shortlist: check B7 and B8"
     )
+
+
+def test_a_shortlist_off_the_lists_is_put_right_in_the_refusal_s_own_words() -> None:
+    detail = (
+        "not on any accepted list of children of this inspection: B7. Shortlist children "
+        "from the lists the agencies provided."
+    )
+    message = lead_views.selection_message(
+        Stage.shortlist,
+        SelectionProblem.child_not_on_accepted_list,
+        ["A1", "B7"],
+        POLICY,
+        (),
+        detail,
+    )
+    assert message == (
+        "Not on any accepted list of children of this inspection: B7. Shortlist children "
+        "from the lists the agencies provided"
+    )

@@ -25,11 +25,13 @@ from portal.adapters.db.tables import (
     InspectionAgencyRow,
     InspectionEventRow,
     InspectionRow,
+    ListedChildRow,
     OutboxRow,
     SelectionRow,
 )
 from portal.domain.access import Inspection, InspectionState
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
+from portal.domain.child_lists import ListedChild
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.inspection_days import EnteredDay
@@ -37,6 +39,7 @@ from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.schedule import MovedDeadline
+from portal.domain.selection import ListEntry
 from portal.domain.timeline import LONDON
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
@@ -199,6 +202,31 @@ class SqlRepository(Tables):
                 inspection_id,
                 detail={"children": len(child_ids)},
             )
+
+    def listed_children(self, inspection_id: str) -> list[ListEntry]:
+        """Every child named by an accepted, not deleted, child-level list of the
+        inspection, list by list in the order they were decided, rows in file order."""
+        with self._session() as session:
+            rows = session.execute(
+                select(ListedChildRow, DocumentRow.item_number)
+                .join(DocumentRow, DocumentRow.id == ListedChildRow.document_id)
+                .where(
+                    ListedChildRow.inspection_id == inspection_id,
+                    DocumentRow.status == DocumentStatus.accepted.value,
+                    DocumentRow.deleted_at.is_(None),
+                )
+                .order_by(DocumentRow.decided_at, DocumentRow.id, ListedChildRow.row)
+            ).all()
+            return [
+                ListEntry(
+                    document_id=row.document_id,
+                    item_number=item_number,
+                    child_key=row.child_key,
+                    row=row.row,
+                    group=row.mix_group,
+                )
+                for row, item_number in rows
+            ]
 
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
         """Every document uploaded for one agency's item in an inspection (every child's,
@@ -665,8 +693,10 @@ class SqlRepository(Tables):
         sha256_stored: str | None = None,
         area: Area | None = None,
         next_attempt_at: datetime | None = None,
+        listed_children: Sequence[ListedChild] = (),
     ) -> bool:
-        """Write a step's outcome if the document is still processing under `claim_token`.
+        """Write a step's outcome if the document is still processing under `claim_token`,
+        and, for an accepted child-level list, the children it names, in one transaction.
 
         Returns False (and writes nothing) if the claim was lost, e.g. to the reconciler.
         """
@@ -699,6 +729,17 @@ class SqlRepository(Tables):
             inspection_id = session.scalar(
                 select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
             )
+            if status is DocumentStatus.accepted:
+                session.add_all(
+                    ListedChildRow(
+                        document_id=document_id,
+                        child_key=child.child_key,
+                        inspection_id=inspection_id,
+                        row=child.row,
+                        mix_group=child.group,
+                    )
+                    for child in listed_children
+                )
             _audit(
                 session,
                 now,
@@ -710,7 +751,12 @@ class SqlRepository(Tables):
                     "reasons": values["reasons"],
                     "warnings": values["warnings"],
                     "sha256_stored": sha256_stored,
-                },
+                }
+                | (
+                    {"children_listed": len(listed_children)}
+                    if listed_children and status is DocumentStatus.accepted
+                    else {}
+                ),
             )
         return True
 

@@ -22,6 +22,7 @@ from portal.adapters.db.tables import (
     InspectionEventRow,
     InspectionRow,
     LegalHoldRow,
+    ListedChildRow,
     NameRegisterRow,
     OutboxRow,
     RetentionEntryRow,
@@ -347,9 +348,18 @@ class RetentionRecords(Tables):
     def tombstone(
         self, document_id: str, run_id: str, entry: RetentionEntry, now: datetime
     ) -> None:
-        """Clear the document's content fields, keep the tombstone, and write the entry,
-        in one transaction."""
+        """Clear the document's content fields, delete the children it listed (an accepted
+        child-level list's), keep the tombstone, and write the entry (with how many listed
+        children went), in one transaction."""
         with self._session() as session, session.begin():
+            listed = session.execute(
+                delete(ListedChildRow).where(ListedChildRow.document_id == document_id)
+            )
+            gone = int(listed.rowcount or 0)  # type: ignore[attr-defined]
+            if gone:
+                entry = entry.model_copy(
+                    update={"proof": entry.proof | {"listed_children_deleted": gone}}
+                )
             session.execute(
                 update(DocumentRow)
                 .where(DocumentRow.id == document_id)

@@ -142,6 +142,21 @@ class SelectionRow(Base):
     selected_at: Mapped[datetime]
 
 
+class ListedChildRow(Base):
+    """A child an accepted child-level list names: its unique ID (never a name) as the
+    domain's child_id_key, the row of the list and the mix group the list gives it. Written
+    with the list's verdict, deleted with the list's document by retention."""
+
+    __tablename__ = "listed_children"
+    __table_args__ = (Index("ix_listed_children_inspection", "inspection_id"),)
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    child_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    mix_group: Mapped[str | None] = mapped_column(String(200))
+
+
 class ContactRow(Base):
     __tablename__ = "inspection_contacts"
 
