@@ -122,8 +122,9 @@ def plan_chase(
     - for every deadline not yet passed whose reminder window is open (see
       `reminder_window_opens`), a reminder to each agency with items still missing for it,
       keyed per inspection, agency and deadline: however many runs plan it, it goes once,
-      at the first run inside the window. A deadline that asks nothing of agencies (the
-      lead inspector's own step) reminds nobody and holds back no one else's reminder;
+      at the first run inside the window after every deadline it depends on has passed
+      (so a reminder of case records names the children already chosen). A deadline that
+      asks nothing of agencies (the lead inspector's own step) reminds nobody and holds back no one else's reminder;
     - after each deadline, an overdue notice to each agency with overdue items, and one
       alert to the lead inspector listing, by agency, what is overdue (once per deadline).
     Agencies with nothing missing get nothing.
@@ -136,8 +137,13 @@ def plan_chase(
         if state.deadline is not None:
             by_deadline[state.deadline].append(state)
     planned: list[PlannedMessage] = []
+    due = schedule.due_times()
     for ahead in (d for d in schedule.deadlines if d.due > as_of):
-        if today >= reminder_window_opens(ahead.due, schedule.notification, policy, calendar):
+        # What a deadline asks for may depend on an earlier one (case records of the
+        # children chosen by it): its one reminder waits until that one has passed.
+        waiting = any(due[p] > as_of for p in ahead.depends_on)
+        opens = reminder_window_opens(ahead.due, schedule.notification, policy, calendar)
+        if today >= opens and not waiting:
             planned += _reminders(
                 inspection_id, area_name, ahead, by_deadline[ahead.key], contacts, upload_help
             )

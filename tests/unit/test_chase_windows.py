@@ -167,3 +167,29 @@ def test_overdue_notices_and_the_leads_alert_still_follow_a_passed_deadline() ->
         (MessageKind.overdue_notice, "local_authority", "lists_tue"),
         (MessageKind.lead_alert, None, "lists_tue"),
     }
+
+
+def test_a_deadline_that_depends_on_another_is_reminded_only_after_that_one_passes() -> None:
+    # Case records of the children the lead chooses by 11am Friday: their window opens on
+    # Friday (two working days before Tuesday), but the reminder waits for the choice, so
+    # it names every child's slot; the noon run sends it.
+    choose = ScheduledDeadline(
+        key="choose_fri", quote="By 11am on Friday", due=_at(9, 11), moved=False
+    )
+    records = SCHEDULE.deadlines[-1].model_copy(update={"depends_on": ("choose_fri",)})
+    schedule = SCHEDULE.model_copy(
+        update={"deadlines": (*SCHEDULE.deadlines[:-1], choose, records)}
+    )
+
+    def reminded(as_of: datetime) -> set[tuple[str | None, str]]:
+        states = _states(as_of)
+        return _reminded(
+            plan_chase(
+                "insp1", "Mayshire", schedule, states, CONTACTS, as_of, CALENDAR, "", TWO_DAYS
+            )
+        )
+
+    assert ("local_authority", "records_w2_tue") not in reminded(_at(9, 9))
+    assert {("local_authority", "records_w2_tue"), ("police", "records_w2_tue")} <= reminded(
+        _at(9, 12)
+    )
