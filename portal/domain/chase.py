@@ -124,7 +124,8 @@ def plan_chase(
       keyed per inspection, agency and deadline: however many runs plan it, it goes once,
       at the first run inside the window after every deadline it depends on has passed
       (so a reminder of case records names the children already chosen). A deadline that
-      asks nothing of agencies (the lead inspector's own step) reminds nobody and holds back no one else's reminder;
+      asks nothing of agencies (the lead inspector's own step) reminds nobody and holds
+      back no one else's reminder;
     - after each deadline, an overdue notice to each agency with overdue items, and one
       alert to the lead inspector listing, by agency, what is overdue (once per deadline).
     Agencies with nothing missing get nothing.
