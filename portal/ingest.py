@@ -44,8 +44,7 @@ from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
 from portal.domain.scope import (
-    AUDIT,
-    CASE_RECORD,
+    CHILD_ITEMS,
     UploadFacts,
     area_for_upload,
     child_list_of,
@@ -279,7 +278,7 @@ def upload_facts(
     """Gather what the scope checks need to know about `document`: what was sent before it
     for its item comes from the database, except that the documents of its own `batch`
     count with the status the batch knows them by (see portal.domain.receipt_order)."""
-    child_upload = document.item_number in (CASE_RECORD, AUDIT)
+    child_upload = document.item_number in CHILD_ITEMS
     in_batch = {other.id: other for other in batch}
     stored = repository.uploads_for_item(
         document.inspection_id, document.agency, document.item_number

@@ -261,13 +261,49 @@ class CaseRecordRequest(BaseModel):
     readable_off_site: OffSiteQuote | None = None
 
 
+class SingleAgencyAudits(BaseModel):
+    """Single-agency audits of each audited child, asked of some agencies on top of the
+    partnership's multi-agency audit (e.g. 001 para 119: "Each of the relevant health
+    services involved with the child should share a single-agency audit")."""
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=1, description="The guidance's words, quoted exactly.")
+    source: str = Field(min_length=1, description="Where they stand, e.g. 'para 119'.")
+    kind: AgencyKind | None = Field(
+        default=None, description="Every agency of this kind is asked (e.g. health)."
+    )
+    agencies: tuple[str, ...] = Field(default=(), description="Or these agencies by code.")
+    optional: bool = Field(
+        default=False, description="True where the guidance says 'any ... that they created'."
+    )
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> SingleAgencyAudits:
+        if (self.kind is None) == (not self.agencies):
+            raise ValueError("single-agency audits name either a kind of agency or agencies")
+        return self
+
+    def asks(self, agency: AgencyChecklist) -> bool:
+        """Whether this request is made of `agency`."""
+        return agency.kind is self.kind if self.kind is not None else agency.code in self.agencies
+
+
 class AuditRequest(BaseModel):
-    """The local partnership's audits of the selected children."""
+    """The local partnership's audits of the selected children: a multi-agency audit of
+    each child, shared by one agency on the partnership's behalf, and any single-agency
+    audits the guidance asks for."""
 
     model_config = _FROZEN
 
     quote: str
     deadline: str
+    shared_by: str = Field(
+        pattern=_KEY,
+        description="The agency whose uploader shares the multi-agency audit of each child "
+        "for the partnership: it is on that agency's checklist, and it is chased for it.",
+    )
+    single_agency: tuple[SingleAgencyAudits, ...] = ()
     health_agencies_readable_off_site: OffSiteQuote | None = Field(
         default=None,
         description="The guidance's words letting health agencies' audits be read off site; "
@@ -306,11 +342,19 @@ class ThemePolicy(BaseModel):
             raise ValueError(f"deadlines used but not in the timeline: {missing}")
         agencies = {a.code for a in self.agencies}
         strangers = sorted(
-            {c.agency for c in self.child_lists} | {r.agency for r in self.case_records}
+            {c.agency for c in self.child_lists}
+            | {r.agency for r in self.case_records}
+            | (
+                {self.audits.shared_by, *(a for s in self.audits.single_agency for a in s.agencies)}
+                if self.audits
+                else set()
+            )
         )
         unknown = [a for a in strangers if a not in agencies]
         if unknown:
-            raise ValueError(f"lists or case records name agencies not in the theme: {unknown}")
+            raise ValueError(
+                f"lists, case records or audits name agencies not in the theme: {unknown}"
+            )
         self._health_opt_outs_are_quoted()
         return self
 
@@ -360,6 +404,14 @@ class ThemePolicy(BaseModel):
     def key(self) -> str:
         """The name an inspection uses to say which theme variant it follows."""
         return f"{self.theme}/{self.variant}"
+
+    def single_agency_audits(self, code: str) -> SingleAgencyAudits | None:
+        """The single-agency audit request made of agency `code` (the first, if several
+        name it), or None if none is."""
+        found = self.agency(code)
+        if self.audits is None or found is None:
+            return None
+        return next((s for s in self.audits.single_agency if s.asks(found)), None)
 
     def agency(self, code: str) -> AgencyChecklist | None:
         """The checklist of one agency, or None if the theme asks nothing of it."""

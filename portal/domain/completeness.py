@@ -3,7 +3,8 @@
 A pure function of the theme, the inspection's deadlines, its audit selection and its
 documents, at any "as of" time: a document counts only once its verdict was reached by then.
 What is asked: every Annex A item, every child-level list, each agency's case records for
-each audited child, and the partnership's audit of each audited child.
+each audited child, the partnership's multi-agency audit of each audited child (owed by
+the agency that shares it) and the single-agency audits the theme asks for.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.checklist import ThemePolicy
 from portal.domain.documents import DocumentStatus
 from portal.domain.reasons import ReasonCode
-from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
-
-PARTNERSHIP = "local_partnership"
+from portal.domain.scope import AGENCY_AUDIT, AUDIT, CASE_RECORD, CHILD_ITEMS, LIST_PREFIX
 
 
 class DocumentFact(BaseModel):
@@ -140,15 +139,39 @@ def requirements_of(
             if r.agency == agency.code
             for child in children
         ]
-    if theme.audits is not None:
+        asked += _audits_of(theme, agency.code, children)
+    return asked
+
+
+def _audits_of(theme: ThemePolicy, agency: str, children: list[str]) -> list[Requirement]:
+    """The multi-agency audit of each child, if `agency` shares it for the partnership, and
+    the single-agency audit of each child the theme asks of `agency`."""
+    if theme.audits is None:
+        return []
+    asked = []
+    if theme.audits.shared_by == agency:
         asked += [
             Requirement(
-                agency=PARTNERSHIP,
+                agency=agency,
                 key=f"{AUDIT}:{child}",
-                title=f"Audit of child {child}",
+                title=f"Multi-agency audit of child {child}",
                 deadline=theme.audits.deadline,
                 item=AUDIT,
                 child_id=child,
+            )
+            for child in children
+        ]
+    single = theme.single_agency_audits(agency)
+    if single is not None:
+        asked += [
+            Requirement(
+                agency=agency,
+                key=f"{AGENCY_AUDIT}:{child}",
+                title=f"Single-agency audit of child {child}",
+                deadline=theme.audits.deadline,
+                item=AGENCY_AUDIT,
+                child_id=child,
+                optional=single.optional,
             )
             for child in children
         ]
@@ -167,12 +190,14 @@ def completeness(
 
     Required means not optional; missing means required and not yet accepted; overdue means
     missing after its deadline has passed; rejected lists what has only rejected documents.
-    Audits may come from any agency and are owed by the local partnership.
+    A multi-agency audit may come from any agency and counts for the agency that shares it
+    for the partnership (the theme's `audits.shared_by`).
     """
+    sharer = theme.audits.shared_by if theme.audits else None
     by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
     for fact in documents:
-        owner = PARTNERSHIP if fact.item_number == AUDIT else fact.agency
-        child = fact.child_id if fact.item_number in (AUDIT, CASE_RECORD) else None
+        owner = sharer if fact.item_number == AUDIT and sharer else fact.agency
+        child = fact.child_id if fact.item_number in CHILD_ITEMS else None
         by_target[(owner, fact.item_number, child)].append(fact)
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
     for need in requirements_of(theme, agencies, audited):

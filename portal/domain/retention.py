@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import PortalError
 from portal.domain.moments import UtcDatetime
-from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
+from portal.domain.scope import AGENCY_AUDIT, AUDIT, CASE_RECORD, LIST_PREFIX
 from portal.domain.timeline import LONDON, WorkingCalendar
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -348,7 +348,7 @@ def class_of_document(document: Document) -> RetentionClass | None:
         return RetentionClass.child_list
     if document.item_number == CASE_RECORD:
         return RetentionClass.case_record
-    if document.item_number == AUDIT:
+    if document.item_number in (AUDIT, AGENCY_AUDIT):
         return RetentionClass.audit
     return RetentionClass.annex_a_information
 

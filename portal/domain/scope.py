@@ -17,9 +17,13 @@ from portal.domain.documents import Area, Outcome, Verdict
 from portal.domain.reasons import ReasonCode, WarningCode
 
 CASE_RECORD = "case_record"
+AGENCY_AUDIT = "agency_audit"
+"""A single-agency audit of one audited child (`audit` is the partnership's multi-agency one)."""
+CHILD_ITEMS = frozenset({"case_record", "audit", "agency_audit"})
+"""The upload targets that are about one audited child, and carry its id."""
 AUDIT = "audit"
 LIST_PREFIX = "list:"
-TARGET_PATTERN = r"^([0-9]+(\.[0-9]+)*|case_record|audit|list:[a-z][a-z0-9_]*)$"
+TARGET_PATTERN = r"^([0-9]+(\.[0-9]+)*|case_record|audit|agency_audit|list:[a-z][a-z0-9_]*)$"
 
 
 class UploadFacts(BaseModel):
@@ -65,7 +69,7 @@ def decide_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
     Rejects: unknown_item, not_for_agency, child_id_required, child_not_selected,
     document_date_required, outside_lookback. Warns: more_than_requested, duplicate.
     """
-    if facts.item in (CASE_RECORD, AUDIT):
+    if facts.item in CHILD_ITEMS:
         verdict = _decide_child_upload(theme, facts)
     elif facts.item.startswith(LIST_PREFIX):
         verdict = _decide_list_upload(theme, facts)
@@ -83,6 +87,11 @@ def _decide_child_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
         )
     if facts.item == AUDIT and theme.audits is None:
         return Verdict.reject(ReasonCode.unknown_item, detail=f"{theme.key} asks for no audits")
+    if facts.item == AGENCY_AUDIT and theme.single_agency_audits(facts.agency) is None:
+        return Verdict.reject(
+            ReasonCode.not_for_agency,
+            detail=f"{theme.key} asks {facts.agency} for no single-agency audits",
+        )
     if not facts.child_id:
         return Verdict.reject(ReasonCode.child_id_required)
     if facts.child_id not in facts.audited_children:
@@ -159,7 +168,7 @@ def area_for_upload(
         return Area.onsite
     if item == CASE_RECORD:
         return Area.onsite if theme.case_records_are_health_records(agency) else Area.clean
-    if item == AUDIT:
+    if item in (AUDIT, AGENCY_AUDIT):
         return Area.onsite if theme.audits_are_health_records(agency) else Area.clean
     return area_for_item(theme, item)
 
@@ -177,5 +186,7 @@ def target_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
     if item == CASE_RECORD:
         return f"Case records of child {child_id}"
     if item == AUDIT:
-        return f"Audit of child {child_id}"
+        return f"Multi-agency audit of child {child_id}"
+    if item == AGENCY_AUDIT:
+        return f"Single-agency audit of child {child_id}"
     return item

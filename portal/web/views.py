@@ -15,7 +15,7 @@ from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.documents import Document, DocumentStatus
 from portal.domain.reasons import WarningCode, reason_sentence, warning_sentence
 from portal.domain.schedule import Schedule
-from portal.domain.scope import AUDIT, CASE_RECORD, LIST_PREFIX
+from portal.domain.scope import CHILD_ITEMS, LIST_PREFIX
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.domain.timeline import LONDON
 
@@ -101,7 +101,7 @@ def document_tag(document: Document) -> Tag:
 @dataclass(frozen=True)
 class UploadTarget:
     """What an upload page is for: the form's `item` and `child_id`, from a checklist key
-    ("1.4", "list:<key>", "case_record:<child>", "audit:<child>")."""
+    ("1.4", "list:<key>", "case_record:<child>", "audit:<child>", "agency_audit:<child>")."""
 
     key: str
     item: str
@@ -113,7 +113,7 @@ def target_of(key: str) -> UploadTarget | None:
     if _ANNEX_NUMBER.fullmatch(key) or _LIST_KEY.fullmatch(key):
         return UploadTarget(key=key, item=key)
     kind, _, child = key.partition(":")
-    if kind in (CASE_RECORD, AUDIT) and _CHILD_ID.fullmatch(child):
+    if kind in CHILD_ITEMS and _CHILD_ID.fullmatch(child):
         return UploadTarget(key=key, item=kind, child_id=child)
     return None
 

@@ -120,7 +120,7 @@ def test_a_domestic_abuse_inspection_from_notification_to_retention(
 
     # An uploader sees only its own agency.
     own = _completeness(portal, notified, who="local_authority")
-    assert {agency for agency, _ in own} <= {"local_authority", "local_partnership"}
+    assert {agency for agency, _ in own} == {"local_authority"}
 
     # Week 1: the lead inspector shortlists 20 children, then picks 6 to audit.
     chosen = client.post(
@@ -215,11 +215,15 @@ def test_a_domestic_abuse_inspection_from_notification_to_retention(
     annex = week2[("local_authority", "week2_tuesday_5pm")]
     assert "1.4" not in annex["missing"] and "1.1" in annex["overdue"]
     audits_before = _completeness(portal, due["week2_tuesday_5pm"])
-    assert audits_before[("local_partnership", "week2_end_of_thursday")]["overdue"] == []
+    assert audits_before[("local_authority", "week2_end_of_thursday")]["overdue"] == []
     audits = _completeness(portal, _after(due["week2_end_of_thursday"]))
-    partnership = audits[("local_partnership", "week2_end_of_thursday")]
-    assert partnership["missing"] == [f"audit:{c}" for c in AUDITED[1:]]
-    assert partnership["overdue"] == partnership["missing"]
+    # The local authority shares the multi-agency audits for the partnership (whoever
+    # sends one); each health service owes its own single-agency audit (001 para 119).
+    shared = audits[("local_authority", "week2_end_of_thursday")]
+    assert shared["missing"] == [f"audit:{c}" for c in AUDITED[1:]]
+    assert shared["overdue"] == shared["missing"]
+    health_audits = audits[("health", "week2_end_of_thursday")]
+    assert health_audits["missing"] == [f"agency_audit:{c}" for c in AUDITED]
 
     # The lead inspector gives the agencies another day for week 2's items.
     moved_to = (datetime.fromisoformat(due["week2_tuesday_5pm"]) + timedelta(days=1)).isoformat()

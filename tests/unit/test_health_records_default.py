@@ -48,7 +48,12 @@ def _theme(case_record: dict[str, Any], audits: dict[str, Any] | None = None) ->
                 {"agency": "local_authority", "documents": ["assessments"], "deadline": "w1"},
                 {"agency": "nhs", "documents": ["records"], "deadline": "w1", **case_record},
             ],
-            "audits": {"quote": "audits", "deadline": "w1", **(audits or {})},
+            "audits": {
+                "quote": "audits",
+                "deadline": "w1",
+                "shared_by": "local_authority",
+                **(audits or {}),
+            },
         }
     )
 

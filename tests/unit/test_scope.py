@@ -78,7 +78,7 @@ THEME = ThemePolicy.model_validate(
             },
             {"agency": "local_authority", "documents": ["assessments"], "deadline": "w1"},
         ],
-        "audits": {"quote": "audits", "deadline": "w1"},
+        "audits": {"quote": "audits", "deadline": "w1", "shared_by": "local_authority"},
     }
 )
 NOTIFIED = date(2025, 6, 2)
@@ -175,6 +175,7 @@ def test_months_before_clamps_to_the_end_of_a_shorter_month() -> None:
 def test_a_target_is_titled_by_its_item_its_list_or_its_child() -> None:
     assert target_title(THEME, "1.4", None) == "Practice audits"
     assert target_title(THEME, "case_record", "C123") == "Case records of child C123"
-    assert target_title(THEME, "audit", "C123") == "Audit of child C123"
+    assert target_title(THEME, "audit", "C123") == "Multi-agency audit of child C123"
+    assert target_title(THEME, "agency_audit", "C123") == "Single-agency audit of child C123"
     assert target_title(THEME, "list:unknown", None) == "A list of children"
     assert target_title(THEME, "9.9", None) == "9.9"
