@@ -155,6 +155,7 @@ class Container:
             self.repository.document_facts(inspection.id, agency),
             as_of,
             self.repository.selection(inspection.id, Stage.audit.value),
+            self.repository.selection(inspection.id, Stage.shortlist.value),
         )
 
     def ingest_services(self) -> IngestServices:

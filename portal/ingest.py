@@ -44,9 +44,9 @@ from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
 from portal.domain.scope import (
-    CHILD_ITEMS,
     UploadFacts,
     area_for_upload,
+    carries_child,
     child_list_of,
     decide_list_file,
     decide_upload,
@@ -278,7 +278,7 @@ def upload_facts(
     """Gather what the scope checks need to know about `document`: what was sent before it
     for its item comes from the database, except that the documents of its own `batch`
     count with the status the batch knows them by (see portal.domain.receipt_order)."""
-    child_upload = document.item_number in CHILD_ITEMS
+    child_upload = carries_child(document.item_number)
     in_batch = {other.id: other for other in batch}
     stored = repository.uploads_for_item(
         document.inspection_id, document.agency, document.item_number
@@ -292,6 +292,11 @@ def upload_facts(
         document_date=document.document_date,
         audited_children=(
             frozenset(repository.selection(document.inspection_id, Stage.audit.value))
+            if child_upload
+            else frozenset()
+        ),
+        shortlisted_children=(
+            frozenset(repository.selection(document.inspection_id, Stage.shortlist.value))
             if child_upload
             else frozenset()
         ),

@@ -311,6 +311,34 @@ class AuditRequest(BaseModel):
     )
 
 
+class ChildSet(StrEnum):
+    """Which children a per-child request is made for."""
+
+    shortlisted = "shortlisted"
+    audited = "audited"
+
+
+class OtherRequest(BaseModel):
+    """Something the guidance asks agencies to send that is not an Annex A item, a list of
+    children, a case record or an audit: the answers about each shortlisted child, details
+    of the meetings in the fieldwork week, a list of audits... Each agency it names owes
+    it (once, or once per child of `per_child`), on its checklist, chased like any item."""
+
+    model_config = _FROZEN
+
+    key: str = Field(pattern=_KEY)
+    title: str = Field(min_length=1, description="What the agency sees on its checklist.")
+    quote: str = Field(min_length=1, description="The guidance's words, quoted exactly.")
+    source: str = Field(
+        pattern=r"(?i)\b(para(graph)?|annex|guide)\b.*[0-9A-Z]",
+        description="Where they stand, e.g. 'para 115'.",
+    )
+    agencies: tuple[str, ...] = Field(min_length=1)
+    deadline: str
+    per_child: ChildSet | None = None
+    optional: bool = False
+
+
 class ThemePolicy(BaseModel):
     """Everything a theme variant asks of the agencies."""
 
@@ -326,6 +354,7 @@ class ThemePolicy(BaseModel):
     selection: CaseSelection | None = None
     case_records: tuple[CaseRecordRequest, ...] = ()
     audits: AuditRequest | None = None
+    requests: tuple[OtherRequest, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ThemePolicy:
@@ -336,6 +365,7 @@ class ThemePolicy(BaseModel):
             *(r.deadline for r in self.case_records),
             *((self.audits.deadline,) if self.audits else ()),
             *((self.selection.audit_selected_by,) if self.selection else ()),
+            *(r.deadline for r in self.requests),
         }
         missing = sorted(used - deadlines)
         if missing:
@@ -344,6 +374,7 @@ class ThemePolicy(BaseModel):
         strangers = sorted(
             {c.agency for c in self.child_lists}
             | {r.agency for r in self.case_records}
+            | {a for r in self.requests for a in r.agencies}
             | (
                 {self.audits.shared_by, *(a for s in self.audits.single_agency for a in s.agencies)}
                 if self.audits
@@ -353,7 +384,7 @@ class ThemePolicy(BaseModel):
         unknown = [a for a in strangers if a not in agencies]
         if unknown:
             raise ValueError(
-                f"lists, case records or audits name agencies not in the theme: {unknown}"
+                f"lists, case records, audits or requests name agencies not in the theme: {unknown}"
             )
         self._health_opt_outs_are_quoted()
         return self
@@ -404,6 +435,10 @@ class ThemePolicy(BaseModel):
     def key(self) -> str:
         """The name an inspection uses to say which theme variant it follows."""
         return f"{self.theme}/{self.variant}"
+
+    def request(self, key: str) -> OtherRequest | None:
+        """The other request with this key, or None."""
+        return next((r for r in self.requests if r.key == key), None)
 
     def single_agency_audits(self, code: str) -> SingleAgencyAudits | None:
         """The single-agency audit request made of agency `code` (the first, if several

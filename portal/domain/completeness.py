@@ -16,10 +16,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.checklist import ThemePolicy
+from portal.domain.checklist import ChildSet, ThemePolicy
 from portal.domain.documents import DocumentStatus
 from portal.domain.reasons import ReasonCode
-from portal.domain.scope import AGENCY_AUDIT, AUDIT, CASE_RECORD, CHILD_ITEMS, LIST_PREFIX
+from portal.domain.scope import (
+    AGENCY_AUDIT,
+    AUDIT,
+    CASE_RECORD,
+    LIST_PREFIX,
+    REQUEST_PREFIX,
+    carries_child,
+)
 
 
 class DocumentFact(BaseModel):
@@ -95,11 +102,15 @@ class Completeness:
 
 
 def requirements_of(
-    theme: ThemePolicy, agencies: Iterable[str], audited: Iterable[str]
+    theme: ThemePolicy,
+    agencies: Iterable[str],
+    audited: Iterable[str],
+    shortlisted: Iterable[str] = (),
 ) -> list[Requirement]:
     """Everything the inspection asks, agency by agency, in the guidance's order."""
     in_scope = set(agencies)
     children = list(audited)
+    chosen = {ChildSet.audited: children, ChildSet.shortlisted: list(shortlisted)}
     asked: list[Requirement] = []
     for agency in theme.agencies:
         if agency.code not in in_scope:
@@ -140,6 +151,33 @@ def requirements_of(
             for child in children
         ]
         asked += _audits_of(theme, agency.code, children)
+        asked += _requests_of(theme, agency.code, chosen)
+    return asked
+
+
+def _requests_of(
+    theme: ThemePolicy, agency: str, chosen: dict[ChildSet, list[str]]
+) -> list[Requirement]:
+    """The theme's other requests made of `agency`: once each, or once per child of the
+    set a per-child request names."""
+    asked = []
+    for request in (r for r in theme.requests if agency in r.agencies):
+        item = REQUEST_PREFIX + request.key
+        children: list[str | None] = (
+            [None] if request.per_child is None else list(chosen[request.per_child])
+        )
+        asked += [
+            Requirement(
+                agency=agency,
+                key=item if child is None else f"{item}:{child}",
+                title=request.title if child is None else f"{request.title}: child {child}",
+                deadline=request.deadline,
+                item=item,
+                optional=request.optional,
+                child_id=child,
+            )
+            for child in children
+        ]
     return asked
 
 
@@ -185,6 +223,7 @@ def completeness(
     documents: Iterable[DocumentFact],
     as_of: datetime,
     audited: Iterable[str] = (),
+    shortlisted: Iterable[str] = (),
 ) -> list[DeadlineState]:
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
@@ -197,10 +236,10 @@ def completeness(
     by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
     for fact in documents:
         owner = sharer if fact.item_number == AUDIT and sharer else fact.agency
-        child = fact.child_id if fact.item_number in CHILD_ITEMS else None
+        child = fact.child_id if carries_child(fact.item_number) else None
         by_target[(owner, fact.item_number, child)].append(fact)
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
-    for need in requirements_of(theme, agencies, audited):
+    for need in requirements_of(theme, agencies, audited, shortlisted):
         facts = by_target[(need.agency, need.item, need.child_id)]
         grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of))
     return [

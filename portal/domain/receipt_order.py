@@ -25,7 +25,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.documents import Document, DocumentStatus
-from portal.domain.scope import CHILD_ITEMS
+from portal.domain.scope import carries_child
 
 
 class EarlierUploads(BaseModel):
@@ -59,7 +59,7 @@ def same_slot(a: Document, b: Document) -> bool:
     audit the same child."""
     if not same_item(a, b):
         return False
-    return a.item_number not in CHILD_ITEMS or a.child_id == b.child_id
+    return not carries_child(a.item_number) or a.child_id == b.child_id
 
 
 def earlier_uploads(document: Document, others: Iterable[Document]) -> EarlierUploads:

@@ -12,7 +12,14 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain.checklist import ChildList, LookBack, ThemePolicy, area_for_item, decide_scope
+from portal.domain.checklist import (
+    ChildList,
+    ChildSet,
+    LookBack,
+    ThemePolicy,
+    area_for_item,
+    decide_scope,
+)
 from portal.domain.documents import Area, Outcome, Verdict
 from portal.domain.reasons import ReasonCode, WarningCode
 
@@ -21,9 +28,19 @@ AGENCY_AUDIT = "agency_audit"
 """A single-agency audit of one audited child (`audit` is the partnership's multi-agency one)."""
 CHILD_ITEMS = frozenset({"case_record", "audit", "agency_audit"})
 """The upload targets that are about one audited child, and carry its id."""
+REQUEST_PREFIX = "request:"
+"""An upload for one of the theme's other requests ("request:<key>"); a per-child request
+carries the child's id."""
+
+
+def carries_child(item: str) -> bool:
+    """Whether uploads for `item` may be about one child (and count per child)."""
+    return item in CHILD_ITEMS or item.startswith(REQUEST_PREFIX)
 AUDIT = "audit"
 LIST_PREFIX = "list:"
-TARGET_PATTERN = r"^([0-9]+(\.[0-9]+)*|case_record|audit|agency_audit|list:[a-z][a-z0-9_]*)$"
+TARGET_PATTERN = (
+    r"^([0-9]+(\.[0-9]+)*|case_record|audit|agency_audit|(list|request):[a-z][a-z0-9_]*)$"
+)
 
 
 class UploadFacts(BaseModel):
@@ -36,6 +53,7 @@ class UploadFacts(BaseModel):
     child_id: str | None = None
     document_date: date | None = None
     audited_children: frozenset[str] = frozenset()
+    shortlisted_children: frozenset[str] = frozenset()
     notification: date | None = None
     sent_earlier_for_slot: int = 0
     """Uploads for the same slot received before this one and not rejected."""
@@ -73,6 +91,8 @@ def decide_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
         verdict = _decide_child_upload(theme, facts)
     elif facts.item.startswith(LIST_PREFIX):
         verdict = _decide_list_upload(theme, facts)
+    elif facts.item.startswith(REQUEST_PREFIX):
+        verdict = _decide_request_upload(theme, facts)
     else:
         verdict = _decide_annex_upload(theme, facts)
     if verdict.outcome is Outcome.proceed and facts.duplicate:
@@ -98,6 +118,32 @@ def _decide_child_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
         return Verdict.reject(
             ReasonCode.child_not_selected,
             detail=f"child {facts.child_id} is not selected for audit",
+        )
+    return Verdict.proceed()
+
+
+def _decide_request_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
+    request = theme.request(facts.item.removeprefix(REQUEST_PREFIX))
+    if request is None:
+        return Verdict.reject(ReasonCode.unknown_item, detail=f"{theme.key} has no {facts.item}")
+    if facts.agency not in request.agencies:
+        return Verdict.reject(
+            ReasonCode.not_for_agency,
+            detail=f"{facts.item} is asked of {', '.join(request.agencies)}",
+        )
+    if request.per_child is None:
+        return Verdict.proceed()
+    if not facts.child_id:
+        return Verdict.reject(ReasonCode.child_id_required)
+    chosen = (
+        facts.shortlisted_children
+        if request.per_child is ChildSet.shortlisted
+        else facts.audited_children
+    )
+    if facts.child_id not in chosen:
+        return Verdict.reject(
+            ReasonCode.child_not_selected,
+            detail=f"child {facts.child_id} is not {request.per_child.value}",
         )
     return Verdict.proceed()
 
@@ -189,4 +235,7 @@ def target_title(theme: ThemePolicy, item: str, child_id: str | None) -> str:
         return f"Multi-agency audit of child {child_id}"
     if item == AGENCY_AUDIT:
         return f"Single-agency audit of child {child_id}"
+    request = theme.request(item.removeprefix(REQUEST_PREFIX))
+    if item.startswith(REQUEST_PREFIX) and request is not None:
+        return f"{request.title}: child {child_id}" if child_id else request.title
     return item

@@ -24,6 +24,7 @@ UNDATED = "undated"
 
 _ANNEX_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _LIST_KEY = re.compile(r"^list:[a-z][a-z0-9_]*$")
+_REQUEST_KEY = re.compile(r"^(request:[a-z][a-z0-9_]*)(?::(.+))?$")
 _CHILD_ID = re.compile(CHILD_ID_PATTERN)
 
 
@@ -101,7 +102,8 @@ def document_tag(document: Document) -> Tag:
 @dataclass(frozen=True)
 class UploadTarget:
     """What an upload page is for: the form's `item` and `child_id`, from a checklist key
-    ("1.4", "list:<key>", "case_record:<child>", "audit:<child>", "agency_audit:<child>")."""
+    ("1.4", "list:<key>", "case_record:<child>", "audit:<child>", "agency_audit:<child>",
+    "request:<key>", "request:<key>:<child>")."""
 
     key: str
     item: str
@@ -112,6 +114,12 @@ def target_of(key: str) -> UploadTarget | None:
     """The upload target a checklist key names, or None if it names none."""
     if _ANNEX_NUMBER.fullmatch(key) or _LIST_KEY.fullmatch(key):
         return UploadTarget(key=key, item=key)
+    request = _REQUEST_KEY.fullmatch(key)
+    if request is not None:
+        item, child_id = request.group(1), request.group(2)
+        if child_id is None or _CHILD_ID.fullmatch(child_id):
+            return UploadTarget(key=key, item=item, child_id=child_id)
+        return None
     kind, _, child = key.partition(":")
     if kind in CHILD_ITEMS and _CHILD_ID.fullmatch(child):
         return UploadTarget(key=key, item=kind, child_id=child)

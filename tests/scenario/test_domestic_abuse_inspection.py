@@ -220,7 +220,9 @@ def test_a_domestic_abuse_inspection_from_notification_to_retention(
     # The local authority shares the multi-agency audits for the partnership (whoever
     # sends one); each health service owes its own single-agency audit (001 para 119).
     shared = audits[("local_authority", "week2_end_of_thursday")]
-    assert shared["missing"] == [f"audit:{c}" for c in AUDITED[1:]]
+    assert shared["missing"] == [f"audit:{c}" for c in AUDITED[1:]] + [
+        f"request:practitioner_meetings:{c}" for c in AUDITED
+    ]
     assert shared["overdue"] == shared["missing"]
     health_audits = audits[("health", "week2_end_of_thursday")]
     assert health_audits["missing"] == [f"agency_audit:{c}" for c in AUDITED]
