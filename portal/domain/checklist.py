@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal.domain.after_fieldwork import AfterFieldworkPolicy
 from portal.domain.documents import Area, Verdict
 from portal.domain.reasons import ReasonCode
 from portal.domain.timeline import DeadlineRule, TimelineShape, WorkingCalendar, rule_day
@@ -290,6 +291,7 @@ class ThemePolicy(BaseModel):
     selection: CaseSelection | None = None
     case_records: tuple[CaseRecordRequest, ...] = ()
     audits: AuditRequest | None = None
+    after_fieldwork: AfterFieldworkPolicy | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ThemePolicy:

@@ -1,0 +1,78 @@
+"""Use cases after fieldwork: recording the letter's days, and the deadlines they start
+(the factual-accuracy round and the statement of action)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from portal.domain.access import Inspection, Principal
+from portal.domain.after_fieldwork import (
+    AfterFieldwork,
+    AfterFieldworkPolicy,
+    LetterStep,
+    after_fieldwork_of,
+    out_of_order,
+)
+from portal.domain.errors import Refusal, Refused
+from portal.domain.retention import RetentionEvent
+from portal.services.inspections import load_inspection
+from portal.services.retention import record_event
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
+
+
+def record_letter_day(
+    container: Container, principal: Principal, inspection_id: str, step: LetterStep, on: date
+) -> AfterFieldwork:
+    """The inspection's after-fieldwork deadlines once `step` is recorded (or corrected) as
+    done on `on`. Recording the letter published records retention's letter_published (the
+    same record, so retention's clocks start from it). Refused conflict (`no_letter_steps`)
+    if the theme has no after-fieldwork deadlines, invalid (`letter_days_out_of_order`,
+    saying which) if the draft would be shared after the final letter was sent or the final
+    letter sent after publication, not_found if there is no such inspection."""
+    inspection = load_inspection(container, inspection_id)
+    _policy_or_refuse(container, inspection)
+    recorded = {**container.records.letter_days(inspection.id), step: on}
+    broken = out_of_order(recorded)
+    if broken is not None:
+        raise Refused(
+            Refusal.invalid,
+            "letter_days_out_of_order",
+            "The letter's days are out of order",
+            broken,
+        )
+    if step is LetterStep.letter_published:
+        record_event(container, principal, inspection.id, RetentionEvent.letter_published, on)
+    else:
+        container.records.set_letter_day(
+            inspection.id, step, on, principal.actor, container.clock.now()
+        )
+    return after_fieldwork(container, inspection.id)
+
+
+def after_fieldwork(container: Container, inspection_id: str) -> AfterFieldwork:
+    """The letter's recorded days and each after-fieldwork deadline of the inspection's
+    theme: due (working days, England and Wales bank holidays) once its step is recorded,
+    waiting before. Refused conflict (`no_letter_steps`) if the theme has none."""
+    inspection = load_inspection(container, inspection_id)
+    policy = _policy_or_refuse(container, inspection)
+    recorded = container.records.letter_days(inspection.id)
+    years = [d.year for d in recorded.values()] or [container.clock.now().year]
+    # 70 working days run into the next year: the calendar covers it.
+    calendar = container.working_calendar_between(min(years), max(years) + 1)
+    return after_fieldwork_of(policy, recorded, calendar)
+
+
+def _policy_or_refuse(container: Container, inspection: Inspection) -> AfterFieldworkPolicy:
+    policy = container.themes[inspection.theme_key].after_fieldwork
+    if policy is None:
+        raise Refused(
+            Refusal.conflict,
+            "no_letter_steps",
+            "No after-fieldwork deadlines",
+            "This inspection's theme sets no deadlines after fieldwork, so there are no "
+            "letter days to record.",
+        )
+    return policy
