@@ -61,5 +61,5 @@ def record_letter_day(
     the letter published (which also starts retention's clocks: the event
     letter_published); returns the deadlines that follow (422 `letter_days_out_of_order`)."""
     return _out(
-        after_fieldwork.record_letter_day(container, principal, inspection_id, step, body.on)
+        after_fieldwork.record_letter_days(container, principal, inspection_id, {step: body.on})
     )

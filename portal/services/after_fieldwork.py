@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -23,32 +24,41 @@ if TYPE_CHECKING:
     from portal.bootstrap import Container
 
 
-def record_letter_day(
-    container: Container, principal: Principal, inspection_id: str, step: LetterStep, on: date
+def record_letter_days(
+    container: Container,
+    principal: Principal,
+    inspection_id: str,
+    days: Mapping[LetterStep, date],
 ) -> AfterFieldwork:
-    """The inspection's after-fieldwork deadlines once `step` is recorded (or corrected) as
-    done on `on`. Recording the letter published records retention's letter_published (the
-    same record, so retention's clocks start from it). Refused conflict (`no_letter_steps`)
-    if the theme has no after-fieldwork deadlines, invalid (`letter_days_out_of_order`,
-    saying which) if the draft would be shared after the final letter was sent or the final
-    letter sent after publication, not_found if there is no such inspection."""
+    """The inspection's after-fieldwork deadlines once each step in `days` is recorded (or
+    corrected) as done on its day. Recording the letter published records retention's
+    letter_published (the same record, so retention's clocks start from it). Refused
+    conflict (`no_letter_steps`) if the theme has no after-fieldwork deadlines, invalid
+    (`letter_days_out_of_order`, saying which, nothing recorded) if the draft would be
+    shared after the final letter was sent or the letter published, or the final letter
+    sent after publication; not_found if there is no such inspection."""
     inspection = load_inspection(container, inspection_id)
     _policy_or_refuse(container, inspection)
-    recorded = {**container.records.letter_days(inspection.id), step: on}
+    recorded = {**container.records.letter_days(inspection.id), **days}
     broken = out_of_order(recorded)
     if broken is not None:
         raise Refused(
             Refusal.invalid,
             "letter_days_out_of_order",
-            "The letter's days are out of order",
+            "The letter’s days are out of order",
             broken,
         )
-    if step is LetterStep.letter_published:
-        record_event(container, principal, inspection.id, RetentionEvent.letter_published, on)
-    else:
-        container.records.set_letter_day(
-            inspection.id, step, on, principal.actor, container.clock.now()
-        )
+    for step in LetterStep:
+        if step not in days:
+            continue
+        if step is LetterStep.letter_published:
+            record_event(
+                container, principal, inspection.id, RetentionEvent.letter_published, days[step]
+            )
+        else:
+            container.records.set_letter_day(
+                inspection.id, step, days[step], principal.actor, container.clock.now()
+            )
     return after_fieldwork(container, inspection.id)
 
 
