@@ -12,7 +12,6 @@ from portal.domain.after_fieldwork import (
     AfterFieldwork,
     AfterFieldworkPolicy,
     LetterStep,
-    after_fieldwork_of,
     out_of_order,
 )
 from portal.domain.errors import Refusal, Refused
@@ -67,12 +66,10 @@ def after_fieldwork(container: Container, inspection_id: str) -> AfterFieldwork:
     theme: due (working days, England and Wales bank holidays) once its step is recorded,
     waiting before. Refused conflict (`no_letter_steps`) if the theme has none."""
     inspection = load_inspection(container, inspection_id)
-    policy = _policy_or_refuse(container, inspection)
-    recorded = container.records.letter_days(inspection.id)
-    years = [d.year for d in recorded.values()] or [container.clock.now().year]
-    # 70 working days run into the next year: the calendar covers it.
-    calendar = container.working_calendar_between(min(years), max(years) + 1)
-    return after_fieldwork_of(policy, recorded, calendar)
+    _policy_or_refuse(container, inspection)
+    state = container.after_fieldwork(inspection)
+    assert state is not None  # the theme sets after-fieldwork deadlines
+    return state
 
 
 def _policy_or_refuse(container: Container, inspection: Inspection) -> AfterFieldworkPolicy:

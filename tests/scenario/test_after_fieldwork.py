@@ -116,3 +116,45 @@ def test_an_agency_may_see_the_deadlines_but_not_record_the_letters_days(
     refused = _record(portal, "draft_letter_shared", "2027-12-22", who="local_authority")
 
     assert refused.status_code == 403, refused.text
+
+
+def test_the_statement_of_action_is_chased_like_any_deadline(portal: PortalUnderTest) -> None:
+    created = portal.client.post(
+        "/v1/inspections",
+        headers=portal.auth("admin"),
+        json={
+            "theme": DA,
+            "area_name": "Chaseshire",
+            "fieldwork_start": "2027-11-15",
+            "contacts": {
+                "lead_inspector": ["lead@inspectorate.example"],
+                "agencies": {"local_authority": ["dcs@council.example"]},
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    inspection_id = created.json()["id"]
+    recorded = portal.client.put(
+        f"/v1/inspections/{inspection_id}/letter/final_letter_sent",
+        headers=portal.auth("admin"),
+        json={"on": "2028-02-07"},
+    )
+    assert recorded.status_code == 200, recorded.text
+
+    def planned(as_of: str) -> list[tuple[str, str | None]]:
+        response = portal.client.post(
+            "/v1/chase/runs",
+            headers=portal.auth("admin"),
+            json={"as_of": as_of, "dry_run": True},
+        )
+        assert response.status_code == 200, response.text
+        return [
+            (m["kind"], m["agency"])
+            for m in response.json()["planned"]
+            if m["inspection_id"] == inspection_id and m["deadline"] == "statement_of_action"
+        ]
+
+    # Due at the end of Thursday 18 May 2028; the window opens 2 working days before.
+    assert planned("2028-05-15T09:00:00+01:00") == []
+    assert planned("2028-05-16T09:00:00+01:00") == [("reminder", "local_authority")]
+    assert planned("2028-05-19T09:00:00+01:00") == [("lead_alert", None)]
