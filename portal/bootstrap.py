@@ -34,6 +34,7 @@ from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
 from portal.adapters.wakeup import InProcessWakeup
 from portal.domain.access import Inspection
+from portal.domain.after_fieldwork import AfterFieldwork, after_fieldwork_of
 from portal.domain.audit_chain import AuditKeyring
 from portal.domain.chase import ChasePolicy
 from portal.domain.checklist import ThemePolicy
@@ -141,6 +142,18 @@ class Container:
             {**moves, **(proposed or {})},
             inspection.notification_date,
         )
+
+    def after_fieldwork(self, inspection: Inspection) -> AfterFieldwork | None:
+        """The letter's recorded days and the after-fieldwork deadlines they start (None if
+        the inspection's theme sets none)."""
+        policy = self.themes[inspection.theme_key].after_fieldwork
+        if policy is None:
+            return None
+        recorded = self.records.letter_days(inspection.id)
+        years = [d.year for d in recorded.values()] or [self.clock.now().year]
+        # 70 working days run into the next year: the calendar covers it.
+        calendar = self.working_calendar_between(min(years), max(years) + 1)
+        return after_fieldwork_of(policy, recorded, calendar)
 
     def completeness(
         self, inspection: Inspection, as_of: datetime, agency: str | None = None

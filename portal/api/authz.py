@@ -60,6 +60,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/users/{user_id}/tokens"): P.manage_user,
     ("POST", "/v1/tokens/{token_id}/revoke"): P.manage_user,
     ("GET", "/v1/audit/verify"): P.verify_audit_log,
+    # after fieldwork: the letter's days and the deadlines they start
+    ("GET", "/v1/inspections/{inspection_id}/after-fieldwork"): P.view_inspection,
+    ("PUT", "/v1/inspections/{inspection_id}/letter/{step}"): P.manage_inspection,
 }
 
 

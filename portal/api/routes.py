@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from portal.api import (
+    after_fieldwork,
     audit,
     chase,
     documents,
@@ -38,5 +39,6 @@ def include_api(app: FastAPI) -> None:
         names.router,
         users.router,
         audit.router,
+        after_fieldwork.router,
     ):
         app.include_router(router, responses=gated, dependencies=[Depends(gate)])

@@ -511,3 +511,32 @@ class AuditVerifyOut(BaseModel):
     anchors: int = Field(description="Anchors read from the anchor sink and checked.")
     first_break: AuditBreakOut | None = Field(description="The first broken entry, if any.")
     breaks: list[AuditBreakOut] = Field(description="The first break of each broken chain.")
+
+
+# -- after fieldwork -------------------------------------------------------------------------
+
+
+class LetterDayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: Day = Field(description="The day the letter reached this step (Europe/London).")
+
+
+class LetterDeadlineOut(BaseModel):
+    key: str = Field(description="factual_accuracy or statement_of_action.")
+    quote: str = Field(description="The guidance's words for this deadline.")
+    source: str = Field(description="Where they stand in the guidance.")
+    working_days: int
+    after: str = Field(description="The step of the letter it counts from.")
+    due: LondonTime | None = Field(
+        description="Absolute Europe/London time, with its offset; null until `after` is recorded."
+    )
+    waiting_for: str | None = Field(description="What it waits for, while `due` is null.")
+
+
+class AfterFieldworkOut(BaseModel):
+    recorded: dict[str, date] = Field(
+        description="The letter's recorded days: draft_letter_shared, final_letter_sent, "
+        "letter_published."
+    )
+    deadlines: list[LetterDeadlineOut]

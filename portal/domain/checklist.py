@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal.domain.after_fieldwork import AfterFieldworkPolicy
 from portal.domain.documents import Area, Verdict
 from portal.domain.reasons import ReasonCode
 from portal.domain.timeline import DeadlineRule, TimelineShape, WorkingCalendar, rule_day
@@ -355,6 +356,7 @@ class ThemePolicy(BaseModel):
     case_records: tuple[CaseRecordRequest, ...] = ()
     audits: AuditRequest | None = None
     requests: tuple[OtherRequest, ...] = ()
+    after_fieldwork: AfterFieldworkPolicy | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ThemePolicy:

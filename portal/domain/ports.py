@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.access import IdentityClaims, Inspection, InspectionState, Principal
+from portal.domain.after_fieldwork import LetterStep
 from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild, ListTable
@@ -562,6 +563,17 @@ class RetentionRecordsStore(Protocol):
         self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
     ) -> None:
         """Record (or correct) when an event happened, with an audit event."""
+        ...
+
+    def letter_days(self, inspection_id: str) -> dict[LetterStep, date]:
+        """The days recorded for the inspection's letter (its publication is the retention
+        event letter_published, the same record)."""
+        ...
+
+    def set_letter_day(
+        self, inspection_id: str, step: LetterStep, on: date, actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) the day of a step of the letter, with an audit event."""
         ...
 
     def place_hold(

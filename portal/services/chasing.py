@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from portal.domain.access import InspectionState, Principal, Role
 from portal.domain.chase import PlannedMessage, plan_chase, plan_rejection_notice
 from portal.domain.errors import Refusal, Refused, TransientError
+from portal.domain.letter_chase import plan_letter_chase
 from portal.domain.ports import Mailer, OutgoingMail
 
 if TYPE_CHECKING:
@@ -58,6 +59,18 @@ def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
             upload_help.replace("{id}", inspection.id),
             container.chase_policy,
         )
+        letter = container.after_fieldwork(inspection)
+        if letter is not None:
+            planned += plan_letter_chase(
+                inspection.id,
+                inspection.area_name,
+                letter,
+                repository.contacts(inspection.id),
+                as_of,
+                container.working_calendar_between(as_of.year - 1, as_of.year + 1),
+                container.chase_policy,
+                schedule.notification,
+            )
     return planned
 
 

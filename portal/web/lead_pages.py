@@ -24,6 +24,7 @@ from portal.domain.errors import Refusal, Refused
 from portal.domain.inspection_days import EnteredDay
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
+from portal.services.after_fieldwork import after_fieldwork, record_letter_days
 from portal.services.inspections import alerts_of, completeness_as_of, set_inspection_days
 from portal.services.selections import StageSelection, record_selection, selections_of
 from portal.services.timeline import move_deadline as move_the_deadline
@@ -187,6 +188,9 @@ def timeline(
             now,
         )
     just_moved = next((e for e in entries if e.key == moved), None) if manage else None
+    letter = (
+        after_fieldwork(container, inspection.id) if theme.after_fieldwork is not None else None
+    )
     return render(
         request,
         "lead_timeline.html",
@@ -203,6 +207,9 @@ def timeline(
         entries=entries,
         manage=manage,
         just_moved=just_moved,
+        letter_days=lead_views.letter_days_rows(letter.recorded) if letter else [],
+        letter_deadlines=lead_views.after_fieldwork_rows(letter, now) if letter else [],
+        letter_saved=manage and letter is not None and days == "letter",
     )
 
 
@@ -460,3 +467,71 @@ async def select_children(inspection_id: str, request: Request) -> Response:
     /v1/inspections/{id}/selections), then show them."""
     person, fields = await _managing_form(request, inspection_id)
     return await anyio.to_thread.run_sync(_select, request, person, inspection_id, fields)
+
+
+# -- after fieldwork: the letter's days -----------------------------------------------------
+
+
+def _render_letter(
+    request: Request,
+    person: SignedIn,
+    inspection: Inspection,
+    values: dict[str, str],
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:
+    by_field = {e["field"]: e["text"] for e in errors or []}
+    return render(
+        request,
+        "lead_letter.html",
+        person.page,
+        status=400 if errors else 200,
+        title="The letter’s days",
+        inspection=inspection,
+        values=values,
+        fields=[
+            (field, title, by_field.get(field, ""))
+            for field, title in lead_views.LETTER_FIELDS.values()
+        ],
+        action=request.url.path,
+        back_url=f"/inspections/{inspection.id}/timeline",
+        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
+    )
+
+
+@router.get("/inspections/{inspection_id}/letter")
+def letter_page(inspection_id: str, request: Request) -> Response:
+    """The days the draft letter was shared, the final letter sent and the letter
+    published, as recorded so far (the form of PUT /v1/inspections/{id}/letter/{step})."""
+    person = signed_in(request)
+    decide(
+        request, person.principal, Permission.manage_inspection, inspection_target(inspection_id)
+    )
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    state = after_fieldwork(container, inspection.id)
+    return _render_letter(
+        request, person, inspection, lead_views.letter_form_values(state.recorded)
+    )
+
+
+def _record_letter(
+    request: Request, person: SignedIn, inspection_id: str, fields: FormData
+) -> Response:
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    form = lead_views.read_letter_form({k: _text(fields, k) for k in fields})
+    if form.errors:
+        return _render_letter(request, person, inspection, form.values, form.errors)
+    try:
+        record_letter_days(container, person.principal, inspection.id, form.days)
+    except Refused as exc:
+        error = {"href": "#draft-day", "text": exc.detail, "field": "draft"}
+        return _render_letter(request, person, inspection, form.values, [error])
+    return see_other(f"/inspections/{inspection_id}/timeline?days=letter#after-fieldwork")
+
+
+@router.post("/inspections/{inspection_id}/letter")
+async def record_letter(inspection_id: str, request: Request) -> Response:
+    """Record the letter's days as the API does, then show the deadlines that follow."""
+    person, fields = await _managing_form(request, inspection_id)
+    return await anyio.to_thread.run_sync(_record_letter, request, person, inspection_id, fields)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
+from portal.domain.after_fieldwork import AfterFieldwork, AfterFieldworkDeadline, LetterStep
 from portal.domain.checklist import CaseSelection, ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.inspection_days import say_day
@@ -612,3 +613,107 @@ def documents_by_agency(
             AgencyDocuments(views.agency_name(theme, s.agency), s.documents, s.health_record),
         )
     return list(seen.values())
+
+
+# -- after fieldwork ---------------------------------------------------------------------------
+
+LETTER_FIELDS = {
+    LetterStep.draft_letter_shared: ("draft", "Draft letter shared for factual accuracy"),
+    LetterStep.final_letter_sent: ("final", "Final letter sent"),
+    LetterStep.letter_published: ("published", "Letter published"),
+}
+LETTER_SUBJECTS = {
+    LetterStep.draft_letter_shared: "The day the draft letter was shared",
+    LetterStep.final_letter_sent: "The day the final letter was sent",
+    LetterStep.letter_published: "The day the letter was published",
+}
+
+
+@dataclass(frozen=True)
+class LetterDeadlineRow:
+    """One after-fieldwork deadline as the timeline shows it."""
+
+    key: str
+    title: str
+    quote: str
+    source: str
+    due: str
+    """'By end of Thursday 18 May 2028', or what it waits for."""
+    waiting: bool
+
+
+def after_fieldwork_rows(state: AfterFieldwork, now: datetime) -> list[LetterDeadlineRow]:
+    """The after-fieldwork deadlines in order, each due or waiting for its step."""
+    titles = {
+        AfterFieldworkDeadline.factual_accuracy: "Comments on the draft letter’s factual accuracy",
+        AfterFieldworkDeadline.statement_of_action: "Statement of action",
+    }
+    return [
+        LetterDeadlineRow(
+            key=d.key.value,
+            title=titles[d.key],
+            quote=d.quote,
+            source=d.source,
+            due=f"By {views.deadline_words(d.due, now)}" if d.due else (d.waiting_for or ""),
+            waiting=d.due is None,
+        )
+        for d in state.deadlines
+    ]
+
+
+def letter_days_rows(recorded: Mapping[LetterStep, date]) -> list[tuple[str, str]]:
+    """Each step of the letter with its recorded day, or 'Not recorded yet'."""
+    return [
+        (title, day_words(recorded[step]) if step in recorded else "Not recorded yet")
+        for step, (_field, title) in LETTER_FIELDS.items()
+    ]
+
+
+def letter_form_values(recorded: Mapping[LetterStep, date]) -> dict[str, str]:
+    """The letter's days form filled with the days recorded so far."""
+    values: dict[str, str] = {}
+    for step, (field, _title) in LETTER_FIELDS.items():
+        day = recorded.get(step)
+        parts = (day.day, day.month, day.year) if day else ("", "", "")
+        values.update(
+            {f"{field}-{p}": str(v) for p, v in zip(views.DATE_PARTS, parts, strict=True)}
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class LetterForm:
+    """The letter's days as sent: values to show again, errors, and the days filled in."""
+
+    values: dict[str, str]
+    errors: list[dict[str, str]]
+    days: dict[LetterStep, date]
+
+
+def read_letter_form(fields: Mapping[str, str]) -> LetterForm:
+    """The letter's days from the form; blank ones are left as they are, a half-filled or
+    impossible one is an error saying what to fix; at least one must be given."""
+    values = {
+        f"{field}-{p}": fields.get(f"{field}-{p}", "").strip()
+        for field, _title in LETTER_FIELDS.values()
+        for p in views.DATE_PARTS
+    }
+    errors: list[dict[str, str]] = []
+    days: dict[LetterStep, date] = {}
+    for step, (field, _title) in LETTER_FIELDS.items():
+        day, error = views.date_from_parts(
+            {p: values[f"{field}-{p}"] for p in views.DATE_PARTS}, LETTER_SUBJECTS[step]
+        )
+        if error:
+            errors.append({"href": f"#{field}-day", "text": error, "field": field})
+        elif day is not None:
+            days[step] = day
+    if not errors and not days:
+        errors.append(
+            {
+                "href": "#draft-day",
+                "text": "Enter at least one of the letter’s days",
+                "field": "draft",
+            }
+        )
+    return LetterForm(values, errors, days)

@@ -108,6 +108,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("GET", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("POST", "/v1/tokens/{token_id}/revoke"): ("token", frozenset({"admin", "lead", "uploader"})),
+    # after fieldwork: the letter's days and the deadlines they start
+    ("GET", "/v1/inspections/{inspection_id}/after-fieldwork"): ("inspection", ALL),
+    ("PUT", "/v1/inspections/{inspection_id}/letter/{step}"): (
+        "inspection",
+        frozenset({"admin", "lead"}),
+    ),
 }
 # Routes whose records officer of every inspection also passes on another inspection.
 RECORDS_EVERYWHERE = {k for k, (_kind, who) in EXPECTED.items() if "records_all" in who}
@@ -260,6 +266,7 @@ def _fill(world: World, path: str, kind: str, variant: str) -> str:
         values = {}
     values.setdefault("deadline", "week1_tuesday_5pm")
     values.setdefault("event", "letter_published")
+    values.setdefault("step", "draft_letter_shared")
     values.setdefault("run_id", "no-such-run")
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)

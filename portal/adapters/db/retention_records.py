@@ -28,6 +28,7 @@ from portal.adapters.db.tables import (
     RetentionEntryRow,
     RetentionRunRow,
 )
+from portal.domain.after_fieldwork import LetterStep
 from portal.domain.audit_chain import CHAIN_DELETED
 from portal.domain.documents import Document, DocumentStatus
 from portal.domain.moments import utc_aware
@@ -60,21 +61,48 @@ class RetentionRecords(Tables):
         """The retention events recorded for an inspection."""
         with self._session() as session:
             rows = session.scalars(
-                select(InspectionEventRow).where(InspectionEventRow.inspection_id == inspection_id)
+                select(InspectionEventRow).where(
+                    InspectionEventRow.inspection_id == inspection_id,
+                    # The table also keeps the letter's other days (see letter_days).
+                    InspectionEventRow.event.in_([e.value for e in RetentionEvent]),
+                )
             ).all()
             return {RetentionEvent(r.event): r.on_date for r in rows}
+
+    def letter_days(self, inspection_id: str) -> dict[LetterStep, date]:
+        """The days recorded for the inspection's letter (its publication is the retention
+        event of the same name)."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(InspectionEventRow).where(
+                    InspectionEventRow.inspection_id == inspection_id,
+                    InspectionEventRow.event.in_([s.value for s in LetterStep]),
+                )
+            ).all()
+            return {LetterStep(r.event): r.on_date for r in rows}
+
+    def set_letter_day(
+        self, inspection_id: str, step: LetterStep, on: date, actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) the day of a step of the letter, with an audit event."""
+        self._set_day(inspection_id, step.value, on, actor, now, "letter_day_recorded")
 
     def set_event(
         self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
     ) -> None:
         """Record (or correct) when an event happened, with an audit event."""
+        self._set_day(inspection_id, event.value, on, actor, now, "retention_event_recorded")
+
+    def _set_day(
+        self, inspection_id: str, event: str, on: date, actor: str, now: datetime, audit: str
+    ) -> None:
         with self._session() as session, session.begin():
-            row = session.get(InspectionEventRow, (inspection_id, event.value))
+            row = session.get(InspectionEventRow, (inspection_id, event))
             if row is None:
                 session.add(
                     InspectionEventRow(
                         inspection_id=inspection_id,
-                        event=event.value,
+                        event=event,
                         on_date=on,
                         set_by=actor,
                         set_at=now,
@@ -86,9 +114,9 @@ class RetentionRecords(Tables):
                 session,
                 now,
                 actor,
-                "retention_event_recorded",
+                audit,
                 inspection_id,
-                detail={"event": event.value, "on": on.isoformat()},
+                detail={"event": event, "on": on.isoformat()},
             )
 
     # legal holds ---------------------------------------------------------------------
