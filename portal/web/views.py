@@ -345,6 +345,8 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
             ("Legal holds", "/retention/holds"),
             ("Deletion records", "/retention/runs"),
         ]
+    if principal.role is Role.admin:
+        return [("Create an inspection", "/inspections/new")]
     inspection = principal.inspection_id
     if inspection is None:
         return []
@@ -358,6 +360,9 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
             ("Timeline", f"{base}/timeline"),
             ("Children", f"{base}/children"),
             ("Documents", f"{base}/documents"),
+            # setup-pages: the inspection's people and on-site viewing
+            ("People", f"{base}/people"),
+            ("On-site viewing", f"{base}/onsite"),
         ]
     if principal.role is Role.inspector:
         return [("Completeness", f"{base}/completeness"), ("Documents", f"{base}/documents")]
