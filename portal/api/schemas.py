@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from portal.domain.access import InspectionState, Inspectorate, Role
+from portal.domain.chase import EMAIL_MAX_LENGTH, EMAIL_PATTERN
 from portal.domain.documents import Document
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
 from portal.domain.schedule import DeadlineMove
@@ -32,7 +33,7 @@ class InspectionIn(BaseModel):
     contacts: ContactsIn | None = None
 
 
-Email = Annotated[str, Field(pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$", max_length=320)]
+Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH)]
 
 
 class ContactsIn(BaseModel):

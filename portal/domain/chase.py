@@ -59,6 +59,11 @@ def reminder_window_opens(
     return calendar.on_or_after(max(opens, notification))
 
 
+EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
+"""An e-mail address as contacts and tokens take it: one address, no lists or display names."""
+EMAIL_MAX_LENGTH = 320
+
+
 class Contacts(BaseModel):
     """Who hears about an inspection: each agency's contacts and the lead inspector."""
 

@@ -36,6 +36,8 @@ carries the child's id."""
 def carries_child(item: str) -> bool:
     """Whether uploads for `item` may be about one child (and count per child)."""
     return item in CHILD_ITEMS or item.startswith(REQUEST_PREFIX)
+
+
 AUDIT = "audit"
 LIST_PREFIX = "list:"
 TARGET_PATTERN = (

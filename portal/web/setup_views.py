@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from portal.domain.access import Role
-from portal.domain.chase import Contacts
+from portal.domain.chase import EMAIL_MAX_LENGTH, EMAIL_PATTERN, Contacts
 from portal.domain.checklist import ThemePolicy
 from portal.domain.identities import TokenInfo, User
 from portal.domain.timeline import LONDON
@@ -20,7 +20,7 @@ from portal.web.lead_views import DAY_FIELDS, read_days_form
 
 Error = dict[str, str]
 
-EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+EMAIL = re.compile(EMAIL_PATTERN)
 """An e-mail address as the API's contacts take it."""
 
 AREA_NAME_MAX = 200
@@ -50,7 +50,7 @@ def emails_from(text: str) -> list[str]:
 
 
 def _bad_emails(text: str) -> list[str]:
-    return [e for e in emails_from(text) if not EMAIL.fullmatch(e) or len(e) > 320]
+    return [e for e in emails_from(text) if not EMAIL.fullmatch(e) or len(e) > EMAIL_MAX_LENGTH]
 
 
 # -- creating an inspection ------------------------------------------------------------------
