@@ -1,6 +1,7 @@
-"""Audits are on the agencies' own checklists and upload pages: the local authority shares
-the multi-agency audit of each audited child for the partnership, and each health service
-sends its own single-agency audit (001 para 119). Real browser, real app, real clamd."""
+"""Audits and the other requests are on the agencies' own checklists and upload pages:
+the local authority shares the multi-agency audit of each audited child for the
+partnership, each health service sends its own single-agency audit (001 para 119) and
+answers about each shortlisted child (001 para 115). Real browser, real app, real clamd."""
 
 from __future__ import annotations
 
@@ -67,3 +68,28 @@ def test_a_health_service_sees_its_single_agency_audits_and_no_multi_agency_one(
         ).to_be_visible()
     expect(tab.page.get_by_text("Multi-agency audit of child")).to_have_count(0)
     tab.check("health-checklist-with-audits")
+
+
+def test_a_health_service_answers_about_a_shortlisted_child_from_its_checklist(
+    tab: Browsing, live_portal: LivePortal
+) -> None:
+    _children_chosen(live_portal)
+    tab.sign_in(live_portal.token("health"))
+    name = "Information about a shortlisted child and any relevant adults: child DA-002"
+    tab.page.get_by_role("link", name=name).click()
+    expect(tab.page.get_by_role("heading", level=1)).to_contain_text(name)
+    tab.check("shortlist-answers-upload-page")
+    tab.page.locator("input[type=file]").set_input_files(
+        {
+            "name": "answers.pdf",
+            "mimeType": "application/octet-stream",
+            "buffer": samples.pdf_text_pages(1),
+        }
+    )
+    tab.page.get_by_role("button", name="Upload file").click()
+    expect(tab.page).to_have_url(re.compile(r"/documents/[0-9a-f]{32}$"))
+    assert tab.wait_for_final_status() == "Accepted"
+
+    tab.page.get_by_role("link", name="Return to your checklist").click()
+    item = tab.page.locator(".govuk-task-list__item", has_text=name)
+    expect(item.locator(".govuk-tag")).to_have_text("Accepted")
