@@ -60,6 +60,16 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/users/{user_id}/tokens"): P.manage_user,
     ("POST", "/v1/tokens/{token_id}/revoke"): P.manage_user,
     ("GET", "/v1/audit/verify"): P.verify_audit_log,
+    # records to be seen on site, not sent
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen-on-site"): (
+        P.manage_inspection
+    ),
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/arrangement"): (
+        P.upload
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen"): (
+        P.read_document
+    ),
 }
 
 

@@ -3,7 +3,8 @@
 A pure function of the theme, the inspection's deadlines, its audit selection and its
 documents, at any "as of" time: a document counts only once its verdict was reached by then.
 What is asked: every Annex A item, every child-level list, each agency's case records for
-each audited child, and the partnership's audit of each audited child.
+each audited child, and the partnership's audit of each audited child. Case records to be
+seen on site count as provided once the agency has confirmed where and when.
 """
 
 from __future__ import annotations
@@ -65,11 +66,13 @@ class ItemState:
     rejected: int
     rejection_reasons: tuple[ReasonCode, ...]
     pending: int
+    arranged: bool = False
 
     @property
     def is_accepted(self) -> bool:
-        """At least one document for it has been accepted."""
-        return self.accepted > 0
+        """At least one document for it has been accepted, or (records to be seen on site)
+        the agency has confirmed where and when inspectors will see them."""
+        return self.accepted > 0 or self.arranged
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +165,17 @@ def completeness(
     documents: Iterable[DocumentFact],
     as_of: datetime,
     audited: Iterable[str] = (),
+    arranged: Iterable[tuple[str, str]] = (),
 ) -> list[DeadlineState]:
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
     Required means not optional; missing means required and not yet accepted; overdue means
     missing after its deadline has passed; rejected lists what has only rejected documents.
-    Audits may come from any agency and are owed by the local partnership.
+    Audits may come from any agency and are owed by the local partnership. A child's case
+    records whose (agency, child) is in `arranged` (to be seen on site, where and when
+    confirmed by then) count as provided.
     """
+    on_site = set(arranged)
     by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
     for fact in documents:
         owner = PARTNERSHIP if fact.item_number == AUDIT else fact.agency
@@ -177,7 +184,8 @@ def completeness(
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
     for need in requirements_of(theme, agencies, audited):
         facts = by_target[(need.agency, need.item, need.child_id)]
-        grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of))
+        provided = need.item == CASE_RECORD and (need.agency, need.child_id) in on_site
+        grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of, provided))
     return [
         _deadline_state(agency, key, deadlines.get(key) if key else None, items, as_of)
         for (agency, key), items in grouped.items()
@@ -202,7 +210,9 @@ def _deadline_state(
     )
 
 
-def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> ItemState:
+def _state(
+    need: Requirement, facts: list[DocumentFact], as_of: datetime, arranged: bool = False
+) -> ItemState:
     accepted = rejected = pending = 0
     reasons: dict[ReasonCode, None] = {}
     for fact in facts:
@@ -222,6 +232,7 @@ def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> Ite
         rejected=rejected,
         rejection_reasons=tuple(reasons),
         pending=pending,
+        arranged=arranged,
     )
 
 

@@ -108,6 +108,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("GET", "/v1/users/{user_id}/tokens"): ("user", frozenset({"admin", "lead", "uploader"})),
     ("POST", "/v1/tokens/{token_id}/revoke"): ("token", frozenset({"admin", "lead", "uploader"})),
+    # records to be seen on site, not sent
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen-on-site"): (
+        "inspection",
+        frozenset({"admin", "lead"}),
+    ),
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/arrangement"): (
+        "inspection",
+        frozenset({"uploader"}),
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen"): (
+        "inspection",
+        READERS,
+    ),
 }
 # Routes whose records officer of every inspection also passes on another inspection.
 RECORDS_EVERYWHERE = {k for k, (_kind, who) in EXPECTED.items() if "records_all" in who}
@@ -261,6 +274,9 @@ def _fill(world: World, path: str, kind: str, variant: str) -> str:
     values.setdefault("deadline", "week1_tuesday_5pm")
     values.setdefault("event", "letter_published")
     values.setdefault("run_id", "no-such-run")
+    # records to be seen on site, not sent
+    values.setdefault("agency", "local_authority")
+    values.setdefault("child_id", "C1")
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     return path
