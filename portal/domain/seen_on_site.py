@@ -22,8 +22,8 @@ WHERE_MOST = 200
 """The most characters an arrangement's "where and how" may hold: a room and a way in."""
 
 WHERE_HINT = (
-    "Where and how inspectors will see the records, e.g. 'Room 4, Civic Centre: a "
-    "practitioner opens the health record system'. Do not write a child's name: use "
+    "Where and how inspectors will see the records, for example “Room 4, Civic Centre: a "
+    "practitioner opens the health record system”. Do not write a child’s name: use "
     "their unique ID only."
 )
 

@@ -4,11 +4,18 @@ pages' resumable uploads); `install` serves their assets."""
 
 from fastapi import APIRouter, FastAPI
 
-from portal.web import inspector_pages, lead_pages, pages, records_pages, resumable
+from portal.web import (
+    inspector_pages,
+    lead_pages,
+    onsite_pages,
+    pages,
+    records_pages,
+    resumable,
+)
 from portal.web.pages import install
 
 router = APIRouter(include_in_schema=False)
-for _audience in (pages, resumable, lead_pages, inspector_pages, records_pages):
+for _audience in (pages, resumable, lead_pages, inspector_pages, records_pages, onsite_pages):
     router.include_router(_audience.router)
 
 
