@@ -62,6 +62,7 @@ from portal.domain.ports import (
 )
 from portal.domain.retention import RetentionEvent, RetentionPolicy
 from portal.domain.schedule import Schedule, schedule_of
+from portal.domain.seen_on_site import arranged_slots
 from portal.domain.selection import Stage
 from portal.domain.timeline import WorkingCalendar
 from portal.ingest import IngestServices, check_step_order
@@ -161,14 +162,16 @@ class Container:
         """The inspection's completeness matrix as of a time (one agency's, if given)."""
         agencies = [a for a in inspection.agencies if agency in (None, a)]
         schedule = self.schedule(inspection)
+        theme = self.themes[inspection.theme_key]
         return completeness(
-            self.themes[inspection.theme_key],
+            theme,
             agencies,
             schedule.due_times() if schedule else {},
             self.repository.document_facts(inspection.id, agency),
             as_of,
             self.repository.selection(inspection.id, Stage.audit.value),
             self.repository.selection(inspection.id, Stage.shortlist.value),
+            arranged_slots(theme, self.repository.on_site_records(inspection.id), as_of),
         )
 
     def ingest_services(self) -> IngestServices:

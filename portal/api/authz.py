@@ -63,6 +63,16 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # after fieldwork: the letter's days and the deadlines they start
     ("GET", "/v1/inspections/{inspection_id}/after-fieldwork"): P.view_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/letter/{step}"): P.manage_inspection,
+    # records to be seen on site, not sent
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen-on-site"): (
+        P.manage_inspection
+    ),
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/arrangement"): (
+        P.upload
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen"): (
+        P.read_document
+    ),
 }
 
 

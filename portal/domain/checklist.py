@@ -245,6 +245,11 @@ class OffSiteQuote(BaseModel):
     )
 
 
+class OnSiteQuote(OffSiteQuote):
+    """The guidance's own words asking that records be seen on site and not sent, and the
+    paragraph they stand in."""
+
+
 class CaseRecordRequest(BaseModel):
     """The documents one agency shares for each audited child."""
 
@@ -260,6 +265,12 @@ class CaseRecordRequest(BaseModel):
         "agency's only) needs readable_off_site.",
     )
     readable_off_site: OffSiteQuote | None = None
+    seen_on_site: OnSiteQuote | None = Field(
+        default=None,
+        description="The guidance's words asking that these records be seen on site, not "
+        "sent, and their paragraph: every slot of this agency is then to be seen on site "
+        "(the agency confirms where and when instead of uploading).",
+    )
 
 
 class SingleAgencyAudits(BaseModel):

@@ -4,7 +4,8 @@ A pure function of the theme, the inspection's deadlines, its audit selection an
 documents, at any "as of" time: a document counts only once its verdict was reached by then.
 What is asked: every Annex A item, every child-level list, each agency's case records for
 each audited child, the partnership's multi-agency audit of each audited child (owed by
-the agency that shares it) and the single-agency audits the theme asks for.
+the agency that shares it) and the single-agency audits the theme asks for. Case records
+to be seen on site count as provided once the agency has confirmed where and when.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ class ItemState:
     rejected: int
     rejection_reasons: tuple[ReasonCode, ...]
     pending: int
+    arranged: bool = False
 
     @property
     def is_accepted(self) -> bool:
-        """At least one document for it has been accepted."""
-        return self.accepted > 0
+        """At least one document for it has been accepted, or (records to be seen on site)
+        the agency has confirmed where and when inspectors will see them."""
+        return self.accepted > 0 or self.arranged
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,15 +227,19 @@ def completeness(
     as_of: datetime,
     audited: Iterable[str] = (),
     shortlisted: Iterable[str] = (),
+    arranged: Iterable[tuple[str, str]] = (),
 ) -> list[DeadlineState]:
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
     Required means not optional; missing means required and not yet accepted; overdue means
     missing after its deadline has passed; rejected lists what has only rejected documents.
     A multi-agency audit may come from any agency and counts for the agency that shares it
-    for the partnership (the theme's `audits.shared_by`).
+    for the partnership (the theme's `audits.shared_by`). A child's case records whose
+    (agency, child) is in `arranged` (to be seen on site, where and when confirmed by then)
+    count as provided.
     """
     sharer = theme.audits.shared_by if theme.audits else None
+    on_site = set(arranged)
     by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
     for fact in documents:
         owner = sharer if fact.item_number == AUDIT and sharer else fact.agency
@@ -241,7 +248,8 @@ def completeness(
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
     for need in requirements_of(theme, agencies, audited, shortlisted):
         facts = by_target[(need.agency, need.item, need.child_id)]
-        grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of))
+        provided = need.item == CASE_RECORD and (need.agency, need.child_id) in on_site
+        grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of, provided))
     return [
         _deadline_state(agency, key, deadlines.get(key) if key else None, items, as_of)
         for (agency, key), items in grouped.items()
@@ -266,7 +274,9 @@ def _deadline_state(
     )
 
 
-def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> ItemState:
+def _state(
+    need: Requirement, facts: list[DocumentFact], as_of: datetime, arranged: bool = False
+) -> ItemState:
     accepted = rejected = pending = 0
     reasons: dict[ReasonCode, None] = {}
     for fact in facts:
@@ -286,6 +296,7 @@ def _state(need: Requirement, facts: list[DocumentFact], as_of: datetime) -> Ite
         rejected=rejected,
         rejection_reasons=tuple(reasons),
         pending=pending,
+        arranged=arranged,
     )
 
 

@@ -37,6 +37,7 @@ from portal.domain.retention import (
 from portal.domain.sanitising import SanitiseReport
 from portal.domain.scanning import ScanReply
 from portal.domain.schedule import MovedDeadline
+from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
 from portal.domain.timeline import WorkingCalendar
 
@@ -432,6 +433,38 @@ class InspectionRecords(Protocol):
         inspection, list by list in the order they were decided, rows in file order."""
         ...
 
+    def on_site_records(self, inspection_id: str) -> list[OnSiteRecord]:
+        """What is held about the inspection's case-record slots to be seen on site (the
+        lead's marks, the agencies' arrangements, what was seen), by child then agency."""
+        ...
+
+    def mark_on_site(
+        self, inspection_id: str, child_id: str, agency: str, actor: str, now: datetime
+    ) -> None:
+        """Mark one slot's records to be seen on site (again: no change), with an audit
+        event."""
+        ...
+
+    def confirm_arrangement(
+        self,
+        inspection_id: str,
+        child_id: str,
+        agency: str,
+        where: str,
+        day: date,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Record (or replace) where, how and when inspectors will see one slot's records,
+        with an audit event that holds the day but never the text."""
+        ...
+
+    def record_seen_on_site(
+        self, inspection_id: str, child_id: str, agency: str, actor: str, now: datetime
+    ) -> None:
+        """Record that an inspector saw one slot's records on site, with an audit event."""
+        ...
+
     def set_onsite(
         self,
         inspection_id: str,
@@ -668,6 +701,18 @@ class RetentionRecordsStore(Protocol):
         self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
     ) -> int:
         """Delete the inspection's outbox messages and write the entry, in one transaction."""
+        ...
+
+    def on_site_count(self, inspection_id: str) -> int:
+        """How many case-record slots to be seen on site the inspection holds records of
+        (marks, arrangements, what was seen)."""
+        ...
+
+    def delete_on_site(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete what the inspection holds of its slots to be seen on site (the
+        arrangements' text with them) and write the entry, in one transaction."""
         ...
 
     def delete_audit_log(

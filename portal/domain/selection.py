@@ -4,7 +4,7 @@ case-record slots the audit list creates for each agency."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.checklist import ThemePolicy
 from portal.domain.child_lists import child_id_key, mix_shortfall
 from portal.domain.scope import child_list_of
+from portal.domain.seen_on_site import MarkedBy, OnSiteRecord, marked_on_site
 
 CHILD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -49,6 +50,13 @@ class CaseRecordSlot(BaseModel):
     documents: tuple[str, ...]
     deadline: str
     health_record: bool
+    seen_on_site: MarkedBy | None = None
+    on_site: OnSiteRecord | None = None
+
+    @property
+    def arranged(self) -> bool:
+        """To be seen on site, and the agency has confirmed where and when."""
+        return self.seen_on_site is not None and self.on_site is not None and self.on_site.arranged
 
 
 class ListEntry(BaseModel):
@@ -155,9 +163,15 @@ def decide_selection(
 
 
 def case_record_slots(
-    theme: ThemePolicy, audited: tuple[str, ...], agencies: tuple[str, ...]
+    theme: ThemePolicy,
+    audited: tuple[str, ...],
+    agencies: tuple[str, ...],
+    on_site: Mapping[tuple[str, str], OnSiteRecord] | None = None,
 ) -> list[CaseRecordSlot]:
-    """A slot per audited child per agency asked for case records, in selection order."""
+    """A slot per audited child per agency asked for case records, in selection order,
+    each saying whether it is to be seen on site (and who said so) with what the portal
+    holds about that (`on_site`, keyed by child and agency)."""
+    held = on_site or {}
     return [
         CaseRecordSlot(
             child_id=child,
@@ -165,6 +179,8 @@ def case_record_slots(
             documents=request.documents,
             deadline=request.deadline,
             health_record=theme.case_records_are_health_records(request.agency),
+            seen_on_site=marked_on_site(theme, request.agency, held.get((child, request.agency))),
+            on_site=held.get((child, request.agency)),
         )
         for child in audited
         for request in theme.case_records

@@ -278,6 +278,19 @@ def _run_inspection(
         count=records.outbox_count(inspection_id),
         delete=records.delete_outbox,
     )
+    # Arrangements to see records on site are evidence of the case records: they go when
+    # the case records do.
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="on_site_arrangements",
+        retention_class=RetentionClass.case_record,
+        count=records.on_site_count(inspection_id),
+        delete=records.delete_on_site,
+    )
     _reduce_names(container, run_id, dry_run, ctx, tally)
     _retire_whole(
         container,

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.domain.access import Principal, Role
+from portal.domain.access import Inspection, Principal, Role
 from portal.domain.errors import Refusal, Refused
 from portal.domain.selection import (
+    CaseRecordSlot,
     Selections,
     Stage,
     case_record_slots,
@@ -85,11 +86,21 @@ def selections_of(container: Container, principal: Principal, inspection_id: str
     return _selections(container, inspection_id, agency)
 
 
+def slots_of(container: Container, inspection: Inspection) -> list[CaseRecordSlot]:
+    """Every case-record slot of the inspection's audit list, each saying whether it is to
+    be seen on site and what is held about that."""
+    audit = container.repository.selection(inspection.id, Stage.audit.value)
+    held = {(r.child_id, r.agency): r for r in container.repository.on_site_records(inspection.id)}
+    return case_record_slots(
+        container.themes[inspection.theme_key], audit, inspection.agencies, held
+    )
+
+
 def _selections(container: Container, inspection_id: str, agency: str | None) -> Selections:
     inspection = load_inspection(container, inspection_id)
     theme = container.themes[inspection.theme_key]
     audit = container.repository.selection(inspection_id, Stage.audit.value)
-    slots = case_record_slots(theme, audit, inspection.agencies)
+    slots = slots_of(container, inspection)
     return Selections(
         shortlist=container.repository.selection(inspection_id, Stage.shortlist.value),
         audit=audit,

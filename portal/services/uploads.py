@@ -22,12 +22,13 @@ from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Sto
 from portal.domain.errors import REFUSAL_OF_REASON, Refusal, Refused
 from portal.domain.filenames import neutralise_filename
 from portal.domain.reasons import ReasonCode, reason_sentence
-from portal.domain.scope import LIST_PREFIX, TARGET_PATTERN, decide_upload
+from portal.domain.scope import CASE_RECORD, LIST_PREFIX, TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.domain.timeline import Day
 from portal.ingest import upload_facts
 from portal.services.documents import visible_document
 from portal.services.inspections import load_inspection
+from portal.services.seen_on_site import refuse_upload_if_seen_on_site
 
 if TYPE_CHECKING:
     from portal.bootstrap import Container
@@ -237,6 +238,8 @@ def _check_size_for_target(container: Container, item: str, size: int) -> None:
 
 def _check_scope(container: Container, inspection: Inspection, document: Document) -> None:
     """Refuse at once what the pipeline would reject for scope (it checks again later)."""
+    if document.item_number == CASE_RECORD and document.child_id is not None:
+        refuse_upload_if_seen_on_site(container, inspection, document.agency, document.child_id)
     theme = container.themes[inspection.theme_key]
     facts = upload_facts(container.repository, container.schedule(inspection), document)
     verdict = decide_upload(theme, facts)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from portal.web import (
     inspector_pages,
     lead_pages,
+    onsite_pages,
     pages,
     records_pages,
     resumable,
@@ -22,6 +23,7 @@ for _audience in (
     inspector_pages,
     records_pages,
     setup_pages,
+    onsite_pages,
 ):
     router.include_router(_audience.router)
 

@@ -67,15 +67,19 @@ async def _read_form(request: Request, person: SignedIn) -> FormData:
 async def _managing_form(request: Request, inspection_id: str) -> tuple[SignedIn, FormData]:
     """A form of the lead's: from this site, by someone the API's gate lets manage the
     inspection (refusals audited, before the form is read), its CSRF token checked."""
+    return await permitted_form(request, inspection_id, Permission.manage_inspection)
+
+
+async def permitted_form(
+    request: Request, inspection_id: str, permission: Permission
+) -> tuple[SignedIn, FormData]:
+    """A small form from this site, by someone the API's gate lets do `permission` in the
+    inspection (refusals audited, before the form is read), its CSRF token checked."""
     if not same_origin(request):
         raise bad_request()
     person = await anyio.to_thread.run_sync(signed_in, request)
     await anyio.to_thread.run_sync(
-        decide,
-        request,
-        person.principal,
-        Permission.manage_inspection,
-        inspection_target(inspection_id),
+        decide, request, person.principal, permission, inspection_target(inspection_id)
     )
     return person, await _read_form(request, person)
 
@@ -397,6 +401,8 @@ def _render_children(
         audit_ticked=audit_ticked if audit_ticked is not None else chosen.audit,
         audit_hint=lead_views.audit_hint(policy) if policy else "",
         slots=lead_views.slot_rows(chosen.case_record_slots, schedule, theme, now),
+        mark_on_site=_may(person, Permission.manage_inspection, inspection.id),
+        record_seen=_may(person, Permission.read_document, inspection.id),
         documents=lead_views.documents_by_agency(chosen.case_record_slots, theme),
         shortlist_error=by_field.get(Stage.shortlist.value, ""),
         audit_error=by_field.get(Stage.audit.value, ""),

@@ -17,6 +17,7 @@ from portal.domain.checklist import CaseSelection, ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.inspection_days import say_day
 from portal.domain.schedule import DeadlineMove, Schedule, ScheduledDeadline, say_moment
+from portal.domain.seen_on_site import arrangement_words
 from portal.domain.selection import CHILD_ID_PATTERN, CaseRecordSlot, SelectionProblem, Stage
 from portal.domain.timeline import LONDON
 from portal.web import views
@@ -570,6 +571,10 @@ class SlotRow:
     agency: str
     due: str
     on_site_only: bool
+    agency_code: str = ""
+    seen_on_site: str = ""  # e.g. "to be seen on site: arranged (Room 4, Tuesday 20 April 2027)"
+    arranged: bool = False
+    seen: bool = False
 
 
 @dataclass(frozen=True)
@@ -597,6 +602,10 @@ def slot_rows(
             agency=views.agency_name(theme, s.agency),
             due=views.deadline_words(due[s.deadline], now) if s.deadline in due else "Not set",
             on_site_only=s.health_record,
+            agency_code=s.agency,
+            seen_on_site=arrangement_words(s.on_site) if s.seen_on_site else "",
+            arranged=s.arranged,
+            seen=s.on_site is not None and s.on_site.seen_at is not None,
         )
         for s in slots
     ]

@@ -35,12 +35,13 @@ from portal.domain.documents import Document, StoredObject
 from portal.domain.errors import Refused, TransientError
 from portal.domain.onsite import client_address, parse_networks
 from portal.domain.reasons import ReasonCode, reason_sentence
-from portal.domain.scope import needs_document_date
+from portal.domain.scope import CASE_RECORD, needs_document_date
 from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
 from portal.http.uploads import MultipartUpload, receive_upload
 from portal.services.identities import TOKEN_PREFIX, token_hash
+from portal.services.selections import slots_of
 from portal.services.uploads import UploadForm
 from portal.web import views
 from portal.web.sessions import (
@@ -581,7 +582,12 @@ def checklist(inspection_id: str, request: Request) -> Response:
     now = container.clock.now()
     agency = principal.agency or ""
     states = container.completeness(inspection, now, agency)
-    groups = views.checklist_groups(states, agency, container.schedule(inspection), now)
+    on_site = frozenset(
+        f"{CASE_RECORD}:{slot.child_id}"
+        for slot in slots_of(container, inspection)
+        if slot.agency == agency and slot.seen_on_site is not None
+    )
+    groups = views.checklist_groups(states, agency, container.schedule(inspection), now, on_site)
     theme = container.themes[inspection.theme_key]
     return render(
         request,

@@ -139,6 +139,13 @@ class ChecklistItem:
     label: str
     tag: Tag
     hints: tuple[str, ...]
+    action: str = "upload"  # the page the item links to: "upload", or "arrangement"
+
+
+ARRANGED = Tag("Arranged", "green")
+SEEN_ON_SITE_HINT = (
+    "To be seen on site: do not upload. Confirm where and when inspectors can see these records."
+)
 
 
 @dataclass(frozen=True)
@@ -163,8 +170,10 @@ def checklist_groups(
     agency: str,
     schedule: Schedule | None,
     now: datetime,
+    seen_on_site: frozenset[str] = frozenset(),
 ) -> list[ChecklistGroup]:
-    """One agency's checklist, grouped by deadline in due order."""
+    """One agency's checklist, grouped by deadline in due order; the keys in
+    `seen_on_site` (case records to be seen on site) link to their arrangement page."""
     quotes = {d.key: d.quote for d in schedule.deadlines} if schedule else {}
     groups = []
     for state in _sorted_states([s for s in states if s.agency == agency]):
@@ -174,6 +183,14 @@ def checklist_groups(
                 label=item_label(item),
                 tag=item_tag(item),
                 hints=_item_hints(item),
+            )
+            if item.number not in seen_on_site
+            else ChecklistItem(
+                key=item.number,
+                label=item_label(item),
+                tag=ARRANGED if item.arranged else NOT_STARTED,
+                hints=(SEEN_ON_SITE_HINT,),
+                action="arrangement",
             )
             for item in state.items
         )

@@ -114,6 +114,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         "inspection",
         frozenset({"admin", "lead"}),
     ),
+    # records to be seen on site, not sent
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen-on-site"): (
+        "inspection",
+        frozenset({"admin", "lead"}),
+    ),
+    ("PUT", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/arrangement"): (
+        "inspection",
+        frozenset({"uploader"}),
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen"): (
+        "inspection",
+        READERS,
+    ),
 }
 # Routes whose records officer of every inspection also passes on another inspection.
 RECORDS_EVERYWHERE = {k for k, (_kind, who) in EXPECTED.items() if "records_all" in who}
@@ -268,6 +281,9 @@ def _fill(world: World, path: str, kind: str, variant: str) -> str:
     values.setdefault("event", "letter_published")
     values.setdefault("step", "draft_letter_shared")
     values.setdefault("run_id", "no-such-run")
+    # records to be seen on site, not sent
+    values.setdefault("agency", "local_authority")
+    values.setdefault("child_id", "C1")
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     return path

@@ -31,7 +31,9 @@ DURING_FIELDWORK = datetime(2026, 12, 9, 10, 0, tzinfo=LONDON)
 @pytest.fixture
 def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     container = build_portal(settings.model_copy(update={"trusted_proxies": ("10.99.0.0/16",)}))
-    portal = start_portal(container, theme="serious-youth-violence/sept-2023")
+    # Domestic abuse: its health agency uploads case records (serious youth violence's
+    # are seen on site, not uploaded: tests/scenario/test_records_seen_on_site.py).
+    portal = start_portal(container, theme="domestic-abuse/sept-2024")
     # Health records open only during fieldwork (Monday 7 to Friday 11 December 2026):
     # every test stands on its Wednesday, and registers windows around that moment.
     settable_clock(container).set(DURING_FIELDWORK)
@@ -47,7 +49,7 @@ def portal(settings: Settings, running_clamd: ClamdProcess) -> PortalUnderTest:
     )
     assert (
         portal.client.post(
-            base + "/selections", headers=lead, json={"stage": "audit", "child_ids": children[:5]}
+            base + "/selections", headers=lead, json={"stage": "audit", "child_ids": children[:6]}
         ).status_code
         == 200
     )

@@ -26,6 +26,7 @@ from portal.adapters.db.tables import (
     InspectionEventRow,
     InspectionRow,
     ListedChildRow,
+    OnSiteSlotRow,
     OutboxRow,
     SelectionRow,
 )
@@ -39,6 +40,7 @@ from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.schedule import MovedDeadline
+from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
 from portal.domain.timeline import LONDON
 
@@ -201,6 +203,77 @@ class SqlRepository(Tables):
                 f"{stage}_selected",
                 inspection_id,
                 detail={"children": len(child_ids)},
+            )
+
+    def on_site_records(self, inspection_id: str) -> list[OnSiteRecord]:
+        """What is held about the inspection's case-record slots to be seen on site (the
+        lead's marks, the agencies' arrangements, what was seen), by child then agency."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(OnSiteSlotRow)
+                .where(OnSiteSlotRow.inspection_id == inspection_id)
+                .order_by(OnSiteSlotRow.child_id, OnSiteSlotRow.agency)
+            ).all()
+            return [_on_site_record(row) for row in rows]
+
+    def mark_on_site(
+        self, inspection_id: str, child_id: str, agency: str, actor: str, now: datetime
+    ) -> None:
+        """Mark one slot's records to be seen on site (again: no change), with an audit
+        event."""
+        with self._session() as session, session.begin():
+            row = _on_site_row(session, inspection_id, child_id, agency)
+            if row.marked_at is not None:
+                return
+            row.marked_by, row.marked_at = actor, now
+            _audit(
+                session,
+                now,
+                actor,
+                "slot_marked_seen_on_site",
+                inspection_id,
+                detail={"agency": agency},
+            )
+
+    def confirm_arrangement(
+        self,
+        inspection_id: str,
+        child_id: str,
+        agency: str,
+        where: str,
+        day: date,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Record (or replace) where, how and when inspectors will see one slot's records,
+        with an audit event that holds the day but never the text."""
+        with self._session() as session, session.begin():
+            row = _on_site_row(session, inspection_id, child_id, agency)
+            row.arrangement, row.arranged_day = where, day
+            row.arranged_by, row.arranged_at = actor, now
+            _audit(
+                session,
+                now,
+                actor,
+                "on_site_arrangement_confirmed",
+                inspection_id,
+                detail={"agency": agency, "day": day.isoformat()},
+            )
+
+    def record_seen_on_site(
+        self, inspection_id: str, child_id: str, agency: str, actor: str, now: datetime
+    ) -> None:
+        """Record that an inspector saw one slot's records on site, with an audit event."""
+        with self._session() as session, session.begin():
+            row = _on_site_row(session, inspection_id, child_id, agency)
+            row.seen_by, row.seen_at = actor, now
+            _audit(
+                session,
+                now,
+                actor,
+                "case_records_seen_on_site",
+                inspection_id,
+                detail={"agency": agency},
             )
 
     def listed_children(self, inspection_id: str) -> list[ListEntry]:
@@ -855,6 +928,33 @@ class SqlRepository(Tables):
             return [
                 {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail} for r in rows
             ]
+
+
+def _on_site_row(session: Session, inspection_id: str, child_id: str, agency: str) -> OnSiteSlotRow:
+    """The slot's row, added to the session if it had none."""
+    row = session.get(OnSiteSlotRow, (inspection_id, child_id, agency))
+    if row is None:
+        row = OnSiteSlotRow(inspection_id=inspection_id, child_id=child_id, agency=agency)
+        session.add(row)
+    return row
+
+
+def _on_site_record(row: OnSiteSlotRow) -> OnSiteRecord:
+    def aware(moment: datetime | None) -> datetime | None:
+        return utc_aware(moment) if moment is not None else None
+
+    return OnSiteRecord(
+        child_id=row.child_id,
+        agency=row.agency,
+        marked_by=row.marked_by,
+        marked_at=aware(row.marked_at),
+        where=row.arrangement,
+        day=row.arranged_day,
+        arranged_by=row.arranged_by,
+        arranged_at=aware(row.arranged_at),
+        seen_by=row.seen_by,
+        seen_at=aware(row.seen_at),
+    )
 
 
 def _entered_text(entered: frozenset[EnteredDay]) -> str:

@@ -24,6 +24,7 @@ from portal.adapters.db.tables import (
     LegalHoldRow,
     ListedChildRow,
     NameRegisterRow,
+    OnSiteSlotRow,
     OutboxRow,
     RetentionEntryRow,
     RetentionRunRow,
@@ -442,6 +443,32 @@ class RetentionRecords(Tables):
         with self._session() as session, session.begin():
             result = session.execute(
                 delete(OutboxRow).where(OutboxRow.inspection_id == inspection_id)
+            )
+            gone = int(result.rowcount)  # type: ignore[attr-defined]
+            _add_entry(session, run_id, entry.model_copy(update={"count": gone}), now)
+        return gone
+
+    def on_site_count(self, inspection_id: str) -> int:
+        """How many case-record slots to be seen on site the inspection holds records of
+        (marks, arrangements, what was seen)."""
+        with self._session() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(OnSiteSlotRow)
+                    .where(OnSiteSlotRow.inspection_id == inspection_id)
+                )
+                or 0
+            )
+
+    def delete_on_site(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete what the inspection holds of its slots to be seen on site (the
+        arrangements' text with them) and write the entry, in one transaction."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                delete(OnSiteSlotRow).where(OnSiteSlotRow.inspection_id == inspection_id)
             )
             gone = int(result.rowcount)  # type: ignore[attr-defined]
             _add_entry(session, run_id, entry.model_copy(update={"count": gone}), now)

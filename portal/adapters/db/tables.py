@@ -157,6 +157,26 @@ class ListedChildRow(Base):
     mix_group: Mapped[str | None] = mapped_column(String(200))
 
 
+class OnSiteSlotRow(Base):
+    """A case-record slot (child x agency) to be seen on site: the lead's mark (empty when
+    the theme marks it), the agency's arrangement (evidence data: deleted by retention with
+    the inspection's case records) and who saw the records, when."""
+
+    __tablename__ = "on_site_slots"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    child_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    marked_by: Mapped[str | None] = mapped_column(String(100))
+    marked_at: Mapped[datetime | None]
+    arrangement: Mapped[str | None] = mapped_column(Text)
+    arranged_day: Mapped[date | None] = mapped_column(Date)
+    arranged_by: Mapped[str | None] = mapped_column(String(100))
+    arranged_at: Mapped[datetime | None]
+    seen_by: Mapped[str | None] = mapped_column(String(100))
+    seen_at: Mapped[datetime | None]
+
+
 class ContactRow(Base):
     __tablename__ = "inspection_contacts"
 
