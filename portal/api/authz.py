@@ -63,6 +63,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # after fieldwork: the letter's days and the deadlines they start
     ("GET", "/v1/inspections/{inspection_id}/after-fieldwork"): P.view_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/letter/{step}"): P.manage_inspection,
+    # extra items: what the lead asks of one agency in one inspection
+    ("POST", "/v1/inspections/{inspection_id}/extra-items"): P.manage_inspection,
+    ("GET", "/v1/inspections/{inspection_id}/extra-items"): P.view_inspection,
 }
 
 

@@ -224,13 +224,15 @@ def completeness(
     as_of: datetime,
     audited: Iterable[str] = (),
     shortlisted: Iterable[str] = (),
+    extra: Iterable[Requirement] = (),
 ) -> list[DeadlineState]:
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
     Required means not optional; missing means required and not yet accepted; overdue means
     missing after its deadline has passed; rejected lists what has only rejected documents.
     A multi-agency audit may come from any agency and counts for the agency that shares it
-    for the partnership (the theme's `audits.shared_by`).
+    for the partnership (the theme's `audits.shared_by`). `extra` holds what the inspection
+    asks beyond its theme (the lead's own items), counted the same way.
     """
     sharer = theme.audits.shared_by if theme.audits else None
     by_target: dict[tuple[str, str, str | None], list[DocumentFact]] = defaultdict(list)
@@ -239,7 +241,7 @@ def completeness(
         child = fact.child_id if carries_child(fact.item_number) else None
         by_target[(owner, fact.item_number, child)].append(fact)
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
-    for need in requirements_of(theme, agencies, audited, shortlisted):
+    for need in [*requirements_of(theme, agencies, audited, shortlisted), *extra]:
         facts = by_target[(need.agency, need.item, need.child_id)]
         grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of))
     return [
