@@ -774,6 +774,10 @@ def read_extra_item_form(fields: Mapping[str, str]) -> ExtraItemForm:
             due=datetime.combine(day, time(EXTRA_DUE_HOUR), tzinfo=LONDON),
         )
     except ValidationError:
-        error = {"href": "#title", "text": "Write what you are asking for on one line"}
-        return ExtraItemForm(values, [{**error, "field": "title"}], None)
+        one_line = {
+            "href": "#title",
+            "text": "Write what you are asking for on one line",
+            "field": "title",
+        }
+        return ExtraItemForm(values, [one_line], None)
     return ExtraItemForm(values, [], asked)
