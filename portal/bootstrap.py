@@ -40,6 +40,11 @@ from portal.domain.chase import ChasePolicy
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import DeadlineState, completeness
 from portal.domain.documents import Area
+from portal.domain.extra_items import (
+    extra_requirements,
+    is_extra_deadline,
+    with_extra_deadlines,
+)
 from portal.domain.file_types import FileTypePolicy
 from portal.domain.onsite import Fieldwork, OnSitePolicy, fieldwork_of
 from portal.domain.ports import (
@@ -132,16 +137,24 @@ class Container:
         proposed: dict[str, datetime] | None = None,
     ) -> Schedule | None:
         """The inspection's deadlines, with the lead inspector's moves applied (or, without
-        them, as the theme sets them), and any `proposed` moves on top."""
+        them, as the theme sets them), and any `proposed` moves on top; a deadline for
+        each item the lead asked of one agency among them."""
         if inspection.fieldwork_start is None:
             return None
         moves = self.repository.deadline_overrides(inspection.id) if with_moves else {}
-        return schedule_of(
+        every_move = {**moves, **(proposed or {})}
+        schedule = schedule_of(
             self.themes[inspection.theme_key],
             inspection.fieldwork_start,
             self.working_calendar(inspection.fieldwork_start),
-            {**moves, **(proposed or {})},
+            {k: at for k, at in every_move.items() if not is_extra_deadline(k)},
             inspection.notification_date,
+        )
+        if schedule is None:
+            return None
+        extra_moves = {k: at for k, at in every_move.items() if is_extra_deadline(k)}
+        return with_extra_deadlines(
+            schedule, self.repository.extra_items(inspection.id), extra_moves
         )
 
     def after_fieldwork(self, inspection: Inspection) -> AfterFieldwork | None:
@@ -172,6 +185,7 @@ class Container:
             self.repository.selection(inspection.id, Stage.audit.value),
             self.repository.selection(inspection.id, Stage.shortlist.value),
             arranged_slots(theme, self.repository.on_site_records(inspection.id), as_of),
+            extra_requirements(self.repository.extra_items(inspection.id), agencies),
         )
 
     def ingest_services(self) -> IngestServices:

@@ -44,6 +44,7 @@ from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
 from portal.domain.scope import (
+    EXTRA_PREFIX,
     UploadFacts,
     area_for_upload,
     carries_child,
@@ -303,7 +304,17 @@ def upload_facts(
         notification=schedule.notification if schedule else None,
         sent_earlier_for_slot=earlier.in_slot,
         duplicate=earlier.same_bytes,
+        extra_agency=_extra_agency(repository, document),
     )
+
+
+def _extra_agency(repository: IngestRepository, document: Document) -> str | None:
+    """The agency the inspection's own item `document` is sent for is asked of, if it is
+    sent for one and the inspection has it."""
+    if not document.item_number.startswith(EXTRA_PREFIX):
+        return None
+    extras = repository.extra_items(document.inspection_id)
+    return next((e.agency for e in extras if e.item == document.item_number), None)
 
 
 def route(item: WorkItem, batch: Batch) -> Verdict:

@@ -73,6 +73,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/inspections/{inspection_id}/case-records/{agency}/{child_id}/seen"): (
         P.read_document
     ),
+    # extra items: what the lead asks of one agency in one inspection
+    ("POST", "/v1/inspections/{inspection_id}/extra-items"): P.manage_inspection,
+    ("GET", "/v1/inspections/{inspection_id}/extra-items"): P.view_inspection,
 }
 
 

@@ -9,6 +9,7 @@ from portal.api import (
     audit,
     chase,
     documents,
+    extra_items,
     health,
     inspections,
     names,
@@ -40,5 +41,6 @@ def include_api(app: FastAPI) -> None:
         users.router,
         audit.router,
         after_fieldwork.router,
+        extra_items.router,
     ):
         app.include_router(router, responses=gated, dependencies=[Depends(gate)])

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from portal.domain.access import InspectionState, Inspectorate, Role
 from portal.domain.chase import EMAIL_MAX_LENGTH, EMAIL_PATTERN
 from portal.domain.documents import Document
+from portal.domain.extra_items import ExtraItem, ExtraItemRequest, ExtraKind
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
 from portal.domain.schedule import DeadlineMove
 from portal.domain.timeline import LONDON, Day, Moment
@@ -541,3 +542,35 @@ class AfterFieldworkOut(BaseModel):
         "letter_published."
     )
     deadlines: list[LetterDeadlineOut]
+
+
+# extra items: what the lead asks of one agency in one inspection
+class ExtraItemIn(ExtraItemRequest):
+    pass
+
+
+class ExtraItemOut(BaseModel):
+    id: str
+    item: str = Field(description="The upload target: 'extra:<id>'.")
+    deadline: str = Field(description="The key of its own deadline in the timeline.")
+    agency: str
+    kind: ExtraKind
+    title: str
+    due: LondonTime
+    added_by: str
+    added_at: datetime
+
+    @classmethod
+    def of(cls, extra: ExtraItem) -> ExtraItemOut:
+        """The API's view of one item."""
+        return cls(
+            id=extra.id,
+            item=extra.item,
+            deadline=extra.deadline_key,
+            agency=extra.agency,
+            kind=extra.kind,
+            title=extra.title,
+            due=extra.due,
+            added_by=extra.added_by,
+            added_at=extra.added_at,
+        )

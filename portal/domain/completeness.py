@@ -228,6 +228,7 @@ def completeness(
     audited: Iterable[str] = (),
     shortlisted: Iterable[str] = (),
     arranged: Iterable[tuple[str, str]] = (),
+    extra: Iterable[Requirement] = (),
 ) -> list[DeadlineState]:
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
@@ -236,7 +237,8 @@ def completeness(
     A multi-agency audit may come from any agency and counts for the agency that shares it
     for the partnership (the theme's `audits.shared_by`). A child's case records whose
     (agency, child) is in `arranged` (to be seen on site, where and when confirmed by then)
-    count as provided.
+    count as provided. `extra` holds what the inspection asks beyond its theme (the lead's
+    own items), counted the same way.
     """
     sharer = theme.audits.shared_by if theme.audits else None
     on_site = set(arranged)
@@ -246,7 +248,7 @@ def completeness(
         child = fact.child_id if carries_child(fact.item_number) else None
         by_target[(owner, fact.item_number, child)].append(fact)
     grouped: dict[tuple[str, str | None], list[ItemState]] = defaultdict(list)
-    for need in requirements_of(theme, agencies, audited, shortlisted):
+    for need in [*requirements_of(theme, agencies, audited, shortlisted), *extra]:
         facts = by_target[(need.agency, need.item, need.child_id)]
         provided = need.item == CASE_RECORD and (need.agency, need.child_id) in on_site
         grouped[(need.agency, need.deadline)].append(_state(need, facts, as_of, provided))

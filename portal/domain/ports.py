@@ -21,6 +21,7 @@ from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild, ListTable
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
+from portal.domain.extra_items import ExtraItem
 from portal.domain.file_types import FileFacts
 from portal.domain.identities import TokenInfo, User
 from portal.domain.inspection_days import EnteredDay
@@ -325,6 +326,10 @@ class IngestRepository(Protocol):
         """The children selected at one stage (shortlist or audit), in the order given."""
         ...
 
+    def extra_items(self, inspection_id: str) -> list[ExtraItem]:
+        """The items the lead asked in one inspection, in the order they were added."""
+        ...
+
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
         """Every document uploaded for one agency's item in an inspection (every child's,
         for case records and audits), whatever its status."""
@@ -366,6 +371,11 @@ class IngestRepository(Protocol):
 class InspectionRecords(Protocol):
     """What the use cases keep of inspections: their dates, state, contacts, selections
     and on-site viewing, each change with an audit event."""
+
+    def add_extra_item(self, extra: ExtraItem) -> None:
+        """Store an item the lead asked of one agency, with an audit event (ids, kind,
+        agency and due time only: the title is free text)."""
+        ...
 
     def add_inspection(self, inspection: Inspection, actor: str) -> None:
         """Store a new inspection and its agencies, with an audit event, in one transaction."""

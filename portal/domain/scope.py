@@ -40,8 +40,12 @@ def carries_child(item: str) -> bool:
 
 AUDIT = "audit"
 LIST_PREFIX = "list:"
+EXTRA_PREFIX = "extra:"
+"""An upload for one of the inspection's own items, which the lead added ("extra:<id>",
+portal/domain/extra_items.py)."""
 TARGET_PATTERN = (
-    r"^([0-9]+(\.[0-9]+)*|case_record|audit|agency_audit|(list|request):[a-z][a-z0-9_]*)$"
+    r"^([0-9]+(\.[0-9]+)*|case_record|audit|agency_audit|(list|request):[a-z][a-z0-9_]*"
+    r"|extra:[a-f0-9]{12})$"
 )
 
 
@@ -61,6 +65,9 @@ class UploadFacts(BaseModel):
     """Uploads for the same slot received before this one and not rejected."""
     duplicate: bool = False
     """An upload received before this one for the same item, not rejected, had its bytes."""
+    extra_agency: str | None = None
+    """For an "extra:<id>" upload: the agency the inspection's item of that id is asked of
+    (None if the inspection has no such item)."""
 
 
 def months_before(day: date, months: int) -> date:
@@ -86,6 +93,7 @@ def needs_document_date(theme: ThemePolicy, item: str) -> bool:
 def decide_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
     """Accept, warn or reject an upload against the theme and the inspection's selections.
 
+    An inspection's own item ("extra:<id>") is for the one agency it is asked of.
     Rejects: unknown_item, not_for_agency, child_id_required, child_not_selected,
     document_date_required, outside_lookback. Warns: more_than_requested, duplicate.
     """
@@ -95,6 +103,8 @@ def decide_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
         verdict = _decide_list_upload(theme, facts)
     elif facts.item.startswith(REQUEST_PREFIX):
         verdict = _decide_request_upload(theme, facts)
+    elif facts.item.startswith(EXTRA_PREFIX):
+        verdict = _decide_extra_upload(facts)
     else:
         verdict = _decide_annex_upload(theme, facts)
     if verdict.outcome is Outcome.proceed and facts.duplicate:
@@ -146,6 +156,18 @@ def _decide_request_upload(theme: ThemePolicy, facts: UploadFacts) -> Verdict:
         return Verdict.reject(
             ReasonCode.child_not_selected,
             detail=f"child {facts.child_id} is not {request.per_child.value}",
+        )
+    return Verdict.proceed()
+
+
+def _decide_extra_upload(facts: UploadFacts) -> Verdict:
+    if facts.extra_agency is None:
+        return Verdict.reject(
+            ReasonCode.unknown_item, detail=f"this inspection has no item {facts.item}"
+        )
+    if facts.extra_agency != facts.agency:
+        return Verdict.reject(
+            ReasonCode.not_for_agency, detail=f"{facts.item} is asked of {facts.extra_agency}"
         )
     return Verdict.proceed()
 

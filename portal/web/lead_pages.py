@@ -25,6 +25,7 @@ from portal.domain.inspection_days import EnteredDay
 from portal.domain.schedule import Schedule, ScheduledDeadline
 from portal.domain.selection import SelectionProblem, Stage
 from portal.services.after_fieldwork import after_fieldwork, record_letter_days
+from portal.services.extra_items import add_extra_item, extra_items_of
 from portal.services.inspections import alerts_of, completeness_as_of, set_inspection_days
 from portal.services.selections import StageSelection, record_selection, selections_of
 from portal.services.timeline import move_deadline as move_the_deadline
@@ -541,3 +542,74 @@ async def record_letter(inspection_id: str, request: Request) -> Response:
     """Record the letter's days as the API does, then show the deadlines that follow."""
     person, fields = await _managing_form(request, inspection_id)
     return await anyio.to_thread.run_sync(_record_letter, request, person, inspection_id, fields)
+
+
+# -- extra items: what the lead asks of one agency ------------------------------------------
+
+
+def _render_extra_items(
+    request: Request,
+    person: SignedIn,
+    inspection: Inspection,
+    values: dict[str, str],
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:
+    container = container_of(request)
+    theme = container.themes[inspection.theme_key]
+    return render(
+        request,
+        "lead_extra_items.html",
+        person.page,
+        status=400 if errors else 200,
+        title="Ask an agency for more",
+        inspection=inspection,
+        values=values,
+        field_errors={e["field"]: e["text"] for e in errors or []},
+        agencies=[(a, views.agency_name(theme, a)) for a in inspection.agencies],
+        extras=[
+            {
+                "title": e.title,
+                "agency": views.agency_name(theme, e.agency),
+                "due": views.when_words(e.due),
+            }
+            for e in extra_items_of(container, person.principal, inspection.id)
+        ],
+        action=request.url.path,
+        back_url=f"/inspections/{inspection.id}/timeline",
+        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
+    )
+
+
+@router.get("/inspections/{inspection_id}/extra-items")
+def extra_items_page(inspection_id: str, request: Request) -> Response:
+    """What the lead has asked of each agency beyond the theme, and the form to ask more
+    (the form of POST /v1/inspections/{id}/extra-items)."""
+    person = signed_in(request)
+    decide(
+        request, person.principal, Permission.manage_inspection, inspection_target(inspection_id)
+    )
+    inspection = inspection_or_404(container_of(request), inspection_id)
+    return _render_extra_items(request, person, inspection, lead_views.extra_item_values({}))
+
+
+def _add_extra_item(
+    request: Request, person: SignedIn, inspection_id: str, fields: FormData
+) -> Response:
+    container = container_of(request)
+    inspection = inspection_or_404(container, inspection_id)
+    form = lead_views.read_extra_item_form({k: _text(fields, k) for k in fields})
+    if form.errors or form.asked is None:
+        return _render_extra_items(request, person, inspection, form.values, form.errors)
+    try:
+        add_extra_item(container, person.principal, inspection.id, form.asked)
+    except Refused as exc:
+        error = {"href": "#agency", "text": exc.detail, "field": "agency"}
+        return _render_extra_items(request, person, inspection, form.values, [error])
+    return see_other(f"/inspections/{inspection_id}/extra-items#extra-items")
+
+
+@router.post("/inspections/{inspection_id}/extra-items")
+async def add_extra_item_form(inspection_id: str, request: Request) -> Response:
+    """Ask an agency for a further item as the API does, then list what has been asked."""
+    person, fields = await _managing_form(request, inspection_id)
+    return await anyio.to_thread.run_sync(_add_extra_item, request, person, inspection_id, fields)

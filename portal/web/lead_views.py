@@ -8,13 +8,14 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from pydantic import ValidationError
 
 from portal.domain.after_fieldwork import AfterFieldwork, AfterFieldworkDeadline, LetterStep
 from portal.domain.checklist import CaseSelection, ThemePolicy
 from portal.domain.completeness import DeadlineState, ItemState
+from portal.domain.extra_items import TITLE_MAX, ExtraItemRequest
 from portal.domain.inspection_days import say_day
 from portal.domain.schedule import DeadlineMove, Schedule, ScheduledDeadline, say_moment
 from portal.domain.seen_on_site import arrangement_words
@@ -726,3 +727,66 @@ def read_letter_form(fields: Mapping[str, str]) -> LetterForm:
             }
         )
     return LetterForm(values, errors, days)
+
+
+# -- extra items ----------------------------------------------------------------------------
+
+EXTRA_DUE_HOUR = 17
+"""An item the lead asks for is due at 5pm on its day, like the guidance's own deadlines."""
+
+
+@dataclass(frozen=True)
+class ExtraItemForm:
+    """The extra-item form as typed, what is wrong with it, and the request it makes."""
+
+    values: dict[str, str]
+    errors: list[dict[str, str]]
+    asked: ExtraItemRequest | None
+
+
+def extra_item_values(fields: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields as typed (blank when new)."""
+    names = ["agency", "title", *(f"due-{p}" for p in views.DATE_PARTS)]
+    return {n: fields.get(n, "").strip() for n in names}
+
+
+def read_extra_item_form(fields: Mapping[str, str]) -> ExtraItemForm:
+    """The request the form makes, due at 5pm (Europe/London) on the day given, or the
+    errors saying what to fix."""
+    values = extra_item_values(fields)
+    errors: list[dict[str, str]] = []
+    if not values["title"]:
+        errors.append({"href": "#title", "text": "Enter what you are asking for", "field": "title"})
+    elif len(values["title"]) > TITLE_MAX:
+        errors.append(
+            {
+                "href": "#title",
+                "text": f"What you are asking for must be {TITLE_MAX} characters or fewer",
+                "field": "title",
+            }
+        )
+    day, error = views.date_from_parts(
+        {p: values[f"due-{p}"] for p in views.DATE_PARTS},
+        "the day it is due",
+        when_empty="Enter the day it is due",
+    )
+    if error or day is None:
+        errors.append(
+            {"href": "#due-day", "text": error or "Enter the day it is due", "field": "due"}
+        )
+    if errors or day is None:
+        return ExtraItemForm(values, errors, None)
+    try:
+        asked = ExtraItemRequest(
+            agency=values["agency"] or "-",
+            title=values["title"],
+            due=datetime.combine(day, time(EXTRA_DUE_HOUR), tzinfo=LONDON),
+        )
+    except ValidationError:
+        one_line = {
+            "href": "#title",
+            "text": "Write what you are asking for on one line",
+            "field": "title",
+        }
+        return ExtraItemForm(values, [one_line], None)
+    return ExtraItemForm(values, [], asked)

@@ -24,6 +24,7 @@ UNDATED = "undated"
 
 _ANNEX_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _LIST_KEY = re.compile(r"^list:[a-z][a-z0-9_]*$")
+_EXTRA_KEY = re.compile(r"^extra:[a-f0-9]{12}$")
 _REQUEST_KEY = re.compile(r"^(request:[a-z][a-z0-9_]*)(?::(.+))?$")
 _CHILD_ID = re.compile(CHILD_ID_PATTERN)
 
@@ -103,7 +104,7 @@ def document_tag(document: Document) -> Tag:
 class UploadTarget:
     """What an upload page is for: the form's `item` and `child_id`, from a checklist key
     ("1.4", "list:<key>", "case_record:<child>", "audit:<child>", "agency_audit:<child>",
-    "request:<key>", "request:<key>:<child>")."""
+    "request:<key>", "request:<key>:<child>", "extra:<id>")."""
 
     key: str
     item: str
@@ -112,7 +113,7 @@ class UploadTarget:
 
 def target_of(key: str) -> UploadTarget | None:
     """The upload target a checklist key names, or None if it names none."""
-    if _ANNEX_NUMBER.fullmatch(key) or _LIST_KEY.fullmatch(key):
+    if _ANNEX_NUMBER.fullmatch(key) or _LIST_KEY.fullmatch(key) or _EXTRA_KEY.fullmatch(key):
         return UploadTarget(key=key, item=key)
     request = _REQUEST_KEY.fullmatch(key)
     if request is not None:

@@ -127,6 +127,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         "inspection",
         READERS,
     ),
+    # extra items: what the lead asks of one agency in one inspection
+    ("POST", "/v1/inspections/{inspection_id}/extra-items"): (
+        "inspection",
+        frozenset({"admin", "lead"}),
+    ),
+    ("GET", "/v1/inspections/{inspection_id}/extra-items"): ("inspection", ALL),
 }
 # Routes whose records officer of every inspection also passes on another inspection.
 RECORDS_EVERYWHERE = {k for k, (_kind, who) in EXPECTED.items() if "records_all" in who}

@@ -22,6 +22,7 @@ from portal.adapters.db.tables import (
     ContactRow,
     DeadlineOverrideRow,
     DocumentRow,
+    ExtraItemRow,
     InspectionAgencyRow,
     InspectionEventRow,
     InspectionRow,
@@ -35,6 +36,7 @@ from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild
 from portal.domain.completeness import DocumentFact
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.extra_items import ExtraItem, ExtraKind
 from portal.domain.inspection_days import EnteredDay
 from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
@@ -174,6 +176,58 @@ class SqlRepository(Tables):
                     .order_by(SelectionRow.position)
                 ).all()
             )
+
+    def add_extra_item(self, extra: ExtraItem) -> None:
+        """Store an item the lead asked of one agency, with an audit event (ids, kind,
+        agency and due time only: the title is free text)."""
+        with self._session() as session, session.begin():
+            session.add(
+                ExtraItemRow(
+                    id=extra.id,
+                    inspection_id=extra.inspection_id,
+                    agency=extra.agency,
+                    kind=extra.kind.value,
+                    title=extra.title,
+                    due=extra.due.astimezone(UTC),
+                    added_by=extra.added_by,
+                    added_at=extra.added_at,
+                )
+            )
+            _audit(
+                session,
+                extra.added_at,
+                extra.added_by,
+                "extra_item_added",
+                extra.inspection_id,
+                detail={
+                    "extra_item": extra.id,
+                    "kind": extra.kind.value,
+                    "agency": extra.agency,
+                    "due": extra.due.astimezone(UTC).isoformat(),
+                },
+            )
+
+    def extra_items(self, inspection_id: str) -> list[ExtraItem]:
+        """The items the lead asked in one inspection, in the order they were added."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(ExtraItemRow)
+                .where(ExtraItemRow.inspection_id == inspection_id)
+                .order_by(ExtraItemRow.added_at, ExtraItemRow.id)
+            ).all()
+            return [
+                ExtraItem(
+                    id=row.id,
+                    inspection_id=row.inspection_id,
+                    agency=row.agency,
+                    kind=ExtraKind(row.kind),
+                    title=row.title,
+                    due=utc_aware(row.due),
+                    added_by=row.added_by,
+                    added_at=utc_aware(row.added_at),
+                )
+                for row in rows
+            ]
 
     def replace_selection(
         self, inspection_id: str, stage: str, child_ids: Sequence[str], actor: str, now: datetime

@@ -177,6 +177,23 @@ class OnSiteSlotRow(Base):
     seen_at: Mapped[datetime | None]
 
 
+class ExtraItemRow(Base):
+    """An item the lead asked of one agency in one inspection (portal/domain/extra_items.py):
+    its title is what the agency sees, never a child's name."""
+
+    __tablename__ = "extra_items"
+    __table_args__ = (Index("ix_extra_items_inspection", "inspection_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    agency: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    due: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime]
+
+
 class ContactRow(Base):
     __tablename__ = "inspection_contacts"
 
