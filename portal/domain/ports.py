@@ -725,6 +725,17 @@ class RetentionRecordsStore(Protocol):
         arrangements' text with them) and write the entry, in one transaction."""
         ...
 
+    def extra_items_count(self, inspection_id: str) -> int:
+        """How many items the lead asked beyond the theme the inspection holds."""
+        ...
+
+    def delete_extra_items(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the items the lead asked beyond the theme (their titles with them) and
+        write the entry, in one transaction."""
+        ...
+
     def delete_audit_log(
         self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
     ) -> int:

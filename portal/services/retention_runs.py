@@ -291,6 +291,18 @@ def _run_inspection(
         count=records.on_site_count(inspection_id),
         delete=records.delete_on_site,
     )
+    # What the lead asked beyond the theme: its titles go with the information sent for it.
+    _retire_whole(
+        container,
+        run_id,
+        dry_run,
+        ctx,
+        tally,
+        kind="extra_items",
+        retention_class=RetentionClass.annex_a_information,
+        count=records.extra_items_count(inspection_id),
+        delete=records.delete_extra_items,
+    )
     _reduce_names(container, run_id, dry_run, ctx, tally)
     _retire_whole(
         container,

@@ -4,14 +4,18 @@ that agency can send it, and once accepted it counts."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from portal.domain.access import Role
+from portal.domain.timeline import LONDON
+from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
-from tests.factories import TEST_NOW, build_portal
+from tests.factories import TEST_NOW, build_portal, settable_clock
 from tests.scenario.harness import PortalUnderTest, start_portal
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -86,3 +90,27 @@ def test_an_extra_item_for_an_agency_not_in_the_inspection_is_refused(
 
     assert response.status_code == 422
     assert response.json()["code"] == "agency_not_in_inspection"
+
+
+def test_retention_deletes_the_items_the_lead_asked_for_with_their_titles(
+    portal: PortalUnderTest,
+) -> None:
+    assert _add(portal).status_code == 201
+    published = portal.client.put(
+        f"/v1/inspections/{portal.inspection_id}/events/letter_published",
+        json={"on": "2027-01-20"},
+        headers=portal.auth("lead_inspector"),
+    )
+    assert published.status_code == 204, published.text
+    settable_clock(portal.container).set(datetime(2028, 3, 1, 9, 0, tzinfo=LONDON))
+    _p, records = issue_token(portal.container, Role.records_officer, label="records")
+
+    run = portal.client.post(
+        "/v1/retention/runs",
+        json={"dry_run": False},
+        headers={"Authorization": f"Bearer {records}"},
+    )
+
+    assert run.status_code in (200, 201), run.text
+    assert portal.container.repository.extra_items(portal.inspection_id) == []
+    assert portal.container.records.find_text([TITLE]) == {}

@@ -19,6 +19,7 @@ from portal.adapters.db.tables import (
     Base,
     DeadlineOverrideRow,
     DocumentRow,
+    ExtraItemRow,
     InspectionEventRow,
     InspectionRow,
     LegalHoldRow,
@@ -451,25 +452,47 @@ class RetentionRecords(Tables):
     def on_site_count(self, inspection_id: str) -> int:
         """How many case-record slots to be seen on site the inspection holds records of
         (marks, arrangements, what was seen)."""
-        with self._session() as session:
-            return int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(OnSiteSlotRow)
-                    .where(OnSiteSlotRow.inspection_id == inspection_id)
-                )
-                or 0
-            )
+        return self._count_rows(OnSiteSlotRow, inspection_id)
 
     def delete_on_site(
         self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
     ) -> int:
         """Delete what the inspection holds of its slots to be seen on site (the
         arrangements' text with them) and write the entry, in one transaction."""
-        with self._session() as session, session.begin():
-            result = session.execute(
-                delete(OnSiteSlotRow).where(OnSiteSlotRow.inspection_id == inspection_id)
+        return self._delete_rows(OnSiteSlotRow, inspection_id, run_id, entry, now)
+
+    def extra_items_count(self, inspection_id: str) -> int:
+        """How many items the lead asked beyond the theme the inspection holds."""
+        return self._count_rows(ExtraItemRow, inspection_id)
+
+    def delete_extra_items(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the items the lead asked beyond the theme (their titles with them) and
+        write the entry, in one transaction."""
+        return self._delete_rows(ExtraItemRow, inspection_id, run_id, entry, now)
+
+    def _count_rows(self, table: type[OnSiteSlotRow | ExtraItemRow], inspection_id: str) -> int:
+        with self._session() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.inspection_id == inspection_id)
+                )
+                or 0
             )
+
+    def _delete_rows(
+        self,
+        table: type[OnSiteSlotRow | ExtraItemRow],
+        inspection_id: str,
+        run_id: str,
+        entry: RetentionEntry,
+        now: datetime,
+    ) -> int:
+        with self._session() as session, session.begin():
+            result = session.execute(delete(table).where(table.inspection_id == inspection_id))
             gone = int(result.rowcount)  # type: ignore[attr-defined]
             _add_entry(session, run_id, entry.model_copy(update={"count": gone}), now)
         return gone
