@@ -127,8 +127,8 @@ def plan_chase(
     - for every deadline not yet passed whose reminder window is open (see
       `reminder_window_opens`), a reminder to each agency with items still missing for it,
       keyed per inspection, agency and deadline: however many runs plan it, it goes once,
-      at the first run inside the window after every deadline it depends on has passed
-      (so a reminder of case records names the children already chosen). A deadline that
+      at the first run inside the window (see `_waits_for_prerequisites` for when it waits
+      for the deadlines it depends on). A deadline that
       asks nothing of agencies (the lead inspector's own step) reminds nobody and holds
       back no one else's reminder;
     - after each deadline, an overdue notice to each agency with overdue items, and one
@@ -145,9 +145,7 @@ def plan_chase(
     planned: list[PlannedMessage] = []
     due = schedule.due_times()
     for ahead in (d for d in schedule.deadlines if d.due > as_of):
-        # What a deadline asks for may depend on an earlier one (case records of the
-        # children chosen by it): its one reminder waits until that one has passed.
-        waiting = any(due[p] > as_of for p in ahead.depends_on)
+        waiting = _waits_for_prerequisites(ahead, due, as_of, calendar)
         opens = reminder_window_opens(ahead.due, schedule.notification, policy, calendar)
         if today >= opens and not waiting:
             planned += _reminders(
@@ -158,6 +156,25 @@ def plan_chase(
             inspection_id, area_name, passed, by_deadline[passed.key], contacts
         )
     return planned
+
+
+def _waits_for_prerequisites(
+    deadline: ScheduledDeadline,
+    due: dict[str, datetime],
+    as_of: datetime,
+    calendar: WorkingCalendar,
+) -> bool:
+    """Whether the one reminder of `deadline` waits, as of `as_of`, for a deadline it
+    depends on: it does while one is still ahead and a whole working day lies between the
+    last of them and its own day, so that it can name what they create (the case records
+    of the children chosen by 11am on Friday). With no such day between, it does not wait:
+    no agency hears of a deadline first on the day itself (Thursday's items reminded on
+    Tuesday, though the lead shortlists on Wednesday)."""
+    ahead = [due[p] for p in deadline.depends_on if due[p] > as_of]
+    if not ahead:
+        return False
+    last = max(ahead).astimezone(LONDON).date()
+    return calendar.add_working_days(last, 1) < deadline.due.astimezone(LONDON).date()
 
 
 def _reminders(

@@ -49,9 +49,14 @@ def test_the_chase_flow_reminds_of_thursdays_lists_past_the_leads_wednesday_once
         for m in container.repository.outbox(inspection_id)
         if m.kind is MessageKind.reminder
     }
-    # The next deadline is the lead's (5pm Wednesday); the local authority's Thursday
-    # lists are two working days ahead, the police's week 2 items not yet in the window.
-    assert reminders == {"local_authority:week1_thursday_5pm:reminder"}
+    # The next deadline is the lead's (5pm Wednesday); Thursday's items are two working
+    # days ahead: the local authority's lists and, for both agencies, the answers about
+    # the shortlisted children and the fieldwork week's meetings (001 paras 115, 121).
+    # The police's week 2 items are not yet in the window.
+    assert reminders == {
+        "local_authority:week1_thursday_5pm:reminder",
+        "police:week1_thursday_5pm:reminder",
+    }
 
     for as_of in (WEDNESDAY_9AM, WEDNESDAY_NOON, THURSDAY_9AM):
         settable_clock(container).set(as_of)

@@ -193,3 +193,17 @@ def test_a_deadline_that_depends_on_another_is_reminded_only_after_that_one_pass
     assert {("local_authority", "records_w2_tue"), ("police", "records_w2_tue")} <= reminded(
         _at(9, 12)
     )
+
+
+def test_a_reminder_does_not_wait_for_a_prerequisite_due_the_working_day_before() -> None:
+    # The police's Thursday answers depend on the lead's Wednesday shortlist, but no
+    # working day lies between them: the reminder goes on Tuesday, not on Thursday itself.
+    answers = SCHEDULE.deadlines[2].model_copy(update={"depends_on": ("lead_selects_wed",)})
+    schedule = SCHEDULE.model_copy(
+        update={"deadlines": (*SCHEDULE.deadlines[:2], answers, SCHEDULE.deadlines[3])}
+    )
+    as_of = _at(6, 9)
+    planned = plan_chase(
+        "insp1", "Mayshire", schedule, _states(as_of), CONTACTS, as_of, CALENDAR, "", TWO_DAYS
+    )
+    assert ("police", "answers_thu") in _reminded(planned)
