@@ -358,9 +358,13 @@ def test_a_document_that_breaks_a_step_is_parked_and_the_rest_of_its_batch_recor
 ) -> None:
     scanner = _ScannerWithSideEffects(make_scanner(settings))
     portal = start_portal(build_portal(settings, scanner=scanner))
-    first, second = (
-        portal.upload(f"m{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in range(2)
-    )
+    ids = []
+    for n in range(2):
+        ids.append(portal.upload(f"m{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"])
+        # A second apart: a batch is scanned in receipt order, and uploads received in the
+        # same instant are ordered by (random) id.
+        settable_clock(portal.container).advance(timedelta(seconds=1))
+    first, second = ids
     scans = []
 
     def fail_the_first_scan() -> None:
