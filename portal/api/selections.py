@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from portal.api.auth import ContainerDep, PrincipalDep
 from portal.domain.seen_on_site import WHERE_HINT, WHERE_MOST, MarkedBy
 from portal.domain.selection import CaseRecordSlot, Selections
+from portal.http.problems import problem_responses
 from portal.services import seen_on_site, selections
 from portal.services.selections import StageSelection
 
@@ -137,7 +138,9 @@ def mark_seen_on_site(
     )
 
 
-@router.put(_SLOT + "/arrangement", response_model=CaseRecordSlotOut)
+@router.put(
+    _SLOT + "/arrangement", response_model=CaseRecordSlotOut, responses=problem_responses(409)
+)
 def confirm_arrangement(
     inspection_id: str,
     agency: str,
@@ -157,11 +160,12 @@ def confirm_arrangement(
     )
 
 
-@router.post(_SLOT + "/seen", response_model=CaseRecordSlotOut)
+@router.post(_SLOT + "/seen", response_model=CaseRecordSlotOut, responses=problem_responses(409))
 def record_seen(
     inspection_id: str, agency: str, child_id: str, principal: PrincipalDep, container: ContainerDep
 ) -> CaseRecordSlotOut:
-    """An inspector (or the lead) records that they saw the records on site (audited)."""
+    """An inspector (or the lead) records that they saw the records on site (audited).
+    409 `not_seen_on_site` for records to be uploaded."""
     return _slot_out(
         seen_on_site.record_seen(container, principal, inspection_id, agency, child_id)
     )
