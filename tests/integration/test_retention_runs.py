@@ -20,6 +20,7 @@ from portal.domain.access import Inspection, Role
 from portal.domain.chase import MessageKind, PlannedMessage
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import StoreUnavailable
+from portal.domain.extra_items import ExtraItem
 from portal.domain.ports import ObjectStore
 from portal.domain.retention import RetentionEvent, RunInProgress
 from portal.domain.timeline import LONDON
@@ -253,6 +254,27 @@ def test_no_registered_name_is_left_anywhere_after_the_names_run(portal: Portal)
                 body=f"Records for {REGISTERED_NAME.upper()} are missing.",
             )
         ],
+        T0,
+    )
+    container.repository.add_extra_item(
+        ExtraItem(
+            id="0123456789ab",
+            inspection_id=INSPECTION,
+            agency="police",
+            title=f"Notes of the strategy meeting about {REGISTERED_NAME}",
+            due=at(date(2026, 3, 19), 17),
+            added_by="li",
+            added_at=T0,
+        )
+    )
+    container.repository.mark_on_site(INSPECTION, "C1", "police", "li", T0)
+    container.repository.confirm_arrangement(
+        INSPECTION,
+        "C1",
+        "police",
+        f"Room 4, ask for {REGISTERED_NAME}'s worker",
+        date(2026, 3, 23),
+        "police",
         T0,
     )
     assert records.find_text([REGISTERED_NAME])

@@ -294,6 +294,18 @@ class RetentionRecords(Tables):
                 new_mail = (reduce(mail.subject), reduce(mail.body), reduce(mail.last_error))
                 count("outbox", (mail.subject, mail.body, mail.last_error), new_mail)
                 mail.subject, mail.body, mail.last_error = new_mail
+            for slot in session.scalars(
+                select(OnSiteSlotRow).where(OnSiteSlotRow.inspection_id == inspection_id)
+            ):
+                new_where = reduce(slot.arrangement) if slot.arrangement else slot.arrangement
+                count("on_site_slots", slot.arrangement, new_where)
+                slot.arrangement = new_where
+            for extra in session.scalars(
+                select(ExtraItemRow).where(ExtraItemRow.inspection_id == inspection_id)
+            ):
+                new_title = reduce(extra.title)
+                count("extra_items", extra.title, new_title)
+                extra.title = new_title
             session.execute(
                 update(InspectionRow)
                 .where(InspectionRow.id == inspection_id)
