@@ -132,6 +132,13 @@ def test_a_confirmed_arrangement_counts_in_completeness_and_is_recorded_seen(
     assert (not_theirs.status_code, not_theirs.json()["code"]) == (403, "not_your_agency")
     uploaded = _arrange(portal, "local_authority", CHILD, IN_FIELDWORK, "local_authority")
     assert (uploaded.status_code, uploaded.json()["code"]) == (409, "not_seen_on_site")
+    for where, code in (("   ", "where_missing"), ("x" * 201, "where_too_long")):
+        refused = portal.client.put(
+            _slot_url(portal, "health", CHILD, "arrangement"),
+            headers=portal.auth("health"),
+            json={"where": where, "day": IN_FIELDWORK.isoformat()},
+        )
+        assert (refused.status_code, refused.json()["code"]) == (422, code)
 
     response = _arrange(portal, "health", CHILD, IN_FIELDWORK, "health")
     assert response.status_code == 200, response.text
