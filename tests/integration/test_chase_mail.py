@@ -85,12 +85,20 @@ def test_reminders_go_only_to_agencies_with_items_missing_for_deadlines_in_their
     assert report.sent == report.recorded == len(report.planned) > 0
     recipients = {str(m["To"]) for m in smtp_server.inbox.messages}
     # Week 1's lists (Tuesday's, and Thursday's two working days ahead) are the local
-    # authority's; the police owe nothing until week 2, whose window opens on Friday.
-    assert recipients == {"la@council.example"}
+    # authority's; of the police, only Thursday's details of the fieldwork week's meetings
+    # (001 para 121) are in the window: week 2's opens on Friday.
+    assert recipients == {"la@council.example", "police@force.example"}
     assert sorted(
-        next(due for due in ("5pm Tuesday 3 June", "5pm Thursday 5 June") if due in m.get_payload())
+        (
+            str(m["To"]),
+            next(d for d in ("5pm Tuesday 3 June", "5pm Thursday 5 June") if d in m.get_payload()),
+        )
         for m in smtp_server.inbox.messages
-    ) == ["5pm Thursday 5 June", "5pm Tuesday 3 June"]
+    ) == [
+        ("la@council.example", "5pm Thursday 5 June"),
+        ("la@council.example", "5pm Tuesday 3 June"),
+        ("police@force.example", "5pm Thursday 5 June"),
+    ]
 
 
 def test_concurrent_chase_runs_send_each_message_once(
