@@ -267,42 +267,35 @@ def _run_inspection(
             tally["kept"] += 1
     records = container.records
     inspection_id = ctx.inspection.id
-    _retire_whole(
-        container,
-        run_id,
-        dry_run,
-        ctx,
-        tally,
-        kind="outbox",
-        retention_class=RetentionClass.mail_outbox,
-        count=records.outbox_count(inspection_id),
-        delete=records.delete_outbox,
-    )
-    # Arrangements to see records on site are evidence of the case records: they go when
-    # the case records do.
-    _retire_whole(
-        container,
-        run_id,
-        dry_run,
-        ctx,
-        tally,
-        kind="on_site_arrangements",
-        retention_class=RetentionClass.case_record,
-        count=records.on_site_count(inspection_id),
-        delete=records.delete_on_site,
-    )
-    # What the lead asked beyond the theme: its titles go with the information sent for it.
-    _retire_whole(
-        container,
-        run_id,
-        dry_run,
-        ctx,
-        tally,
-        kind="extra_items",
-        retention_class=RetentionClass.annex_a_information,
-        count=records.extra_items_count(inspection_id),
-        delete=records.delete_extra_items,
-    )
+    # The outbox; arrangements to see records on site (evidence of the case records: they
+    # go when the case records do); what the lead asked beyond the theme (its titles go
+    # with the information sent for it).
+    for kind, retention_class, count, delete in (
+        ("outbox", RetentionClass.mail_outbox, records.outbox_count, records.delete_outbox),
+        (
+            "on_site_arrangements",
+            RetentionClass.case_record,
+            records.on_site_count,
+            records.delete_on_site,
+        ),
+        (
+            "extra_items",
+            RetentionClass.annex_a_information,
+            records.extra_items_count,
+            records.delete_extra_items,
+        ),
+    ):
+        _retire_whole(
+            container,
+            run_id,
+            dry_run,
+            ctx,
+            tally,
+            kind=kind,
+            retention_class=retention_class,
+            count=count(inspection_id),
+            delete=delete,
+        )
     _reduce_names(container, run_id, dry_run, ctx, tally)
     _retire_whole(
         container,

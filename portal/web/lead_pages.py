@@ -42,6 +42,7 @@ from portal.web.pages import (
     inspection_target,
     not_found,
     render,
+    render_form,
     see_other,
     signed_in,
 )
@@ -234,24 +235,18 @@ def _render_move(
     values: dict[str, str],
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    by_field = {e["field"]: e["text"] for e in errors or []}
     now = container_of(request).clock.now()
-    return render(
+    return render_form(
         request,
         "lead_move_deadline.html",
         person.page,
-        status=400 if errors else 200,
+        errors,
         title=f"Move the deadline “{deadline.quote}”",
         inspection=inspection,
         deadline=deadline,
         current=views.deadline_words(deadline.due, now),
         values=values,
-        date_error=by_field.get("date", ""),
-        time_error=by_field.get("time", ""),
-        reason_error=by_field.get("reason", ""),
-        action=request.url.path,
         back_url=f"/inspections/{inspection.id}/timeline",
-        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
     )
 
 
@@ -305,20 +300,15 @@ def _render_days(
     values: dict[str, str],
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    by_field = {e["field"]: e["text"] for e in errors or []}
-    return render(
+    return render_form(
         request,
         "lead_days.html",
         person.page,
-        status=400 if errors else 200,
+        errors,
         title="The inspection’s days",
         inspection=inspection,
         values=values,
-        notification_error=by_field.get("notification", ""),
-        fieldwork_error=by_field.get("fieldwork", ""),
-        action=request.url.path,
         back_url=f"/inspections/{inspection.id}/timeline",
-        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
     )
 
 
@@ -383,13 +373,12 @@ def _render_children(
     chosen = selections_of(container, person.principal, inspection.id)
     now = container.clock.now()
     schedule = _schedule(container, inspection)
-    by_field = {e["field"]: e["text"] for e in errors or []}
     policy = theme.selection
-    return render(
+    return render_form(
         request,
         "lead_children.html",
         person.page,
-        status=400 if errors else 200,
+        errors,
         title="Children",
         inspection=inspection,
         policy=policy,
@@ -405,9 +394,6 @@ def _render_children(
         mark_on_site=_may(person, Permission.manage_inspection, inspection.id),
         record_seen=_may(person, Permission.read_document, inspection.id),
         documents=lead_views.documents_by_agency(chosen.case_record_slots, theme),
-        shortlist_error=by_field.get(Stage.shortlist.value, ""),
-        audit_error=by_field.get(Stage.audit.value, ""),
-        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
     )
 
 
@@ -486,22 +472,16 @@ def _render_letter(
     values: dict[str, str],
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    by_field = {e["field"]: e["text"] for e in errors or []}
-    return render(
+    return render_form(
         request,
         "lead_letter.html",
         person.page,
-        status=400 if errors else 200,
+        errors,
         title="The letter’s days",
         inspection=inspection,
         values=values,
-        fields=[
-            (field, title, by_field.get(field, ""))
-            for field, title in lead_views.LETTER_FIELDS.values()
-        ],
-        action=request.url.path,
+        fields=list(lead_views.LETTER_FIELDS.values()),
         back_url=f"/inspections/{inspection.id}/timeline",
-        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
     )
 
 
@@ -556,15 +536,14 @@ def _render_extra_items(
 ) -> HTMLResponse:
     container = container_of(request)
     theme = container.themes[inspection.theme_key]
-    return render(
+    return render_form(
         request,
         "lead_extra_items.html",
         person.page,
-        status=400 if errors else 200,
+        errors,
         title="Ask an agency for more",
         inspection=inspection,
         values=values,
-        field_errors={e["field"]: e["text"] for e in errors or []},
         agencies=[(a, views.agency_name(theme, a)) for a in inspection.agencies],
         extras=[
             {
@@ -574,9 +553,7 @@ def _render_extra_items(
             }
             for e in extra_items_of(container, person.principal, inspection.id)
         ],
-        action=request.url.path,
         back_url=f"/inspections/{inspection.id}/timeline",
-        errors=[{"href": e["href"], "text": e["text"]} for e in errors or []],
     )
 
 

@@ -10,7 +10,7 @@ with a CSRF token from the session.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -272,6 +272,29 @@ def render(
         **values,
     )
     return HTMLResponse(html, status_code=status)
+
+
+def render_form(
+    request: Request,
+    template: str,
+    context: PageContext,
+    errors: Sequence[Mapping[str, str]] | None,
+    **values: Any,
+) -> HTMLResponse:
+    """A page whose form posts back to it: 200, or 400 with GOV.UK's error summary when
+    there are `errors` (each with the `field` it belongs to, the summary's `href` and the
+    `text`); the template finds each field's message in `field_errors`."""
+    found = list(errors or [])
+    return render(
+        request,
+        template,
+        context,
+        status=400 if found else 200,
+        action=request.url.path,
+        field_errors={e["field"]: e["text"] for e in found},
+        errors=[{"href": e["href"], "text": e["text"]} for e in found],
+        **values,
+    )
 
 
 def _error_page(request: Request, error: WebError) -> HTMLResponse:
