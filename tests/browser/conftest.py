@@ -84,6 +84,7 @@ def live_portal(
     container = build_portal(settings)
     dispatcher = Dispatcher(container)
     portal = start_portal(container)
+    portal.worker_beside = True
     app = create_app(container)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -30,6 +30,10 @@ class PortalUnderTest:
     client: TestClient
     inspection_id: str
     tokens: dict[str, str] = field(default_factory=dict)
+    # A worker thread runs beside the test (the browser tests' live portal): leave the
+    # claiming to it. Claiming here too would race it, and a flow run cannot start from a
+    # thread whose event loop is running (Playwright's sync API runs one).
+    worker_beside: bool = False
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -51,7 +55,10 @@ class PortalUnderTest:
         )
 
     def process_pending(self) -> list[str]:
-        """Claim what waits and run one `ingest` flow run over it, as the worker does."""
+        """Claim what waits and run one `ingest` flow run over it, as the worker does (with
+        a worker beside the test, nothing: callers wait for the outcome either way)."""
+        if self.worker_beside:
+            return []
         dispatcher = Dispatcher(self.container)
         try:
             token, ids = dispatcher.claim_batch()
