@@ -38,9 +38,11 @@ class ChaseReport:
 def plan_all(container: Container, as_of: datetime) -> list[PlannedMessage]:
     """Every message owed as of `as_of`, over every inspection that has a timeline."""
     repository = container.repository
+    # Agencies work through the pages: the reminder links the checklist, where each
+    # missing item has its upload page (the API's address is in the portal's docs).
     upload_help = (
-        f"Upload at {container.settings.resolved_public_url}/docs (POST "
-        "/v1/inspections/{id}/documents) with your agency's token."
+        "Sign in with your agency's token and upload each from your checklist: "
+        f"{container.settings.resolved_public_url}/inspections/{{id}}/checklist"
     )
     planned: list[PlannedMessage] = []
     for inspection_id in repository.list_inspection_ids(InspectionState.open):
