@@ -342,13 +342,28 @@ class OtherRequest(BaseModel):
     title: str = Field(min_length=1, description="What the agency sees on its checklist.")
     quote: str = Field(min_length=1, description="The guidance's words, quoted exactly.")
     source: str = Field(
-        pattern=r"(?i)\b(para(graph)?|annex|guide)\b.*[0-9A-Z]",
-        description="Where they stand, e.g. 'para 115'.",
+        pattern=r"(?i)\b(para(graph)?|annex|guide|table)\b.*[0-9A-Z]",
+        description="Where they stand, e.g. 'para 115', or 'timeline table, day 2' where "
+        "the guidance's request is a row of its timeline table.",
     )
     agencies: tuple[str, ...] = Field(min_length=1)
     deadline: str
     per_child: ChildSet | None = None
     optional: bool = False
+
+
+class AdditionalRequests(BaseModel):
+    """What the guidance says about asking agencies for more than it lists (e.g. 004 para
+    127: "the lead inspectors may request additional lists to those listed above"): the
+    words the lead reads before asking an agency for an item of their own."""
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=20, description="The guidance's words, quoted exactly.")
+    source: str = Field(
+        pattern=r"(?i)\bpara(graph)?\b.*[0-9]",
+        description="The paragraph they stand in, e.g. 'para 127'.",
+    )
 
 
 class ThemePolicy(BaseModel):
@@ -367,6 +382,12 @@ class ThemePolicy(BaseModel):
     case_records: tuple[CaseRecordRequest, ...] = ()
     audits: AuditRequest | None = None
     requests: tuple[OtherRequest, ...] = ()
+    additional_requests: tuple[AdditionalRequests, ...] = Field(
+        default=(),
+        description="The guidance's words on asking for more than the theme lists, each "
+        "with its paragraph; empty where the guidance says nothing about it (the theme "
+        "file says so in a comment).",
+    )
     after_fieldwork: AfterFieldworkPolicy | None = None
 
     @model_validator(mode="after")

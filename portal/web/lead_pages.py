@@ -545,6 +545,8 @@ def _render_extra_items(
         inspection=inspection,
         values=values,
         agencies=[(a, views.agency_name(theme, a)) for a in inspection.agencies],
+        guidance_title=theme.title,
+        additional_requests=theme.additional_requests,
         extras=[
             {
                 "title": e.title,

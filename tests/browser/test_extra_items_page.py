@@ -1,11 +1,13 @@
-"""The lead asks the health service for a further document on a page; it is listed with
-its deadline, and the health service sees it on its own checklist."""
+"""The lead asks the health service for a further document on a page that quotes what the
+inspection's guidance says of asking for more; it is listed with its deadline, and the
+health service sees it on its own checklist."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Browsing, LivePortal
+from tests.scenario.harness import THEME
 
 TITLE = "Minutes of the last 3 exploitation panels"
 
@@ -16,6 +18,12 @@ def test_the_lead_asks_an_agency_for_more_and_the_agency_sees_it_on_its_checklis
     tab.sign_in(live_portal.token("lead_inspector"))
     tab.goto(f"/inspections/{live_portal.inspection_id}/extra-items")
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Ask an agency for more")
+    theme = live_portal.portal.container.themes[THEME]
+    for rule in theme.additional_requests:
+        expect(tab.page.locator("#guidance-on-asking-for-more")).to_contain_text(
+            f"“{rule.quote}” ({rule.source})"
+        )
+    assert theme.additional_requests
     tab.check("extra-items-form")
 
     tab.page.get_by_role("button", name="Ask the agency").click()

@@ -29,6 +29,7 @@ def _theme(filename: str) -> ThemePolicy:
 
 DA = _theme("domestic-abuse-2024.yaml")
 SYV = _theme("serious-youth-violence-2023.yaml")
+FRAMEWORK = _theme("framework-2016.yaml")
 SHORTLIST = ["DA-001", "DA-002", "DA-003"]
 AUDITED = ["DA-001"]
 
@@ -69,6 +70,23 @@ def test_in_serious_youth_violence_the_local_authority_alone_answers_about_the_2
         f"request:shortlisted_child_information:{c}" for c in SHORTLIST
     ]
     assert not any("shortlisted" in k for k in owed["police"] + owed["health"])
+
+
+def test_in_the_2016_framework_the_local_authority_owes_data_on_each_of_the_20() -> None:
+    owed = _requests_owed(FRAMEWORK, ["local_authority", "health", "police", "probation", "lscb"])
+
+    assert sorted(owed["local_authority"]) == sorted(
+        [
+            *(f"request:shortlisted_child_information:{c}" for c in SHORTLIST),
+            "request:multi_agency_meetings",
+            *(f"request:practitioner_meetings:{c}" for c in AUDITED),
+            "request:consent_to_speak",
+            "request:summary_of_themes_and_learning",
+        ]
+    )
+    for agency in ("health", "police", "probation"):
+        assert owed[agency] == ["request:consent_to_speak"]
+    assert owed.get("lscb", []) == []
 
 
 def _facts(agency: str, child: str | None) -> UploadFacts:

@@ -58,6 +58,7 @@ def fulfils(theme: ThemePolicy, key: str) -> bool:
             and name in {d.value for d in theme.after_fieldwork.rules()}
         ),
         "deadline": lambda: theme.timeline is not None and name in theme.timeline.deadlines,
+        "additional_requests": lambda: not name and bool(theme.additional_requests),
     }
     return kind in checks and checks[kind]()
 
@@ -77,8 +78,27 @@ def test_each_mapped_request_has_its_item_in_the_theme_file(
     assert fulfils(_theme(theme_file), key), f"{theme_file} has no {key} for {paragraph}"
 
 
+def _paragraph_numbers(text: str) -> set[str]:
+    return set(re.findall(r"\bparas? ([0-9]+)", text))
+
+
+@pytest.mark.parametrize(
+    ("theme_file", "paragraph"),
+    sorted({(path, par) for path, par, key in ROWS if key == "additional_requests"}),
+)
+def test_each_additional_requests_row_names_a_paragraph_the_theme_quotes(
+    theme_file: str, paragraph: str
+) -> None:
+    cited = {
+        n for q in _theme(theme_file).additional_requests for n in _paragraph_numbers(q.source)
+    }
+    assert _paragraph_numbers(paragraph), f"{theme_file}: {paragraph!r} names no paragraph"
+    assert _paragraph_numbers(paragraph) <= cited, f"{theme_file} quotes no {paragraph}"
+
+
 def test_the_check_fails_for_a_key_a_theme_does_not_have() -> None:
     theme = _theme("themes/domestic-abuse-2024.yaml")
     assert not fulfils(theme, "request:no_such_request")
     assert not fulfils(theme, "1.1-1.99")
     assert not fulfils(theme, "agency_audit:nobody")
+    assert not fulfils(theme.model_copy(update={"additional_requests": ()}), "additional_requests")

@@ -2,7 +2,7 @@
 
 Source: /work/shared/seeds/002_fdb87cb2edf2eb07.txt (Joint Targeted Area Inspections,
 Inspection framework and guidance, published 14 January 2016): the working-day table
-(day 0 = notification, week one Tuesday; fieldwork = day 9), paras 12-24, 50 and 90.
+(day 0 = notification, week one Tuesday; fieldwork = day 9), paras 12-24, 50, 55-58 and 90.
 
 Expected dates are worked by hand for fieldwork on Monday 16 June 2025 with no bank
 holidays: nine working days back is Tuesday 3 June (day 0); day 1 Wed 4, day 2 Thu 5,
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from portal.adapters.policy_files import load_themes
-from portal.domain.checklist import ThemePolicy
+from portal.domain.checklist import ChildSet, ThemePolicy
 from portal.domain.timeline import (
     LONDON,
     Event,
@@ -29,6 +29,7 @@ from portal.domain.timeline import (
     compute_deadlines,
     notification_day,
 )
+from tests.unit.guidance import paragraph
 
 THEMES_DIR = Path(__file__).resolve().parents[2] / "policies" / "themes"
 POLICY_FILE = THEMES_DIR / "framework-2016.yaml"
@@ -80,14 +81,13 @@ def test_notification_is_nine_working_days_before_fieldwork_in_week_three(
     assert notification_day(shape, FIELDWORK, WorkingCalendar()) == date(2025, 6, 3)
 
 
-def test_every_item_list_case_record_and_audit_names_a_deadline_of_the_timeline(
+def test_every_request_list_case_record_and_audit_names_a_deadline_of_the_timeline(
     framework: ThemePolicy,
 ) -> None:
     assert framework.timeline is not None
     known = set(framework.timeline.deadlines)
-    items = [i for a in framework.agencies for i in a.items]
-    assert items
-    assert all(i.deadline in known for i in items)
+    assert framework.requests
+    assert all(r.deadline in known for r in framework.requests)
     assert all(c.deadline in known for c in framework.child_lists)
     assert all(r.deadline in known for r in framework.case_records)
     assert framework.audits is not None
@@ -104,6 +104,7 @@ def test_every_item_list_case_record_and_audit_names_a_deadline_of_the_timeline(
         ("day2", _at(6, 5, 17)),  # Thursday 5 June, no time printed
         ("day5", _at(6, 10, 17)),  # Tuesday 10 June, no time printed
         ("day7_end", _at(6, 12, 23, 59)),  # Thursday 12 June, "By the end of the day"
+        ("day8", _at(6, 13, 17)),  # Friday 13 June, "finalised by day 8", no time printed
         ("day8_end", _at(6, 13, 23, 59)),  # Friday 13 June, "by the end of Week two"
         ("day31_end", _at(7, 16, 23, 59)),  # Wednesday 16 July
     ],
@@ -123,6 +124,7 @@ def test_the_timeline_has_exactly_the_hand_worked_deadlines(due: dict[str, datet
         "day2",
         "day5",
         "day7_end",
+        "day8",
         "day8_end",
         "day31_end",
     }
@@ -194,38 +196,80 @@ def test_the_lead_inspector_shortlists_20_children_then_picks_5_to_7_by_5pm_on_d
     assert selection.audit_selected_by == "day2_5pm"
 
 
-def test_agencies_follow_para_90_and_are_numbered_by_us_in_printed_order(
+def test_agencies_follow_para_90_with_no_items_of_our_own_numbering(
     framework: ThemePolicy,
 ) -> None:
     numbers = {a.code: [i.number for i in a.items] for a in framework.agencies}
     assert numbers == {
-        "local_authority": ["1.1", "1.2", "1.3"],
-        "health": ["2.1"],
-        "police": ["3.1"],
-        "probation": ["4.1"],
+        "local_authority": [],
+        "health": [],
+        "police": [],
+        "probation": [],
         "lscb": [],
     }
 
 
-def test_the_local_authority_owes_day_2_information_and_every_agency_consent_by_day_8(
+def test_the_generic_requests_are_owed_by_the_agencies_the_guidance_names_by_its_deadlines(
     framework: ThemePolicy,
 ) -> None:
-    deadlines = {i.number: i.deadline for a in framework.agencies for i in a.items}
-    assert deadlines == {
-        "1.1": "day2_mid_afternoon",
-        "1.2": "day2",
-        "1.3": "day8_end",
-        "2.1": "day8_end",
-        "3.1": "day8_end",
-        "4.1": "day8_end",
+    asked = {
+        r.key: (r.agencies, r.deadline, r.per_child, r.optional, r.source)
+        for r in framework.requests
+    }
+    assert asked == {
+        "shortlisted_child_information": (
+            ("local_authority",),
+            "day2_mid_afternoon",
+            ChildSet.shortlisted,
+            False,
+            "para 21",
+        ),
+        "multi_agency_meetings": (
+            ("local_authority",),
+            "day2",
+            None,
+            False,
+            "timeline table, day 2",
+        ),
+        "practitioner_meetings": (("local_authority",), "day8", ChildSet.audited, False, "para 57"),
+        "consent_to_speak": (
+            ("local_authority", "health", "police", "probation"),
+            "day8_end",
+            None,
+            False,
+            "para 50",
+        ),
+        "summary_of_themes_and_learning": (
+            ("local_authority",),
+            "day7_end",
+            None,
+            True,
+            "para 24",
+        ),
     }
 
 
-def test_no_generic_item_is_optional_a_health_record_or_limited_to_a_period(
+def test_para_21_asks_the_local_authority_for_additional_data_on_each_of_the_20(
     framework: ThemePolicy,
 ) -> None:
-    items = [i for a in framework.agencies for i in a.items]
-    assert not [i.number for i in items if i.optional or i.health_record or i.lookback]
+    request = framework.request("shortlisted_child_information")
+    assert request is not None
+    assert request.quote == (
+        "The lead inspector will select 20 children from the deep dive list and ask the "
+        "local authority to provide additional data on these 20."
+    )
+    assert request.per_child is ChildSet.shortlisted
+
+
+def test_each_request_and_additional_request_quote_stands_in_the_paragraph_it_cites(
+    framework: ThemePolicy,
+) -> None:
+    quoted = [(r.quote, r.source) for r in framework.requests]
+    quoted += [(q.quote, q.source) for q in framework.additional_requests]
+    assert ("para 17" in {source for _, source in quoted}) is True
+    for quote, source in quoted:
+        place = "timeline table" if source.startswith("timeline table") else source
+        assert " ".join(quote.split()) in paragraph(SEED, place), source
 
 
 def test_the_local_authority_sends_the_deep_dive_list_on_day_0_and_the_rest_on_day_2(
@@ -283,7 +327,8 @@ def test_every_quoted_phrase_appears_word_for_word_in_the_2016_guidance(
     assert selection is not None and framework.audits is not None
     phrases = [
         *(named.quote for named in framework.timeline.deadlines.values()),
-        *(i.description for a in framework.agencies for i in a.items),
+        *(r.quote for r in framework.requests),
+        *(q.quote for q in framework.additional_requests),
         *(c.title for c in framework.child_lists),
         *(d for r in framework.case_records for d in r.documents),
         selection.shortlist_quote,
