@@ -82,8 +82,8 @@ SERIOUS_YOUTH_VIOLENCE = Case(
     audits_key="week2_thursday_5pm",
 )
 LETTER = {
-    "factual_accuracy": "11:59pm Friday 14 May 2027",
-    "statement_of_action": "11:59pm Friday 10 September 2027",
+    "factual_accuracy": "11:59pm Friday 14 May",
+    "statement_of_action": "11:59pm Friday 10 September",
 }
 
 
@@ -307,6 +307,9 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
     # One child's health records are to be seen on site instead of sent.
     health_slot = staff.page.locator(f'tr[data-child="{SHORTLIST[0]}"]').filter(has_text="Health")
     health_slot.get_by_role("button", name=re.compile("^See on site instead")).click()
+    expect(health_slot.locator("[data-seen-on-site=health]")).to_contain_text(
+        "To be seen on site: not yet arranged"
+    )
     staff.check("children-chosen")
     # The lead asks the police for one more document, due on Thursday of week 2.
     staff.goto(f"/inspections/{inspection_id}/extra-items")
@@ -318,10 +321,10 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
 
     # Wednesday 31 March and Thursday 1 April: case records, audits, the rest.
     clock.set(_at(date(2027, 3, 31), 9))
-    later = ("request:", "case_records:", "audit", "agency_audit:", "extra:")
+    later = ("request:", "case_record:", "audit", "agency_audit:", "extra:")
     for token in tokens.values():
         agency.sign_in(token)
-        arrangement = _open_items(agency, inspection_id, ("case_records:",))
+        arrangement = _open_items(agency, inspection_id, ("case_record:",))
         for href in arrangement:
             if href.endswith("/arrangement"):
                 agency.goto(href)
