@@ -26,6 +26,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/readyz"): P.public,
     ("GET", "/v1/me"): P.authenticated,
     ("POST", "/v1/inspections"): P.create_inspection,
+    ("GET", "/v1/inspections"): P.view_inspection,  # the use case lists only what each may view
     ("GET", "/v1/inspections/{inspection_id}"): P.view_inspection,
     ("GET", "/v1/inspections/{inspection_id}/alerts"): P.manage_inspection,
     ("PUT", "/v1/inspections/{inspection_id}/onsite"): P.manage_inspection,

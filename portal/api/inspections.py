@@ -91,6 +91,17 @@ def create_inspection(
     return _out(container, inspections.create_inspection(container, principal, new))
 
 
+@router.get("", response_model=list[InspectionOut])
+def list_inspections(principal: PrincipalDep, container: ContainerDep) -> list[InspectionOut]:
+    """Every inspection the caller may see, newest first, each as GET
+    /v1/inspections/{id} shows it: all of them to an administrator (and to a records
+    officer of every inspection), the caller's own to everyone else."""
+    return [
+        _out(container, inspection)
+        for inspection in inspections.inspections_seen_by(container, principal)
+    ]
+
+
 @router.get("/{inspection_id}/alerts", response_model=list[MessageOut])
 def get_alerts(
     inspection_id: str, principal: PrincipalDep, container: ContainerDep

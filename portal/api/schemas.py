@@ -12,6 +12,7 @@ from portal.domain.chase import EMAIL_MAX_LENGTH, EMAIL_PATTERN
 from portal.domain.documents import Document
 from portal.domain.extra_items import ExtraItem, ExtraItemRequest, ExtraKind
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
+from portal.domain.retention import NAME_MAX, NAME_NOTE_MAX, NAME_REFERENCE_MAX
 from portal.domain.schedule import DeadlineMove
 from portal.domain.timeline import LONDON, Day, Moment
 from portal.services.retention import LiftHold, PlaceHold
@@ -462,11 +463,13 @@ class RetentionScheduleOut(BaseModel):
 class NameIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=NAME_MAX, pattern=r"\S")
     reference: str = Field(
-        default="", max_length=64, description="The child's unique ID or a case reference."
+        default="",
+        max_length=NAME_REFERENCE_MAX,
+        description="The child's unique ID or a case reference.",
     )
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=NAME_NOTE_MAX)
 
 
 class NameOut(BaseModel):

@@ -164,6 +164,13 @@ class LegalHold(BaseModel):
         )
 
 
+NAME_MAX = 200
+"""The longest name the register takes; both doors hold a request to these limits."""
+NAME_REFERENCE_MAX = 64
+"""The longest reference (the child's unique ID, or a case reference)."""
+NAME_NOTE_MAX = 2000
+
+
 class NameEntry(BaseModel):
     """One entry of an inspection's name register (initials only, once reduced)."""
 

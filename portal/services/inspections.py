@@ -1,6 +1,6 @@
-"""Use cases on an inspection as a whole: finding it, creating it, closing or reopening
-it, registering where and when its health records may be viewed on site, and reading its
-alerts and completeness."""
+"""Use cases on an inspection as a whole: finding it, listing those a person may see,
+creating it, closing or reopening it, registering where and when its health records may
+be viewed on site, and reading its alerts and completeness."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from portal.domain.access import Inspection, InspectionState, Principal, Role
+from portal.domain.authorization import Permission, Target, TargetKind, authorize
 from portal.domain.chase import Contacts, OutboxMessage
 from portal.domain.checklist import ThemePolicy
 from portal.domain.completeness import Completeness
@@ -47,6 +48,20 @@ def load_inspection(container: Container, inspection_id: str) -> Inspection:
             f"There is no inspection {inspection_id}.",
         )
     return inspection
+
+
+def inspections_seen_by(container: Container, principal: Principal) -> list[Inspection]:
+    """Every inspection `principal` may see, newest first: all of them to an administrator
+    (and to a records officer of every inspection), their own to everyone else."""
+    found = []
+    for inspection_id in container.repository.list_inspection_ids():
+        target = Target(kind=TargetKind.inspection, inspection_id=inspection_id)
+        if not authorize(principal, Permission.view_inspection, target).allowed:
+            continue
+        inspection = container.repository.get_inspection(inspection_id)
+        if inspection is not None:
+            found.append(inspection)
+    return sorted(found, key=lambda i: (i.created_at, i.id), reverse=True)
 
 
 def create_inspection(container: Container, principal: Principal, new: NewInspection) -> Inspection:

@@ -7,7 +7,9 @@ from fastapi import APIRouter, FastAPI
 from portal.web import (
     inspector_pages,
     lead_pages,
+    names_pages,
     onsite_pages,
+    overview_pages,
     pages,
     records_pages,
     resumable,
@@ -24,6 +26,8 @@ for _audience in (
     records_pages,
     setup_pages,
     onsite_pages,
+    names_pages,
+    overview_pages,  # after setup_pages: its /inspections/{id} must not take /inspections/new
 ):
     router.include_router(_audience.router)
 

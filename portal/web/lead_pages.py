@@ -155,7 +155,11 @@ def _schedule(container: Container, inspection: Inspection) -> Schedule | None:
 
 @router.get("/inspections/{inspection_id}/timeline")
 def timeline(
-    inspection_id: str, request: Request, moved: str | None = None, days: str | None = None
+    inspection_id: str,
+    request: Request,
+    moved: str | None = None,
+    days: str | None = None,
+    created: str | None = None,
 ) -> Response:
     """The inspection's deadlines in due order, what is due at each and any move (the page
     of GET /v1/inspections/{id}, whose deadlines it shows); the lead inspector may move
@@ -210,6 +214,7 @@ def timeline(
         fieldwork_entered=EnteredDay.fieldwork_start in inspection.entered_days,
         warnings=schedule.warnings if schedule else (),
         days_saved=manage and days == "saved",
+        created=manage and created == "1",
         entries=entries,
         manage=manage,
         just_moved=just_moved,
@@ -555,7 +560,7 @@ def _render_extra_items(
             }
             for e in extra_items_of(container, person.principal, inspection.id)
         ],
-        back_url=f"/inspections/{inspection.id}/timeline",
+        back_url=f"/inspections/{inspection.id}",
     )
 
 

@@ -356,7 +356,12 @@ def document_view(document: Document) -> DocumentView:
 
 
 def nav_links(principal: Principal) -> list[tuple[str, str]]:
-    """The pages a person's role works with, as (link text, path), their start page first."""
+    """The pages a person's role works with, as (link text, path), their start page first.
+
+    The lead's are few: "Your inspection" lists every task of theirs in the order of the
+    inspection (the days, people, on-site viewing, timeline, children, extra items, names,
+    issues of concern, the letter), so the menu keeps only what they come back to daily.
+    """
     if principal.role is Role.records_officer:
         return [
             ("Retention", "/retention"),
@@ -364,7 +369,7 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
             ("Deletion records", "/retention/runs"),
         ]
     if principal.role is Role.admin:
-        return [("Create an inspection", "/inspections/new")]
+        return [("Inspections", "/inspections"), ("Create an inspection", "/inspections/new")]
     inspection = principal.inspection_id
     if inspection is None:
         return []
@@ -373,17 +378,18 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
         return [("Your checklist", f"{base}/checklist")]
     if principal.role is Role.lead_inspector:
         return [
+            ("Your inspection", base),
             ("Completeness", f"{base}/completeness"),
             ("Alerts", f"{base}/alerts"),
-            ("Timeline", f"{base}/timeline"),
-            ("Children", f"{base}/children"),
             ("Documents", f"{base}/documents"),
-            # setup-pages: the inspection's people and on-site viewing
-            ("People", f"{base}/people"),
-            ("On-site viewing", f"{base}/onsite"),
+            ("Names", f"{base}/names"),
         ]
     if principal.role is Role.inspector:
-        return [("Completeness", f"{base}/completeness"), ("Documents", f"{base}/documents")]
+        return [
+            ("Completeness", f"{base}/completeness"),
+            ("Documents", f"{base}/documents"),
+            ("Names", f"{base}/names"),
+        ]
     return []
 
 

@@ -121,6 +121,9 @@ def test_the_lead_inspector_sees_the_matrix_change_after_an_upload(
 ) -> None:
     lead = tab
     lead.sign_in(live_portal.token("lead_inspector"))
+    lead.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Completeness"
+    ).click()
     expect(lead.page.get_by_role("heading", level=1)).to_have_text("Completeness")
     cell = lead.page.locator(
         "tr[data-agency=local_authority] td[data-deadline=week2_tuesday_5pm] a"

@@ -32,6 +32,13 @@ def _nav(tab: Browsing, name: str) -> None:
     tab.page.wait_for_load_state("load")
 
 
+def _task(tab: Browsing, name: str) -> None:
+    """A task's page, from the lead's overview (the menu keeps only their daily pages)."""
+    _nav(tab, "Your inspection")
+    tab.page.get_by_role("main").get_by_role("link", name=name, exact=True).click()
+    tab.page.wait_for_load_state("load")
+
+
 def test_the_lead_sees_what_is_missing_and_it_changes_after_an_agency_uploads(
     tab: Browsing, live_portal: LivePortal
 ) -> None:
@@ -70,7 +77,7 @@ def test_the_lead_moves_a_deadline_with_a_reason_and_the_agency_checklist_follow
 ) -> None:
     lead = tab
     lead.sign_in(live_portal.token("lead_inspector"))
-    _nav(lead, "Timeline")
+    _task(lead, "Timeline")
     expect(lead.page.get_by_role("heading", level=1)).to_have_text("Timeline")
     card = lead.page.locator(f"#deadline-{WEEK2}")
     expect(card.locator(".govuk-summary-card__title")).to_contain_text("5pm Tuesday 1 December")
@@ -141,7 +148,7 @@ def test_the_lead_shortlists_and_chooses_children_to_audit_and_sees_them_listed(
     tab: Browsing, live_portal: LivePortal
 ) -> None:
     tab.sign_in(live_portal.token("lead_inspector"))
-    _nav(tab, "Children")
+    _task(tab, "Children")
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Children")
     expect(tab.page.locator("#current-shortlist")).to_have_text(
         "No children have been shortlisted yet."
@@ -215,7 +222,7 @@ def test_the_lead_sees_which_list_misses_the_age_mix_the_guidance_asks_for(
     assert portal.wait_final(uploaded.json()["id"])["status"] == "accepted"
 
     tab.sign_in(live_portal.token("lead_inspector"))
-    _nav(tab, "Children")
+    _task(tab, "Children")
     notes = tab.page.locator("#mix-notes")
     expect(notes).to_contain_text("This list misses the mix of children the guidance asks for")
     expect(notes).to_contain_text("children aged 2 to 4 years old: 0")

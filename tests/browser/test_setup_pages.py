@@ -26,6 +26,13 @@ def _nav(tab: Browsing, name: str) -> None:
     tab.page.wait_for_load_state("load")
 
 
+def _task(tab: Browsing, name: str) -> None:
+    """A task's page, from the lead's overview (the menu keeps only their daily pages)."""
+    _nav(tab, "Your inspection")
+    tab.page.get_by_role("main").get_by_role("link", name=name, exact=True).click()
+    tab.page.wait_for_load_state("load")
+
+
 def _theme(tab: Browsing, title: str) -> Locator:
     """Choose a theme variant and continue to the form with its agencies and contacts."""
     tab.page.get_by_role("radio", name=title).check()
@@ -47,6 +54,8 @@ def test_an_administrator_creates_an_inspection_and_lands_on_its_timeline(
     tab: Browsing, live_portal: LivePortal
 ) -> None:
     tab.sign_in(live_portal.token("admin"))
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Inspections")
+    tab.page.get_by_role("button", name="Create an inspection").click()
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Create an inspection")
     tab.page.get_by_role("button", name="Continue").click()
     expect(tab.page.locator(".govuk-error-summary")).to_contain_text("Select the theme variant")
@@ -67,6 +76,9 @@ def test_an_administrator_creates_an_inspection_and_lands_on_its_timeline(
     expect(tab.page).to_have_url(re.compile(r"/inspections/[0-9a-f]{32}/timeline\?created=1$"))
     expect(tab.page.locator("dd#fieldwork-day")).to_have_text("Monday 5 April 2027")
     expect(tab.page.locator("dd#notification-day")).to_contain_text("(worked out")
+    banner = tab.page.locator(".govuk-notification-banner")
+    expect(banner).to_contain_text("The inspection is created")
+    expect(banner.get_by_role("link", name="People and tokens")).to_be_visible()
     tab.check("created-timeline")
     inspection_id = tab.page.url.split("/inspections/")[1].split("/")[0]
     container = live_portal.portal.container
@@ -104,7 +116,7 @@ def test_the_lead_issues_an_uploader_token_shown_once_that_signs_its_holder_in(
     tab: Browsing, second_tab: Browsing, live_portal: LivePortal
 ) -> None:
     tab.sign_in(live_portal.token("lead_inspector"))
-    _nav(tab, "People")
+    _task(tab, "People and tokens")
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("People and tokens")
     people = tab.page.locator("#people tbody tr")
     expect(people).to_have_count(4)
@@ -152,7 +164,7 @@ def test_the_lead_registers_the_venues_and_a_viewing_window_inside_fieldwork(
     tab: Browsing, live_portal: LivePortal
 ) -> None:
     tab.sign_in(live_portal.token("lead_inspector"))
-    _nav(tab, "On-site viewing")
+    _task(tab, "On-site viewing of health records")
     expect(tab.page.locator("#fieldwork-days")).to_contain_text("Monday 7 December 2026")
     tab.check("onsite")
     tab.page.get_by_label("The venues’ networks").fill("192.0.2.0/24\n2001:db8::/48")

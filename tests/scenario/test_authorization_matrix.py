@@ -44,6 +44,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("GET", "/readyz"): ("none", ALL | {"anonymous"}),
     ("GET", "/v1/me"): ("none", ALL),
     ("POST", "/v1/inspections"): ("none", frozenset({"admin"})),
+    ("GET", "/v1/inspections"): ("none", ALL),
     ("POST", "/v1/users"): ("none", frozenset({"admin"})),
     ("GET", "/v1/audit/verify"): ("none", frozenset({"admin"})),
     ("GET", "/v1/inspections/{inspection_id}"): ("inspection", ALL),
