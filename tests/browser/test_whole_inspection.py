@@ -364,11 +364,16 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
         due = staff.page.locator(f"#letter-deadline-{key} [data-due]")
         expect(due).to_have_text(f"By {words}")
     staff.check("after-fieldwork")
-    # The statement of action is chased in its window, once.
-    clock.set(_at(date(2027, 9, 6), 9))
-    statement = [
-        m
-        for m in plan_all(container, clock.now())
-        if m.inspection_id == inspection_id and m.deadline == "statement_of_action"
-    ]
-    assert statement and all("statement of action" in m.body for m in statement)
+
+    # The statement of action is chased in its window (2 working days before, from
+    # policies/chasing.yaml): not on Tuesday 7 September, on Wednesday 8 September.
+    def statement_reminders(day: date) -> list[str]:
+        return [
+            m.body
+            for m in plan_all(container, _at(day, 9))
+            if m.inspection_id == inspection_id and m.deadline == "statement_of_action"
+        ]
+
+    assert statement_reminders(date(2027, 9, 7)) == []
+    reminders_due = statement_reminders(date(2027, 9, 8))
+    assert reminders_due and all("statement of action" in body for body in reminders_due)
