@@ -5,6 +5,7 @@ pages' resumable uploads); `install` serves their assets."""
 from fastapi import APIRouter, FastAPI
 
 from portal.web import (
+    concern_pages,
     inspector_pages,
     lead_pages,
     onsite_pages,
@@ -24,6 +25,7 @@ for _audience in (
     records_pages,
     setup_pages,
     onsite_pages,
+    concern_pages,
 ):
     router.include_router(_audience.router)
 

@@ -6,11 +6,14 @@ missing, counted in completeness."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from portal.app import create_app
 from portal.domain.chase import Contacts
 from portal.domain.timeline import LONDON
 from portal.settings import Settings
@@ -227,3 +230,27 @@ def test_only_the_inspector_who_raised_it_and_the_lead_evaluate(portal: PortalUn
 
     assert (other.status_code, other.json()["code"]) == (403, "not_concern_evaluator")
     assert _evaluate(portal, concern["id"], "lead_inspector").status_code == 200
+
+
+def _pages(portal: PortalUnderTest, who: str) -> TestClient:
+    """A browser-like client signed in to the pages as `who` (sessions over plain HTTP
+    only on localhost)."""
+    client = TestClient(create_app(portal.container), base_url="http://127.0.0.1")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)
+    assert found
+    client.post("/sign-in", data={"token": portal.tokens[who], "csrf_token": found.group(1)})
+    return client
+
+
+def test_the_concern_pages_refuse_whom_the_api_refuses(portal: PortalUnderTest) -> None:
+    concern = _raise(portal).json()
+    concerns = f"/inspections/{portal.inspection_id}/concerns"
+    page = f"{concerns}/{concern['id']}"
+
+    assert _pages(portal, "admin").get(concerns).status_code == 403
+    assert _pages(portal, "local_authority").get(page).status_code == 404
+    assert _pages(portal, "health").get(f"{concerns}/new").status_code == 403
+    seen = _pages(portal, "health").get(page)
+    assert seen.status_code == 200 and ISSUES in seen.text
+    checklist = _pages(portal, "health").get(f"/inspections/{portal.inspection_id}/checklist")
+    assert f'href="{page}"' in checklist.text
