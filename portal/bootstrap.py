@@ -13,6 +13,7 @@ from portal.adapters.bank_holidays import EnglandAndWalesCalendars
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.clock import SystemClock
 from portal.adapters.db.audit_log import SqlAuditLog
+from portal.adapters.db.concern_records import ConcernRecords
 from portal.adapters.db.engine import make_engine, migrate
 from portal.adapters.db.identities import Identities
 from portal.adapters.db.repository import SqlRepository
@@ -52,6 +53,7 @@ from portal.domain.ports import (
     AuditLog,
     Classifier,
     Clock,
+    ConcernStore,
     IdentityProvider,
     IdentityStore,
     Mailer,
@@ -89,6 +91,7 @@ class Container:
     file_types: FileTypePolicy
     mailer: Mailer
     records: RetentionRecordsStore
+    concerns: ConcernStore
     retention_policy: RetentionPolicy
     chase_policy: ChasePolicy
     identities: IdentityStore
@@ -364,6 +367,7 @@ def build(
         file_types=file_types,
         mailer=mailer or make_mailer(settings),
         records=RetentionRecords(engine, audit_keys=audit_keys),
+        concerns=ConcernRecords(engine, audit_keys=audit_keys),
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
         chase_policy=load_chase_policy(settings.policies_dir / "chasing.yaml"),
         identities=Identities(engine, audit_keys=audit_keys),

@@ -77,6 +77,16 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # extra items: what the lead asks of one agency in one inspection
     ("POST", "/v1/inspections/{inspection_id}/extra-items"): P.manage_inspection,
     ("GET", "/v1/inspections/{inspection_id}/extra-items"): P.view_inspection,
+    # issues of concern: raised, answered (an upload), evaluated and signed off
+    ("POST", "/v1/inspections/{inspection_id}/concerns"): P.raise_concern,
+    ("GET", "/v1/inspections/{inspection_id}/concerns"): P.view_concerns,
+    ("GET", "/v1/inspections/{inspection_id}/concerns/{concern_id}"): P.view_concerns,
+    ("PUT", "/v1/inspections/{inspection_id}/concerns/{concern_id}/evaluation"): (
+        P.evaluate_concern
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/concerns/{concern_id}/sign-off"): (
+        P.sign_off_concern
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from portal.api import (
     after_fieldwork,
     audit,
     chase,
+    concerns,
     documents,
     extra_items,
     health,
@@ -42,5 +43,6 @@ def include_api(app: FastAPI) -> None:
         audit.router,
         after_fieldwork.router,
         extra_items.router,
+        concerns.router,
     ):
         app.include_router(router, responses=gated, dependencies=[Depends(gate)])

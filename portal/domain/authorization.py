@@ -38,6 +38,10 @@ class Permission(StrEnum):
     manage_users = "manage_users"
     manage_user = "manage_user"
     verify_audit_log = "verify_audit_log"
+    view_concerns = "view_concerns"
+    raise_concern = "raise_concern"
+    evaluate_concern = "evaluate_concern"
+    sign_off_concern = "sign_off_concern"
 
 
 class TargetKind(StrEnum):
@@ -250,6 +254,28 @@ _RULES: dict[Permission, _Rule] = {
     ),
     Permission.verify_audit_log: _rule(
         refusal="Only an administrator verifies the audit log.", own_inspection=False
+    ),
+    # Issues of concern (002 para 74, Annex C): case numbers and the issues are for the
+    # inspection's inspectors and the agency concerned, never an admin.
+    Permission.view_concerns: _rule(
+        *_STAFF,
+        Role.agency_uploader,
+        refusal="Only the inspection's inspectors and agencies see its issues of concern.",
+        admin=False,
+    ),
+    Permission.raise_concern: _rule(
+        *_STAFF, refusal="Only the inspection's inspectors raise issues of concern.", admin=False
+    ),
+    Permission.evaluate_concern: _rule(
+        *_STAFF,
+        refusal="Only the inspection's inspectors evaluate an agency's response.",
+        admin=False,
+    ),
+    Permission.sign_off_concern: _rule(
+        Role.lead_inspector,
+        Role.agency_uploader,
+        refusal="Only the lead inspector and the agency concerned sign off an issue of concern.",
+        admin=False,
     ),
     Permission.manage_user: _rule(
         Role.lead_inspector,

@@ -366,6 +366,20 @@ class AdditionalRequests(BaseModel):
     )
 
 
+class IssuesOfConcern(BaseModel):
+    """The guidance's own words on issues of concern (an inspector's concern referred to an
+    agency's senior officer, answered in writing, evaluated and signed off) and the
+    paragraph they stand in: shown beside the inspection's concerns."""
+
+    model_config = _FROZEN
+
+    quote: str = Field(min_length=20, description="Quoted exactly from the guidance.")
+    source: str = Field(
+        pattern=r"(?i)\b(para(graph)?|annex)\b.*[0-9A-Z]",
+        description="Where the quote stands, e.g. 'para 88'.",
+    )
+
+
 class ThemePolicy(BaseModel):
     """Everything a theme variant asks of the agencies."""
 
@@ -389,6 +403,7 @@ class ThemePolicy(BaseModel):
         "file says so in a comment).",
     )
     after_fieldwork: AfterFieldworkPolicy | None = None
+    issues_of_concern: IssuesOfConcern | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ThemePolicy:

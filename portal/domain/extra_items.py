@@ -7,7 +7,8 @@ agency by its own deadline, and is checked, counted and chased like any item of 
 theme: the schedule gains a deadline per item (`with_extra_deadlines`) and completeness a
 requirement per item (`extra_requirements`). An issue of concern (002 para 74 and Annex
 C) is such an item too: its deadline is the date on the form, "Response and explanation
-required by:".
+required by:", and its title and quote carry only its short reference, never the form's
+free text (portal/domain/concerns.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from portal.domain.timeline import LONDON, Moment
 EXTRA_ID_PATTERN = r"[a-f0-9]{12}"
 DEADLINE_PREFIX = "extra_"
 TITLE_MAX = 200
+REF_LENGTH = 6
+"""How many characters of an item's id make its short reference ("3f9a2c")."""
 
 
 class ExtraKind(StrEnum):
@@ -62,11 +65,17 @@ class ExtraItem(BaseModel):
         return DEADLINE_PREFIX + self.id
 
     @property
+    def ref(self) -> str:
+        """The item's short reference, as people say it ("issue of concern 3f9a2c")."""
+        return self.id[:REF_LENGTH]
+
+    @property
     def quote(self) -> str:
-        """The words the timeline, checklist and reminders use for its deadline."""
+        """The words the timeline, checklist and reminders use for its deadline (for an
+        issue of concern its reference only: the form's text may name a child)."""
         if self.kind is ExtraKind.issue_of_concern:
             # 002 Annex C, the form's own words.
-            return f"Issue of concern: {self.title}. Response and explanation required by:"
+            return f"Issue of concern {self.ref}. Response and explanation required by:"
         return f"Asked by the lead inspector: {self.title}"
 
 

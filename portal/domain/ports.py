@@ -20,6 +20,7 @@ from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdic
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild, ListTable
 from portal.domain.completeness import DocumentFact
+from portal.domain.concerns import Concern, Signatory
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.extra_items import ExtraItem
 from portal.domain.file_types import FileFacts
@@ -594,6 +595,44 @@ class Repository(InspectionRecords, DocumentRecords, Outbox, Protocol):
         ...
 
 
+class ConcernStore(Protocol):
+    """Issues of concern: each Annex C form, stored with the item of its written response.
+    Audit events name ids, codes and times only, never the form's text."""
+
+    def add_concern(self, concern: Concern, item: ExtraItem) -> None:
+        """Store the concern and the item of its written response together, with one audit
+        event."""
+        ...
+
+    def concerns(self, inspection_id: str) -> list[Concern]:
+        """The inspection's concerns in the order they were raised."""
+        ...
+
+    def get_concern(self, inspection_id: str, concern_id: str) -> Concern | None:
+        """One concern of the inspection, or None."""
+        ...
+
+    def record_evaluation(
+        self, inspection_id: str, concern_id: str, evaluation: str, actor: str, now: datetime
+    ) -> bool:
+        """Record (or replace) the inspectors' evaluation, with an audit event, unless
+        either side has signed the form meanwhile (then False, and nothing changes)."""
+        ...
+
+    def sign_concern(
+        self,
+        inspection_id: str,
+        concern_id: str,
+        signatory: Signatory,
+        actor: str,
+        chief_officer: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record one side's signature, with an audit event, if the evaluation is recorded
+        and that side has not signed (else False, and nothing changes)."""
+        ...
+
+
 class RetentionRecordsStore(Protocol):
     """What retention keeps and deletes: runs and their entries, legal holds, retention
     events and the register of names."""
@@ -727,6 +766,18 @@ class RetentionRecordsStore(Protocol):
 
     def extra_items_count(self, inspection_id: str) -> int:
         """How many items the lead asked beyond the theme the inspection holds."""
+        ...
+
+    def concerns_count(self, inspection_id: str) -> int:
+        """How many issues of concern the inspection holds."""
+        ...
+
+    def delete_concerns(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's issues of concern (the forms' text with them: case
+        numbers, service, issues, evaluation, chief officer) and write the entry, in one
+        transaction."""
         ...
 
     def delete_extra_items(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from portal.domain.access import Principal, Role
+from portal.domain.access import Inspection, Principal, Role
 from portal.domain.errors import Refusal, Refused
-from portal.domain.extra_items import ExtraItem, ExtraItemRequest
+from portal.domain.extra_items import ExtraItem, ExtraItemRequest, ExtraKind
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -21,10 +21,38 @@ def add_extra_item(
     """The new item, stored with who added it and when (and an audit event without its
     title). From then on it is on the agency's checklist with its own deadline, counted in
     completeness and chased. Refused not_found if there is no such inspection, invalid
-    (`agency_not_in_inspection`) if the agency is not one of the inspection's, conflict
+    (`agency_not_in_inspection`) if the agency is not one of the inspection's,
+    (`raise_as_concern`) for an issue of concern (raised with its form instead), conflict
     (`no_timeline`) while the inspection has no deadlines to chase it with."""
     inspection = load_inspection(container, inspection_id)
-    if asked.agency not in inspection.agencies:
+    if asked.kind is ExtraKind.issue_of_concern:
+        raise Refused(
+            Refusal.invalid,
+            "raise_as_concern",
+            "Raise an issue of concern with its form",
+            "An issue of concern is raised with the Annex C form: POST "
+            f"/v1/inspections/{inspection.id}/concerns.",
+        )
+    check_owed(container, inspection, asked.agency)
+    extra = ExtraItem(
+        id=uuid.uuid4().hex[:12],
+        inspection_id=inspection.id,
+        agency=asked.agency,
+        kind=asked.kind,
+        title=asked.title.strip(),
+        due=asked.due,
+        added_by=principal.actor,
+        added_at=container.clock.now(),
+    )
+    container.repository.add_extra_item(extra)
+    return extra
+
+
+def check_owed(container: Container, inspection: Inspection, agency: str) -> None:
+    """Refused unless `agency` can owe the inspection an item of its own: invalid
+    (`agency_not_in_inspection`) if it is not one of the inspection's agencies, conflict
+    (`no_timeline`) while the inspection has no deadlines to chase it with."""
+    if agency not in inspection.agencies:
         raise Refused(
             Refusal.invalid,
             "agency_not_in_inspection",
@@ -39,18 +67,6 @@ def add_extra_item(
             "Set the inspection's days first: an item is chased against the inspection's "
             "timeline, and this inspection has none yet.",
         )
-    extra = ExtraItem(
-        id=uuid.uuid4().hex[:12],
-        inspection_id=inspection.id,
-        agency=asked.agency,
-        kind=asked.kind,
-        title=asked.title.strip(),
-        due=asked.due,
-        added_by=principal.actor,
-        added_at=container.clock.now(),
-    )
-    container.repository.add_extra_item(extra)
-    return extra
 
 
 def extra_items_of(

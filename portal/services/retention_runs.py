@@ -268,8 +268,9 @@ def _run_inspection(
     records = container.records
     inspection_id = ctx.inspection.id
     # The outbox; arrangements to see records on site (evidence of the case records: they
-    # go when the case records do); what the lead asked beyond the theme (its titles go
-    # with the information sent for it).
+    # go when the case records do); issues of concern, then what the lead asked beyond
+    # the theme (the forms' text and the items' titles go with the information sent for
+    # them, the written responses among it; the forms first: each names its item).
     for kind, retention_class, count, delete in (
         ("outbox", RetentionClass.mail_outbox, records.outbox_count, records.delete_outbox),
         (
@@ -277,6 +278,12 @@ def _run_inspection(
             RetentionClass.case_record,
             records.on_site_count,
             records.delete_on_site,
+        ),
+        (
+            "concerns",
+            RetentionClass.annex_a_information,
+            records.concerns_count,
+            records.delete_concerns,
         ),
         (
             "extra_items",

@@ -5,6 +5,7 @@ pages' resumable uploads); `install` serves their assets."""
 from fastapi import APIRouter, FastAPI
 
 from portal.web import (
+    concern_pages,
     inspector_pages,
     lead_pages,
     names_pages,
@@ -26,6 +27,7 @@ for _audience in (
     records_pages,
     setup_pages,
     onsite_pages,
+    concern_pages,
     names_pages,
     overview_pages,  # after setup_pages: its /inspections/{id} must not take /inspections/new
 ):

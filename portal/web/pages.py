@@ -33,13 +33,15 @@ from portal.domain.authorization import Outcome, Permission, Target, TargetKind,
 from portal.domain.completeness import DeadlineState, ItemState
 from portal.domain.documents import Document, StoredObject
 from portal.domain.errors import Refused, TransientError
+from portal.domain.extra_items import ExtraKind
 from portal.domain.onsite import client_address, parse_networks
 from portal.domain.reasons import ReasonCode, reason_sentence
-from portal.domain.scope import CASE_RECORD, needs_document_date
+from portal.domain.scope import CASE_RECORD, EXTRA_PREFIX, needs_document_date
 from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
 from portal.http.uploads import MultipartUpload, receive_upload
+from portal.services.extra_items import extra_items_of
 from portal.services.identities import TOKEN_PREFIX, token_hash
 from portal.services.selections import slots_of
 from portal.services.uploads import UploadForm
@@ -610,7 +612,14 @@ def checklist(inspection_id: str, request: Request) -> Response:
         for slot in slots_of(container, inspection)
         if slot.agency == agency and slot.seen_on_site is not None
     )
-    groups = views.checklist_groups(states, agency, container.schedule(inspection), now, on_site)
+    concerns = {
+        extra.item: f"/inspections/{inspection.id}/concerns/{extra.id}"
+        for extra in extra_items_of(container, principal, inspection.id)
+        if extra.kind is ExtraKind.issue_of_concern
+    }
+    groups = views.checklist_groups(
+        states, agency, container.schedule(inspection), now, on_site, concerns
+    )
     theme = container.themes[inspection.theme_key]
     return render(
         request,
@@ -705,7 +714,18 @@ def _render_upload(
         child_id=page.target.child_id or "",
         health_information_field=HEALTH_INFORMATION_FIELD,
         health_information=health_information,
+        concern_url=_concern_url(container, person.principal, page),
     )
+
+
+def _concern_url(container: Container, principal: Principal, page: UploadPage) -> str:
+    """The page of the issue of concern whose written response this item is, or ''."""
+    if not page.target.item.startswith(EXTRA_PREFIX):
+        return ""
+    for extra in extra_items_of(container, principal, page.inspection.id):
+        if extra.item == page.target.item and extra.kind is ExtraKind.issue_of_concern:
+            return f"/inspections/{page.inspection.id}/concerns/{extra.id}"
+    return ""
 
 
 def resumable_url(inspection_id: str, key: str) -> str:

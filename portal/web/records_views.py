@@ -45,6 +45,7 @@ KIND_WORDS = {
     "names": "Name register",
     "audit_log": "Audit log",
     "leftovers": "Leftovers of interrupted writes",
+    "concerns": "Issues of concern",
 }
 
 

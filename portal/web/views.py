@@ -141,11 +141,16 @@ class ChecklistItem:
     tag: Tag
     hints: tuple[str, ...]
     action: str = "upload"  # the page the item links to: "upload", or "arrangement"
+    href: str = ""  # or a page of its own: an issue of concern's
 
 
 ARRANGED = Tag("Arranged", "green")
 SEEN_ON_SITE_HINT = (
     "To be seen on site: do not upload. Confirm where and when inspectors can see these records."
+)
+CONCERN_HINT = (
+    "An issue of concern: read it, upload your written response and sign the form off once "
+    "the inspectors have shared their evaluation."
 )
 
 
@@ -172,29 +177,15 @@ def checklist_groups(
     schedule: Schedule | None,
     now: datetime,
     seen_on_site: frozenset[str] = frozenset(),
+    concerns: Mapping[str, str] | None = None,
 ) -> list[ChecklistGroup]:
     """One agency's checklist, grouped by deadline in due order; the keys in
-    `seen_on_site` (case records to be seen on site) link to their arrangement page."""
+    `seen_on_site` (case records to be seen on site) link to their arrangement page, those
+    in `concerns` (issues of concern's written responses) to the concern's page."""
     quotes = {d.key: d.quote for d in schedule.deadlines} if schedule else {}
     groups = []
     for state in _sorted_states([s for s in states if s.agency == agency]):
-        items = tuple(
-            ChecklistItem(
-                key=item.number,
-                label=item_label(item),
-                tag=item_tag(item),
-                hints=_item_hints(item),
-            )
-            if item.number not in seen_on_site
-            else ChecklistItem(
-                key=item.number,
-                label=item_label(item),
-                tag=ARRANGED if item.arranged else NOT_STARTED,
-                hints=(SEEN_ON_SITE_HINT,),
-                action="arrangement",
-            )
-            for item in state.items
-        )
+        items = tuple(_checklist_item(item, seen_on_site, concerns or {}) for item in state.items)
         groups.append(
             ChecklistGroup(
                 deadline=state.deadline or UNDATED,
@@ -209,6 +200,30 @@ def checklist_groups(
             )
         )
     return groups
+
+
+def _checklist_item(
+    item: ItemState, seen_on_site: frozenset[str], concerns: Mapping[str, str]
+) -> ChecklistItem:
+    if item.number in concerns:
+        return ChecklistItem(
+            key=item.number,
+            label=item_label(item),
+            tag=item_tag(item),
+            hints=(CONCERN_HINT, *_item_hints(item)),
+            href=concerns[item.number],
+        )
+    if item.number in seen_on_site:
+        return ChecklistItem(
+            key=item.number,
+            label=item_label(item),
+            tag=ARRANGED if item.arranged else NOT_STARTED,
+            hints=(SEEN_ON_SITE_HINT,),
+            action="arrangement",
+        )
+    return ChecklistItem(
+        key=item.number, label=item_label(item), tag=item_tag(item), hints=_item_hints(item)
+    )
 
 
 def _item_hints(item: ItemState) -> tuple[str, ...]:
@@ -382,12 +397,14 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
             ("Completeness", f"{base}/completeness"),
             ("Alerts", f"{base}/alerts"),
             ("Documents", f"{base}/documents"),
+            ("Issues of concern", f"{base}/concerns"),
             ("Names", f"{base}/names"),
         ]
     if principal.role is Role.inspector:
         return [
             ("Completeness", f"{base}/completeness"),
             ("Documents", f"{base}/documents"),
+            ("Issues of concern", f"{base}/concerns"),
             ("Names", f"{base}/names"),
         ]
     return []

@@ -14,9 +14,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from portal.adapters.audit_keys import load_keyring
+from portal.adapters.db.concern_records import ConcernRecords
 from portal.adapters.db.engine import MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
 from portal.domain.access import Inspection
+from portal.domain.concerns import Concern, ConcernCategory, Signatory, response_item
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode, WarningCode
 
@@ -243,3 +245,53 @@ def test_every_state_change_leaves_an_audit_event(repository: SqlRepository) -> 
     repository.record_outcome(document.id, "i" * 32, NOW, status=DocumentStatus.accepted)
     actions = [e["action"] for e in repository.audit_events(document.id)]
     assert actions == ["document_received", "document_accepted"]
+
+
+def test_a_concerns_evaluation_and_each_signature_are_recorded_once_in_order(
+    engine: Engine, tmp_path: Path
+) -> None:
+    keys = load_keyring(tmp_path / "audit-key", create_at=NOW)
+    SqlRepository(engine, audit_keys=keys).add_inspection(
+        Inspection(
+            id="insp1", theme_key="t/v", area_name="Testshire", agencies=("police",), created_at=NOW
+        ),
+        actor="test",
+    )
+    records = ConcernRecords(engine, audit_keys=keys)
+    concern = Concern(
+        id="0123456789ab",
+        inspection_id="insp1",
+        agency="police",
+        case_numbers=("C1", "C2"),
+        category=ConcernCategory.service_offer,
+        service="Public protection unit",
+        issues="No strategy discussion.",
+        referred_by="inspector:user-1",
+        referred_at=NOW,
+    )
+    records.add_concern(concern, response_item(concern, NOW + timedelta(days=2)))
+    later = NOW + timedelta(days=3)
+
+    assert not records.sign_concern(
+        "insp1", concern.id, Signatory.lead_inspector, "li", None, later
+    )
+    assert records.record_evaluation("insp1", concern.id, "Seen.", "li", later)
+    assert records.sign_concern(
+        "insp1", concern.id, Signatory.chief_officer, "po", "A. Chief", later
+    )
+    assert not records.sign_concern(
+        "insp1", concern.id, Signatory.chief_officer, "po", "B. Chief", later
+    )
+    assert not records.record_evaluation("insp1", concern.id, "Changed.", "li", later)
+    assert records.sign_concern("insp1", concern.id, Signatory.lead_inspector, "li", None, later)
+
+    stored = records.get_concern("insp1", concern.id)
+    assert stored is not None
+    assert (stored.case_numbers, stored.evaluation, stored.chief_officer) == (
+        ("C1", "C2"),
+        "Seen.",
+        "A. Chief",
+    )
+    assert (stored.lead_signed_at, stored.agency_signed_at) == (later, later)
+    assert records.get_concern("other", concern.id) is None
+    assert [c.id for c in records.concerns("insp1")] == [concern.id]

@@ -18,6 +18,7 @@ from portal.adapters.store_fs import FilesystemStore
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import MessageKind, PlannedMessage
+from portal.domain.concerns import Concern, ConcernCategory, Signatory, response_item
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import StoreUnavailable
 from portal.domain.extra_items import ExtraItem
@@ -277,6 +278,12 @@ def test_no_registered_name_is_left_anywhere_after_the_names_run(portal: Portal)
         "police",
         T0,
     )
+    _add_concern(
+        container,
+        issues=f"No strategy discussion after {REGISTERED_NAME}'s disclosure",
+        evaluation=f"The response explains the plan for {REGISTERED_NAME}.",
+        chief_officer=f"Signed for {REGISTERED_NAME}'s health visitor",
+    )
     assert records.find_text([REGISTERED_NAME])
 
     assert not [e for e in portal.run(date(2026, 4, 1)).entries if e.record_kind == "names"]
@@ -294,6 +301,61 @@ def test_no_registered_name_is_left_anywhere_after_the_names_run(portal: Portal)
     assert "jayden" not in record.lower() and "okafor" not in record.lower()
     # Names are reduced once; later runs leave the register alone.
     assert not [e for e in portal.run(date(2026, 4, 3)).entries if e.record_kind == "names"]
+
+
+def _add_concern(
+    container: Container, *, issues: str, evaluation: str, chief_officer: str
+) -> Concern:
+    """An issue of concern raised with the police, evaluated and signed by its chief officer."""
+    concern = Concern(
+        id="fedcba987654",
+        inspection_id=INSPECTION,
+        agency="police",
+        case_numbers=("C1",),
+        category=ConcernCategory.serious,
+        service="Public protection unit",
+        issues=issues,
+        referred_by="inspector",
+        referred_at=T0,
+    )
+    container.concerns.add_concern(concern, response_item(concern, at(date(2026, 3, 19), 17)))
+    assert container.concerns.record_evaluation(INSPECTION, concern.id, evaluation, "li", T0)
+    assert container.concerns.sign_concern(
+        INSPECTION, concern.id, Signatory.chief_officer, "police", chief_officer, T0
+    )
+    return concern
+
+
+def test_issues_of_concern_go_with_their_text_when_the_evidence_does(portal: Portal) -> None:
+    container = portal.container
+    _add_concern(
+        container,
+        issues="Strategy discussion not held for C1",
+        evaluation="Evaluation shared on the Thursday",
+        chief_officer="Chief Constable Margaret Example",
+    )
+    container.records.set_event(
+        INSPECTION, RetentionEvent.letter_published, date(2026, 5, 21), "test", T0
+    )
+    assert not [e for e in portal.run(date(2026, 6, 4)).entries if e.record_kind == "concerns"]
+
+    run = portal.run(date(2026, 6, 5))
+
+    entry = next(e for e in run.entries if e.record_kind == "concerns")
+    assert (entry.action, entry.count, entry.retention_class) == (
+        "deleted",
+        1,
+        "annex_a_information",
+    )
+    assert container.concerns.concerns(INSPECTION) == []
+    assert container.repository.extra_items(INSPECTION) == []
+    texts = [
+        "Strategy discussion not held",
+        "Evaluation shared",
+        "Margaret Example",
+        "Public protection",
+    ]
+    assert container.records.find_text(texts) == {}
 
 
 class ProcessKilled(BaseException):

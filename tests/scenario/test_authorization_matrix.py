@@ -134,6 +134,21 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
         frozenset({"admin", "lead"}),
     ),
     ("GET", "/v1/inspections/{inspection_id}/extra-items"): ("inspection", ALL),
+    # issues of concern: the inspection's inspectors and the agency concerned, never an admin
+    ("POST", "/v1/inspections/{inspection_id}/concerns"): ("inspection", READERS),
+    ("GET", "/v1/inspections/{inspection_id}/concerns"): ("inspection", READERS | {"uploader"}),
+    ("GET", "/v1/inspections/{inspection_id}/concerns/{concern_id}"): (
+        "inspection",
+        READERS | {"uploader"},
+    ),
+    ("PUT", "/v1/inspections/{inspection_id}/concerns/{concern_id}/evaluation"): (
+        "inspection",
+        READERS,
+    ),
+    ("POST", "/v1/inspections/{inspection_id}/concerns/{concern_id}/sign-off"): (
+        "inspection",
+        frozenset({"lead", "uploader"}),
+    ),
 }
 # Routes whose records officer of every inspection also passes on another inspection.
 RECORDS_EVERYWHERE = {k for k, (_kind, who) in EXPECTED.items() if "records_all" in who}
@@ -291,6 +306,7 @@ def _fill(world: World, path: str, kind: str, variant: str) -> str:
     # records to be seen on site, not sent
     values.setdefault("agency", "local_authority")
     values.setdefault("child_id", "C1")
+    values.setdefault("concern_id", "0123456789ab")
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     return path

@@ -49,9 +49,11 @@ from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Inspection, Role
 from portal.domain.chase import Contacts
+from portal.domain.concerns import ConcernCategory, ConcernRequest
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode
 from portal.services.chasing import run_chase
+from portal.services.concerns import raise_concern
 from portal.services.identities import issue_token, issue_user_token
 from portal.services.retention_runs import run_retention
 from portal.settings import Settings
@@ -207,6 +209,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         Contacts(lead_inspector=("lead@example.org",), agencies={"police": ("p@example.org",)}),
     )
     assert run_chase(container, container.mailer, datetime(2026, 12, 2, 10, tzinfo=UTC)).sent
+    concern = raise_concern(
+        container,
+        principals["lead"],
+        a.id,
+        ConcernRequest(
+            agency="local_authority",
+            case_numbers=["C001"],
+            category=ConcernCategory.serious,
+            service="Front door",
+            issues="No strategy discussion.",
+            required_by=datetime(2026, 12, 10, 17, tzinfo=UTC),
+        ),
+    )
     world.real = {
         # A twice: the lead inspector and the uploader belong to it.
         "inspection_id": [a.id, a.id, b.id, no_timeline.id],
@@ -230,6 +245,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "child_id": children,
         "child_ids": [children, children[:2]],
         "networks": [["127.0.0.0/8", "192.0.2.0/24"]],
+        "concern_id": [concern.concern.id],
     }
     yield world
 

@@ -59,6 +59,7 @@ def fulfils(theme: ThemePolicy, key: str) -> bool:
         ),
         "deadline": lambda: theme.timeline is not None and name in theme.timeline.deadlines,
         "additional_requests": lambda: not name and bool(theme.additional_requests),
+        "issues_of_concern": lambda: theme.issues_of_concern is not None and not name,
     }
     return kind in checks and checks[kind]()
 
@@ -102,3 +103,4 @@ def test_the_check_fails_for_a_key_a_theme_does_not_have() -> None:
     assert not fulfils(theme, "1.1-1.99")
     assert not fulfils(theme, "agency_audit:nobody")
     assert not fulfils(theme.model_copy(update={"additional_requests": ()}), "additional_requests")
+    assert not fulfils(theme.model_copy(update={"issues_of_concern": None}), "issues_of_concern")

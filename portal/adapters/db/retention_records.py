@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from portal.adapters.db.engine import Tables
 from portal.adapters.db.repository import _audit, _document_from_row
 from portal.adapters.db.tables import (
     Base,
+    ConcernRow,
     DeadlineOverrideRow,
     DocumentRow,
     ExtraItemRow,
@@ -306,6 +307,10 @@ class RetentionRecords(Tables):
                 new_title = reduce(extra.title)
                 count("extra_items", extra.title, new_title)
                 extra.title = new_title
+            for concern in session.scalars(
+                select(ConcernRow).where(ConcernRow.inspection_id == inspection_id)
+            ):
+                _reduce_concern(concern, reduce, count)
             session.execute(
                 update(InspectionRow)
                 .where(InspectionRow.id == inspection_id)
@@ -484,7 +489,21 @@ class RetentionRecords(Tables):
         write the entry, in one transaction."""
         return self._delete_rows(ExtraItemRow, inspection_id, run_id, entry, now)
 
-    def _count_rows(self, table: type[OnSiteSlotRow | ExtraItemRow], inspection_id: str) -> int:
+    def concerns_count(self, inspection_id: str) -> int:
+        """How many issues of concern the inspection holds."""
+        return self._count_rows(ConcernRow, inspection_id)
+
+    def delete_concerns(
+        self, inspection_id: str, run_id: str, entry: RetentionEntry, now: datetime
+    ) -> int:
+        """Delete the inspection's issues of concern (the forms' text with them: case
+        numbers, service, issues, evaluation, chief officer) and write the entry, in one
+        transaction."""
+        return self._delete_rows(ConcernRow, inspection_id, run_id, entry, now)
+
+    def _count_rows(
+        self, table: type[OnSiteSlotRow | ExtraItemRow | ConcernRow], inspection_id: str
+    ) -> int:
         with self._session() as session:
             return int(
                 session.scalar(
@@ -497,7 +516,7 @@ class RetentionRecords(Tables):
 
     def _delete_rows(
         self,
-        table: type[OnSiteSlotRow | ExtraItemRow],
+        table: type[OnSiteSlotRow | ExtraItemRow | ConcernRow],
         inspection_id: str,
         run_id: str,
         entry: RetentionEntry,
@@ -685,3 +704,19 @@ def _run(row: RetentionRunRow, entries: Sequence[RetentionEntryRow]) -> Retentio
     run = RetentionRun.model_validate(row)
     lines = tuple(RetentionEntry.model_validate(e) for e in entries)
     return run.model_copy(update={"entries": lines})
+
+
+def _reduce_concern(
+    row: ConcernRow, reduce: Callable[[str], str], count: Callable[[str, object, object], None]
+) -> None:
+    """Reduce the names in an issue of concern's text: the form's every free-text field."""
+    before = (row.case_numbers, row.service, row.issues, row.evaluation, row.chief_officer)
+    after = (
+        [reduce(number) for number in row.case_numbers],
+        reduce(row.service),
+        reduce(row.issues),
+        reduce(row.evaluation) if row.evaluation else row.evaluation,
+        reduce(row.chief_officer) if row.chief_officer else row.chief_officer,
+    )
+    count("issues_of_concern", before, after)
+    row.case_numbers, row.service, row.issues, row.evaluation, row.chief_officer = after

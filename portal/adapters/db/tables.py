@@ -194,6 +194,34 @@ class ExtraItemRow(Base):
     added_at: Mapped[datetime]
 
 
+class ConcernRow(Base):
+    """An issue of concern (portal/domain/concerns.py): the Annex C form, whose written
+    response is uploaded into the extra item of the same id. Its text (case numbers,
+    service, issues, evaluation, chief officer) is evidence data: deleted by retention with
+    the inspection's extra items, reduced by the names run."""
+
+    __tablename__ = "issues_of_concern"
+    __table_args__ = (Index("ix_issues_of_concern_inspection", "inspection_id"),)
+
+    id: Mapped[str] = mapped_column(ForeignKey("extra_items.id"), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"))
+    agency: Mapped[str] = mapped_column(String(64))
+    case_numbers: Mapped[list[str]]
+    category: Mapped[int] = mapped_column(Integer)
+    service: Mapped[str] = mapped_column(String(200))
+    issues: Mapped[str] = mapped_column(Text)
+    referred_by: Mapped[str] = mapped_column(String(100))
+    referred_at: Mapped[datetime]
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    evaluated_by: Mapped[str | None] = mapped_column(String(100))
+    evaluated_at: Mapped[datetime | None]
+    lead_signed_by: Mapped[str | None] = mapped_column(String(100))
+    lead_signed_at: Mapped[datetime | None]
+    chief_officer: Mapped[str | None] = mapped_column(String(100))
+    agency_signed_by: Mapped[str | None] = mapped_column(String(100))
+    agency_signed_at: Mapped[datetime | None]
+
+
 class ContactRow(Base):
     __tablename__ = "inspection_contacts"
 
