@@ -358,6 +358,23 @@ def test_issues_of_concern_go_with_their_text_when_the_evidence_does(portal: Por
     assert container.records.find_text(texts) == {}
 
 
+def test_arrangements_to_see_records_on_site_go_when_the_evidence_does(portal: Portal) -> None:
+    container = portal.container
+    container.repository.mark_on_site(INSPECTION, "C1", "police", "li", T0)
+    container.repository.confirm_arrangement(
+        INSPECTION, "C1", "police", "Room 4, Civic Centre", date(2026, 3, 23), "police", T0
+    )
+    container.records.set_event(
+        INSPECTION, RetentionEvent.letter_published, date(2026, 5, 21), "test", T0
+    )
+
+    run = portal.run(date(2026, 6, 5))
+
+    entry = next(e for e in run.entries if e.record_kind == "on_site_arrangements")
+    assert (entry.action, entry.count) == ("deleted", 1)
+    assert container.records.find_text(["Room 4, Civic Centre"]) == {}
+
+
 class ProcessKilled(BaseException):
     """Stands for SIGKILL: nothing after it runs, no handler catches it."""
 

@@ -373,7 +373,7 @@ class RetentionEntryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("retention_runs.id"))
     inspection_id: Mapped[str | None] = mapped_column(String(32))
-    record_kind: Mapped[str] = mapped_column(String(16))
+    record_kind: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(24))
     retention_class: Mapped[str | None] = mapped_column(String(32))
