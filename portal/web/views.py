@@ -404,6 +404,8 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
         return [
             ("Completeness", f"{base}/completeness"),
             ("Documents", f"{base}/documents"),
+            # Where an inspector records the case records seen on site.
+            ("Children", f"{base}/children"),
             ("Issues of concern", f"{base}/concerns"),
             ("Names", f"{base}/names"),
         ]

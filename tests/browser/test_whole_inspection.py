@@ -59,7 +59,7 @@ class Case:
     theme_title: str
     audited: int
     timeline: dict[str, str]
-    audits_key: str
+    health_seen_on_site: bool
 
 
 WEEKS_1_AND_2 = {
@@ -73,13 +73,13 @@ DOMESTIC_ABUSE = Case(
     "Children who are victims of domestic abuse (September 2024)",
     audited=6,
     timeline={**WEEKS_1_AND_2, "week2_end_of_thursday": "11:59pm Thursday 1 April"},
-    audits_key="week2_end_of_thursday",
+    health_seen_on_site=False,
 )
 SERIOUS_YOUTH_VIOLENCE = Case(
     "Serious youth violence (September 2023)",
     audited=6,
     timeline={**WEEKS_1_AND_2, "week2_thursday_5pm": "5pm Thursday 1 April"},
-    audits_key="week2_thursday_5pm",
+    health_seen_on_site=True,
 )
 LETTER = {
     "factual_accuracy": "11:59pm Friday 14 May",
@@ -236,6 +236,15 @@ def _reminded(live_portal: LivePortal, inspection_id: str, at: datetime) -> dict
 # -- the test ---------------------------------------------------------------------------
 
 
+def _task(lead: Browsing, name: str) -> None:
+    """From the lead's overview, the task of that name (the lead's pages are reached so)."""
+    lead.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Your inspection"
+    ).click()
+    lead.page.get_by_role("link", name=name, exact=True).click()
+    lead.page.wait_for_load_state("load")
+
+
 @pytest.mark.parametrize("case", [DOMESTIC_ABUSE, SERIOUS_YOUTH_VIOLENCE], ids=["da", "syv"])
 def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_statement_of_action(
     case: Case, tab: Browsing, second_tab: Browsing, live_portal: LivePortal
@@ -256,6 +265,7 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
     theme = container.themes[inspection.theme_key]
 
     staff.sign_in(lead_token)
+    _task(staff, "Timeline")
     _check_timeline(staff, inspection_id, case)
     tokens = {
         code: _issue_token(staff, inspection_id, "Agency uploader", code)
@@ -263,11 +273,11 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
     }
     inspector_token = _issue_token(staff, inspection_id, "Inspector", None)
 
-    # Tuesday 23 March, morning: the reminders for Tuesday and Thursday are out.
+    # Tuesday 23 March, morning: the local authority is reminded of Tuesday's lists.
     clock.set(_at(date(2027, 3, 23), 9))
-    reminders = _reminded(live_portal, inspection_id, clock.now())
-    assert "local_authority" in reminders
-    # Each agency's lists by 5pm Tuesday; the rest of week 1's lists by Thursday.
+    first_list = theme.child_lists[0]
+    reminded = _reminded(live_portal, inspection_id, clock.now())
+    assert first_list.title in reminded[first_list.agency], reminded
     for code, token in tokens.items():
         if any(c.agency == code for c in theme.child_lists):
             agency.sign_in(token)
@@ -276,14 +286,15 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
 
     # Wednesday 24 March: the lead shortlists 20 children from the accepted lists.
     clock.set(_at(date(2027, 3, 24), 10))
-    staff.goto(f"/inspections/{inspection_id}/children")
+    _task(staff, "Children")
     staff.page.locator("#shortlist").fill("\n".join(SHORTLIST))
     staff.page.get_by_role("button", name="Save shortlist").click()
     expect(staff.page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Shortlist saved: 20 children"
     )
 
-    # Thursday 25 March, morning: every agency that owes answers about the 20 is reminded.
+    # Thursday 25 March, morning: every agency that owes answers about the 20 is reminded;
+    # each answers for each child from its checklist.
     clock.set(_at(date(2027, 3, 25), 9))
     reminders = _reminded(live_portal, inspection_id, clock.now())
     per_child = next(r for r in theme.requests if r.per_child == "shortlisted")
@@ -297,48 +308,66 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
 
     # Tuesday 30 March, 11am (Good Friday and Easter Monday past): the children to audit.
     clock.set(_at(date(2027, 3, 30), 10))
-    staff.goto(f"/inspections/{inspection_id}/children")
+    _task(staff, "Children")
     for child in SHORTLIST[: case.audited]:
         staff.page.get_by_role("checkbox", name=child, exact=True).check()
     staff.page.get_by_role("button", name="Save children to audit").click()
     expect(staff.page.locator(".govuk-notification-banner--success")).to_contain_text(
         f"Children to audit saved: {case.audited} children"
     )
-    # One child's health records are to be seen on site instead of sent.
-    health_slot = staff.page.locator(f'tr[data-child="{SHORTLIST[0]}"]').filter(has_text="Health")
-    health_slot.get_by_role("button", name=re.compile("^See on site instead")).click()
-    expect(health_slot.locator("[data-seen-on-site=health]")).to_contain_text(
-        "To be seen on site: not yet arranged"
-    )
+    # One child's health records are to be seen on site, not sent: the lead marks them,
+    # unless the theme already asks for every child's health records so (004 para 131).
+    health_cell = staff.page.locator(f'tr[data-child="{SHORTLIST[0]}"] [data-seen-on-site=health]')
+    if not case.health_seen_on_site:
+        health_cell.get_by_role("button", name=re.compile("^See on site instead")).click()
+    expect(health_cell).to_contain_text("To be seen on site: not yet arranged")
     staff.check("children-chosen")
     # The lead asks the police for one more document, due on Thursday of week 2.
-    staff.goto(f"/inspections/{inspection_id}/extra-items")
+    _task(staff, "Ask an agency for more")
     staff.page.locator("#agency").select_option("police")
     staff.page.locator("#title").fill("Minutes of the last 3 MARAC meetings")
     _fill_date(staff, "due", date(2027, 4, 1))
     staff.page.get_by_role("button", name="Ask the agency").click()
     expect(staff.page.locator("#extra-items")).to_contain_text("MARAC")
 
-    # Wednesday 31 March and Thursday 1 April: case records, audits, the rest.
+    # Wednesday 31 March and Thursday 1 April: case records (or where and when they are
+    # seen), audits, practitioners, the rest.
     clock.set(_at(date(2027, 3, 31), 9))
     later = ("request:", "case_record:", "audit", "agency_audit:", "extra:")
     for token in tokens.values():
         agency.sign_in(token)
-        arrangement = _open_items(agency, inspection_id, ("case_record:",))
-        for href in arrangement:
+        for href in _open_items(agency, inspection_id, ("case_record:",)):
             if href.endswith("/arrangement"):
                 agency.goto(href)
                 agency.page.locator("#where").fill("Room 4, Civic Centre")
-                agency.page.get_by_label(re.compile("Tuesday 6 April 2027")).check()
+                agency.page.get_by_label("Tuesday 6 April 2027").check()
                 agency.page.get_by_role("button", name="Confirm the arrangement").click()
                 expect(agency.page).to_have_url(re.compile(r"/checklist$"))
         _fulfil(agency, inspection_id, later)
         _wait_accepted(agency, inspection_id, later)
     agency.check("checklist-fulfilled")
 
-    # The lead's completeness: every request of the issue counted, for every agency.
+    # Tuesday 6 April, fieldwork: the inspector records the health records seen on site
+    # and raises an issue of concern with the police.
+    clock.set(_at(date(2027, 4, 6), 14))
+    agency.sign_in(inspector_token)
+    agency.page.get_by_role("navigation", name="Menu").get_by_role("link", name="Children").click()
+    seen = agency.page.locator(f'tr[data-child="{SHORTLIST[0]}"] [data-seen-on-site=health]')
+    expect(seen).to_contain_text("arranged (Room 4, Civic Centre, Tuesday 6 April 2027)")
+    seen.get_by_role("button", name=re.compile("^Record as seen")).click()
+    expect(seen).to_contain_text("; seen on ")
+    ref = _raise_concern(agency)
+
+    # Wednesday 7 April: the police respond in writing and sign for their chief officer
+    # once the inspectors' evaluation is shared; the lead signs it off.
+    clock.set(_at(date(2027, 4, 7), 10))
+    reminded = _reminded(live_portal, inspection_id, clock.now())
+    assert f"Issue of concern {ref}" in reminded.get("police", ""), reminded.get("police")
+    _concern_answered_and_signed(staff, agency, lead_token, tokens["police"], ref)
+
+    # The lead's completeness: every request counted, for every agency.
+    extras = container.repository.extra_items(inspection_id)
     for code in tokens:
-        extras = container.repository.extra_items(inspection_id)
         for deadline in {*case.timeline, *(e.deadline_key for e in extras)}:
             staff.goto(f"/inspections/{inspection_id}/completeness/{code}/{deadline}")
             for row in staff.page.locator("#items tbody tr").all():
@@ -349,14 +378,10 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
                 assert tag in ("Accepted", "Arranged"), (code, deadline, label, tag)
     staff.check("completeness-fulfilled")
 
-    # Fieldwork, Tuesday 6 April: an inspector records the health records seen on site.
-    clock.set(_at(date(2027, 4, 6), 14))
-    agency.sign_in(inspector_token)
-    agency.goto(f"/inspections/{inspection_id}/children")
-
     # After fieldwork: the letter's days, the comments and the statement of action.
     clock.set(_at(date(2027, 6, 3), 16))
-    staff.goto(f"/inspections/{inspection_id}/letter")
+    staff.sign_in(lead_token)
+    _task(staff, "The letter’s days")
     _fill_date(staff, "draft", date(2027, 4, 30))
     _fill_date(staff, "final", date(2027, 6, 3))
     staff.page.get_by_role("button", name="Save the letter’s days").click()
@@ -377,3 +402,54 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
     assert statement_reminders(date(2027, 9, 7)) == []
     reminders_due = statement_reminders(date(2027, 9, 8))
     assert reminders_due and all("statement of action" in body for body in reminders_due)
+
+
+def _raise_concern(inspector: Browsing) -> str:
+    """An inspector raises an issue of concern with the police; returns its reference."""
+    inspector.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Issues of concern"
+    ).click()
+    inspector.page.get_by_role("button", name="Raise an issue of concern").click()
+    inspector.page.locator("#agency").select_option("police")
+    inspector.page.locator("#case-numbers").fill(SHORTLIST[1])
+    inspector.page.get_by_label(re.compile(r"^Category 1: Serious issue of concern")).check()
+    inspector.page.locator("#service").fill("Public protection")
+    inspector.page.locator("#issues").fill("No strategy discussion after the disclosure.")
+    _fill_date(inspector, "required", date(2027, 4, 8))
+    inspector.page.get_by_role("button", name="Raise the concern").click()
+    expect(inspector.page.locator("#concern-status")).to_contain_text("Awaiting response")
+    heading = inspector.page.get_by_role("heading", level=1).inner_text()
+    return heading.removeprefix("Issue of concern ").strip()
+
+
+def _concern_answered_and_signed(
+    staff: Browsing, agency: Browsing, lead_token: str, police_token: str, ref: str
+) -> None:
+    agency.sign_in(police_token)
+    agency.page.get_by_role("link", name=f"Issue of concern {ref}: written response").click()
+    agency.page.get_by_role("button", name="Upload your written response").click()
+    agency.page.locator("input[type=file]").set_input_files(
+        {"name": "response.pdf", "mimeType": "application/pdf", "buffer": samples.pdf_text_pages(1)}
+    )
+    agency.page.get_by_role("button", name="Upload file").click()
+    assert agency.wait_for_final_status() == "Accepted"
+
+    staff.sign_in(lead_token)
+    staff.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Issues of concern"
+    ).click()
+    staff.page.get_by_role("link", name=f"Issue of concern {ref}").click()
+    staff.page.locator("#evaluation").fill("The response sets out the discussion held.")
+    staff.page.get_by_role("button", name="Share the evaluation").click()
+    expect(staff.page.locator("#concern-status")).to_contain_text("Evaluation shared")
+
+    agency.goto("/")
+    agency.page.get_by_role("link", name=f"Issue of concern {ref}: written response").click()
+    agency.page.locator("#chief-officer").fill("Chief Constable A. Officer")
+    agency.page.get_by_role("button", name="Sign off for your chief officer").click()
+    expect(agency.page.locator("#signatures")).to_contain_text("Chief Constable A. Officer")
+
+    staff.page.reload()
+    staff.page.get_by_role("button", name="Sign off as lead inspector").click()
+    expect(staff.page.locator("#concern-status")).to_contain_text("Completed")
+    staff.check("concern-completed")
