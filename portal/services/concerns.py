@@ -14,6 +14,7 @@ from portal.domain.concerns import (
     ALREADY_SIGNED,
     Concern,
     ConcernRequest,
+    ConcernStage,
     ConcernState,
     EvaluationRequest,
     SignOffRequest,
@@ -73,6 +74,17 @@ def concerns_of(
         for concern in container.concerns.concerns(inspection.id)
         if _may_see(principal, concern)
     ]
+
+
+def concern_counts(container: Container, inspection: Inspection) -> tuple[int, int, int]:
+    """(raised, still open, overdue) for the inspection's concerns as of now: counts only,
+    for the lead's overview."""
+    dues = _dues(container, inspection)
+    states = [
+        _state(container, inspection, c, dues) for c in container.concerns.concerns(inspection.id)
+    ]
+    still_open = [s for s in states if s.stage is not ConcernStage.completed]
+    return len(states), len(still_open), sum(1 for s in states if s.overdue)
 
 
 def concern_of(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.access import Inspection, Role
 from portal.domain.after_fieldwork import LetterStep
 from portal.domain.selection import Stage
+from portal.services.concerns import concern_counts
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class InspectionProgress(BaseModel):
     letter_days: int | None
     """How many of the letter's days are recorded (None: its theme sets no letter days)."""
     letter_days_total: int = len(LetterStep)
+    concerns: tuple[int, int, int] = (0, 0, 0)
+    """Issues of concern: (raised, still open, overdue)."""
 
 
 def progress_of(container: Container, inspection_id: str) -> InspectionProgress:
@@ -61,4 +64,5 @@ def progress_of(container: Container, inspection_id: str) -> InspectionProgress:
         names=len(container.records.names(inspection.id)),
         names_reduced=container.records.names_reduced_at(inspection.id) is not None,
         letter_days=len(letter.recorded) if letter is not None else None,
+        concerns=concern_counts(container, inspection),
     )

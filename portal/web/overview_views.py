@@ -225,17 +225,25 @@ def _fieldwork(progress: InspectionProgress, base: str) -> TaskGroup:
                 names,
                 Permission.read_names,
             ),
-            # -- issues of concern: its page (/inspections/{id}/concerns) comes from the
-            # concerns branch, which gives this task its status. --
             Task(
                 "concerns",
                 "Issues of concern",
                 f"{base}/concerns",
                 "Issues raised with an agency during fieldwork, and its response",
-                None,
+                _concerns_status(*progress.concerns),
                 Permission.manage_inspection,
             ),
         ),
+    )
+
+
+def _concerns_status(raised: int, still_open: int, overdue: int) -> Status:
+    if overdue:
+        return Status(f"{overdue} overdue", "red")
+    if still_open:
+        return Status(f"{still_open} open", "light-blue")
+    return (
+        Status(f"{_plural(raised, 'concern')}, all completed") if raised else Status("None raised")
     )
 
 

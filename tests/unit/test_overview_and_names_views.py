@@ -74,9 +74,20 @@ def test_a_new_inspections_tasks_are_not_started_and_its_days_are_set() -> None:
         "children": "Not yet started",
         "extra-items": "None asked",
         "names": "No names",
-        "concerns": "",
+        "concerns": "None raised",
         "letter": "Not yet started",
     }
+
+
+def test_issues_of_concern_say_how_many_are_open_and_overdue_before_all_are_completed() -> None:
+    def concerns(raised: int, still_open: int, overdue: int) -> str:
+        return _statuses(NEW.model_copy(update={"concerns": (raised, still_open, overdue)}))[
+            "concerns"
+        ]
+
+    assert concerns(3, 2, 1) == "1 overdue"
+    assert concerns(3, 2, 0) == "2 open"
+    assert concerns(3, 0, 0) == "3 concerns, all completed"
 
 
 def test_each_task_says_how_far_it_has_got() -> None:
