@@ -18,7 +18,9 @@ EVALUATION = "The response sets out the strategy discussion held on 9 December."
 
 def _raise(tab: Browsing, live_portal: LivePortal) -> str:
     tab.sign_in(live_portal.token("inspector"))
-    tab.page.get_by_role("link", name="Issues of concern").click()
+    tab.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Issues of concern"
+    ).click()
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Issues of concern")
     expect(tab.page.locator("#guidance")).to_contain_text("senior officer")
     tab.check("concerns-none")
@@ -70,7 +72,9 @@ def test_a_concern_is_raised_answered_evaluated_and_signed_off_on_the_pages(
     assert tab.wait_for_final_status() == "Accepted"
 
     tab.sign_in(live_portal.token("lead_inspector"))
-    tab.page.get_by_role("link", name="Issues of concern").click()
+    tab.page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Issues of concern"
+    ).click()
     expect(tab.page.locator("#concerns")).to_contain_text("Response received")
     tab.check("concerns-response-received")
     tab.page.get_by_role("link", name=f"Issue of concern {ref}").click()
