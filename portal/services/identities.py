@@ -165,14 +165,27 @@ def register_in_inspection(
     lead inspector registers only LEAD_MAY_ADD roles (forbidden otherwise); refused too as
     `_register` refuses."""
     load_inspection(container, inspection_id)
-    if registration.role is Role.admin:
+    _may_add(principal, registration.role)
+    return _register(container, registration, inspection_id, principal.actor)
+
+
+def roles_they_may_add(principal: Principal) -> tuple[Role, ...]:
+    """The roles `principal` may give a person of an inspection, by registering them or
+    issuing them a token (one rule for both): an administrator any but an administrator's,
+    a lead inspector LEAD_MAY_ADD."""
+    if principal.role is Role.admin:
+        return tuple(r for r in Role if r is not Role.admin)
+    return LEAD_MAY_ADD
+
+
+def _may_add(principal: Principal, role: Role) -> None:
+    if role is Role.admin:
         raise forbidden("Administrators are not scoped to an inspection.")
-    if principal.role is not Role.admin and registration.role not in LEAD_MAY_ADD:
+    if role not in roles_they_may_add(principal):
         raise forbidden(
             "A lead inspector adds agency uploaders, inspectors and records officers; "
             "ask an administrator to add a lead inspector."
         )
-    return _register(container, registration, inspection_id, principal.actor)
 
 
 def _register(
@@ -306,11 +319,11 @@ def issue_inspection_token(
 ) -> tuple[Principal, str]:
     """A new person of this inspection with one token (an uploader's scoped to one of its
     agencies): their principal and the token, shown once. Refused (not_found) for no such
-    inspection, (forbidden) for an admin, (invalid, `unknown_agency`) for an uploader
-    without one of its agencies, (conflict, `user_exists`) for an e-mail already taken."""
+    inspection, (forbidden) for a role `roles_they_may_add` does not give them, (invalid,
+    `unknown_agency`) for an uploader without one of its agencies, (conflict,
+    `user_exists`) for an e-mail already taken."""
     inspection = load_inspection(container, inspection_id)
-    if role is Role.admin:
-        raise forbidden("Admin tokens are not scoped to an inspection.")
+    _may_add(principal, role)
     if role is Role.agency_uploader and agency not in inspection.agencies:
         raise Refused(
             Refusal.invalid,

@@ -19,7 +19,12 @@ from starlette.responses import HTMLResponse, Response
 from portal.domain.access import Inspection
 from portal.domain.authorization import Permission, Target
 from portal.domain.errors import Refusal, Refused
-from portal.services.identities import issue_inspection_token, tokens_of, users_of
+from portal.services.identities import (
+    issue_inspection_token,
+    roles_they_may_add,
+    tokens_of,
+    users_of,
+)
 from portal.services.inspections import create_inspection, register_onsite_window
 from portal.web import setup_views
 from portal.web.pages import (
@@ -168,7 +173,11 @@ def _render_people(
         title="People and tokens",
         inspection=inspection,
         rows=setup_views.token_rows(people, theme, container.clock.now()),
-        roles=[(r.value, setup_views.ROLE_WORDS[r]) for r in setup_views.ISSUABLE_ROLES],
+        roles=[
+            (r.value, setup_views.ROLE_WORDS[r])
+            for r in setup_views.ISSUABLE_ROLES
+            if r in roles_they_may_add(person.principal)
+        ],
         agencies=[(a.code, a.name) for a in theme.agencies if a.code in inspection.agencies],
         values=form.values if form else {"role": "", "agency": "", "label": "", "email": ""},
         by_field=_by_field(errors),

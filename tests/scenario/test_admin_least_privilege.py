@@ -111,3 +111,29 @@ def test_an_admin_signed_in_to_the_web_pages_cannot_open_a_document(case: Case) 
     assert CASE_FILE not in content.content
     assert listing.status_code == 200, listing.text
     assert f"/documents/{case.document_id}/content" not in listing.text
+
+
+@pytest.mark.parametrize("route", ["tokens", "users"])
+def test_only_an_administrator_adds_a_lead_inspector_by_token_or_by_registration(
+    case: Case, route: str
+) -> None:
+    url = f"/v1/inspections/{case.inspection_id}/{route}"
+    body = {"role": "lead_inspector", "email": f"{route}@ofsted.example"}
+    body |= {"label": "Second lead"} if route == "tokens" else {"name": "A Second Lead"}
+
+    refused = case.client.post(url, headers=case.auth("lead"), json=body)
+    added = case.client.post(url, headers=case.auth("admin"), json=body)
+
+    assert refused.status_code == 403, refused.text
+    assert "ask an administrator to add a lead inspector" in refused.json()["detail"]
+    assert added.status_code == 201, added.text
+
+
+def test_the_people_page_offers_a_lead_only_the_roles_a_lead_may_add(case: Case) -> None:
+    _sign_in(case.client, case.tokens["lead"])
+
+    page = case.client.get(f"/inspections/{case.inspection_id}/people")
+
+    assert page.status_code == 200
+    assert 'value="inspector"' in page.text and 'value="agency_uploader"' in page.text
+    assert 'value="lead_inspector"' not in page.text
