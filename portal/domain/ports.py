@@ -6,7 +6,7 @@ against both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -656,6 +656,13 @@ class RetentionRecordsStore(Protocol):
         self, inspection_id: str, step: LetterStep, on: date, actor: str, now: datetime
     ) -> None:
         """Record (or correct) the day of a step of the letter, with an audit event."""
+        ...
+
+    def set_letter_days(
+        self, inspection_id: str, days: Mapping[LetterStep, date], actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) the days of several steps of the letter in one transaction
+        (all or none), each with its audit event."""
         ...
 
     def place_hold(

@@ -15,9 +15,7 @@ from portal.domain.after_fieldwork import (
     out_of_order,
 )
 from portal.domain.errors import Refusal, Refused
-from portal.domain.retention import RetentionEvent
 from portal.services.inspections import load_inspection
-from portal.services.retention import record_event
 
 if TYPE_CHECKING:
     from portal.bootstrap import Container
@@ -47,17 +45,10 @@ def record_letter_days(
             "The letter’s days are out of order",
             broken,
         )
-    for step in LetterStep:
-        if step not in days:
-            continue
-        if step is LetterStep.letter_published:
-            record_event(
-                container, principal, inspection.id, RetentionEvent.letter_published, days[step]
-            )
-        else:
-            container.records.set_letter_day(
-                inspection.id, step, days[step], principal.actor, container.clock.now()
-            )
+    # One transaction: a failure leaves none of the days recorded, not some.
+    container.records.set_letter_days(
+        inspection.id, dict(days), principal.actor, container.clock.now()
+    )
     return after_fieldwork(container, inspection.id)
 
 

@@ -295,3 +295,37 @@ def test_a_concerns_evaluation_and_each_signature_are_recorded_once_in_order(
     assert (stored.lead_signed_at, stored.agency_signed_at) == (later, later)
     assert records.get_concern("other", concern.id) is None
     assert [c.id for c in records.concerns("insp1")] == [concern.id]
+
+
+def test_the_letters_days_are_recorded_all_or_none(
+    repository: SqlRepository, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.adapters.db import retention_records
+    from portal.domain.after_fieldwork import LetterStep
+
+    records = retention_records.RetentionRecords(
+        engine, audit_keys=load_keyring(tmp_path / "audit-key", create_at=NOW)
+    )
+    days = {
+        LetterStep.draft_letter_shared: date(2027, 4, 30),
+        LetterStep.final_letter_sent: date(2027, 6, 3),
+        LetterStep.letter_published: date(2027, 6, 10),
+    }
+    audited: list[str] = []
+    real_audit = retention_records._audit
+
+    def audit_failing_on_the_third(*args: Any, **kwargs: Any) -> None:
+        audited.append(args[3])
+        if len(audited) == 3:
+            raise RuntimeError("the database went away")
+        real_audit(*args, **kwargs)
+
+    monkeypatch.setattr(retention_records, "_audit", audit_failing_on_the_third)
+    with pytest.raises(RuntimeError):
+        records.set_letter_days("insp1", days, "li", NOW)
+    assert records.letter_days("insp1") == {}
+
+    monkeypatch.setattr(retention_records, "_audit", real_audit)
+    records.set_letter_days("insp1", days, "li", NOW)
+    assert records.letter_days("insp1") == days
+    assert audited == ["letter_day_recorded", "letter_day_recorded", "retention_event_recorded"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -88,39 +88,63 @@ class RetentionRecords(Tables):
         self, inspection_id: str, step: LetterStep, on: date, actor: str, now: datetime
     ) -> None:
         """Record (or correct) the day of a step of the letter, with an audit event."""
-        self._set_day(inspection_id, step.value, on, actor, now, "letter_day_recorded")
+        self.set_letter_days(inspection_id, {step: on}, actor, now)
+
+    def set_letter_days(
+        self, inspection_id: str, days: Mapping[LetterStep, date], actor: str, now: datetime
+    ) -> None:
+        """Record (or correct) the days of several steps of the letter in one transaction
+        (all or none), each with its audit event; the letter published is retention's event
+        of that name."""
+        with self._session() as session, session.begin():
+            for step, on in days.items():
+                audit = (
+                    "retention_event_recorded"
+                    if step is LetterStep.letter_published
+                    else "letter_day_recorded"
+                )
+                self._set_day(session, inspection_id, step.value, on, actor, now, audit)
 
     def set_event(
         self, inspection_id: str, event: RetentionEvent, on: date, actor: str, now: datetime
     ) -> None:
         """Record (or correct) when an event happened, with an audit event."""
-        self._set_day(inspection_id, event.value, on, actor, now, "retention_event_recorded")
-
-    def _set_day(
-        self, inspection_id: str, event: str, on: date, actor: str, now: datetime, audit: str
-    ) -> None:
         with self._session() as session, session.begin():
-            row = session.get(InspectionEventRow, (inspection_id, event))
-            if row is None:
-                session.add(
-                    InspectionEventRow(
-                        inspection_id=inspection_id,
-                        event=event,
-                        on_date=on,
-                        set_by=actor,
-                        set_at=now,
-                    )
-                )
-            else:
-                row.on_date, row.set_by, row.set_at = on, actor, now
-            _audit(
-                session,
-                now,
-                actor,
-                audit,
-                inspection_id,
-                detail={"event": event, "on": on.isoformat()},
+            self._set_day(
+                session, inspection_id, event.value, on, actor, now, "retention_event_recorded"
             )
+
+    @staticmethod
+    def _set_day(
+        session: Session,
+        inspection_id: str,
+        event: str,
+        on: date,
+        actor: str,
+        now: datetime,
+        audit: str,
+    ) -> None:
+        row = session.get(InspectionEventRow, (inspection_id, event))
+        if row is None:
+            session.add(
+                InspectionEventRow(
+                    inspection_id=inspection_id,
+                    event=event,
+                    on_date=on,
+                    set_by=actor,
+                    set_at=now,
+                )
+            )
+        else:
+            row.on_date, row.set_by, row.set_at = on, actor, now
+        _audit(
+            session,
+            now,
+            actor,
+            audit,
+            inspection_id,
+            detail={"event": event, "on": on.isoformat()},
+        )
 
     # legal holds ---------------------------------------------------------------------
 
