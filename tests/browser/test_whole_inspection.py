@@ -176,15 +176,19 @@ def _upload(tab: Browsing, href: str, name: str, data: bytes) -> None:
     expect(tab.page).to_have_url(re.compile(r"/documents/[0-9a-f]{32}$"))
 
 
-def _open_items(tab: Browsing, inspection_id: str, kinds: tuple[str, ...]) -> list[str]:
-    """The links of the checklist's items of `kinds` (key prefixes) not yet fulfilled."""
+def _open_items(
+    tab: Browsing, inspection_id: str, kinds: tuple[str, ...], *, required_only: bool = False
+) -> list[str]:
+    """The links of the checklist's items of `kinds` (key prefixes) not yet fulfilled
+    (only those not marked optional, if `required_only`)."""
     tab.goto(f"/inspections/{inspection_id}/checklist")
     hrefs = []
     for item in tab.page.locator(".govuk-task-list__item").all():
         status = item.locator(".govuk-task-list__status").inner_text().strip()
         href = item.locator("a").get_attribute("href") or ""
         key = href.split("/items/")[1].rsplit("/", 1)[0]
-        if key.startswith(kinds) and status in ("Not started", "Rejected"):
+        wanted = not (required_only and "Optional." in item.inner_text())
+        if key.startswith(kinds) and status in ("Not started", "Rejected") and wanted:
             hrefs.append(href)
     return hrefs
 
@@ -334,8 +338,13 @@ def test_an_inspection_with_easter_in_its_weeks_runs_through_the_pages_to_the_st
     # seen), audits, practitioners, the rest.
     clock.set(_at(date(2027, 3, 31), 9))
     later = ("request:", "case_record:", "audit", "agency_audit:", "extra:")
-    for token in tokens.values():
+    reminders = _reminded(live_portal, inspection_id, clock.now())
+    for code, token in tokens.items():
         agency.sign_in(token)
+        # This morning's reminder names every required item still open on its checklist.
+        for href in _open_items(agency, inspection_id, later, required_only=True):
+            key = href.split("/items/")[1].rsplit("/", 1)[0]
+            assert f"- {key} " in reminders.get(code, ""), (code, key)
         for href in _open_items(agency, inspection_id, ("case_record:",)):
             if href.endswith("/arrangement"):
                 agency.goto(href)
