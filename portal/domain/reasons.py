@@ -185,10 +185,10 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "it again; if inspectors need the archive's files, upload them one by one."
     ),
     ReasonCode.infected_on_rescan: (
-        "This file was accepted, but when we checked it again with our virus scanner's newer "
-        "virus definitions it was found to contain something harmful, so it has been "
-        "withdrawn: the inspectors can no longer open it and it no longer counts as sent. "
-        "Please ask your IT team to check the original, then upload a clean copy."
+        "This file was accepted, but when we checked it again with newer virus definitions, "
+        "our virus scanner found something harmful in it. It has been withdrawn: the "
+        "inspectors can no longer open it and it no longer counts as sent. Please ask your "
+        "IT team to check the original, then upload a clean copy."
     ),
 }
 
