@@ -140,13 +140,10 @@ def _settle_content(container: Container, document: Document, actor: str) -> tup
     hold_ids = active_holds(holds, document.inspection_id, document.id)
     store, key = container.store, document.object_key
     kept = _copy_to_quarantine(store, document) if hold_ids else None
-    for area in CONTENT_AREAS:
+    emptied = CONTENT_AREAS if hold_ids else (*CONTENT_AREAS, Area.quarantine)
+    for area in emptied:
         store.delete(area, key)
-    if not hold_ids:
-        store.delete(Area.quarantine, key)
-    left = {
-        area.value: versions for area in CONTENT_AREAS if (versions := store.versions(area, key))
-    }
+    left = {area.value: versions for area in emptied if (versions := store.versions(area, key))}
     if left:
         raise ContentStillPresent(f"versions of {key} remain after withdrawal: {left}")
     if hold_ids and kept is None and not store.exists(Area.quarantine, key):

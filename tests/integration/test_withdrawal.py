@@ -33,6 +33,7 @@ from portal.services.withdrawal import withdraw_infected
 from portal.settings import Settings
 from tests.factories import build_portal, settable_clock
 from tests.integration.s3_fixtures import STORE_PREFIX, S3Target, s3_inprocess  # noqa: F401
+from tests.integration.test_retention_runs import _empty_database
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 INSPECTION = "insp-withdrawal"
@@ -156,16 +157,6 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
     yield Portal(container, store)
     if database_url:
         _empty_database(container)
-
-
-def _empty_database(container: Container) -> None:
-    """The PostgreSQL database is shared by the session's tests: start each one empty."""
-    from portal.adapters.db.tables import Base
-
-    with container.repository.engine.begin() as connection:
-        connection.exec_driver_sql("SET LOCAL jtai.audit_retention = 'on'")
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 def test_a_withdrawn_document_says_why_and_nothing_of_its_bytes_is_left(portal: Portal) -> None:

@@ -97,17 +97,20 @@ def test_inspectors_are_told_when_and_why_and_to_delete_a_copy_they_downloaded()
     assert "clean copy" in said and "delete your copy" in said
 
 
+def _fact(status: DocumentStatus, decided_at: datetime) -> DocumentFact:
+    withdrawn = status is DocumentStatus.withdrawn
+    return DocumentFact(
+        agency="police",
+        item_number="3.1",
+        status=status,
+        reasons=(ReasonCode.infected_on_rescan,) if withdrawn else (),
+        received_at=ACCEPTED_AT - timedelta(minutes=5),
+        decided_at=decided_at,
+    )
+
+
 def test_a_withdrawn_document_leaves_its_item_missing_again_with_the_reason() -> None:
-    facts = [
-        DocumentFact(
-            agency="police",
-            item_number="3.1",
-            status=DocumentStatus.withdrawn,
-            reasons=(ReasonCode.infected_on_rescan,),
-            received_at=ACCEPTED_AT - timedelta(minutes=5),
-            decided_at=WITHDRAWN_AT,
-        )
-    ]
+    facts = [_fact(DocumentStatus.withdrawn, WITHDRAWN_AT)]
     state = _police(completeness(THEME, ["police"], DEADLINES, facts, TUESDAY))
     item = state.items[0]
     assert (item.accepted, item.rejected, item.withdrawn) == (0, 0, 1)
@@ -119,18 +122,8 @@ def test_a_withdrawn_document_leaves_its_item_missing_again_with_the_reason() ->
 
 def test_a_clean_copy_accepted_after_the_withdrawal_completes_the_item_again() -> None:
     facts = [
-        DocumentFact(
-            agency="police",
-            item_number="3.1",
-            status=status,
-            reasons=reasons,
-            received_at=ACCEPTED_AT,
-            decided_at=decided,
-        )
-        for status, reasons, decided in (
-            (DocumentStatus.withdrawn, (ReasonCode.infected_on_rescan,), WITHDRAWN_AT),
-            (DocumentStatus.accepted, (), WITHDRAWN_AT + timedelta(minutes=30)),
-        )
+        _fact(DocumentStatus.withdrawn, WITHDRAWN_AT),
+        _fact(DocumentStatus.accepted, WITHDRAWN_AT + timedelta(minutes=30)),
     ]
     state = _police(completeness(THEME, ["police"], DEADLINES, facts, TUESDAY))
     assert state.missing == ("3.2",)
@@ -139,16 +132,7 @@ def test_a_clean_copy_accepted_after_the_withdrawal_completes_the_item_again() -
 
 
 def test_the_checklist_says_withdrawn_and_what_to_do() -> None:
-    facts = [
-        DocumentFact(
-            agency="police",
-            item_number="3.1",
-            status=DocumentStatus.withdrawn,
-            reasons=(ReasonCode.infected_on_rescan,),
-            received_at=ACCEPTED_AT,
-            decided_at=WITHDRAWN_AT,
-        )
-    ]
+    facts = [_fact(DocumentStatus.withdrawn, WITHDRAWN_AT)]
     states = completeness(THEME, ["police"], DEADLINES, facts, TUESDAY)
     (group,) = views.checklist_groups(states, "police", None, TUESDAY)
     item = next(i for i in group.items if i.key == "3.1")

@@ -45,6 +45,7 @@ from portal.domain.schedule import MovedDeadline
 from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
 from portal.domain.timeline import LONDON
+from portal.domain.withdrawal import CONTENT_AREAS
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
 
@@ -1061,7 +1062,7 @@ class SqlRepository(Tables):
                 inspection_id,
                 document_id,
                 {
-                    "areas_emptied": [a.value for a in (Area.clean, Area.onsite)],
+                    "areas_emptied": [a.value for a in CONTENT_AREAS],
                     "hold_ids": list(hold_ids),
                     "kept_sha256": kept_sha256,
                 },
