@@ -211,6 +211,7 @@ def get_completeness(
                         rejected=i.rejected,
                         rejection_reasons=[r.value for r in i.rejection_reasons],
                         pending=i.pending,
+                        withdrawn=i.withdrawn,
                     )
                     for i in s.items
                 ],

@@ -183,8 +183,15 @@ class ItemStateOut(BaseModel):
     optional: bool
     accepted: int
     rejected: int
-    rejection_reasons: list[str]
+    rejection_reasons: list[str] = Field(
+        description="Why its documents were rejected or withdrawn, each code once."
+    )
     pending: int
+    withdrawn: int = Field(
+        default=0,
+        description="Documents accepted, then withdrawn because a rescan found them "
+        "infected: they no longer count as sent.",
+    )
 
 
 class DeadlineStateOut(BaseModel):
@@ -362,6 +369,10 @@ def _status_message(document: Document) -> str:
         return "This file was accepted and is ready for the inspectors."
     if status == "rejected":
         return "This file was not accepted. " + " ".join(
+            reason_sentence(r) for r in document.reasons
+        )
+    if status == "withdrawn":
+        return "This file was withdrawn after it was accepted. " + " ".join(
             reason_sentence(r) for r in document.reasons
         )
     return " ".join(reason_sentence(r) for r in document.reasons) or (

@@ -28,6 +28,7 @@ class MessageKind(StrEnum):
     lead_alert = "lead_alert"
     rejection_notice = "rejection_notice"
     records_alert = "records_alert"
+    withdrawal_notice = "withdrawal_notice"
 
 
 class ChasePolicy(BaseModel):
@@ -192,18 +193,23 @@ def _reminders(
             continue
         titles = {i.number: i for i in state.items}
         lines = [f"- {n} {titles[n].title}" for n in state.missing]
+        refused = [i for i in state.items if i.number in state.rejected]
         rejected = [
             f"- {i.number}: " + " ".join(reason_sentence(r) for r in i.rejection_reasons)
-            for i in state.items
-            if i.number in state.rejected
+            for i in refused
         ]
+        not_accepted = (
+            "These uploads were not accepted, or were withdrawn:"
+            if any(i.withdrawn for i in refused)
+            else "These uploads were not accepted:"
+        )
         body = "\n".join(
             [
                 f"JTAI of {area_name}: by {say_due(deadline.due)} ({deadline.quote}) the "
                 f"inspectors still need these from you:",
                 "",
                 *lines,
-                *(["", "These uploads were not accepted:", "", *rejected] if rejected else []),
+                *(["", not_accepted, "", *rejected] if rejected else []),
                 "",
                 upload_help,
             ]
@@ -314,3 +320,84 @@ def plan_rejection_notice(
         )
         + "\n",
     )
+
+
+def plan_withdrawal_notices(
+    document: Document,
+    area_name: str,
+    what: str,
+    contacts: Contacts,
+    upload_help: str,
+) -> list[PlannedMessage]:
+    """Tell the uploading agency and the lead inspector at once that an accepted document
+    was withdrawn (`what` names what it was sent for, e.g. "1.1 Local authority
+    organisational structures"), why, and what happens next: the agency sends a clean
+    copy (`upload_help` says where), anyone who downloaded it deletes their copy. One
+    message each, keyed by the document, so planning them again sends nothing more;
+    nothing for a document that is not withdrawn, or to no one when there are no
+    contacts."""
+    if document.status is not DocumentStatus.withdrawn:
+        return []
+    reasons = [reason_sentence(r) for r in document.reasons]
+    found = f"What the scanner found: {document.detail}" if document.detail else ""
+    messages = []
+    agency_contacts = contacts.agencies.get(document.agency, ())
+    if agency_contacts:
+        messages.append(
+            PlannedMessage(
+                key=f"{document.inspection_id}:{document.agency}:{document.id}:withdrawal_notice",
+                inspection_id=document.inspection_id,
+                agency=document.agency,
+                deadline="",
+                kind=MessageKind.withdrawal_notice,
+                recipients=agency_contacts,
+                subject=f"JTAI {area_name}: {document.original_filename} was withdrawn",
+                body="\n".join(
+                    [
+                        f"Your upload {document.original_filename!r} for {what} had been "
+                        "accepted, and has now been withdrawn:",
+                        "",
+                        *reasons,
+                        *([found] if found else []),
+                        "",
+                        "Until you send a clean copy, this item counts as missing. Upload it "
+                        "from your checklist:",
+                        upload_help,
+                        "",
+                        f"Document reference: {document.id}",
+                    ]
+                )
+                + "\n",
+            )
+        )
+    if contacts.lead_inspector:
+        messages.append(
+            PlannedMessage(
+                key=f"{document.inspection_id}:*:{document.id}:withdrawal_notice",
+                inspection_id=document.inspection_id,
+                agency=None,
+                deadline="",
+                kind=MessageKind.withdrawal_notice,
+                recipients=contacts.lead_inspector,
+                subject=f"JTAI {area_name}: a document from {document.agency} was withdrawn",
+                body="\n".join(
+                    [
+                        f"A document {document.agency} sent for {what} "
+                        f"({document.original_filename!r}) had been accepted, and has now been "
+                        "withdrawn: when it was checked again with newer virus definitions, "
+                        "the virus scanner found something harmful in it.",
+                        *([found] if found else []),
+                        "",
+                        "Nobody can open it through the portal any more. If anyone downloaded "
+                        "it earlier, they should delete their copy without opening it again.",
+                        "",
+                        f"The item counts as missing again until {document.agency} sends a "
+                        "clean copy; they have been asked to.",
+                        "",
+                        f"Document reference: {document.id}",
+                    ]
+                )
+                + "\n",
+            )
+        )
+    return messages

@@ -6,6 +6,8 @@ What is asked: every Annex A item, every child-level list, each agency's case re
 each audited child, the partnership's multi-agency audit of each audited child (owed by
 the agency that shares it) and the single-agency audits the theme asks for. Case records
 to be seen on site count as provided once the agency has confirmed where and when.
+A withdrawn document's verdict is its withdrawal: as of a time before it was withdrawn it
+counts as still being checked (when it had been accepted is kept in the audit log only).
 """
 
 from __future__ import annotations
@@ -71,8 +73,11 @@ class ItemState:
     accepted: int
     rejected: int
     rejection_reasons: tuple[ReasonCode, ...]
+    """Why its documents were rejected or withdrawn, each reason once."""
     pending: int
     arranged: bool = False
+    withdrawn: int = 0
+    """Documents accepted, then withdrawn (found infected on a rescan): no longer sent."""
 
     @property
     def is_accepted(self) -> bool:
@@ -233,7 +238,9 @@ def completeness(
     """The completeness matrix of one inspection as of `as_of`, by agency then deadline.
 
     Required means not optional; missing means required and not yet accepted; overdue means
-    missing after its deadline has passed; rejected lists what has only rejected documents.
+    missing after its deadline has passed; rejected lists what has only rejected (or
+    withdrawn) documents. A withdrawn document counts, from when it was withdrawn, as a
+    rejected one does: its item is missing again, with the reason.
     A multi-agency audit may come from any agency and counts for the agency that shares it
     for the partnership (the theme's `audits.shared_by`). A child's case records whose
     (agency, child) is in `arranged` (to be seen on site, where and when confirmed by then)
@@ -272,14 +279,16 @@ def _deadline_state(
         accepted=sum(1 for i in required if i.is_accepted),
         missing=missing,
         overdue=missing if due is not None and as_of > due else (),
-        rejected=tuple(i.number for i in items if i.rejected and not i.is_accepted),
+        rejected=tuple(
+            i.number for i in items if (i.rejected or i.withdrawn) and not i.is_accepted
+        ),
     )
 
 
 def _state(
     need: Requirement, facts: list[DocumentFact], as_of: datetime, arranged: bool = False
 ) -> ItemState:
-    accepted = rejected = pending = 0
+    accepted = rejected = withdrawn = pending = 0
     reasons: dict[ReasonCode, None] = {}
     for fact in facts:
         if fact.decided_at is not None and fact.decided_at <= as_of:
@@ -287,6 +296,9 @@ def _state(
                 accepted += 1
             elif fact.status is DocumentStatus.rejected:
                 rejected += 1
+                reasons.update(dict.fromkeys(fact.reasons))
+            elif fact.status is DocumentStatus.withdrawn:
+                withdrawn += 1
                 reasons.update(dict.fromkeys(fact.reasons))
         elif fact.received_at <= as_of:
             pending += 1
@@ -299,6 +311,7 @@ def _state(
         rejection_reasons=tuple(reasons),
         pending=pending,
         arranged=arranged,
+        withdrawn=withdrawn,
     )
 
 

@@ -11,22 +11,26 @@ from portal.domain.reasons import ReasonCode, WarningCode
 
 
 class DocumentStatus(StrEnum):
-    """received -> processing -> accepted | rejected | failed (failed is retried)."""
+    """received -> processing -> accepted | rejected | failed (failed is retried);
+    accepted -> withdrawn when a later check finds it unsafe (e.g. infected on rescan)."""
 
     received = "received"
     processing = "processing"
     accepted = "accepted"
     rejected = "rejected"
     failed = "failed"
+    withdrawn = "withdrawn"
+    """Accepted, then found unsafe: never readable again, its item missing again."""
 
     @property
     def is_final(self) -> bool:
         """True once nothing more will happen to the document without a person asking."""
-        return self in (DocumentStatus.accepted, DocumentStatus.rejected)
+        return self in (DocumentStatus.accepted, DocumentStatus.rejected, DocumentStatus.withdrawn)
 
 
 class Area(StrEnum):
-    """Where an object lives: quarantine (unchecked), clean (accepted), onsite (health records)."""
+    """Where an object lives: quarantine (unchecked, or withdrawn and kept under a legal
+    hold: never readable), clean (accepted), onsite (health records)."""
 
     quarantine = "quarantine"
     clean = "clean"
@@ -96,6 +100,7 @@ class Document(BaseModel):
     received_at: datetime
     updated_at: datetime
     decided_at: datetime | None = None
+    """When its final status was reached: accepted or rejected, or, once withdrawn, withdrawn."""
     deleted_at: datetime | None = None
     """Set when retention deleted the bytes; the row stays as a tombstone."""
 

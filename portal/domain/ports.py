@@ -556,6 +556,35 @@ class DocumentRecords(IngestRepository, Protocol):
         """Audit one attempt to read a document's content, allowed or not."""
         ...
 
+    def withdraw_document(
+        self,
+        document_id: str,
+        now: datetime,
+        *,
+        reason: ReasonCode,
+        detail: str,
+        signature: str,
+        scanned_with: str,
+        actor: str,
+    ) -> bool:
+        """Withdraw an accepted, not deleted document (status, reason, detail, decided
+        now) with an audit event, in one transaction; False (nothing written) otherwise."""
+        ...
+
+    def settle_withdrawal(
+        self,
+        document_id: str,
+        now: datetime,
+        *,
+        kept_sha256: str | None,
+        hold_ids: Sequence[str],
+        actor: str,
+    ) -> bool:
+        """Record that a withdrawn document's bytes left the content areas (its area becomes
+        quarantine: kept there under `hold_ids`, or deleted), with an audit event; False
+        (nothing written) unless it was withdrawn and not yet settled."""
+        ...
+
     def record_audit_verified(
         self, actor: str, now: datetime, *, ok: bool, breaks: int, entries: int
     ) -> None:

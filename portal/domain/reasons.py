@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 
 class ReasonCode(StrEnum):
-    """Why a document was rejected, or why it is waiting to be retried."""
+    """Why a document was rejected or withdrawn, or why it is waiting to be retried."""
 
     infected = "infected"
     file_type_not_allowed = "file_type_not_allowed"
@@ -42,6 +42,7 @@ class ReasonCode(StrEnum):
     list_too_large = "list_too_large"
     container_limits_exceeded = "container_limits_exceeded"
     embedded_archive_not_allowed = "embedded_archive_not_allowed"
+    infected_on_rescan = "infected_on_rescan"
 
 
 class WarningCode(StrEnum):
@@ -182,6 +183,12 @@ _REASON_SENTENCES: dict[ReasonCode, str] = {
         "This document has a zip file or another archive stored inside it, which cannot be "
         "accepted. Please remove the attached archive from the document, save it and upload "
         "it again; if inspectors need the archive's files, upload them one by one."
+    ),
+    ReasonCode.infected_on_rescan: (
+        "This file was accepted, but when we checked it again with newer virus definitions, "
+        "our virus scanner found something harmful in it. It has been withdrawn: the "
+        "inspectors can no longer open it and it no longer counts as sent. Please ask your "
+        "IT team to check the original, then upload a clean copy."
     ),
 }
 

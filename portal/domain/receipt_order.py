@@ -11,10 +11,13 @@ whether two batches decided the same slot at once. No lock is needed, on SQLite 
 PostgreSQL: an upload reads only the statuses of uploads received before it, and nothing
 about those changes its count unless one of them is rejected.
 
-An earlier upload counts unless it was rejected: accepted, or not yet decided (received,
-processing, or failed and waiting to be tried again), since it will be accepted unless
-something is wrong with it. If it is rejected after a later upload was decided, that
-upload keeps its warning: warnings never reject, and a verdict is not rewritten.
+An earlier upload counts unless it was rejected or withdrawn: accepted, or not yet decided
+(received, processing, or failed and waiting to be tried again), since it will be accepted
+unless something is wrong with it. A withdrawn upload (accepted, then found infected on a
+rescan) is no longer sent: the inspectors cannot read it, so "the 3 most recent" are counted
+without it and a clean copy of it is not a duplicate. If an upload is rejected or withdrawn
+after a later one was decided, that later one keeps its warning: warnings never reject, and
+a verdict is not rewritten.
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ def receipt_order(document: Document) -> tuple[datetime, str]:
 
 
 def counts_as_sent(status: DocumentStatus) -> bool:
-    """Whether an upload counts as sent for its item: anything but a rejected one."""
-    return status is not DocumentStatus.rejected
+    """Whether an upload counts as sent for its item: anything but a rejected or a
+    withdrawn one."""
+    return status not in (DocumentStatus.rejected, DocumentStatus.withdrawn)
 
 
 def same_item(a: Document, b: Document) -> bool:

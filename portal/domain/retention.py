@@ -30,7 +30,8 @@ class RetentionEvent(StrEnum):
     fieldwork_end = "fieldwork_end"
     letter_published = "letter_published"
     decided = "decided"
-    """When the portal accepted or rejected the document (per document, not per inspection)."""
+    """When the portal accepted, rejected or withdrew the document (per document, not per
+    inspection)."""
     withdrawn = "withdrawn"
     """When the lead inspector withdrew the inspection (no fieldwork will follow)."""
 
@@ -341,11 +342,16 @@ class RetentionDecision(BaseModel):
 def class_of_document(document: Document) -> RetentionClass | None:
     """The retention class of a document; None while it is still being processed.
 
-    Rejected documents (including infected ones, which never leave quarantine) and failed
-    ones are `rejected_upload`; accepted ones are classed by what they were uploaded for,
-    and anything in the on-site area is a health record.
+    Rejected documents (including infected ones, which never leave quarantine), failed
+    ones and withdrawn ones (accepted, then found infected: no longer evidence, and what is
+    kept of them is under a legal hold) are `rejected_upload`; accepted ones are classed by
+    what they were uploaded for, and anything in the on-site area is a health record.
     """
-    if document.status in (DocumentStatus.rejected, DocumentStatus.failed):
+    if document.status in (
+        DocumentStatus.rejected,
+        DocumentStatus.failed,
+        DocumentStatus.withdrawn,
+    ):
         return RetentionClass.rejected_upload
     if document.status is not DocumentStatus.accepted:
         return None

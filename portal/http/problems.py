@@ -38,7 +38,8 @@ class ProblemOut(BaseModel):
     """An RFC 9457 problem, as every error is answered (`application/problem+json`).
 
     Extension members may follow the standard ones, e.g. `errors` on 422 `invalid_request`,
-    `rule` on 403 `onsite_only`, `checks` on 503 `not_ready`.
+    `rule` on 403 `onsite_only`, `checks` on 503 `not_ready`, `reasons` (codes) on 410
+    `document_withdrawn`.
     """
 
     model_config = ConfigDict(extra="allow", title="Problem")
@@ -86,7 +87,8 @@ _DESCRIPTIONS: dict[int, str] = {
     408: "The client sent nothing for a while in the middle of its upload "
     "(`upload_idle_timeout`); nothing was kept.",
     409: "The request conflicts with the current state of what it names.",
-    410: "The content was deleted under the retention policy (`document_deleted`).",
+    410: "The content was deleted under the retention policy (`document_deleted`), or the "
+    "document was withdrawn after a rescan found it infected (`document_withdrawn`).",
     413: "The upload is larger than allowed (`too_large`).",
     415: "Not a form upload (`not_multipart`), or a file type refused at once.",
     422: "The request is not valid (`invalid_request`, with `errors`), or a rule refuses it "

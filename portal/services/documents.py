@@ -39,8 +39,8 @@ class DocumentViewing(BaseModel):
     )
     rule: str = Field(
         description="What decides it: inspector_of_inspection, not_an_inspector_of_this_"
-        "inspection, not_accepted, deleted, or for health records on_site_during_fieldwork, "
-        "off_site, outside_fieldwork or unknown_client_address."
+        "inspection, not_accepted, withdrawn, deleted, or for health records "
+        "on_site_during_fieldwork, off_site, outside_fieldwork or unknown_client_address."
     )
     where_and_when: str | None = Field(
         description="For health records: where and when they can be viewed, in words."
@@ -113,6 +113,8 @@ def document_viewing(
         allowed, rule = False, "not_an_inspector_of_this_inspection"
     elif document.deleted_at is not None:
         allowed, rule = False, "deleted"
+    elif document.status is DocumentStatus.withdrawn:
+        allowed, rule = False, "withdrawn"
     elif document.status is not DocumentStatus.accepted:
         allowed, rule = False, "not_accepted"
     elif on_site_only:
@@ -206,9 +208,16 @@ def list_documents(
 def accepted_documents(
     container: Container, principal: Principal, inspection: Inspection, address: str
 ) -> list[DocumentEntry]:
-    """All the inspection's accepted documents `principal` may see, oldest first, each with
+    """All the inspection's accepted documents `principal` may see, and those accepted
+    then withdrawn (never readable: their entries say why), oldest first, each with
     whether they may read it from `address` now."""
-    accepted = container.repository.inspection_documents(
-        inspection.id, status=DocumentStatus.accepted, agency=visible_agency(principal)
-    )
-    return document_entries(container, principal, inspection, accepted, address)
+    agency = visible_agency(principal)
+    found = [
+        document
+        for status in (DocumentStatus.accepted, DocumentStatus.withdrawn)
+        for document in container.repository.inspection_documents(
+            inspection.id, status=status, agency=agency
+        )
+    ]
+    found.sort(key=lambda document: (document.received_at, document.id))
+    return document_entries(container, principal, inspection, found, address)

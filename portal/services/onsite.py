@@ -13,6 +13,7 @@ from portal.domain.access import Principal
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.errors import Refusal, Refused
 from portal.domain.onsite import decide_onsite_view
+from portal.domain.withdrawal import why_withdrawn
 from portal.services.documents import visible_document
 
 if TYPE_CHECKING:
@@ -40,9 +41,11 @@ def read_content(
 ) -> DocumentContent:
     """The content of an accepted document for `principal`, reading from `address` now;
     the attempt is recorded. Refused: not_found (`document_not_found`), gone
-    (`document_deleted`), conflict (`not_accepted`, and `onsite_view_needs_pdf` for a
-    health record that is not a PDF), forbidden (`onsite_only`, with the `rule` that
-    refused it) for a health record off site or outside fieldwork."""
+    (`document_deleted`; `document_withdrawn`, its attempt recorded as denied, for a
+    document withdrawn after a rescan found it infected), conflict (`not_accepted`, and
+    `onsite_view_needs_pdf` for a health record that is not a PDF), forbidden
+    (`onsite_only`, with the `rule` that refused it) for a health record off site or
+    outside fieldwork."""
     document = visible_document(container, principal, document_id)
     if document.deleted_at is not None:
         raise Refused(
@@ -51,6 +54,17 @@ def read_content(
             "Deleted under the retention policy",
             f"This document's content was deleted on {document.deleted_at:%d %B %Y}; "
             "its record remains. Ask the records team for the deletion record.",
+        )
+    if document.status is DocumentStatus.withdrawn:
+        container.repository.record_view(
+            document, principal.actor, address, False, "withdrawn", container.clock.now()
+        )
+        raise Refused(
+            Refusal.gone,
+            "document_withdrawn",
+            "Withdrawn: found infected",
+            why_withdrawn(document.reasons, document.decided_at),
+            reasons=[r.value for r in document.reasons],
         )
     if document.status is not DocumentStatus.accepted:
         raise Refused(

@@ -97,6 +97,7 @@ def _content_refused(refused: Refused) -> WebError:
     heading = {
         "onsite_only": "You can only view this health record on site",
         "document_deleted": "This document has been deleted",
+        "document_withdrawn": "This document has been withdrawn",
         "not_accepted": "This document cannot be read",
         "onsite_view_needs_pdf": "This health record cannot be shown",
     }.get(refused.code, "You cannot read this document")

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.domain.checklist import ThemePolicy
+from portal.domain.documents import DocumentStatus
 from portal.domain.timeline import LONDON
+from portal.domain.withdrawal import why_withdrawn
 from portal.services.documents import DocumentEntry
 from portal.web import views
 
@@ -62,7 +64,8 @@ def where_and_when(
 
 @dataclass(frozen=True)
 class DocumentLine:
-    """One document in the table: a link to read it, or why it cannot be read here now."""
+    """One document in the table: a link to read it, or why it cannot be read here now
+    (for a withdrawn one, why it was withdrawn; `accepted` is then when it was withdrawn)."""
 
     id: str
     item: str
@@ -73,6 +76,7 @@ class DocumentLine:
     health_record: bool
     href: str
     not_here: str
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,11 @@ def _item_order(entry: DocumentEntry) -> tuple[int, tuple[int, ...], str, str, d
 def _line(entry: DocumentEntry, area_name: str, now: datetime) -> DocumentLine:
     viewing = entry.viewing
     href = f"/documents/{entry.id}/content" if viewing.readable_now else ""
+    withdrawn = entry.status == DocumentStatus.withdrawn.value
     if href:
         not_here = ""
+    elif withdrawn:
+        not_here = why_withdrawn((r.code for r in entry.reasons), entry.decided_at)
     elif viewing.on_site_only and viewing.rule != "not_an_inspector_of_this_inspection":
         not_here = where_and_when(area_name, viewing.window_start, viewing.window_end)
         if viewing.window_end is not None and viewing.window_end < now:
@@ -110,6 +117,7 @@ def _line(entry: DocumentEntry, area_name: str, now: datetime) -> DocumentLine:
         health_record=entry.health_record,
         href=href,
         not_here=not_here,
+        withdrawn=withdrawn,
     )
 
 

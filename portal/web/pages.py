@@ -993,7 +993,7 @@ def completeness_items(
             "tag": views.item_tag(item),
             "optional": item.optional,
             "reasons": [reason_sentence(r) for r in item.rejection_reasons]
-            if views.item_tag(item) is views.REJECTED
+            if views.shows_reasons(views.item_tag(item))
             else [],
         }
         for item in state.items

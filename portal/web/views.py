@@ -75,18 +75,28 @@ PROCESSING = Tag("Processing", "yellow")
 ACCEPTED = Tag("Accepted", "green")
 REJECTED = Tag("Rejected", "red")
 RETRYING = Tag("Waiting to retry", "orange")
+WITHDRAWN = Tag("Withdrawn", "red")
 
 
 def item_tag(item: ItemState) -> Tag:
     """An item's status: accepted once anything is, else processing while something is
-    being checked, else rejected if everything sent was, else not started."""
+    being checked, else withdrawn if a document accepted for it was withdrawn (found
+    infected on a rescan), else rejected if everything sent was, else not started."""
     if item.is_accepted:
         return ACCEPTED
     if item.pending:
         return PROCESSING
+    if item.withdrawn:
+        return WITHDRAWN
     if item.rejected:
         return REJECTED
     return NOT_STARTED
+
+
+def shows_reasons(tag: Tag) -> bool:
+    """Whether an item with this tag shows why its documents were not accepted or were
+    withdrawn, and what to do."""
+    return tag in (REJECTED, WITHDRAWN)
 
 
 def document_tag(document: Document) -> Tag:
@@ -97,6 +107,7 @@ def document_tag(document: Document) -> Tag:
         DocumentStatus.accepted: ACCEPTED,
         DocumentStatus.rejected: REJECTED,
         DocumentStatus.failed: RETRYING,
+        DocumentStatus.withdrawn: WITHDRAWN,
     }[document.status]
 
 
@@ -230,7 +241,7 @@ def _item_hints(item: ItemState) -> tuple[str, ...]:
     hints: list[str] = []
     if item.optional:
         hints.append("Optional.")
-    if item_tag(item) is REJECTED:
+    if shows_reasons(item_tag(item)):
         hints += [reason_sentence(r) for r in item.rejection_reasons]
     return tuple(hints)
 
@@ -317,6 +328,9 @@ class DocumentView:
     message: str
     reasons: tuple[str, ...]
     warnings: tuple[str, ...]
+    decided_label: str = "Checked"
+    again: str = ""
+    """The words of the button that uploads for the same item again, if it has one."""
 
 
 def document_view(document: Document) -> DocumentView:
@@ -348,6 +362,19 @@ def document_view(document: Document) -> DocumentView:
             "the file again.",
             reasons=reasons,
             warnings=(),
+            again="Upload the file again",
+        )
+    if document.status is DocumentStatus.withdrawn:
+        return DocumentView(
+            heading="Your file was withdrawn",
+            tag=tag,
+            final=True,
+            message="The inspectors can no longer open this file, and the item counts as "
+            "missing again until you send a clean copy.",
+            reasons=reasons,
+            warnings=(),
+            decided_label="Withdrawn",
+            again="Upload a clean copy",
         )
     if document.status is DocumentStatus.failed:
         return DocumentView(

@@ -43,7 +43,7 @@ CHROMIUM_ARGS = [
 AXE = REPO_ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-FINAL_STATUSES = ("Accepted", "Rejected")
+FINAL_STATUSES = ("Accepted", "Rejected", "Withdrawn")
 
 
 # Package scope, not session: sync Playwright keeps its event loop marked as running in this

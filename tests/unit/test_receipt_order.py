@@ -90,9 +90,10 @@ def test_uploads_received_in_the_same_instant_are_ordered_by_id() -> None:
         (DocumentStatus.processing, True),
         (DocumentStatus.failed, True),
         (DocumentStatus.rejected, False),
+        (DocumentStatus.withdrawn, False),
     ],
 )
-def test_an_earlier_upload_counts_unless_it_was_rejected(
+def test_an_earlier_upload_counts_unless_it_was_rejected_or_withdrawn(
     status: DocumentStatus, counts: bool
 ) -> None:
     earlier, later = _upload(0, status=status), _upload(1)
@@ -104,6 +105,13 @@ def test_a_rejected_upload_leaves_the_fourth_sent_as_the_third() -> None:
     uploads = [_upload(n) for n in range(5)]
     uploads[1] = _upload(1, status=DocumentStatus.rejected)
     assert [earlier_uploads(u, uploads).in_slot for u in uploads] == [0, 1, 1, 2, 3]
+
+
+def test_a_withdrawn_upload_no_longer_counts_among_the_3_most_recent() -> None:
+    uploads = [_upload(n, status=DocumentStatus.accepted) for n in range(3)]
+    uploads[0] = _upload(0, status=DocumentStatus.withdrawn)
+    fourth = _upload(3)
+    assert _warnings([*uploads, fourth])[-1] == {WarningCode.duplicate}
 
 
 def test_later_uploads_and_other_items_agencies_and_inspections_do_not_count() -> None:

@@ -141,6 +141,8 @@ def test_documents_are_classed_by_what_they_were_uploaded_for() -> None:
     )
     rejected = document(status=DocumentStatus.rejected, area=Area.quarantine)
     assert class_of_document(rejected) is RetentionClass.rejected_upload
+    withdrawn = document("case_record", status=DocumentStatus.withdrawn, area=Area.onsite)
+    assert class_of_document(withdrawn) is RetentionClass.rejected_upload
     assert class_of_document(document(status=DocumentStatus.processing)) is None
 
 

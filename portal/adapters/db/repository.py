@@ -45,6 +45,7 @@ from portal.domain.schedule import MovedDeadline
 from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
 from portal.domain.timeline import LONDON
+from portal.domain.withdrawal import CONTENT_AREAS
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
 
@@ -969,6 +970,103 @@ class SqlRepository(Tables):
                 select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
             )
             _audit(session, now, actor, "document_reprocess_requested", inspection_id, document_id)
+        return True
+
+    def withdraw_document(
+        self,
+        document_id: str,
+        now: datetime,
+        *,
+        reason: ReasonCode,
+        detail: str,
+        signature: str,
+        scanned_with: str,
+        actor: str,
+    ) -> bool:
+        """Withdraw an accepted document whose content retention has not deleted: status
+        `withdrawn`, the reason and detail, decided now, with an audit event (the reason,
+        the signature, the scanner version and the area it was read from: no filename),
+        in one transaction. False (nothing written) unless it was accepted and not deleted."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id == document_id,
+                    DocumentRow.status == DocumentStatus.accepted.value,
+                    DocumentRow.deleted_at.is_(None),
+                )
+                .values(
+                    status=DocumentStatus.withdrawn.value,
+                    reasons=[reason.value],
+                    detail=detail[:2000],
+                    updated_at=now,
+                    decided_at=now,
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            inspection_id, area = session.execute(
+                select(DocumentRow.inspection_id, DocumentRow.area).where(
+                    DocumentRow.id == document_id
+                )
+            ).one()
+            _audit(
+                session,
+                now,
+                actor,
+                "document_withdrawn",
+                inspection_id,
+                document_id,
+                {
+                    "reasons": [reason.value],
+                    "signature": signature,
+                    "scanned_with": scanned_with,
+                    "area": area,
+                },
+            )
+        return True
+
+    def settle_withdrawal(
+        self,
+        document_id: str,
+        now: datetime,
+        *,
+        kept_sha256: str | None,
+        hold_ids: Sequence[str],
+        actor: str,
+    ) -> bool:
+        """Record that a withdrawn document's bytes have left the content areas (area
+        quarantine): kept there under the holds `hold_ids` (with `kept_sha256`, the
+        sha256 of what was kept), or, with no hold, deleted; with an audit event, in one
+        transaction. False (nothing written) unless it was withdrawn and not yet settled."""
+        with self._session() as session, session.begin():
+            result = session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id == document_id,
+                    DocumentRow.status == DocumentStatus.withdrawn.value,
+                    DocumentRow.area != Area.quarantine.value,
+                )
+                .values(area=Area.quarantine.value, updated_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            inspection_id = session.scalar(
+                select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
+            )
+            _audit(
+                session,
+                now,
+                actor,
+                "withdrawn_content_quarantined" if hold_ids else "withdrawn_content_deleted",
+                inspection_id,
+                document_id,
+                {
+                    "areas_emptied": [a.value for a in CONTENT_AREAS],
+                    "hold_ids": list(hold_ids),
+                    "kept_sha256": kept_sha256,
+                },
+            )
         return True
 
     def audit_events(self, document_id: str) -> list[dict[str, Any]]:

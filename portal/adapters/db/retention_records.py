@@ -51,6 +51,7 @@ _SETTLED = (
     DocumentStatus.accepted.value,
     DocumentStatus.rejected.value,
     DocumentStatus.failed.value,
+    DocumentStatus.withdrawn.value,
 )
 """Documents no pipeline is working on: the only ones retention may mark for deletion."""
 
