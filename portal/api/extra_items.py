@@ -22,8 +22,9 @@ def add_extra_item(
     inspection_id: str, body: ExtraItemIn, principal: PrincipalDep, container: ContainerDep
 ) -> ExtraItemOut:
     """Ask one agency for a further list or document by its own deadline (what the
-    inspection's guidance says of it is its theme's `additional_requests`): it is on the agency's checklist as `extra:<id>`, in the timeline, counted
-    in completeness and chased (422 `agency_not_in_inspection`, 409 `no_timeline`)."""
+    inspection's guidance says of it is its theme's `additional_requests`): it is on the
+    agency's checklist as `extra:<id>`, in the timeline, counted in completeness and chased
+    (422 `agency_not_in_inspection`, 409 `no_timeline`)."""
     return ExtraItemOut.of(extra_items.add_extra_item(container, principal, inspection_id, body))
 
 
