@@ -12,6 +12,7 @@ from portal.domain.checklist import ThemePolicy
 from portal.domain.timeline import LONDON
 from portal.services.documents import DocumentEntry
 from portal.web import views
+from portal.web.scanner_views import scan_words
 
 _ANNEX_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -73,6 +74,7 @@ class DocumentLine:
     health_record: bool
     href: str
     not_here: str
+    scanned: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def _line(entry: DocumentEntry, area_name: str, now: datetime) -> DocumentLine:
         health_record=entry.health_record,
         href=href,
         not_here=not_here,
+        scanned=scan_words(entry.scan),
     )
 
 
