@@ -31,14 +31,17 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from portal.domain.errors import TransientError
-from portal.domain.signatures import SignatureState, age_words
+from portal.domain.signatures import SignatureKind, SignatureState, age_words
 from portal.settings import REPO_ROOT, Settings
 from portal.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 log = logging.getLogger("jtai")
 
@@ -325,7 +328,7 @@ def _up(settings: Settings) -> None:
             60,
             supervisor,
         )
-        _print_welcome(api_url, prefect_url, data, admin_token, demo)
+        _print_welcome(api_url, prefect_url, data, admin_token, demo, _signatures_line(container))
         while True:
             supervisor.tend()
             time.sleep(0.5)
@@ -450,8 +453,25 @@ def _logs(settings: Settings, names: list[str]) -> None:
         follow(settings.data_dir / "logs", names, sys.stdout)
 
 
+def _signatures_line(container: Container) -> str:
+    """What the welcome says of clamd's signatures: plainly, when they are the test ones."""
+    from portal.services.signatures import scanner_status
+
+    state = scanner_status(container).state
+    if state is None:
+        return "clamd does not say (see /scanner)"
+    if state.signatures.kind is SignatureKind.test:
+        return "the local test signatures only: they find the EICAR test file, nothing else"
+    return f"{state.signatures.version}" + (" (DEGRADED: see /scanner)" if state.degraded else "")
+
+
 def _print_welcome(
-    api_url: str, prefect_url: str, data: Path, admin_token: str | None, demo: dict[str, object]
+    api_url: str,
+    prefect_url: str,
+    data: Path,
+    admin_token: str | None,
+    demo: dict[str, object],
+    signatures: str,
 ) -> None:
     tokens = demo["tokens"]
     assert isinstance(tokens, dict)
@@ -476,6 +496,7 @@ def _print_welcome(
    API            {api_url}
    API docs       {api_url}/docs
    Readiness      {api_url}/readyz
+   Signatures     {signatures}
    Prefect UI     {prefect_url.removesuffix("/api")}
    Logs           {data / "logs"}/   (follow them: {command} logs)
 
