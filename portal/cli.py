@@ -351,18 +351,22 @@ def ensure_signatures(settings: Settings) -> Path:
     `jtai-portal signatures install` can later swap in real ones."""
     from portal.adapters.clamscan_validator import ClamscanValidator
     from portal.adapters.signature_directory import VersionedDatabaseDirectory
+    from portal.domain.errors import PortalError
     from portal.services.signatures import install_signatures
 
     link = settings.resolved_clamd_database_dir
     if not link.exists():
         _say(f"installing the local test signatures (EICAR only) in {link}")
-        install_signatures(
-            LOCAL_TEST_SIGNATURES,
-            VersionedDatabaseDirectory(link),
-            ClamscanValidator(),
-            None,
-            timeout_seconds=settings.signatures_reload_timeout_seconds,
-        )
+        try:
+            install_signatures(
+                LOCAL_TEST_SIGNATURES,
+                VersionedDatabaseDirectory(link),
+                ClamscanValidator(),
+                None,
+                timeout_seconds=settings.signatures_reload_timeout_seconds,
+            )
+        except PortalError as exc:
+            raise SystemExit(f"jtai-portal up: clamd's signatures: {exc}") from exc
     return link
 
 
