@@ -59,6 +59,7 @@ from portal.domain.ports import (
     Mailer,
     ObjectStore,
     PartialUploadFiles,
+    ReloadableScanner,
     Repository,
     RetentionRecordsStore,
     Sanitiser,
@@ -310,7 +311,7 @@ def make_mailer(settings: Settings) -> Mailer:
     return OutboxDirectoryMailer(settings.data_dir / "outbox")
 
 
-def make_scanner(settings: Settings) -> Scanner:
+def make_scanner(settings: Settings) -> ReloadableScanner:
     """clamd over TCP if a host is set, else over the Unix socket."""
     if settings.clamd_host:
         return ClamdScanner(

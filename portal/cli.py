@@ -11,6 +11,10 @@ jtai-portal audit anchor  copy every moved chain head to the anchor sink now
 jtai-portal audit rotate-key  add a new newest audit key to the key file
 jtai-portal s3-setup  make the buckets: versioned, encrypted, private, TLS (and KMS) only
 jtai-portal s3-rekey KEY_ID [main|onsite]  re-encrypt every stored object under a new KMS key
+jtai-portal signatures install DIR  check the ClamAV database in DIR, put it in place as
+                          clamd's database atomically, reload clamd and wait until it
+                          reports it (exit 1 naming what is wrong, changing nothing)
+jtai-portal signatures show  clamd's engine and signatures, their age, whether fit for use
 """
 
 from __future__ import annotations
@@ -25,14 +29,19 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from portal.domain.errors import TransientError
+from portal.domain.signatures import SignatureKind, SignatureState, age_words
 from portal.settings import REPO_ROOT, Settings
 from portal.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from portal.bootstrap import Container
 
 log = logging.getLogger("jtai")
 
@@ -281,11 +290,13 @@ def _up(settings: Settings) -> None:
     try:
         container = build(settings)
         if settings.clamd_host is None:
+            database = ensure_signatures(settings)
             supervisor.start(
                 "clamd",
                 [
                     str(REPO_ROOT / "infra/clamd/start-clamd"),
                     str(settings.resolved_clamd_socket.parent),
+                    str(database),
                 ],
             )
         if settings.prefect_api_url is None:
@@ -317,7 +328,7 @@ def _up(settings: Settings) -> None:
             60,
             supervisor,
         )
-        _print_welcome(api_url, prefect_url, data, admin_token, demo)
+        _print_welcome(api_url, prefect_url, data, admin_token, demo, _signatures_line(container))
         while True:
             supervisor.tend()
             time.sleep(0.5)
@@ -329,6 +340,92 @@ def _up(settings: Settings) -> None:
 
 
 STOP_GRACE_SECONDS = 5.0
+
+LOCAL_TEST_SIGNATURES = REPO_ROOT / "infra/clamd/db"
+"""The portal's local test signature database: the EICAR test signature and its marker."""
+
+
+def ensure_signatures(settings: Settings) -> Path:
+    """clamd's database directory for `up`: JTAI_CLAMD_DATABASE_DIR as it is, or on a
+    first start (nothing there yet) the local test signatures installed there, so that
+    `jtai-portal signatures install` can later swap in real ones."""
+    from portal.adapters.clamscan_validator import ClamscanValidator
+    from portal.adapters.signature_directory import VersionedDatabaseDirectory
+    from portal.domain.errors import PortalError
+    from portal.services.signatures import install_signatures
+
+    link = settings.resolved_clamd_database_dir
+    if not link.exists():
+        _say(f"installing the local test signatures (EICAR only) in {link}")
+        try:
+            install_signatures(
+                LOCAL_TEST_SIGNATURES,
+                VersionedDatabaseDirectory(link),
+                ClamscanValidator(),
+                None,
+                timeout_seconds=settings.signatures_reload_timeout_seconds,
+            )
+        except PortalError as exc:
+            raise SystemExit(f"jtai-portal up: clamd's signatures: {exc}") from exc
+    return link
+
+
+def _signatures(settings: Settings, subcommand: str, source: Path | None) -> None:
+    from portal.adapters.clamscan_validator import ClamscanValidator
+    from portal.adapters.clock import SystemClock
+    from portal.adapters.signature_directory import VersionedDatabaseDirectory
+    from portal.bootstrap import make_scanner
+    from portal.domain.errors import PortalError
+    from portal.services.signatures import install_signatures, signature_state
+
+    scanner = make_scanner(settings)
+    if subcommand == "show":
+        try:
+            state = signature_state(
+                scanner,
+                SystemClock().now(),
+                timedelta(hours=settings.signatures_max_age_hours),
+            )
+        except PortalError as exc:
+            raise SystemExit(f"jtai-portal signatures show: {exc}") from exc
+        print(signatures_summary(state), flush=True)
+        return
+    assert source is not None
+    link = settings.resolved_clamd_database_dir
+    try:
+        installed = install_signatures(
+            source.resolve(),
+            VersionedDatabaseDirectory(link),
+            ClamscanValidator(),
+            scanner,
+            timeout_seconds=settings.signatures_reload_timeout_seconds,
+        )
+    except PortalError as exc:
+        raise SystemExit(f"jtai-portal signatures install: {exc}") from exc
+    loaded = installed.loaded
+    print(
+        f"installed database {installed.database_id} ({installed.signature_count} signatures) "
+        f"as {link} -> {installed.path}"
+        + (f"; clamd now reports {loaded.version} (ClamAV {loaded.engine})" if loaded else ""),
+        flush=True,
+    )
+
+
+def signatures_summary(state: SignatureState) -> str:
+    """What `jtai-portal signatures show` prints: one fact a line, then any warning."""
+    signatures = state.signatures
+    published = signatures.database_date
+    lines = [
+        f"engine:      ClamAV {signatures.engine}",
+        f"signatures:  {signatures.version} ({signatures.kind.value})",
+        f"published:   {published.isoformat() if published else 'not known'}",
+        f"age:         {age_words(state.age) if state.age is not None else 'not known'}"
+        f" (degraded after {age_words(state.max_age)})",
+        f"status:      {'DEGRADED' if state.degraded else 'ok'}",
+    ]
+    if state.warning:
+        lines.append(state.warning)
+    return "\n".join(lines)
 
 
 def _raise_keyboard_interrupt(*_: object) -> None:
@@ -360,8 +457,25 @@ def _logs(settings: Settings, names: list[str]) -> None:
         follow(settings.data_dir / "logs", names, sys.stdout)
 
 
+def _signatures_line(container: Container) -> str:
+    """What the welcome says of clamd's signatures: plainly, when they are the test ones."""
+    from portal.services.signatures import scanner_status
+
+    state = scanner_status(container).state
+    if state is None:
+        return "clamd does not say (see /scanner)"
+    if state.signatures.kind is SignatureKind.test:
+        return "the local test signatures only: they find the EICAR test file, nothing else"
+    return f"{state.signatures.version}" + (" (DEGRADED: see /scanner)" if state.degraded else "")
+
+
 def _print_welcome(
-    api_url: str, prefect_url: str, data: Path, admin_token: str | None, demo: dict[str, object]
+    api_url: str,
+    prefect_url: str,
+    data: Path,
+    admin_token: str | None,
+    demo: dict[str, object],
+    signatures: str,
 ) -> None:
     tokens = demo["tokens"]
     assert isinstance(tokens, dict)
@@ -386,6 +500,7 @@ def _print_welcome(
    API            {api_url}
    API docs       {api_url}/docs
    Readiness      {api_url}/readyz
+   Signatures     {signatures}
    Prefect UI     {prefect_url.removesuffix("/api")}
    Logs           {data / "logs"}/   (follow them: {command} logs)
 
@@ -479,6 +594,13 @@ def main(argv: list[str] | None = None) -> None:
     prefect.add_argument("args", nargs=argparse.REMAINDER)
     audit = commands.add_parser("audit")
     audit.add_argument("subcommand", choices=["verify", "anchor", "rotate-key"])
+    signatures = commands.add_parser("signatures", help="clamd's signature database")
+    signature_commands = signatures.add_subparsers(dest="subcommand", required=True)
+    install = signature_commands.add_parser(
+        "install", help="put the ClamAV database in DIR in place and reload clamd"
+    )
+    install.add_argument("directory", type=Path, metavar="DIR")
+    signature_commands.add_parser("show", help="clamd's engine and signatures, and their age")
     rekey = commands.add_parser("s3-rekey")
     rekey.add_argument("key_id")
     rekey.add_argument("bucket", nargs="?", choices=["main", "onsite"], default="main")
@@ -495,6 +617,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "audit":
         _audit(settings, args.subcommand)
+        return
+    if args.command == "signatures":
+        _signatures(settings, args.subcommand, getattr(args, "directory", None))
         return
     if args.command == "s3-rekey":
         _s3_rekey(settings, args.key_id, args.bucket)

@@ -53,6 +53,7 @@ from portal.domain.scope import (
     decide_upload,
 )
 from portal.domain.selection import Stage
+from portal.domain.signatures import ScannedWith, Signatures
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class WorkItem:
     notes: list[str] = field(default_factory=list)
     verdict: Verdict = field(default_factory=Verdict.proceed)
     seconds: float = 0.0
+    scanned: ScannedWith | None = None
 
     @property
     def in_play(self) -> bool:
@@ -131,6 +133,7 @@ class WorkItem:
         document that failed midway is recorded as if no step had run."""
         self.verdict = verdict
         self.file_type = self.mime_type = self.sha256_stored = None
+        self.scanned = None
         self.area = Area.quarantine
         self.warnings.clear()
         self.listed = ()
@@ -150,6 +153,16 @@ class Batch:
         self.services = services
         self.results: list[DocumentResult] = []
         self._renewed_at = services.clock()
+        self._signatures: Signatures | None = None
+
+    def signatures(self) -> Signatures:
+        """The signatures the scanner has loaded, asked once per batch, before its first
+        scan: every scan of the batch uses these or newer ones, so a verdict never records
+        newer signatures than those that judged it (at worst older ones, and a rescan
+        looks at it again). Each batch asks anew, so a change between batches is seen."""
+        if self._signatures is None:
+            self._signatures = self.services.scanner.signatures()
+        return self._signatures
 
     def keep_claim(self) -> None:
         """Renew the batch's claim when a third of its lease has passed since the last
@@ -185,9 +198,13 @@ Step = Callable[[WorkItem, Batch], Verdict]
 
 
 def scan(item: WorkItem, batch: Batch) -> Verdict:
-    """clamd reads every byte; anything but an exact clean reply stops the document."""
+    """clamd reads every byte; anything but an exact clean reply stops the document. The
+    verdict records which signatures judged it, and when."""
+    scanned = ScannedWith(signatures=batch.signatures(), at=batch.services.clock())
     with item.original.open("rb") as source:
-        return decide_scan(batch.services.scanner.scan(source))
+        verdict = decide_scan(batch.services.scanner.scan(source))
+    item.scanned = scanned
+    return verdict
 
 
 def classify(item: WorkItem, batch: Batch) -> Verdict:
@@ -479,6 +496,7 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
         sha256_stored=item.sha256_stored if accepted else None,
         area=item.area if accepted else None,
         listed_children=item.listed if accepted else (),
+        scanned=item.scanned if status.is_final else None,
         next_attempt_at=(
             now + services.retry_delay
             if status is DocumentStatus.failed and verdict.reason is not ReasonCode.processing_error

@@ -90,6 +90,25 @@ class Settings(BaseSettings):
         description="Scans of one process talking to clamd at once (clamd's MaxThreads "
         "should cover every worker's).",
     )
+    clamd_database_dir: Path | None = Field(
+        default=None,
+        description="clamd's DatabaseDirectory as `jtai-portal signatures install` keeps "
+        "it: a symlink to the database in use; default data_dir/clamd/signatures, where "
+        "`jtai-portal up` installs the local test signatures on first start.",
+    )
+    signatures_max_age_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="Signatures published longer ago than this make /readyz (and the admin's "
+        "Scanner page) report the portal degraded: freshclam checks 12 times a day by "
+        "default, so 3 days means updates have failed for days.",
+    )
+    signatures_reload_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long `jtai-portal signatures install` waits for clamd to report the "
+        "new database before it puts the previous one back.",
+    )
     database_pool_size: int = Field(
         default=10,
         ge=1,
@@ -353,6 +372,11 @@ class Settings(BaseSettings):
     def resolved_clamd_socket(self) -> Path:
         """clamd's Unix socket path, defaulting to the one infra/clamd starts."""
         return self.clamd_socket or self.data_dir / "clamd" / "clamd.sock"
+
+    @property
+    def resolved_clamd_database_dir(self) -> Path:
+        """clamd's database directory (a symlink), defaulting to data_dir/clamd/signatures."""
+        return self.clamd_database_dir or self.data_dir / "clamd" / "signatures"
 
     @property
     def resumable_dir(self) -> Path:

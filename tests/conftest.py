@@ -81,8 +81,10 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: f
 class ClamdProcess:
     """A clamd daemon the tests own: they can stop and start it mid-test."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, database_dir: Path | None = None) -> None:
         self.state_dir = state_dir
+        # Default: infra's local test signatures (infra/clamd/start-clamd's own default).
+        self.database_dir = database_dir
         self.socket = state_dir / "clamd.sock"
         self.log = state_dir / "clamd.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -91,7 +93,7 @@ class ClamdProcess:
         """Start clamd and wait until it answers PING."""
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
-                [str(REPO_ROOT / "infra/clamd/start-clamd"), str(self.state_dir)],
+                [str(REPO_ROOT / "infra/clamd/start-clamd"), *self._arguments()],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -116,13 +118,17 @@ class ClamdProcess:
                 [
                     "sh",
                     "-c",
-                    f'sleep {after_seconds}; exec "$0" "$1"',
+                    f'sleep {after_seconds}; exec "$0" "$@"',
                     str(REPO_ROOT / "infra/clamd/start-clamd"),
-                    str(self.state_dir),
+                    *self._arguments(),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def _arguments(self) -> list[str]:
+        database = [str(self.database_dir)] if self.database_dir else []
+        return [str(self.state_dir), *database]
 
     def stop(self) -> None:
         """Stop clamd; its socket then refuses connections."""

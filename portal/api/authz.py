@@ -24,6 +24,7 @@ P = Permission
 ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/healthz"): P.public,
     ("GET", "/readyz"): P.public,
+    ("GET", "/v1/scanner"): P.administer,
     ("GET", "/v1/me"): P.authenticated,
     ("POST", "/v1/inspections"): P.create_inspection,
     ("GET", "/v1/inspections"): P.view_inspection,  # the use case lists only what each may view

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from portal.api.auth import ContainerDep
-from portal.api.schemas import ReadyOut
+from portal.api.schemas import ReadyOut, SignaturesOut
 from portal.domain.errors import TransientError
 from portal.http.problems import problem_responses
+from portal.services.signatures import scanner_status
 
 router = APIRouter(tags=["health"])
 
@@ -26,22 +27,33 @@ def healthz() -> dict[str, str]:
     "/readyz",
     response_model=None,
     responses={
-        200: {"model": ReadyOut, "description": "Every dependency answers."},
+        200: {
+            "model": ReadyOut,
+            "description": "Every dependency answers: `ready`, or `degraded` when clamd's "
+            "signatures are stale or not official (the portal still takes and scans uploads).",
+        },
         # 503 problem (`not_ready`) with the same `checks`.
         **problem_responses(503),
     },
 )
 def readyz(container: ContainerDep) -> JSONResponse:
-    """Every dependency answers now: clamd, the object store, the database and Prefect."""
+    """Every dependency answers now: clamd, the object store, the database and Prefect;
+    and how fit clamd's signatures are. Stale or unofficial signatures answer 200 with
+    status `degraded`: the portal still works, and taking it out of service would stop
+    uploads before a deadline while every file is still scanned (README, "Signatures")."""
+    scanner = scanner_status(container)
     checks: dict[str, dict[str, Any]] = {
-        "clamd": _probe(container.scanner.check),
+        "clamd": {"ok": True} if scanner.answers else {"ok": False, "error": scanner.error},
         "store": _probe(container.store.check),
         "database": _probe(container.repository.check),
         "prefect": _probe(lambda: _check_prefect(container.settings.prefect_api_url)),
     }
     ready = all(c["ok"] for c in checks.values())
+    state = scanner.state
+    signatures = SignaturesOut.of(state).model_dump(mode="json") if state else None
     if ready:
-        return JSONResponse({"status": "ready", "checks": checks})
+        status = "degraded" if state is not None and state.degraded else "ready"
+        return JSONResponse({"status": status, "checks": checks, "signatures": signatures})
     failing = ", ".join(name for name, c in checks.items() if not c["ok"])
     return JSONResponse(
         {
@@ -52,6 +64,7 @@ def readyz(container: ContainerDep) -> JSONResponse:
             "instance": "/readyz",
             "code": "not_ready",
             "checks": checks,
+            "signatures": signatures,
         },
         status_code=503,
         media_type="application/problem+json",

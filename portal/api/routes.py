@@ -15,6 +15,7 @@ from portal.api import (
     inspections,
     names,
     retention,
+    scanner,
     selections,
     users,
 )
@@ -41,6 +42,7 @@ def include_api(app: FastAPI) -> None:
         names.router,
         users.router,
         audit.router,
+        scanner.router,
         after_fieldwork.router,
         extra_items.router,
         concerns.router,

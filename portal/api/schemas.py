@@ -14,7 +14,9 @@ from portal.domain.extra_items import ExtraItem, ExtraItemRequest, ExtraKind
 from portal.domain.reasons import CodeAndMessage, reason_sentence, warning_sentence
 from portal.domain.retention import NAME_MAX, NAME_NOTE_MAX, NAME_REFERENCE_MAX
 from portal.domain.schedule import DeadlineMove
+from portal.domain.signatures import SignatureState
 from portal.domain.timeline import LONDON, Day, Moment
+from portal.services.documents import DocumentScan, document_scan
 from portal.services.retention import LiftHold, PlaceHold
 
 
@@ -326,6 +328,11 @@ class DocumentOut(BaseModel):
     deleted_at: datetime | None = Field(
         default=None, description="When retention deleted its content (the record remains)."
     )
+    scan: DocumentScan | None = Field(
+        default=None,
+        description="Which clamd engine and signatures judged it and when, once a verdict "
+        "that scanned it is recorded.",
+    )
 
     @classmethod
     def of(cls, document: Document) -> DocumentOut:
@@ -358,6 +365,7 @@ class DocumentOut(BaseModel):
             received_at=document.received_at,
             decided_at=document.decided_at,
             deleted_at=document.deleted_at,
+            scan=document_scan(document),
         )
 
 
@@ -498,10 +506,72 @@ class DependencyCheckOut(BaseModel):
     error: str | None = Field(default=None, description="Why it did not answer.")
 
 
+class SignaturesOut(BaseModel):
+    engine: str = Field(description="clamd's engine version, e.g. 1.4.6.")
+    version: str = Field(
+        description="The signatures as a verdict records them (a document's scan.signatures): "
+        "the ClamAV database version, `+<id>` of a database the portal installed, or "
+        "`local+<id>` for local signatures only."
+    )
+    database_version: int | None = Field(
+        description="The ClamAV database version clamd's VERSION names (none: local "
+        "signature files only)."
+    )
+    database_date: datetime | None = Field(description="When that database was published.")
+    database_id: str | None = Field(
+        description="The id the portal's marker gives the database (a digest of its files)."
+    )
+    kind: str = Field(
+        description="official (a ClamAV database), local (local signature files only) or "
+        "test (only the portal's local test signatures, which find the EICAR test file and "
+        "nothing else)."
+    )
+    age_hours: float | None = Field(description="Hours since the database was published.")
+    max_age_hours: float = Field(description="Older than this, the portal is degraded.")
+    degraded: bool = Field(description="The signatures are not fit for real documents.")
+    degraded_because: str | None = Field(
+        description="test_signatures_only, no_official_signatures, signatures_stale or "
+        "signatures_age_unknown."
+    )
+    warning: str = Field(description="Why, in a sentence (empty when not degraded).")
+
+    @classmethod
+    def of(cls, state: SignatureState) -> SignaturesOut:
+        """The API's view of the scanner's signatures, judged."""
+        signatures = state.signatures
+        return cls(
+            engine=signatures.engine,
+            version=signatures.version,
+            database_version=signatures.database_version,
+            database_date=signatures.database_date,
+            database_id=signatures.database_id,
+            kind=signatures.kind.value,
+            age_hours=round(state.age.total_seconds() / 3600, 1) if state.age else None,
+            max_age_hours=state.max_age.total_seconds() / 3600,
+            degraded=state.degraded,
+            degraded_because=state.degraded_because.value if state.degraded_because else None,
+            warning=state.warning,
+        )
+
+
 class ReadyOut(BaseModel):
-    status: str = Field(description="ready")
+    status: str = Field(
+        description="ready, or degraded: every dependency answers, but clamd's signatures "
+        "are stale or not official (see `signatures`)."
+    )
     checks: dict[str, DependencyCheckOut] = Field(
         description="clamd, store, database and prefect: whether each answers now."
+    )
+    signatures: SignaturesOut | None = Field(
+        default=None, description="clamd's signatures, their age and whether they are fit."
+    )
+
+
+class ScannerOut(BaseModel):
+    answers: bool = Field(description="Whether clamd answers now.")
+    error: str | None = Field(default=None, description="Why it does not.")
+    signatures: SignaturesOut | None = Field(
+        default=None, description="What it has loaded, their age and whether they are fit."
     )
 
 

@@ -103,6 +103,15 @@ class Document(BaseModel):
     """When its final status was reached: accepted or rejected, or, once withdrawn, withdrawn."""
     deleted_at: datetime | None = None
     """Set when retention deleted the bytes; the row stays as a tombstone."""
+    scan_engine: str | None = None
+    """The clamd engine whose scan decided it (VERSION's first part, e.g. 1.4.6)."""
+    scan_signatures: str | None = None
+    """The signatures that judged it: portal.domain.signatures.Signatures.version, e.g.
+    `27505` or `local+d70512f927bd6fec`. None until a verdict that scanned it."""
+    scan_signatures_date: datetime | None = None
+    """When those signatures were published (VERSION's date; None for local ones)."""
+    scanned_at: datetime | None = None
+    """When clamd was asked, for the verdict that decided it."""
 
     @property
     def object_key(self) -> str:

@@ -33,6 +33,16 @@ class StoreUnavailable(TransientError):
     reason = ReasonCode.store_unavailable
 
 
+class InvalidSignatureDatabase(PortalError):
+    """A directory offered as clamd's signature database is not one libclamav loads (no
+    database files, or a file it refuses): nothing was installed."""
+
+
+class SignatureInstallFailed(PortalError):
+    """A valid signature database was put in place, but clamd did not report it in time
+    (or does not answer): what clamd runs with is as the message says."""
+
+
 class ObjectMissing(PortalError):
     """The object store holds no object under the key asked for."""
 

@@ -41,6 +41,7 @@ from portal.domain.scanning import ScanReply
 from portal.domain.schedule import MovedDeadline
 from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
+from portal.domain.signatures import ScannedWith, Signatures, StagedDatabase
 from portal.domain.timeline import WorkingCalendar
 
 
@@ -187,6 +188,61 @@ class Scanner(Protocol):
 
     def check(self) -> None:
         """Raise ScannerUnavailable unless the scanner answers now."""
+        ...
+
+    def signatures(self) -> Signatures:
+        """The signatures the scanner has loaded now (a scan started after this returns
+        uses these or newer ones). Raises ScannerUnavailable if it cannot say."""
+        ...
+
+
+class ReloadableScanner(Scanner, Protocol):
+    """A scanner that can be told to load its signature database again."""
+
+    def reload(self) -> None:
+        """Ask the scanner to load its database again; it goes on scanning with the old
+        one until the new one is loaded. Raises ScannerUnavailable if it cannot be asked."""
+        ...
+
+
+class SignatureValidator(Protocol):
+    """Checks that a directory is a signature database the scanner can load."""
+
+    def validate(self, directory: Path) -> int:
+        """How many signatures load from `directory`; InvalidSignatureDatabase, saying
+        why, if none does or a file is refused."""
+        ...
+
+
+class SignatureDirectory(Protocol):
+    """The scanner's database directory as a name that points at one complete version at
+    a time: a new version is staged beside the current one, then the name is switched to
+    it in one step, so a load of the directory sees one version whole, never a mix."""
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the directory against another install for the length of the block."""
+        ...
+
+    def current(self) -> Path | None:
+        """The version the name points at now (None: no database installed yet)."""
+        ...
+
+    def stage(self, source: Path) -> StagedDatabase:
+        """Copy the database files of `source` into a new version beside the current one,
+        with the marker of its database id. InvalidSignatureDatabase if `source` holds no
+        database file (nothing is left behind then)."""
+        ...
+
+    def discard(self, staged: StagedDatabase) -> None:
+        """Remove a staged version that will not be used."""
+        ...
+
+    def point_at(self, version: Path) -> None:
+        """Make the name point at `version` in one atomic step."""
+        ...
+
+    def prune(self, keep: Sequence[Path]) -> None:
+        """Remove every version but those in `keep`."""
         ...
 
 
@@ -363,9 +419,11 @@ class IngestRepository(Protocol):
         area: Area | None = None,
         next_attempt_at: datetime | None = None,
         listed_children: Sequence[ListedChild] = (),
+        scanned: ScannedWith | None = None,
     ) -> bool:
         """Write an outcome if the claim still holds, with the children an accepted list
-        names, in one transaction; False (nothing written) if the claim was lost."""
+        names and the signatures that judged it (`scanned`: None if it was not scanned),
+        in one transaction; False (nothing written) if the claim was lost."""
         ...
 
 

@@ -17,6 +17,7 @@ from portal.domain.errors import Refusal, Refused
 from portal.domain.onsite import OnSitePolicy, decide_onsite_view
 from portal.domain.reasons import CodeAndMessage, reason_sentence
 from portal.domain.scope import target_title
+from portal.domain.signatures import is_local_test_version
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -50,6 +51,38 @@ class DocumentViewing(BaseModel):
 
 
 # The listing's models have no docstrings: they would become the API schemas' descriptions.
+class DocumentScan(BaseModel):
+    engine: str = Field(description="The clamd engine whose scan decided it, e.g. 1.4.6.")
+    signatures: str = Field(
+        description="The signatures that judged it: the ClamAV database version (e.g. "
+        "`27505`), followed by `+<id>` when the database was installed by the portal "
+        "(`jtai-portal signatures install`); `local+<id>` for local signatures only. A "
+        "different value means different signatures."
+    )
+    signatures_date: datetime | None = Field(
+        description="When those signatures were published (none for local signatures)."
+    )
+    local_test_signatures: bool = Field(
+        description="Judged by the portal's local test signatures only (they find the EICAR "
+        "test file and nothing else)."
+    )
+    scanned_at: datetime = Field(description="When clamd scanned it.")
+
+
+def document_scan(document: Document) -> DocumentScan | None:
+    """Which signatures judged the document and when, once a verdict that scanned it is
+    recorded (None before, and for a document that never reached the scan)."""
+    if document.scan_signatures is None or document.scanned_at is None:
+        return None
+    return DocumentScan(
+        engine=document.scan_engine or "",
+        signatures=document.scan_signatures,
+        signatures_date=document.scan_signatures_date,
+        local_test_signatures=is_local_test_version(document.scan_signatures),
+        scanned_at=document.scanned_at,
+    )
+
+
 class DocumentEntry(BaseModel):
     id: str
     item: str
@@ -66,6 +99,9 @@ class DocumentEntry(BaseModel):
     deleted_at: datetime | None
     health_record: bool
     viewing: DocumentViewing
+    scan: DocumentScan | None = Field(
+        default=None, description="Which signatures judged it, once a verdict scanned it."
+    )
 
 
 class DocumentPage(BaseModel):
@@ -163,6 +199,7 @@ def document_entries(
             deleted_at=document.deleted_at,
             health_record=document.area is Area.onsite,
             viewing=document_viewing(principal, document, policy, address, now),
+            scan=document_scan(document),
         )
         for document in documents
     ]

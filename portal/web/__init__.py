@@ -14,6 +14,7 @@ from portal.web import (
     pages,
     records_pages,
     resumable,
+    scanner_pages,
     setup_pages,
 )
 from portal.web.pages import install
@@ -25,6 +26,7 @@ for _audience in (
     lead_pages,
     inspector_pages,
     records_pages,
+    scanner_pages,
     setup_pages,
     onsite_pages,
     concern_pages,

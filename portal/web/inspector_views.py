@@ -14,6 +14,7 @@ from portal.domain.timeline import LONDON
 from portal.domain.withdrawal import why_withdrawn
 from portal.services.documents import DocumentEntry
 from portal.web import views
+from portal.web.scanner_views import scan_words
 
 _ANNEX_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -77,6 +78,7 @@ class DocumentLine:
     href: str
     not_here: str
     withdrawn: bool = False
+    scanned: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def _line(entry: DocumentEntry, area_name: str, now: datetime) -> DocumentLine:
         href=href,
         not_here=not_here,
         withdrawn=withdrawn,
+        scanned=scan_words(entry.scan),
     )
 
 

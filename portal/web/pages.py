@@ -41,11 +41,13 @@ from portal.domain.timeline import LONDON
 from portal.http.problems import Problem, http_problem_response
 from portal.http.rate_limits import RateLimits
 from portal.http.uploads import MultipartUpload, receive_upload
+from portal.services.documents import document_scan
 from portal.services.extra_items import extra_items_of
 from portal.services.identities import TOKEN_PREFIX, token_hash
 from portal.services.selections import slots_of
 from portal.services.uploads import UploadForm
 from portal.web import views
+from portal.web.scanner_views import scan_words
 from portal.web.sessions import (
     CSRF_FIELD,
     Session,
@@ -912,6 +914,8 @@ def document_status(document_id: str, request: Request) -> Response:
         received=views.when_words(document.received_at),
         decided=views.when_words(document.decided_at) if document.decided_at else "",
         size=_size_words(document.size_bytes),
+        # Staff see which signatures judged it; an uploader needs only the outcome.
+        scanned="" if uploader else scan_words(document_scan(document)),
         upload_url=(
             f"/inspections/{document.inspection_id}/items/{key}/upload" if uploader else ""
         ),

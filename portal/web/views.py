@@ -411,7 +411,11 @@ def nav_links(principal: Principal) -> list[tuple[str, str]]:
             ("Deletion records", "/retention/runs"),
         ]
     if principal.role is Role.admin:
-        return [("Inspections", "/inspections"), ("Create an inspection", "/inspections/new")]
+        return [
+            ("Inspections", "/inspections"),
+            ("Create an inspection", "/inspections/new"),
+            ("Scanner", "/scanner"),
+        ]
     inspection = principal.inspection_id
     if inspection is None:
         return []

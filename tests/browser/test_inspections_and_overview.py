@@ -38,7 +38,7 @@ def test_the_administrator_starts_on_the_inspections_and_finds_a_new_one_again(
     testshire = live_portal.inspection_id
     tab.sign_in(live_portal.token("admin"))
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Inspections")
-    assert _menu(tab) == ["Inspections", "Create an inspection", "Sign out"]
+    assert _menu(tab) == ["Inspections", "Create an inspection", "Scanner", "Sign out"]
     row = tab.page.locator(f"tr[data-inspection='{testshire}']")
     expect(row.get_by_role("rowheader")).to_have_text("Testshire")
     expect(row).to_contain_text(DOMESTIC_ABUSE)

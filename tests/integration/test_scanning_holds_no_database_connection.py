@@ -11,6 +11,7 @@ from typing import BinaryIO
 from portal.bootstrap import make_scanner
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.scanning import ScanReply
+from portal.domain.signatures import Signatures
 from portal.ingest import process_document
 from portal.settings import Settings
 from tests import samples
@@ -37,6 +38,10 @@ class WatchingScanner:
 
     def check(self) -> None:
         self.inner.check()  # type: ignore[attr-defined]
+
+    def signatures(self) -> Signatures:
+        signatures: Signatures = self.inner.signatures()  # type: ignore[attr-defined]
+        return signatures
 
 
 def test_no_connection_is_checked_out_while_clamd_scans(

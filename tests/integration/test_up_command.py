@@ -171,6 +171,16 @@ def test_every_command_the_welcome_prints_works_when_pasted(up: Up) -> None:
     assert "Created flow run" in ran.stdout, ran.stdout
 
 
+def test_up_says_plainly_that_clamd_runs_the_local_test_signatures(up: Up) -> None:
+    assert (
+        "Signatures     the local test signatures only: they find the EICAR test file, "
+        "nothing else" in up.welcome()
+    )
+    link = up.data / "clamd" / "signatures"
+    assert link.is_symlink() and (link / "jtai-signatures.ndb").is_file()
+    assert f"DatabaseDirectory {link}\n" in (up.data / "clamd" / "clamd.conf").read_text()
+
+
 def test_up_prints_its_welcome_last_and_keeps_the_processes_logs_in_files(up: Up) -> None:
     time.sleep(2)  # a child that printed to the terminal would show by now
     printed = [line for line in up.stdout if line.strip()]

@@ -152,7 +152,7 @@ def test_readyz_names_the_dependency_that_does_not_answer(
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_readyz_is_ready_when_clamd_store_database_and_prefect_answer(
+def test_readyz_answers_200_when_clamd_store_database_and_prefect_answer(
     settings: Settings,
     running_clamd: ClamdProcess,
 ) -> None:
@@ -160,7 +160,10 @@ def test_readyz_is_ready_when_clamd_store_database_and_prefect_answer(
     portal = start_portal(build_portal(ready_settings))
     response = portal.client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "ready"
+    assert all(check["ok"] for check in response.json()["checks"].values())
+    # Degraded, not ready: the tests' clamd runs the local test signatures only
+    # (tests/scenario/test_signature_versions.py: ready with fresh official ones).
+    assert response.json()["status"] == "degraded"
     assert portal.client.get("/healthz").json() == {"status": "ok"}
 
 

@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("GET", "/v1/inspections"): ("none", ALL),
     ("POST", "/v1/users"): ("none", frozenset({"admin"})),
     ("GET", "/v1/audit/verify"): ("none", frozenset({"admin"})),
+    ("GET", "/v1/scanner"): ("none", frozenset({"admin"})),
     ("GET", "/v1/inspections/{inspection_id}"): ("inspection", ALL),
     ("GET", "/v1/inspections/{inspection_id}/alerts"): (
         "inspection",

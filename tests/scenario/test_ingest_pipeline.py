@@ -23,6 +23,7 @@ from portal.domain.chase import Contacts
 from portal.domain.documents import Area
 from portal.domain.ports import Scanner
 from portal.domain.scanning import ScanReply
+from portal.domain.signatures import Signatures
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
@@ -327,6 +328,9 @@ class _ScannerWithSideEffects:
 
     def check(self) -> None:
         self.inner.check()
+
+    def signatures(self) -> Signatures:
+        return self.inner.signatures()
 
 
 def test_a_batch_slower_than_its_lease_keeps_its_claim_from_the_reconciler(

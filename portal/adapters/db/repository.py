@@ -44,6 +44,7 @@ from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.schedule import MovedDeadline
 from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
+from portal.domain.signatures import ScannedWith
 from portal.domain.timeline import LONDON
 from portal.domain.withdrawal import CONTENT_AREAS
 
@@ -822,9 +823,11 @@ class SqlRepository(Tables):
         area: Area | None = None,
         next_attempt_at: datetime | None = None,
         listed_children: Sequence[ListedChild] = (),
+        scanned: ScannedWith | None = None,
     ) -> bool:
         """Write a step's outcome if the document is still processing under `claim_token`,
-        and, for an accepted child-level list, the children it names, in one transaction.
+        and, for an accepted child-level list, the children it names, in one transaction,
+        with the signatures that judged it (`scanned`; None clears them: not scanned).
 
         Returns False (and writes nothing) if the claim was lost, e.g. to the reconciler.
         """
@@ -839,6 +842,10 @@ class SqlRepository(Tables):
             "next_attempt_at": next_attempt_at,
             "updated_at": now,
             "decided_at": now if status.is_final else None,
+            "scan_engine": scanned.signatures.engine if scanned else None,
+            "scan_signatures": scanned.signatures.version if scanned else None,
+            "scan_signatures_date": scanned.signatures.database_date if scanned else None,
+            "scanned_at": scanned.at if scanned else None,
         }
         if area is not None:
             values["area"] = area.value
@@ -880,6 +887,7 @@ class SqlRepository(Tables):
                     "warnings": values["warnings"],
                     "sha256_stored": sha256_stored,
                 }
+                | ({"scan_signatures": values["scan_signatures"]} if scanned else {})
                 | (
                     {"children_listed": len(listed_children)}
                     if listed_children and status is DocumentStatus.accepted
@@ -1148,7 +1156,14 @@ def _text(value: Any) -> Any:
     return value
 
 
-_TIMES = ("received_at", "updated_at", "decided_at", "deleted_at")
+_TIMES = (
+    "received_at",
+    "updated_at",
+    "decided_at",
+    "deleted_at",
+    "scan_signatures_date",
+    "scanned_at",
+)
 
 
 def _document_from_row(row: DocumentRow) -> Document:

@@ -129,6 +129,11 @@ class DocumentRow(Base):
     deleted_at: Mapped[datetime | None]
     retention_class: Mapped[str | None] = mapped_column(String(32))
     retention_rule: Mapped[str | None] = mapped_column(String(100))
+    # Which signatures judged it (portal.domain.signatures): the verdict that decided it.
+    scan_engine: Mapped[str | None] = mapped_column(String(32))
+    scan_signatures: Mapped[str | None] = mapped_column(String(64))
+    scan_signatures_date: Mapped[datetime | None]
+    scanned_at: Mapped[datetime | None]
 
 
 class SelectionRow(Base):
