@@ -3,7 +3,8 @@
 jtai-portal up        clamd + Prefect server + API + ingest worker + scheduler, seeded demo
 jtai-portal api       the HTTP API (uvicorn)
 jtai-portal worker    the dispatcher that runs `ingest` flow runs
-jtai-portal scheduler serves the `chase` and `retention` deployments on their schedules
+jtai-portal scheduler serves the `chase`, `retention`, `audit-anchor` and `rescan`
+                      deployments on their schedules
 jtai-portal migrate   bring the database schema up to date
 jtai-portal audit verify  check every audit chain's HMACs and anchors; exit 1 naming the
                           first broken entry
@@ -97,15 +98,18 @@ def _scheduler(settings: Settings) -> None:
     from flows.audit_anchor import audit_anchor_deployment
     from flows.chase import chase_deployment
     from flows.ingest import use_container
+    from flows.rescan import rescan_deployment
     from flows.retention import retention_deployment
     from portal.bootstrap import build
 
     use_container(build(settings, run_migrations=False))
     log.info(
-        "serving the chase (%s), retention (%s) and audit-anchor (%s) deployments, Europe/London",
+        "serving the chase (%s), retention (%s), audit-anchor (%s) and rescan (%s) "
+        "deployments, Europe/London",
         ", ".join(settings.chase_crons),
         settings.retention_cron,
         settings.audit_anchor_cron,
+        settings.rescan_cron,
     )
     # prefect.serve() with its Runner's own SIGTERM handler calls the async stop without
     # awaiting it ("coroutine 'Runner.astop' was never awaited") and then pauses the
@@ -118,6 +122,7 @@ def _scheduler(settings: Settings) -> None:
         chase_deployment(settings.chase_crons),
         retention_deployment(settings.retention_cron),
         audit_anchor_deployment(settings.audit_anchor_cron),
+        rescan_deployment(settings.rescan_cron),
     ):
         runner.add_deployment(deployment)  # type: ignore[arg-type]
     with contextlib.suppress(KeyboardInterrupt):

@@ -251,6 +251,25 @@ class Settings(BaseSettings):
         description="A retention run silent for this long is taken as interrupted; the "
         "next run finishes its work.",
     )
+    rescan_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the rescan deployment looks for held documents judged under "
+        "other signatures than clamd's now, and rescans them; a run with nothing to do "
+        "returns at once.",
+    )
+    rescan_connections: int = Field(
+        default=1,
+        ge=1,
+        description="The share of clamd a rescan takes: scans it runs at once. The ingest "
+        "pipeline keeps the rest of clamd's MaxThreads, so uploads before a deadline are "
+        "not slowed.",
+    )
+    rescan_batch_documents: int = Field(
+        default=500,
+        ge=1,
+        description="Documents one rescan run takes at most, newest inspections first; "
+        "the rest wait for the next run.",
+    )
     public_url: str | None = Field(
         default=None,
         description="Where agencies reach the portal, as they type it (scheme, host, port); "

@@ -28,6 +28,7 @@ from portal.domain.identities import TokenInfo, User
 from portal.domain.inspection_days import EnteredDay
 from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.rescan import KnownVerdict, RescanCandidate
 from portal.domain.resumable import PartialUpload
 from portal.domain.retention import (
     LegalHold,
@@ -641,6 +642,33 @@ class DocumentRecords(IngestRepository, Protocol):
         """Record that a withdrawn document's bytes left the content areas (its area becomes
         quarantine: kept there under `hold_ids`, or deleted), with an audit event; False
         (nothing written) unless it was withdrawn and not yet settled."""
+        ...
+
+    def rescan_candidates(self, engine: str, version: str) -> list[RescanCandidate]:
+        """Every held document (accepted, content neither deleted nor being deleted) whose
+        verdict was reached under another engine or signature version, or none recorded."""
+        ...
+
+    def scan_verdicts(
+        self, digests: Iterable[str], engine: str, version: str
+    ) -> dict[str, KnownVerdict]:
+        """The verdicts kept under this engine and signature version for these digests."""
+        ...
+
+    def record_rescan(
+        self,
+        verdicts: Mapping[str, KnownVerdict],
+        clean_documents: Sequence[str],
+        scanned: ScannedWith,
+        actor: str,
+    ) -> int:
+        """Keep the verdicts reached for these digests and record the clean documents as
+        judged by `scanned`'s signatures (those still accepted), in one transaction; how
+        many documents were recorded."""
+        ...
+
+    def unsettled_withdrawals(self) -> list[str]:
+        """Documents withdrawn whose bytes are still recorded in a content area."""
         ...
 
     def record_audit_verified(

@@ -6,7 +6,7 @@ so two processes racing for one document cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ from portal.adapters.db.tables import (
     ListedChildRow,
     OnSiteSlotRow,
     OutboxRow,
+    ScanVerdictRow,
     SelectionRow,
 )
 from portal.domain.access import Inspection, InspectionState
@@ -41,6 +42,7 @@ from portal.domain.inspection_days import EnteredDay
 from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.rescan import KnownVerdict, RescanCandidate, RescanVerdict
 from portal.domain.schedule import MovedDeadline
 from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
@@ -1076,6 +1078,162 @@ class SqlRepository(Tables):
                 },
             )
         return True
+
+    def rescan_candidates(self, engine: str, version: str) -> list[RescanCandidate]:
+        """Every held document (accepted, its content neither deleted nor being deleted)
+        whose verdict was reached under another engine or signature version than these, or
+        under none recorded; with its inspection's creation time, in no particular order."""
+        query = (
+            select(
+                DocumentRow.id,
+                DocumentRow.inspection_id,
+                InspectionRow.created_at,
+                DocumentRow.decided_at,
+                DocumentRow.area,
+                DocumentRow.sha256_stored,
+                DocumentRow.scan_engine,
+                DocumentRow.scan_signatures,
+            )
+            .join(InspectionRow, InspectionRow.id == DocumentRow.inspection_id)
+            .where(
+                DocumentRow.status == DocumentStatus.accepted.value,
+                DocumentRow.deleted_at.is_(None),
+                DocumentRow.deletion_started_at.is_(None),
+                or_(
+                    DocumentRow.scan_signatures.is_(None),
+                    DocumentRow.scan_signatures != version,
+                    DocumentRow.scan_engine.is_(None),
+                    DocumentRow.scan_engine != engine,
+                ),
+            )
+        )
+        with self._session() as session:
+            rows = session.execute(query).all()
+        return [
+            RescanCandidate(
+                document_id=row[0],
+                inspection_id=row[1],
+                inspection_created_at=utc_aware(row[2]),
+                decided_at=utc_aware(row[3]) if row[3] else None,
+                area=Area(row[4]),
+                sha256=row[5],
+                scan_engine=row[6],
+                scan_signatures=row[7],
+            )
+            for row in rows
+        ]
+
+    def scan_verdicts(
+        self, digests: Iterable[str], engine: str, version: str
+    ) -> dict[str, KnownVerdict]:
+        """The verdicts kept under this engine and signature version for these digests
+        (sha256 -> verdict); digests never scanned under them are absent."""
+        wanted = sorted(set(digests))
+        found: dict[str, KnownVerdict] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), 500):  # within every database's bound
+                rows = session.scalars(
+                    select(ScanVerdictRow).where(
+                        ScanVerdictRow.sha256.in_(wanted[start : start + 500]),
+                        ScanVerdictRow.scan_engine == engine,
+                        ScanVerdictRow.scan_signatures == version,
+                    )
+                )
+                found.update(
+                    (
+                        r.sha256,
+                        KnownVerdict(verdict=RescanVerdict(r.verdict), signature=r.signature),
+                    )
+                    for r in rows
+                )
+        return found
+
+    def record_rescan(
+        self,
+        verdicts: Mapping[str, KnownVerdict],
+        clean_documents: Sequence[str],
+        scanned: ScannedWith,
+        actor: str,
+    ) -> int:
+        """Record one rescan batch in one transaction: the verdicts reached for these
+        digests under `scanned`'s signatures (kept once: a verdict already kept stays), and
+        each of `clean_documents` as judged clean by them (its scan_* columns), if it is
+        still accepted and not deleted; with one event in the portal's audit chain (counts
+        and the version only). How many documents were recorded."""
+        signatures = scanned.signatures
+        with self._session() as session, session.begin():
+            kept = (
+                set(
+                    session.scalars(
+                        select(ScanVerdictRow.sha256).where(
+                            ScanVerdictRow.sha256.in_(list(verdicts)),
+                            ScanVerdictRow.scan_engine == signatures.engine,
+                            ScanVerdictRow.scan_signatures == signatures.version,
+                        )
+                    )
+                )
+                if verdicts
+                else set()
+            )
+            session.add_all(
+                ScanVerdictRow(
+                    sha256=digest,
+                    scan_engine=signatures.engine,
+                    scan_signatures=signatures.version,
+                    verdict=verdict.verdict.value,
+                    signature=verdict.signature[:500],
+                    scanned_at=scanned.at,
+                )
+                for digest, verdict in verdicts.items()
+                if digest not in kept
+            )
+            recorded = 0
+            for document_id in clean_documents:
+                result = session.execute(
+                    update(DocumentRow)
+                    .where(
+                        DocumentRow.id == document_id,
+                        DocumentRow.status == DocumentStatus.accepted.value,
+                        DocumentRow.deleted_at.is_(None),
+                    )
+                    .values(
+                        scan_engine=signatures.engine,
+                        scan_signatures=signatures.version,
+                        scan_signatures_date=signatures.database_date,
+                        scanned_at=scanned.at,
+                    )
+                )
+                recorded += int(result.rowcount)  # type: ignore[attr-defined]
+            if recorded or verdicts:
+                _audit(
+                    session,
+                    scanned.at,
+                    actor,
+                    "documents_rescanned",
+                    detail={
+                        "scan_signatures": signatures.version,
+                        "scan_engine": signatures.engine,
+                        "documents_clean": recorded,
+                        "verdicts_kept": len(verdicts) - len(kept),
+                    },
+                )
+        return recorded
+
+    def unsettled_withdrawals(self) -> list[str]:
+        """Documents withdrawn whose bytes are still recorded in a content area: a
+        withdrawal that stopped before it settled them (reads are refused meanwhile)."""
+        with self._session() as session:
+            return list(
+                session.scalars(
+                    select(DocumentRow.id)
+                    .where(
+                        DocumentRow.status == DocumentStatus.withdrawn.value,
+                        DocumentRow.area.in_([a.value for a in CONTENT_AREAS]),
+                        DocumentRow.deleted_at.is_(None),
+                    )
+                    .order_by(DocumentRow.id)
+                )
+            )
 
     def audit_events(self, document_id: str) -> list[dict[str, Any]]:
         """The audit events of one document, oldest first."""

@@ -95,6 +95,7 @@ class DocumentRow(Base):
     __table_args__ = (
         Index("ix_documents_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_documents_inspection_agency", "inspection_id", "agency"),
+        Index("ix_documents_status_scan_signatures", "status", "scan_signatures"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -134,6 +135,21 @@ class DocumentRow(Base):
     scan_signatures: Mapped[str | None] = mapped_column(String(64))
     scan_signatures_date: Mapped[datetime | None]
     scanned_at: Mapped[datetime | None]
+
+
+class ScanVerdictRow(Base):
+    """What one clamd engine and signature version said of some bytes (by sha256), kept by
+    the rescan so identical bytes are scanned once per version. Digests and signature
+    names only: nothing of who uploaded them."""
+
+    __tablename__ = "scan_verdicts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scan_engine: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scan_signatures: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(500), default="")
+    scanned_at: Mapped[datetime]
 
 
 class SelectionRow(Base):
