@@ -21,6 +21,8 @@ from portal.domain.access import Inspection
 from portal.domain.concerns import Concern, ConcernCategory, Signatory, response_item
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode, WarningCode
+from portal.domain.rescan import KnownVerdict, RescanVerdict
+from portal.domain.signatures import ScannedWith, Signatures
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -329,3 +331,38 @@ def test_the_letters_days_are_recorded_all_or_none(
     records.set_letter_days("insp1", days, "li", NOW)
     assert records.letter_days("insp1") == days
     assert audited == ["letter_day_recorded", "letter_day_recorded", "retention_event_recorded"]
+
+
+def test_a_rescan_finds_held_documents_judged_under_other_signatures_and_records_them_once(
+    repository: SqlRepository,
+) -> None:
+    old = ScannedWith(signatures=Signatures(engine="1.4.3", database_version=27505), at=NOW)
+    new = ScannedWith(signatures=Signatures(engine="1.4.3", database_version=27506), at=NOW)
+
+    def held(status: DocumentStatus = DocumentStatus.accepted, **changes: Any) -> str:
+        document = _received().model_copy(
+            update={"status": status, "area": Area.clean, "sha256_stored": "same", **changes}
+        )
+        repository.add_document(document, actor="test")
+        return document.id
+
+    judged_before = held(scan_engine="1.4.3", scan_signatures=old.signatures.version)
+    never_recorded = held()
+    current = held(scan_engine="1.4.3", scan_signatures=new.signatures.version)
+    held(status=DocumentStatus.rejected)
+
+    candidates = repository.rescan_candidates("1.4.3", new.signatures.version)
+    assert {c.document_id for c in candidates} == {judged_before, never_recorded}
+    assert all(c.inspection_created_at == NOW and c.sha256 == "same" for c in candidates)
+    another_engine = repository.rescan_candidates("1.4.4", new.signatures.version)
+    assert current in {c.document_id for c in another_engine}
+
+    clean = KnownVerdict(verdict=RescanVerdict.clean)
+    assert repository.record_rescan({"same": clean}, [judged_before, never_recorded], new, "t") == 2
+    assert repository.record_rescan({"same": clean}, [], new, "t") == 0  # kept once
+    assert repository.scan_verdicts(["same", "other"], "1.4.3", "27506") == {"same": clean}
+    assert repository.scan_verdicts(["same"], "1.4.3", "27505") == {}
+    assert repository.rescan_candidates("1.4.3", "27506") == []
+    recorded = repository.get_document(judged_before)
+    assert recorded is not None
+    assert (recorded.scan_signatures, recorded.scanned_at) == ("27506", NOW)
