@@ -538,6 +538,10 @@ def _print_welcome(
      curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
           -F item=1.1 -F file=@{demo["sample_file"]} \\
           {api_url}/v1/inspections/{inspection}/documents
+   Wait for its verdict (the answer's id; up to 500 ids a call, answered once all are final):
+     curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
+          -H "Content-Type: application/json" \\
+          -d '{{"ids": ["<id>"], "wait_seconds": 30}}' {api_url}/v1/documents/status
 {records_line}   Run the retention deployment now, through Prefect:
      {command} prefect deployment run retention/retention
 ==========================================================================
