@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +77,9 @@ class IngestServices:
     claim_lease: timedelta
     clock: Callable[[], datetime]
     schedule_of: Callable[[str], Schedule | None]
+    scan_connections: int = 1
+    """How many documents of a batch `scan` sends to the scanner at once (the scanner's
+    connection count, JTAI_CLAMD_CONNECTIONS)."""
     _theme_of_inspection: dict[str, ThemePolicy] = field(default_factory=dict)
 
     def theme_of(self, inspection_id: str) -> ThemePolicy:
@@ -154,15 +159,19 @@ class Batch:
         self.results: list[DocumentResult] = []
         self._renewed_at = services.clock()
         self._signatures: Signatures | None = None
+        self._signatures_lock = threading.Lock()
 
     def signatures(self) -> Signatures:
         """The signatures the scanner has loaded, asked once per batch, before its first
         scan: every scan of the batch uses these or newer ones, so a verdict never records
         newer signatures than those that judged it (at worst older ones, and a rescan
-        looks at it again). Each batch asks anew, so a change between batches is seen."""
-        if self._signatures is None:
-            self._signatures = self.services.scanner.signatures()
-        return self._signatures
+        looks at it again). Each batch asks anew, so a change between batches is seen.
+        Safe to call from the scan step's threads: the first asks, the others wait for it
+        (and ask again if it could not get an answer)."""
+        with self._signatures_lock:
+            if self._signatures is None:
+                self._signatures = self.services.scanner.signatures()
+            return self._signatures
 
     def keep_claim(self) -> None:
         """Renew the batch's claim when a third of its lease has passed since the last
@@ -199,7 +208,10 @@ Step = Callable[[WorkItem, Batch], Verdict]
 
 def scan(item: WorkItem, batch: Batch) -> Verdict:
     """clamd reads every byte; anything but an exact clean reply stops the document. The
-    verdict records which signatures judged it, and when."""
+    verdict records which signatures judged it, and when.
+
+    Runs for several documents of the batch at once (see `run_step`): it touches only its
+    own item, and a document's verdict depends on its own bytes alone."""
     scanned = ScannedWith(signatures=batch.signatures(), at=batch.services.clock())
     with item.original.open("rb") as source:
         verdict = decide_scan(batch.services.scanner.scan(source))
@@ -422,11 +434,31 @@ def _open(item: WorkItem, workspace: ExitStack, services: IngestServices) -> Ver
 
 
 def run_step(step: Step, batch: Batch) -> Batch:
-    """Run `step` on every document of the batch still in play, in batch order; a document
-    it stops keeps that verdict and skips the later steps. Returns the batch."""
-    for item in batch.in_play:
-        batch.keep_claim()
-        _attempt(item, step.__name__, partial(step, item, batch))
+    """Run `step` on every document of the batch still in play; a document it stops keeps
+    that verdict and skips the later steps. Returns the batch.
+
+    `scan` runs for up to `scan_connections` documents at once (clamd works on each
+    connection in a thread of its own, so one document's wait need not idle the others);
+    every other step runs one document after another, in batch order. Either way each
+    document gets the verdict it would get alone, and the batch keeps its order.
+    """
+    workers = batch.services.scan_connections if step is scan else 1
+    items = batch.in_play
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            batch.keep_claim()
+            _attempt(item, step.__name__, partial(step, item, batch))
+        return batch
+    batch.keep_claim()
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(items)), thread_name_prefix=step.__name__
+    ) as pool:
+        running = [
+            pool.submit(_attempt, item, step.__name__, partial(step, item, batch)) for item in items
+        ]
+        for finished in as_completed(running):
+            finished.result()  # _attempt catches every Exception: only BaseException here
+            batch.keep_claim()
     return batch
 
 
