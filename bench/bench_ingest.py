@@ -1,6 +1,6 @@
 """Ingest benchmark: clamd alone, the pipeline in a plain loop, and the Prefect flow via the API.
 
-    .venv/bin/python -m bench.bench_ingest [--quick] [--experimental] [--only a,b,c,...]
+    .venv/bin/python -m bench.bench_ingest [--quick] [--only a,b,c,...]
                                            [--profile] [--keep]
 
 One run, one generated corpus (bench/corpus.py), measured five ways:
@@ -18,7 +18,6 @@ One run, one generated corpus (bench/corpus.py), measured five ways:
   (c2) as (c) with JTAI_DISPATCHER_CONCURRENCY=1 (full run only);
   and latency on the (c) stack: single uploads of files up to 5 MB, one at a time, from the
   POST starting to the status being final (polled every 20 ms).
-  --experimental adds (cx) and (c1x): (c) and (c1) with bench/experimental_worker.py.
 
 Every phase gets a freshly started clamd: clamd caches the verdict of clean files by hash,
 so a second scan of the same bytes in one clamd costs a tenth of the first. Every document
@@ -1006,8 +1005,6 @@ def render(
     ratio("c1", "b")
     ratio("c1", "c")
     ratio("c2", "c")
-    ratio("cx", "c")
-    ratio("c1x", "c1")
     if lat is not None:
         p50, p95 = lat.quantile(0.5), lat.quantile(0.95)
         verdict = "met" if p95 <= TARGET_P95_SECONDS else "MISSED"
@@ -1179,14 +1176,8 @@ def main(argv: list[str] | None = None) -> int:
         help="the Prefect server's database in (c*): SQLite as `jtai-portal up` runs it "
         "(default), or PostgreSQL as infra/scaled/prefect-server runs it",
     )
-    parser.add_argument(
-        "--experimental",
-        action="store_true",
-        help="also run cx and c1x: (c) and (c1) with bench/experimental_worker.py",
-    )
     args = parser.parse_args(argv)
     phases = ["a", "b", "c", "c1"] + ([] if args.quick else ["c2"])
-    phases += ["cx", "c1x"] if args.experimental else []
     if args.only:
         phases = [p for p in args.only.split(",") if p]
     command = "python -m bench.bench_ingest" + " ".join(["", *(argv or sys.argv[1:])])
@@ -1225,7 +1216,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.prefect_database == "postgresql"
             else None
         )
-        worker, experimental = "portal.cli worker", "bench.experimental_worker"
+        worker = "portal.cli worker"
         configs = {
             "c": (
                 "Prefect flow, micro-batches",
@@ -1244,18 +1235,6 @@ def main(argv: list[str] | None = None) -> int:
                 "JTAI_DISPATCHER_CONCURRENCY=1",
                 {"JTAI_DISPATCHER_CONCURRENCY": "1"},
                 worker,
-            ),
-            "cx": (
-                "as (c), experimental worker",
-                "bench/experimental_worker.py: Prefect clients reused across flow runs",
-                {},
-                experimental,
-            ),
-            "c1x": (
-                "as (c1), experimental worker",
-                "JTAI_BATCH_MAX_DOCUMENTS=1 + bench/experimental_worker.py",
-                {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
-                experimental,
             ),
         }
         for phase in phases:

@@ -288,6 +288,7 @@ def test_rerunning_a_finished_batch_changes_nothing(portal: PortalUnderTest) -> 
     events = portal.container.repository.audit_events(document_id)
 
     dispatcher.run_batch(ids, token)
+    dispatcher.close()
 
     assert portal.status(document_id) == first
     assert portal.container.repository.audit_events(document_id) == events
