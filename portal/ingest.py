@@ -36,6 +36,7 @@ from portal.domain.ports import (
     Classifier,
     IngestRepository,
     ObjectStore,
+    OutcomeToRecord,
     Sanitiser,
     Scanner,
     TableFiles,
@@ -493,21 +494,32 @@ def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
 
 
 def record(batch: Batch) -> Batch:
-    """Commit the verdict of every document of the batch, then delete each decided one's
-    quarantined original; the results are in `batch.results`.
+    """Commit the verdicts of every document of the batch in one transaction, then delete
+    each decided one's quarantined original; the results are in `batch.results`.
 
     Guarantees: a verdict is written before its quarantined original is deleted; nothing
     reached the clean or on-site area unless every step proceeded; a transient failure
-    (clamd, store) leaves the document `failed` with a retry time, never accepted or lost.
+    (clamd, store) leaves the document `failed` with a retry time, never accepted or lost;
+    a document whose claim was lost gets nothing written; if the database fails, nothing
+    of the batch is written (every document stays processing under its claim, for the
+    run's retry or the reconciler) and the error is raised.
     """
-    batch.results = [_record_one(item, batch) for item in batch.items]
+    started = time.perf_counter()
+    services = batch.services
+    now = services.clock()
+    outcomes = [_outcome_of(item, now, services.retry_delay) for item in batch.items]
+    written = services.repository.record_outcomes(batch.claim_token, now, outcomes)
+    share = (time.perf_counter() - started) / max(1, len(batch.items))
+    batch.results = [
+        _after_record(item, outcome, recorded, services.store, share)
+        for item, outcome, recorded in zip(batch.items, outcomes, written, strict=True)
+    ]
     return batch
 
 
-def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
-    started = time.perf_counter()
-    services, document, verdict = batch.services, item.document, item.verdict
-    now = services.clock()
+def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> OutcomeToRecord:
+    """What `record` writes for one document, from its verdict and what the steps learnt."""
+    verdict = item.verdict
     if verdict.outcome is Outcome.retry:
         status = DocumentStatus.failed
     elif verdict.outcome is Outcome.reject:
@@ -515,10 +527,8 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
     else:
         status = DocumentStatus.accepted
     accepted = status is DocumentStatus.accepted
-    recorded = services.repository.record_outcome(
-        document.id,
-        batch.claim_token,
-        now,
+    return OutcomeToRecord(
+        document_id=item.document.id,
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
         warnings=tuple(dict.fromkeys(item.warnings)),
@@ -530,22 +540,31 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
         listed_children=item.listed if accepted else (),
         scanned=item.scanned if status.is_final else None,
         next_attempt_at=(
-            now + services.retry_delay
+            now + retry_delay
             if status is DocumentStatus.failed and verdict.reason is not ReasonCode.processing_error
             else None
         ),
     )
-    if recorded and status.is_final:
-        _discard_quietly(services.store, Area.quarantine, document.object_key)
+
+
+def _after_record(
+    item: WorkItem, outcome: OutcomeToRecord, recorded: bool, store: ObjectStore, share: float
+) -> DocumentResult:
+    """Once the batch's verdicts are committed: delete a decided document's quarantined
+    original, and say what happened to it."""
+    started = time.perf_counter()
+    document = item.document
+    if recorded and outcome.status.is_final:
+        _discard_quietly(store, Area.quarantine, document.object_key)
     elif not recorded and item.area is not Area.quarantine:
         log.warning("claim on %s was lost; its verdict was not recorded", document.id)
-    item.seconds += time.perf_counter() - started
+    item.seconds += share + time.perf_counter() - started
     return DocumentResult(
         document_id=document.id,
         item_number=document.item_number,
-        status=status,
-        reasons=(verdict.reason,) if verdict.reason else (),
-        warnings=tuple(dict.fromkeys(item.warnings)),
+        status=outcome.status,
+        reasons=tuple(outcome.reasons),
+        warnings=tuple(outcome.warnings),
         milliseconds=round(item.seconds * 1000),
         recorded=recorded,
     )

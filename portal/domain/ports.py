@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -373,6 +374,25 @@ class TableFiles(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class OutcomeToRecord:
+    """The outcome of one document of a batch, as `record_outcomes` writes it (the fields
+    of `IngestRepository.record_outcome`)."""
+
+    document_id: str
+    status: DocumentStatus
+    reasons: Sequence[ReasonCode] = ()
+    warnings: Sequence[WarningCode] = ()
+    detail: str = ""
+    file_type: str | None = None
+    mime_type: str | None = None
+    sha256_stored: str | None = None
+    area: Area | None = None
+    next_attempt_at: datetime | None = None
+    listed_children: Sequence[ListedChild] = ()
+    scanned: ScannedWith | None = None
+
+
 class IngestRepository(Protocol):
     """What the ingest steps need of the metadata database."""
 
@@ -425,6 +445,16 @@ class IngestRepository(Protocol):
         """Write an outcome if the claim still holds, with the children an accepted list
         names and the signatures that judged it (`scanned`: None if it was not scanned),
         in one transaction; False (nothing written) if the claim was lost."""
+        ...
+
+    def record_outcomes(
+        self, claim_token: str, now: datetime, outcomes: Sequence[OutcomeToRecord]
+    ) -> list[bool]:
+        """Write the outcomes of a batch, each as `record_outcome` would (only where the
+        document is still processing under `claim_token`, with its listed children and its
+        audit event), all in one transaction: either every outcome whose claim holds is
+        written, or (an error raised) none is. Returns, in the order given, whether each
+        was written (False: its claim was lost, nothing of it written)."""
         ...
 
 
