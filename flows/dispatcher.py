@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from prefect import tags
@@ -34,6 +35,7 @@ from flows.ingest import ingest, inspection_tags, run_name
 from portal.bootstrap import Container
 from portal.domain.documents import Document
 from portal.domain.errors import TransientError
+from portal.ingest import sweep_workspaces
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ OUTAGE_BACKOFF_SECONDS = 1.0
 MIN_SLOT_LEASE_SECONDS = 60.0
 CLAIM_TOKEN_LENGTH = 32  # the documents.claim_token column
 CLAIM_PREFIX_LENGTH = 8  # 96 random bits remain after it
+WORKSPACE_MAX_AGE = timedelta(days=1)
 
 
 T = TypeVar("T")
@@ -143,6 +146,17 @@ class Dispatcher:
             log.warning("re-queued %d documents stuck in processing: %s", len(released), released)
         return released
 
+    def sweep_workspaces(self) -> int:
+        """Remove batch workspaces left for a day or more by a worker that died mid-batch
+        (a day: far longer than any batch runs, so another worker's live one is spared)."""
+        root = self.container.ingest_services().workspace_root
+        if root is None:
+            return 0
+        swept = sweep_workspaces(root, self.container.clock.now() - WORKSPACE_MAX_AGE)
+        if swept:
+            log.warning("removed %d batch workspaces left by a worker that died", swept)
+        return swept
+
     def reclaim_own(self) -> list[str]:
         """Return to the queue what this worker (by its id) held when it last stopped: a
         worker that died mid-batch gets its documents back at once, not after the lease."""
@@ -172,6 +186,7 @@ class Dispatcher:
     def run_forever(self) -> None:
         """Claim and run batches until stop() is called."""
         in_flight: set[Future[object]] = set()
+        self.sweep_workspaces()
         self._reclaim_when_reachable()
         with ThreadPoolExecutor(
             max_workers=self.settings.dispatcher_concurrency, thread_name_prefix="ingest"

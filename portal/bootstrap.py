@@ -211,6 +211,9 @@ class Container:
             clock=self.clock.now,
             schedule_of=functools.cache(self.schedule_of_inspection),
             scan_connections=self.settings.clamd_connections,
+            workspace_root=(
+                self.settings.ingest_workspace_dir if self.settings.store == "filesystem" else None
+            ),
         )
 
     def schedule_of_inspection(self, inspection_id: str) -> Schedule | None:

@@ -11,6 +11,7 @@ them in a plain loop.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -81,6 +82,9 @@ class IngestServices:
     scan_connections: int = 1
     """How many documents of a batch `scan` sends to the scanner at once (the scanner's
     connection count, JTAI_CLAMD_CONNECTIONS)."""
+    workspace_root: Path | None = None
+    """Where batches keep their temp workspace (None: the system's temp directory): on the
+    store's filesystem, a sanitised copy is renamed into the store rather than copied."""
     _theme_of_inspection: dict[str, ThemePolicy] = field(default_factory=dict)
 
     def theme_of(self, inspection_id: str) -> ThemePolicy:
@@ -357,8 +361,15 @@ def route(item: WorkItem, batch: Batch) -> Verdict:
         document.item_number,
         document.health_information,
     )
-    with item.payload.open("rb") as source:
-        stored = services.store.put(area, document.object_key, source)
+    if item.payload.is_relative_to(item.workdir):
+        # A copy the steps made (sanitised, neutralised): the store may take it over.
+        stored = services.store.put_file(area, document.object_key, item.payload)
+        item.payload = item.original
+    else:
+        # The quarantined original itself (or the store's local copy of it): copied, so
+        # it stays in quarantine until the verdict is committed.
+        with item.payload.open("rb") as source:
+            stored = services.store.put(area, document.object_key, source)
     item.area = area
     item.sha256_stored = stored.sha256
     return Verdict.proceed()
@@ -411,7 +422,13 @@ def open_batch(
     scratch directory each, all removed on leaving. A document whose bytes cannot be read
     now enters the batch already stopped, for a retry."""
     with ExitStack() as workspace:
-        root = Path(workspace.enter_context(tempfile.TemporaryDirectory(prefix="jtai-ingest-")))
+        if services.workspace_root is not None:
+            services.workspace_root.mkdir(parents=True, exist_ok=True)
+        root = Path(
+            workspace.enter_context(
+                tempfile.TemporaryDirectory(prefix=WORKSPACE_PREFIX, dir=services.workspace_root)
+            )
+        )
         items = []
         # In the order received, so that an upload's earlier ones in the batch have been
         # checked (and any rejection known) before it is.
@@ -423,6 +440,26 @@ def open_batch(
             _attempt(item, "open", partial(_open, item, workspace, services))
             items.append(item)
         yield Batch(items, claim_token, services)
+
+
+WORKSPACE_PREFIX = "jtai-ingest-"
+
+
+def sweep_workspaces(root: Path, older_than: datetime) -> int:
+    """Remove the batch workspaces under `root` last changed before `older_than`: those of
+    a worker that died mid-batch (a batch that ends removes its own). They hold documents'
+    bytes, which must not outlive the documents out of the retention run's reach. Returns
+    how many were removed."""
+    removed = 0
+    for workspace in root.glob(f"{WORKSPACE_PREFIX}*") if root.is_dir() else ():
+        try:
+            if workspace.stat().st_mtime >= older_than.timestamp():
+                continue
+        except FileNotFoundError:  # its batch ended meanwhile
+            continue
+        shutil.rmtree(workspace, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def _open(item: WorkItem, workspace: ExitStack, services: IngestServices) -> Verdict:

@@ -126,6 +126,15 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Store the bytes of the local file `path` under `key`, all or nothing, as `put`
+        does; return their size and sha256. The caller gives the file up: a store that can
+        (a filesystem store, `path` on its filesystem) takes it over by renaming it into
+        place instead of copying it, so `path` may be gone afterwards. The others copy it
+        (`put` of the file's bytes) and leave it to the caller to delete.
+        """
+        ...
+
     def open(self, area: Area, key: str) -> AbstractContextManager[BinaryIO]:
         """Open an object for streaming reads. Raises ObjectMissing if absent."""
         ...

@@ -56,7 +56,9 @@ class InFlightScanner:
         return getattr(self.inner, name)
 
 
-def _batch_of(container: Container, contents: list[bytes]) -> list[Document]:
+def _batch_of(
+    container: Container, contents: list[bytes], names: list[str] | None = None
+) -> list[Document]:
     """Documents of one inspection, one per content (each for an item of its own, none with
     a look-back), in quarantine, received one second apart, claimed under "claim-1"."""
     inspection_id = add_inspection(container, agencies=("local_authority",))
@@ -68,7 +70,7 @@ def _batch_of(container: Container, contents: list[bytes]) -> list[Document]:
             inspection_id=inspection_id,
             agency="local_authority",
             item_number=ITEMS[n],
-            original_filename=f"d{n}.pdf",
+            original_filename=names[n] if names else f"d{n}.pdf",
             status=DocumentStatus.received,
             received_at=received,
             updated_at=received,
