@@ -97,8 +97,7 @@ class Dispatcher:
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
-        self._thread_loop = threading.local()
-        self._loops: list[FlowLoop] = []
+        self._loops: dict[int, FlowLoop] = {}  # by thread
         self._loops_lock = threading.Lock()
         self.flow = ingest.with_options(
             retries=self.settings.flow_retries,
@@ -118,9 +117,9 @@ class Dispatcher:
 
     def close(self) -> None:
         """Close every thread's flow loop and its Prefect clients: call it once no batch
-        runs any more (`run_forever` does, on its way out)."""
+        runs any more (`run_forever` does, on its way out). A later batch opens a new one."""
         with self._loops_lock:
-            loops, self._loops = self._loops, []
+            loops, self._loops = list(self._loops.values()), {}
         for loop in loops:
             try:
                 loop.close()
@@ -128,13 +127,14 @@ class Dispatcher:
                 log.warning("could not close a flow loop", exc_info=True)
 
     def flow_loop(self) -> FlowLoop:
-        """This thread's flow loop, opened on its first batch."""
-        loop: FlowLoop | None = getattr(self._thread_loop, "loop", None)
+        """This thread's flow loop, opened on its first batch (or its first since `close`)."""
+        thread = threading.get_ident()
+        with self._loops_lock:
+            loop = self._loops.get(thread)
         if loop is None:
-            loop = FlowLoop()
-            self._thread_loop.loop = loop
+            loop = FlowLoop()  # outside the lock: it talks to the Prefect server
             with self._loops_lock:
-                self._loops.append(loop)
+                self._loops[thread] = loop
         return loop
 
     def reconcile(self) -> list[str]:

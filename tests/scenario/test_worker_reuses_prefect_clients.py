@@ -108,3 +108,22 @@ def test_with_a_cluster_limit_a_run_waits_for_a_slot_and_gives_it_back(
     finally:
         next(worker, None)
     assert asyncio.run(_limit(name)).active_slots == 0
+
+
+def test_a_dispatcher_closed_between_batches_opens_a_new_loop_for_the_next(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    container = build_portal(settings)
+    portal = start_portal(container)
+    dispatcher = Dispatcher(container)
+    try:
+        for n in range(2):
+            document_id = portal.upload(f"d{n}.pdf", samples.pdf_text_pages(1)).json()["id"]
+            token, ids = dispatcher.claim_batch()
+            assert ids == [document_id]
+            dispatcher.run_batch(ids, token)
+            dispatcher.close()  # its clients and loop closed: the next batch makes its own
+            assert portal.status(document_id)["status"] == "accepted"
+    finally:
+        dispatcher.stop()
+        dispatcher.close()
