@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.bench_flow_overhead [--runs 40]
 
 Starts a Prefect server (SQLite, temp PREFECT_HOME) and runs the real `ingest` flow over an
-empty batch, the way the worker does (Dispatcher.run_batch: a fresh asyncio.run per
-batch), then the same with bench/experimental_worker.py's ExperimentalDispatcher (one event
-loop and one pair of Prefect clients per thread). One run at a time, after 3 warm-up runs.
+empty batch, the way the worker does (Dispatcher.run_batch: on the thread's long-lived
+event loop, Prefect's clients reused), then the same with the loop and its clients closed
+after every run, as the worker did before (a fresh asyncio.run and new clients per batch).
+One run at a time, after 3 warm-up runs.
 CPU of this process (all threads) and of the server process tree are measured with psutil.
 """
 
@@ -19,7 +20,9 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil  # type: ignore[import-untyped]
@@ -64,7 +67,6 @@ def main() -> None:
         wait_for(
             lambda: httpx.get(url + "/health", timeout=3).is_success, "Prefect server", 240, server
         )
-        from bench.experimental_worker import ExperimentalDispatcher
         from flows.dispatcher import Dispatcher
         from flows.ingest import use_container
         from portal.bootstrap import build
@@ -83,20 +85,22 @@ def main() -> None:
             "| dispatcher | wall ms/run p50 | p95 | worker CPU ms/run | server CPU ms/run |",
             "|---|--:|--:|--:|--:|",
         ]
-        for label, cls in (
-            ("flows.dispatcher.Dispatcher (today)", Dispatcher),
-            ("bench.experimental_worker (clients reused)", ExperimentalDispatcher),
+        for label, fresh_loop_each_run in (
+            ("flows.dispatcher.Dispatcher (one loop per thread, clients reused)", False),
+            ("the same, loop and clients closed after each run (as before)", True),
         ):
-            dispatcher = cls(container)
+            dispatcher = Dispatcher(container)
+            one_run = partial(_run_once, dispatcher, fresh_loop_each_run)
             for _ in range(3):
-                dispatcher.run_batch([], uuid.uuid4().hex)
+                one_run()
             walls = []
             cpu0, server0 = me.cpu_times(), server.cpu_seconds()
             for _ in range(args.runs):
                 started = time.perf_counter()
-                dispatcher.run_batch([], uuid.uuid4().hex)
+                one_run()
                 walls.append(time.perf_counter() - started)
             cpu1, server1 = me.cpu_times(), server.cpu_seconds()
+            dispatcher.close()
             worker_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / args.runs
             walls.sort()
             lines.append(
@@ -113,6 +117,14 @@ def main() -> None:
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_once(dispatcher: Any, close_after: bool) -> None:
+    """One `ingest` run over an empty batch; then, if asked, the thread's loop and clients
+    closed, so the next run builds its own (what every run did before they were kept)."""
+    dispatcher.run_batch([], uuid.uuid4().hex)
+    if close_after:
+        dispatcher.close()
 
 
 if __name__ == "__main__":

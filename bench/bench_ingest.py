@@ -1,6 +1,6 @@
 """Ingest benchmark: clamd alone, the pipeline in a plain loop, and the Prefect flow via the API.
 
-    .venv/bin/python -m bench.bench_ingest [--quick] [--experimental] [--only a,b,c,...]
+    .venv/bin/python -m bench.bench_ingest [--quick] [--only a,b,c,...]
                                            [--profile] [--keep]
 
 One run, one generated corpus (bench/corpus.py), measured five ways:
@@ -17,8 +17,10 @@ One run, one generated corpus (bench/corpus.py), measured five ways:
   (c1) as (c) with JTAI_BATCH_MAX_DOCUMENTS=1 (one flow run per document);
   (c2) as (c) with JTAI_DISPATCHER_CONCURRENCY=1 (full run only);
   and latency on the (c) stack: single uploads of files up to 5 MB, one at a time, from the
-  POST starting to the status being final (polled every 20 ms).
-  --experimental adds (cx) and (c1x): (c) and (c1) with bench/experimental_worker.py.
+  POST starting to the verdict (its decided_at; the status polled every 200 ms, as a
+  client within the default rate limit would). Every request runs under the portal's
+  default settings, rate limits included: a 429 or 503 with Retry-After is waited out and
+  sent again, as a well-behaved client does, and counted in the report.
 
 Every phase gets a freshly started clamd: clamd caches the verdict of clean files by hash,
 so a second scan of the same bytes in one clamd costs a tenth of the first. Every document
@@ -74,7 +76,10 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ITEM = "1.1"
 AGENCY = "local_authority"
 UPLOAD_THREADS = 4
-LATENCY_POLL_SECONDS = 0.02
+# A client polling one document's status 5 times a second stays well inside the default
+# per-token limit (600/minute); the latency itself is taken from the verdict's own time
+# (decided_at), so it does not depend on how often the client looks.
+LATENCY_POLL_SECONDS = 0.2
 THROUGHPUT_POLL_SECONDS = 0.25
 MB = 1_000_000  # figures are in decimal megabytes
 TARGET_C_OVER_B = 0.8
@@ -307,7 +312,7 @@ class PhaseResult:
 class LatencyResult:
     samples: list[dict[str, Any]]
 
-    def quantile(self, q: float, key: str = "observed_s") -> float:
+    def quantile(self, q: float, key: str = "decided_s") -> float:
         values = sorted(s[key] for s in self.samples)
         return float(values[max(0, math.ceil(q * len(values)) - 1)])  # nearest rank
 
@@ -410,7 +415,13 @@ def timed_container(container: Container, buckets: dict[str, float]) -> Containe
     return dataclasses.replace(
         container,
         store=Timed(
-            container.store, buckets, {"put": put_bucket, "delete": _named("discard quarantine")}
+            container.store,
+            buckets,
+            {
+                "put": put_bucket,
+                "put_file": _named("route: store.put_file (sanitised copy, renamed)"),
+                "delete": _named("discard quarantine"),
+            },
         ),
         scanner=Timed(container.scanner, buckets, {"scan": _named("scan (clamd)")}),
         classifier=Timed(
@@ -425,7 +436,7 @@ def timed_container(container: Container, buckets: dict[str, float]) -> Containe
             {  # type: ignore[arg-type]
                 "add_document": _named("intake: add_document"),
                 "claim_documents": _named("claim_documents"),
-                "record_outcome": _named("record_outcome"),
+                "record_outcomes": _named("record_outcomes"),
             },
         ),
     )
@@ -526,6 +537,8 @@ class Stack:
         self.worker_env = worker_env
         self.worker_module = worker_module
         self.procs: dict[str, Proc] = {}
+        self.waits: dict[int, int] = {}  # requests answered 429/503 + Retry-After, by status
+        self._waits_lock = threading.Lock()
 
     def start(self) -> None:
         data = self.root / "data"
@@ -539,9 +552,6 @@ class Stack:
             {
                 "JTAI_DATA_DIR": str(data),
                 "JTAI_API_PORT": str(api_port),
-                # One status poll per document per round would pass the per-token limit
-                # meant for people; the benchmark measures throughput, not the limit.
-                "JTAI_RATE_LIMIT": "1000000/minute",
                 "JTAI_CLAMD_SOCKET": str(socket_path),
                 "JTAI_PREFECT_API_URL": self.prefect_url,
                 "PREFECT_API_URL": self.prefect_url,
@@ -604,13 +614,16 @@ class Stack:
                 self.procs[name].stop()
 
     def upload(self, client: httpx.Client, cf_name: str, path: Path) -> str:
-        with path.open("rb") as source:
-            response = client.post(
-                f"{self.api_url}/v1/inspections/{self.inspection_id}/documents",
-                headers=self.headers,
-                data={"item": ITEM},
-                files={"file": (cf_name, source, "application/octet-stream")},
-            )
+        def post() -> httpx.Response:
+            with path.open("rb") as source:
+                return client.post(
+                    f"{self.api_url}/v1/inspections/{self.inspection_id}/documents",
+                    headers=self.headers,
+                    data={"item": ITEM},
+                    files={"file": (cf_name, source, "application/octet-stream")},
+                )
+
+        response = self._politely(post)
         if response.status_code != 202:
             raise BenchmarkInvalid(
                 f"upload of {cf_name}: {response.status_code} {response.text[:500]}"
@@ -619,13 +632,28 @@ class Stack:
         return document_id
 
     def status(self, client: httpx.Client, document_id: str) -> dict[str, Any]:
-        response = client.get(f"{self.api_url}/v1/documents/{document_id}", headers=self.headers)
+        response = self._politely(
+            lambda: client.get(f"{self.api_url}/v1/documents/{document_id}", headers=self.headers)
+        )
         if response.status_code != 200:
             raise BenchmarkInvalid(
                 f"status of {document_id}: {response.status_code} {response.text[:500]}"
             )
         body: dict[str, Any] = response.json()
         return body
+
+    def _politely(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """Send a request as a well-behaved client does under the portal's default limits:
+        answered 429 (too many requests) or 503 (uploads busy) with Retry-After, wait that
+        long and send it again (the waits are counted and reported)."""
+        while True:
+            response = send()
+            retry_after = response.headers.get("Retry-After")
+            if response.status_code not in (429, 503) or retry_after is None:
+                return response
+            with self._waits_lock:
+                self.waits[response.status_code] = self.waits.get(response.status_code, 0) + 1
+            time.sleep(float(retry_after))
 
     def flow_run_counts(self) -> dict[str, int]:
         counts = {}
@@ -654,6 +682,19 @@ class Stack:
                 label: len(pattern.findall(text)) for label, pattern in LOG_PATTERNS.items()
             }
         return counts
+
+
+def _throttled(extra: dict[str, Any]) -> str:
+    """How many requests the portal's limits made wait: in the throughput run, and with
+    the latency run after it."""
+
+    def said(waits: dict[Any, int]) -> str:
+        return ", ".join(f"{n} x {status}" for status, n in sorted(waits.items())) or "none"
+
+    text = said(extra.get("throttled", {}))
+    if "throttled_with_latency" in extra:
+        text += f" (with the latency run: {said(extra['throttled_with_latency'])})"
+    return text
 
 
 def _wait_final(
@@ -888,10 +929,12 @@ def phase_c(
                 profiler.wait(timeout=30)
         runs_after = stack.flow_run_counts()
         extra["flow_runs"] = {k: runs_after[k] - runs_before[k] for k in runs_after}
+        extra["throttled"] = dict(stack.waits)
         lat = None
         if latency:
             say(f"({key}) latency: {len(corpus.latency)} single uploads, one at a time")
             lat = run_latency(stack, corpus.latency)
+            extra["throttled_with_latency"] = dict(stack.waits)
     except BaseException:
         for name in ("worker", "api", "prefect"):
             if name in stack.procs:
@@ -1007,8 +1050,6 @@ def render(
     ratio("c1", "b")
     ratio("c1", "c")
     ratio("c2", "c")
-    ratio("cx", "c")
-    ratio("c1x", "c1")
     if lat is not None:
         p50, p95 = lat.quantile(0.5), lat.quantile(0.95)
         verdict = "met" if p95 <= TARGET_P95_SECONDS else "MISSED"
@@ -1017,13 +1058,15 @@ def render(
             f"Latency, default configuration, {len(lat.samples)} single uploads of "
             f"{min(s['bytes'] for s in lat.samples) / 1e3:.0f} kB to "
             f"{max(s['bytes'] for s in lat.samples) / MB:.1f} MB, one at a time, POST start "
-            "to status final (polled every 20 ms):",
+            "to the verdict's decided_at (the status polled every "
+            f"{1000 * LATENCY_POLL_SECONDS:.0f} ms, within the default rate limit; p95 as "
+            "polled in the last column):",
             "",
-            "| p50 s | p95 s | max s | mean s | target p95 |",
-            "|--:|--:|--:|--:|---|",
-            f"| {p50:.2f} | {p95:.2f} | {max(s['observed_s'] for s in lat.samples):.2f} | "
-            f"{sum(s['observed_s'] for s in lat.samples) / len(lat.samples):.2f} | "
-            f"<= {TARGET_P95_SECONDS:.0f} s: {verdict} |",
+            "| p50 s | p95 s | max s | mean s | target p95 | p95 as polled s |",
+            "|--:|--:|--:|--:|---|--:|",
+            f"| {p50:.2f} | {p95:.2f} | {max(s['decided_s'] for s in lat.samples):.2f} | "
+            f"{sum(s['decided_s'] for s in lat.samples) / len(lat.samples):.2f} | "
+            f"<= {TARGET_P95_SECONDS:.0f} s: {verdict} | {lat.quantile(0.95, 'observed_s'):.2f} |",
         ]
     per_doc = []
     for r in results:
@@ -1083,7 +1126,8 @@ def render(
                 f"{b['claim_to_first_verdict_mean_s']:.2f} s on average, "
                 f"{b['busy_slots_mean']:.2f} batches in flight on average; flow runs "
                 f"{e['flow_runs']}; documents retried {e['documents_retried']}, seen failed "
-                f"{e['documents_seen_failed']}; logs: {logs}"
+                f"{e['documents_seen_failed']}; requests answered 429/503 with Retry-After "
+                f"and sent again: {_throttled(e)}; logs: {logs}"
             )
     if notes:
         lines += ["", "Details:", "", *notes]
@@ -1180,14 +1224,8 @@ def main(argv: list[str] | None = None) -> int:
         help="the Prefect server's database in (c*): SQLite as `jtai-portal up` runs it "
         "(default), or PostgreSQL as infra/scaled/prefect-server runs it",
     )
-    parser.add_argument(
-        "--experimental",
-        action="store_true",
-        help="also run cx and c1x: (c) and (c1) with bench/experimental_worker.py",
-    )
     args = parser.parse_args(argv)
     phases = ["a", "b", "c", "c1"] + ([] if args.quick else ["c2"])
-    phases += ["cx", "c1x"] if args.experimental else []
     if args.only:
         phases = [p for p in args.only.split(",") if p]
     command = "python -m bench.bench_ingest" + " ".join(["", *(argv or sys.argv[1:])])
@@ -1226,7 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.prefect_database == "postgresql"
             else None
         )
-        worker, experimental = "portal.cli worker", "bench.experimental_worker"
+        worker = "portal.cli worker"
         configs = {
             "c": (
                 "Prefect flow, micro-batches",
@@ -1245,18 +1283,6 @@ def main(argv: list[str] | None = None) -> int:
                 "JTAI_DISPATCHER_CONCURRENCY=1",
                 {"JTAI_DISPATCHER_CONCURRENCY": "1"},
                 worker,
-            ),
-            "cx": (
-                "as (c), experimental worker",
-                "bench/experimental_worker.py: Prefect clients reused across flow runs",
-                {},
-                experimental,
-            ),
-            "c1x": (
-                "as (c1), experimental worker",
-                "JTAI_BATCH_MAX_DOCUMENTS=1 + bench/experimental_worker.py",
-                {"JTAI_BATCH_MAX_DOCUMENTS": "1"},
-                experimental,
             ),
         }
         for phase in phases:

@@ -6,6 +6,11 @@
 
 Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
 process) the other sanitises, so two cores are both used.
+
+Each dispatcher thread keeps one event loop for its whole life, with Prefect's clients
+opened on it once (`FlowLoop`), and awaits every flow run it starts there: a fresh
+`asyncio.run` per batch would build new clients, each loading the CA bundle into a new TLS
+context (~25-30 ms of CPU apiece), for every flow run.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from prefect import tags
-from prefect.concurrency.sync import concurrency
+from prefect.concurrency.asyncio import concurrency
+from prefect.context import AsyncClientContext, SyncClientContext
 
 from flows.ingest import ingest, inspection_tags, run_name
 from portal.bootstrap import Container
 from portal.domain.documents import Document
 from portal.domain.errors import TransientError
+from portal.ingest import sweep_workspaces
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +44,41 @@ OUTAGE_BACKOFF_SECONDS = 1.0
 MIN_SLOT_LEASE_SECONDS = 60.0
 CLAIM_TOKEN_LENGTH = 32  # the documents.claim_token column
 CLAIM_PREFIX_LENGTH = 8  # 96 random bits remain after it
+WORKSPACE_MAX_AGE = timedelta(days=1)
+
+
+T = TypeVar("T")
+
+
+class FlowLoop:
+    """One event loop kept across flow runs, with Prefect's async and sync clients open on
+    it: every flow run awaited here uses those two clients, built once.
+
+    An `asyncio.Runner` runs every call in one contextvars context, so the client contexts
+    entered at the start stay current for later calls, and a flow run finds them instead of
+    building its own. Use it from one thread at a time; `close` closes the clients, then
+    the loop.
+    """
+
+    def __init__(self) -> None:
+        self._runner = asyncio.Runner()
+        self._clients = AsyncExitStack()
+        self._runner.run(self._open())
+
+    async def _open(self) -> None:
+        self._clients.enter_context(SyncClientContext())
+        await self._clients.enter_async_context(AsyncClientContext())
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on this loop, in this thread, to its end."""
+        return self._runner.run(work)
+
+    def close(self) -> None:
+        """Close the clients and the loop (from a thread running no other event loop)."""
+        try:
+            self._runner.run(self._clients.aclose())
+        finally:
+            self._runner.close()
 
 
 def claim_prefix_of(worker_id: str) -> str:
@@ -52,6 +97,12 @@ class Dispatcher:
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
+        self._loops: dict[int, FlowLoop] = {}  # by thread
+        self._loops_lock = threading.Lock()
+        self.flow = ingest.with_options(
+            retries=self.settings.flow_retries,
+            retry_delay_seconds=self.settings.flow_retry_delay_seconds,
+        )
         container.wakeup.listen(self.wake)
 
     def wake(self) -> None:
@@ -64,6 +115,28 @@ class Dispatcher:
         self.wakeup.set()
         self.container.wakeup.unlisten(self.wake)
 
+    def close(self) -> None:
+        """Close every thread's flow loop and its Prefect clients: call it once no batch
+        runs any more (`run_forever` does, on its way out). A later batch opens a new one."""
+        with self._loops_lock:
+            loops, self._loops = list(self._loops.values()), {}
+        for loop in loops:
+            try:
+                loop.close()
+            except Exception:  # closing is tidying up: the batches are over
+                log.warning("could not close a flow loop", exc_info=True)
+
+    def flow_loop(self) -> FlowLoop:
+        """This thread's flow loop, opened on its first batch (or its first since `close`)."""
+        thread = threading.get_ident()
+        with self._loops_lock:
+            loop = self._loops.get(thread)
+        if loop is None:
+            loop = FlowLoop()  # outside the lock: it talks to the Prefect server
+            with self._loops_lock:
+                self._loops[thread] = loop
+        return loop
+
     def reconcile(self) -> list[str]:
         """Release documents whose processing outlived the lease, so they run again."""
         released = self.container.repository.release_stale(
@@ -72,6 +145,17 @@ class Dispatcher:
         if released:
             log.warning("re-queued %d documents stuck in processing: %s", len(released), released)
         return released
+
+    def sweep_workspaces(self) -> int:
+        """Remove batch workspaces left for a day or more by a worker that died mid-batch
+        (a day: far longer than any batch runs, so another worker's live one is spared)."""
+        root = self.container.ingest_services().workspace_root
+        if root is None:
+            return 0
+        swept = sweep_workspaces(root, self.container.clock.now() - WORKSPACE_MAX_AGE)
+        if swept:
+            log.warning("removed %d batch workspaces left by a worker that died", swept)
+        return swept
 
     def reclaim_own(self) -> list[str]:
         """Return to the queue what this worker (by its id) held when it last stopped: a
@@ -102,6 +186,7 @@ class Dispatcher:
     def run_forever(self) -> None:
         """Claim and run batches until stop() is called."""
         in_flight: set[Future[object]] = set()
+        self.sweep_workspaces()
         self._reclaim_when_reachable()
         with ThreadPoolExecutor(
             max_workers=self.settings.dispatcher_concurrency, thread_name_prefix="ingest"
@@ -122,6 +207,7 @@ class Dispatcher:
                     self.wakeup.wait(self.settings.dispatcher_poll_seconds)
                     self.wakeup.clear()
             wait(in_flight)
+        self.close()
 
     def _fill(self, pool: ThreadPoolExecutor, in_flight: set[Future[object]]) -> None:
         """Reconcile when due, then claim batches while there is room."""
@@ -151,8 +237,9 @@ class Dispatcher:
         claim_token: str,
         inspection_ids: Sequence[str] | None = None,
     ) -> object:
-        """Run one `ingest` flow run (with Prefect's retries) to its end in this thread,
-        inside a slot of the cluster-wide limit when one is configured.
+        """Run one `ingest` flow run (with Prefect's retries) to its end in this thread, on
+        the thread's flow loop (Prefect's clients reused), inside a slot of the
+        cluster-wide limit when one is configured.
 
         The run is named after what it carries (`ingest · 32 docs · 2 inspections`) and
         tagged `inspection:<id>` for each inspection of its documents (looked up when not
@@ -160,20 +247,22 @@ class Dispatcher:
         """
         if inspection_ids is None:
             inspection_ids = self.inspections_of(document_ids)
-        flow = ingest.with_options(
-            retries=self.settings.flow_retries,
-            retry_delay_seconds=self.settings.flow_retry_delay_seconds,
-            flow_run_name=run_name(len(document_ids), len(set(inspection_ids))),
+        flow = self.flow.with_options(
+            flow_run_name=run_name(len(document_ids), len(set(inspection_ids)))
         )
         limit = self.settings.ingest_concurrency_limit_name
-        with tags(*inspection_tags(inspection_ids)):
-            if limit is None:
-                return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
-            # A worker killed while holding a slot loses it when the lease ends (Prefect's
-            # shortest lease is 60 s).
-            lease = max(MIN_SLOT_LEASE_SECONDS, self.settings.processing_lease_seconds)
-            with concurrency(limit, occupy=1, lease_duration=lease):
-                return asyncio.run(flow(document_ids=document_ids, claim_token=claim_token))
+        # A worker killed while holding a slot loses it when the lease ends (Prefect's
+        # shortest lease is 60 s).
+        lease = max(MIN_SLOT_LEASE_SECONDS, self.settings.processing_lease_seconds)
+
+        async def run() -> object:
+            with tags(*inspection_tags(inspection_ids)):
+                if limit is None:
+                    return await flow(document_ids=document_ids, claim_token=claim_token)
+                async with concurrency(limit, occupy=1, lease_duration=lease):
+                    return await flow(document_ids=document_ids, claim_token=claim_token)
+
+        return self.flow_loop().run(run())
 
     def inspections_of(self, document_ids: Sequence[str]) -> list[str]:
         """The inspections the documents with these ids belong to, each once, sorted."""

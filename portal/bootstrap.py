@@ -213,6 +213,10 @@ class Container:
             claim_lease=timedelta(seconds=self.settings.processing_lease_seconds),
             clock=self.clock.now,
             schedule_of=functools.cache(self.schedule_of_inspection),
+            scan_connections=self.settings.clamd_connections,
+            workspace_root=(
+                self.settings.ingest_workspace_dir if self.settings.store == "filesystem" else None
+            ),
         )
 
     def schedule_of_inspection(self, inspection_id: str) -> Schedule | None:

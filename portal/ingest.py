@@ -11,9 +11,12 @@ them in a plain loop.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +37,7 @@ from portal.domain.ports import (
     Classifier,
     IngestRepository,
     ObjectStore,
+    OutcomeToRecord,
     Sanitiser,
     Scanner,
     TableFiles,
@@ -75,6 +79,12 @@ class IngestServices:
     claim_lease: timedelta
     clock: Callable[[], datetime]
     schedule_of: Callable[[str], Schedule | None]
+    scan_connections: int = 1
+    """How many documents of a batch `scan` sends to the scanner at once (the scanner's
+    connection count, JTAI_CLAMD_CONNECTIONS)."""
+    workspace_root: Path | None = None
+    """Where batches keep their temp workspace (None: the system's temp directory): on the
+    store's filesystem, a sanitised copy is renamed into the store rather than copied."""
     _theme_of_inspection: dict[str, ThemePolicy] = field(default_factory=dict)
 
     def theme_of(self, inspection_id: str) -> ThemePolicy:
@@ -154,15 +164,19 @@ class Batch:
         self.results: list[DocumentResult] = []
         self._renewed_at = services.clock()
         self._signatures: Signatures | None = None
+        self._signatures_lock = threading.Lock()
 
     def signatures(self) -> Signatures:
         """The signatures the scanner has loaded, asked once per batch, before its first
         scan: every scan of the batch uses these or newer ones, so a verdict never records
         newer signatures than those that judged it (at worst older ones, and a rescan
-        looks at it again). Each batch asks anew, so a change between batches is seen."""
-        if self._signatures is None:
-            self._signatures = self.services.scanner.signatures()
-        return self._signatures
+        looks at it again). Each batch asks anew, so a change between batches is seen.
+        Safe to call from the scan step's threads: the first asks, the others wait for it
+        (and ask again if it could not get an answer)."""
+        with self._signatures_lock:
+            if self._signatures is None:
+                self._signatures = self.services.scanner.signatures()
+            return self._signatures
 
     def keep_claim(self) -> None:
         """Renew the batch's claim when a third of its lease has passed since the last
@@ -199,7 +213,10 @@ Step = Callable[[WorkItem, Batch], Verdict]
 
 def scan(item: WorkItem, batch: Batch) -> Verdict:
     """clamd reads every byte; anything but an exact clean reply stops the document. The
-    verdict records which signatures judged it, and when."""
+    verdict records which signatures judged it, and when.
+
+    Runs for several documents of the batch at once (see `run_step`): it touches only its
+    own item, and a document's verdict depends on its own bytes alone."""
     scanned = ScannedWith(signatures=batch.signatures(), at=batch.services.clock())
     with item.original.open("rb") as source:
         verdict = decide_scan(batch.services.scanner.scan(source))
@@ -344,8 +361,15 @@ def route(item: WorkItem, batch: Batch) -> Verdict:
         document.item_number,
         document.health_information,
     )
-    with item.payload.open("rb") as source:
-        stored = services.store.put(area, document.object_key, source)
+    if item.payload.is_relative_to(item.workdir):
+        # A copy the steps made (sanitised, neutralised): the store may take it over.
+        stored = services.store.put_file(area, document.object_key, item.payload)
+        item.payload = item.original
+    else:
+        # The quarantined original itself (or the store's local copy of it): copied, so
+        # it stays in quarantine until the verdict is committed.
+        with item.payload.open("rb") as source:
+            stored = services.store.put(area, document.object_key, source)
     item.area = area
     item.sha256_stored = stored.sha256
     return Verdict.proceed()
@@ -398,7 +422,13 @@ def open_batch(
     scratch directory each, all removed on leaving. A document whose bytes cannot be read
     now enters the batch already stopped, for a retry."""
     with ExitStack() as workspace:
-        root = Path(workspace.enter_context(tempfile.TemporaryDirectory(prefix="jtai-ingest-")))
+        if services.workspace_root is not None:
+            services.workspace_root.mkdir(parents=True, exist_ok=True)
+        root = Path(
+            workspace.enter_context(
+                tempfile.TemporaryDirectory(prefix=WORKSPACE_PREFIX, dir=services.workspace_root)
+            )
+        )
         items = []
         # In the order received, so that an upload's earlier ones in the batch have been
         # checked (and any rejection known) before it is.
@@ -412,6 +442,26 @@ def open_batch(
         yield Batch(items, claim_token, services)
 
 
+WORKSPACE_PREFIX = "jtai-ingest-"
+
+
+def sweep_workspaces(root: Path, older_than: datetime) -> int:
+    """Remove the batch workspaces under `root` last changed before `older_than`: those of
+    a worker that died mid-batch (a batch that ends removes its own). They hold documents'
+    bytes, which must not outlive the documents out of the retention run's reach. Returns
+    how many were removed."""
+    removed = 0
+    for workspace in root.glob(f"{WORKSPACE_PREFIX}*") if root.is_dir() else ():
+        try:
+            if workspace.stat().st_mtime >= older_than.timestamp():
+                continue
+        except FileNotFoundError:  # its batch ended meanwhile
+            continue
+        shutil.rmtree(workspace, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def _open(item: WorkItem, workspace: ExitStack, services: IngestServices) -> Verdict:
     services.theme_of(item.document.inspection_id)  # an unknown inspection stops it here
     original = workspace.enter_context(
@@ -422,11 +472,31 @@ def _open(item: WorkItem, workspace: ExitStack, services: IngestServices) -> Ver
 
 
 def run_step(step: Step, batch: Batch) -> Batch:
-    """Run `step` on every document of the batch still in play, in batch order; a document
-    it stops keeps that verdict and skips the later steps. Returns the batch."""
-    for item in batch.in_play:
-        batch.keep_claim()
-        _attempt(item, step.__name__, partial(step, item, batch))
+    """Run `step` on every document of the batch still in play; a document it stops keeps
+    that verdict and skips the later steps. Returns the batch.
+
+    `scan` runs for up to `scan_connections` documents at once (clamd works on each
+    connection in a thread of its own, so one document's wait need not idle the others);
+    every other step runs one document after another, in batch order. Either way each
+    document gets the verdict it would get alone, and the batch keeps its order.
+    """
+    workers = batch.services.scan_connections if step is scan else 1
+    items = batch.in_play
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            batch.keep_claim()
+            _attempt(item, step.__name__, partial(step, item, batch))
+        return batch
+    batch.keep_claim()
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(items)), thread_name_prefix=step.__name__
+    ) as pool:
+        running = [
+            pool.submit(_attempt, item, step.__name__, partial(step, item, batch)) for item in items
+        ]
+        for finished in as_completed(running):
+            finished.result()  # _attempt catches every Exception: only BaseException here
+            batch.keep_claim()
     return batch
 
 
@@ -461,21 +531,32 @@ def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
 
 
 def record(batch: Batch) -> Batch:
-    """Commit the verdict of every document of the batch, then delete each decided one's
-    quarantined original; the results are in `batch.results`.
+    """Commit the verdicts of every document of the batch in one transaction, then delete
+    each decided one's quarantined original; the results are in `batch.results`.
 
     Guarantees: a verdict is written before its quarantined original is deleted; nothing
     reached the clean or on-site area unless every step proceeded; a transient failure
-    (clamd, store) leaves the document `failed` with a retry time, never accepted or lost.
+    (clamd, store) leaves the document `failed` with a retry time, never accepted or lost;
+    a document whose claim was lost gets nothing written; if the database fails, nothing
+    of the batch is written (every document stays processing under its claim, for the
+    run's retry or the reconciler) and the error is raised.
     """
-    batch.results = [_record_one(item, batch) for item in batch.items]
+    started = time.perf_counter()
+    services = batch.services
+    now = services.clock()
+    outcomes = [_outcome_of(item, now, services.retry_delay) for item in batch.items]
+    written = services.repository.record_outcomes(batch.claim_token, now, outcomes)
+    share = (time.perf_counter() - started) / max(1, len(batch.items))
+    batch.results = [
+        _after_record(item, outcome, recorded, services.store, share)
+        for item, outcome, recorded in zip(batch.items, outcomes, written, strict=True)
+    ]
     return batch
 
 
-def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
-    started = time.perf_counter()
-    services, document, verdict = batch.services, item.document, item.verdict
-    now = services.clock()
+def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> OutcomeToRecord:
+    """What `record` writes for one document, from its verdict and what the steps learnt."""
+    verdict = item.verdict
     if verdict.outcome is Outcome.retry:
         status = DocumentStatus.failed
     elif verdict.outcome is Outcome.reject:
@@ -483,10 +564,8 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
     else:
         status = DocumentStatus.accepted
     accepted = status is DocumentStatus.accepted
-    recorded = services.repository.record_outcome(
-        document.id,
-        batch.claim_token,
-        now,
+    return OutcomeToRecord(
+        document_id=item.document.id,
         status=status,
         reasons=(verdict.reason,) if verdict.reason else (),
         warnings=tuple(dict.fromkeys(item.warnings)),
@@ -498,22 +577,31 @@ def _record_one(item: WorkItem, batch: Batch) -> DocumentResult:
         listed_children=item.listed if accepted else (),
         scanned=item.scanned if status.is_final else None,
         next_attempt_at=(
-            now + services.retry_delay
+            now + retry_delay
             if status is DocumentStatus.failed and verdict.reason is not ReasonCode.processing_error
             else None
         ),
     )
-    if recorded and status.is_final:
-        _discard_quietly(services.store, Area.quarantine, document.object_key)
+
+
+def _after_record(
+    item: WorkItem, outcome: OutcomeToRecord, recorded: bool, store: ObjectStore, share: float
+) -> DocumentResult:
+    """Once the batch's verdicts are committed: delete a decided document's quarantined
+    original, and say what happened to it."""
+    started = time.perf_counter()
+    document = item.document
+    if recorded and outcome.status.is_final:
+        _discard_quietly(store, Area.quarantine, document.object_key)
     elif not recorded and item.area is not Area.quarantine:
         log.warning("claim on %s was lost; its verdict was not recorded", document.id)
-    item.seconds += time.perf_counter() - started
+    item.seconds += share + time.perf_counter() - started
     return DocumentResult(
         document_id=document.id,
         item_number=document.item_number,
-        status=status,
-        reasons=(verdict.reason,) if verdict.reason else (),
-        warnings=tuple(dict.fromkeys(item.warnings)),
+        status=outcome.status,
+        reasons=tuple(outcome.reasons),
+        warnings=tuple(outcome.warnings),
         milliseconds=round(item.seconds * 1000),
         recorded=recorded,
     )

@@ -429,3 +429,10 @@ class Settings(BaseSettings):
     def store_root(self) -> Path:
         """Root of the filesystem store."""
         return self.data_dir / "objects"
+
+    @property
+    def ingest_workspace_dir(self) -> Path:
+        """Where ingest batches keep their temp workspaces with the filesystem store: beside
+        its root, on the same filesystem, so a sanitised copy is renamed into the store
+        rather than copied (each batch's workspace is removed when the batch ends)."""
+        return self.data_dir / "ingest-work"

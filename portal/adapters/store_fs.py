@@ -1,8 +1,24 @@
-"""The filesystem object store: the embedded default. Durable (fsync) and atomic (rename)."""
+"""The filesystem object store: the embedded default. Durable (fsync) and atomic (rename).
+
+Why each fsync is there (a verdict in the database, once committed, lets the quarantined
+original be deleted, so an object named by a committed verdict must survive a crash):
+
+- the object file's data, before it is renamed to its key: a rename can reach the disk
+  before the data blocks of a newly written file, and a crash then leaves the key naming
+  an empty or partial file while the verdict says it is whole;
+- the directory, after the rename: the new name is in the directory's own blocks, and
+  until they are on disk a crash can lose the name (the object) although put returned;
+- the directory, after a delete: a deletion that retention reports as done must not come
+  back after a crash.
+
+None other is needed: the temporary file's own name (it is renamed away), or the directory
+a file taken by `put_file` came from (nobody reads that directory after a crash).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -13,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from portal.adapters.hashing import HashingReader, iter_chunks
+from portal.adapters.hashing import CHUNK_SIZE, HashingReader, iter_chunks
 from portal.domain.documents import Area, StoredObject
 from portal.domain.errors import ObjectMissing, StoreUnavailable
 
@@ -62,6 +78,33 @@ class FilesystemStore:
         except BaseException:
             _remove_quietly(Path(tmp_name))
             raise
+        return StoredObject(size=reader.size, sha256=reader.sha256)
+
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Take the local file `path` as the object under `key`: hashed once, fsynced and
+        renamed into place, with no copy, when it is on the store's filesystem (else copied
+        as `put` does, and left where it was). All or nothing: if this raises, the key holds
+        what it held before. The object gets the mode `put` gives (0600).
+        """
+        target = self._path(area, key)
+        try:
+            with path.open("rb") as handle:
+                reader = HashingReader(handle)
+                while reader.read(CHUNK_SIZE):
+                    pass
+                os.fchmod(handle.fileno(), 0o600)
+                os.fsync(handle.fileno())  # the data before the name (see the module's doc)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise StoreUnavailable(f"cannot write {area.value}/{key}: {exc}") from exc
+            with path.open("rb") as source:  # another filesystem: copy
+                return self.put(area, key, source)
+        try:
+            _fsync_dir(target.parent)  # the name before the verdict that relies on it
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write {area.value}/{key}: {exc}") from exc
         return StoredObject(size=reader.size, sha256=reader.sha256)
 
     @contextmanager

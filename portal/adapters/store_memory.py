@@ -34,6 +34,11 @@ class MemoryStore:
         self.objects[(area, key)] = data
         return StoredObject(size=reader.size, sha256=reader.sha256)
 
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Store a copy of the file's bytes (the file is left as it was)."""
+        with path.open("rb") as source:
+            return self.put(area, key, source)
+
     @contextmanager
     def open(self, area: Area, key: str) -> Iterator[BinaryIO]:
         """A reader over the stored bytes."""

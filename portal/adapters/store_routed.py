@@ -26,6 +26,10 @@ class AreaRoutedStore:
         """Store in the area's own store."""
         return self.store_for(area).put(area, key, source)
 
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Store the file in the area's own store (renamed there if that store can)."""
+        return self.store_for(area).put_file(area, key, path)
+
     def open(self, area: Area, key: str) -> AbstractContextManager[BinaryIO]:
         """Open from the area's own store."""
         return self.store_for(area).open(area, key)

@@ -218,6 +218,11 @@ class S3Store:
             self._put_streamed(target, stream, reader)
         return StoredObject(size=reader.size, sha256=reader.sha256)
 
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Upload the file's bytes as `put` does (the file is left as it was)."""
+        with path.open("rb") as source:
+            return self.put(area, key, source)
+
     def _put_whole(self, target: str, body: bytes, sha256: str) -> None:
         """One atomic PutObject; S3 refuses it unless the bytes it got have this sha256."""
         with _translated(f"put {target}"):

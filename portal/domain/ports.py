@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -122,6 +123,15 @@ class ObjectStore(Protocol):
         """Read `source` to its end and store it; return its size and sha256.
 
         Raises StoreUnavailable on a transient failure; nothing is left under `key` then.
+        """
+        ...
+
+    def put_file(self, area: Area, key: str, path: Path) -> StoredObject:
+        """Store the bytes of the local file `path` under `key`, all or nothing, as `put`
+        does; return their size and sha256. The caller gives the file up: a store that can
+        (a filesystem store, `path` on its filesystem) takes it over by renaming it into
+        place instead of copying it, so `path` may be gone afterwards. The others copy it
+        (`put` of the file's bytes) and leave it to the caller to delete.
         """
         ...
 
@@ -373,6 +383,25 @@ class TableFiles(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class OutcomeToRecord:
+    """The outcome of one document of a batch, as `record_outcomes` writes it (the fields
+    of `IngestRepository.record_outcome`)."""
+
+    document_id: str
+    status: DocumentStatus
+    reasons: Sequence[ReasonCode] = ()
+    warnings: Sequence[WarningCode] = ()
+    detail: str = ""
+    file_type: str | None = None
+    mime_type: str | None = None
+    sha256_stored: str | None = None
+    area: Area | None = None
+    next_attempt_at: datetime | None = None
+    listed_children: Sequence[ListedChild] = ()
+    scanned: ScannedWith | None = None
+
+
 class IngestRepository(Protocol):
     """What the ingest steps need of the metadata database."""
 
@@ -425,6 +454,16 @@ class IngestRepository(Protocol):
         """Write an outcome if the claim still holds, with the children an accepted list
         names and the signatures that judged it (`scanned`: None if it was not scanned),
         in one transaction; False (nothing written) if the claim was lost."""
+        ...
+
+    def record_outcomes(
+        self, claim_token: str, now: datetime, outcomes: Sequence[OutcomeToRecord]
+    ) -> list[bool]:
+        """Write the outcomes of a batch, each as `record_outcome` would (only where the
+        document is still processing under `claim_token`, with its listed children and its
+        audit event), all in one transaction: either every outcome whose claim holds is
+        written, or (an error raised) none is. Returns, in the order given, whether each
+        was written (False: its claim was lost, nothing of it written)."""
         ...
 
 

@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
@@ -44,11 +45,18 @@ class StoreWithAGate:
         self.gate = threading.Barrier(parties, timeout=30)
 
     def put(self, area: Area, key: str, source: BinaryIO) -> Any:
+        self._wait_at_the_gate(area)
+        return self.inner.put(area, key, source)
+
+    def put_file(self, area: Area, key: str, path: Path) -> Any:
+        self._wait_at_the_gate(area)  # a sanitised copy is routed by put_file
+        return self.inner.put_file(area, key, path)
+
+    def _wait_at_the_gate(self, area: Area) -> None:
         thread = threading.get_ident()
         if self.gate and area is not Area.quarantine and thread not in self.waited:
             self.waited.add(thread)
             self.gate.wait()
-        return self.inner.put(area, key, source)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -10,6 +10,8 @@ import base64
 import hashlib
 import io
 import os
+import stat
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -181,6 +183,19 @@ def test_put_then_open_returns_the_same_bytes_and_the_sha256_and_size_put_report
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert read_all(store, Area.quarantine, KEY) == data
     assert store.exists(Area.quarantine, KEY)
+
+
+def test_put_file_stores_the_same_bytes_and_sha256_as_put(store: Store, tmp_path: Path) -> None:
+    data = payload(3 * MiB, seed=7)
+    source = tmp_path / "sanitised.pdf"
+    source.write_bytes(data)
+
+    taken = store.put_file(Area.clean, KEY, source)
+    copied = store.put(Area.onsite, KEY, io.BytesIO(data))
+
+    assert taken == copied
+    assert taken.sha256 == hashlib.sha256(data).hexdigest() and taken.size == len(data)
+    assert read_all(store, Area.clean, KEY) == read_all(store, Area.onsite, KEY) == data
 
 
 def test_a_20_mib_object_round_trips(store: Store) -> None:
@@ -415,6 +430,57 @@ def _every_read_fails_with_eio(root: Path) -> None:
     path = root / Area.quarantine.value / KEY
     path.unlink()
     path.symlink_to("/proc/self/mem")
+
+
+def test_a_filesystem_store_takes_a_file_on_its_filesystem_by_renaming_it(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path / "objects")
+    data = payload(2 * MiB, seed=8)
+    source = tmp_path / "workspace" / "sanitised.pdf"
+    source.parent.mkdir()
+    source.write_bytes(data)
+    source.chmod(0o644)
+    inode = source.stat().st_ino
+    copied = store.put(Area.onsite, KEY, io.BytesIO(data))
+
+    taken = store.put_file(Area.clean, KEY, source)
+
+    stored = tmp_path / "objects" / "clean" / KEY
+    assert not source.exists()
+    assert stored.stat().st_ino == inode  # the same file: renamed, not copied
+    assert taken == copied and stored.read_bytes() == data
+    # The same mode as an object `put` wrote, and nothing left beside it.
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "objects" / "onsite" / KEY).stat().st_mode) == 0o600
+    assert sorted(p.name for p in stored.parent.iterdir()) == ["doc-1"]
+
+
+def test_a_filesystem_store_copies_a_file_from_another_filesystem_and_leaves_it(
+    tmp_path: Path,
+) -> None:
+    # /dev/shm is a tmpfs: a rename from it into the store fails (EXDEV), so put_file copies.
+    assert os.stat("/dev/shm").st_dev != tmp_path.stat().st_dev
+    store = FilesystemStore(tmp_path / "objects")
+    data = payload(1 * MiB, seed=9)
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as elsewhere:
+        source = Path(elsewhere) / "sanitised.pdf"
+        source.write_bytes(data)
+
+        taken = store.put_file(Area.clean, KEY, source)
+
+        assert source.read_bytes() == data
+    assert taken.sha256 == hashlib.sha256(data).hexdigest()
+    assert read_all(store, Area.clean, KEY) == data
+
+
+def test_put_file_of_a_missing_file_is_store_unavailable_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path / "objects")
+    with pytest.raises(StoreUnavailable):
+        store.put_file(Area.clean, KEY, tmp_path / "gone.pdf")
+    assert not store.exists(Area.clean, KEY)
 
 
 @pytest.mark.parametrize(

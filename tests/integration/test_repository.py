@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, text, update
 
 from portal.adapters.audit_keys import load_keyring
 from portal.adapters.db.concern_records import ConcernRecords
 from portal.adapters.db.engine import MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository
+from portal.adapters.db.tables import DocumentRow
 from portal.domain.access import Inspection
+from portal.domain.child_lists import ListedChild
 from portal.domain.concerns import Concern, ConcernCategory, Signatory, response_item
 from portal.domain.documents import Area, Document, DocumentStatus
+from portal.domain.ports import OutcomeToRecord
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.rescan import KnownVerdict, RescanVerdict
 from portal.domain.signatures import ScannedWith, Signatures
@@ -387,3 +390,98 @@ def test_five_hundred_documents_are_read_in_one_call(repository: SqlRepository) 
         repository.add_document(document, "test")
     found = repository.get_documents([d.id for d in documents])
     assert {d.id for d in found} == {d.id for d in documents}
+
+
+def _fail_updates_deciding(engine: Engine, document_id: str) -> None:
+    """A database that refuses to record an outcome for `document_id` (a trigger raising,
+    as a full disk or a broken constraint would), in the middle of a batch's transaction."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION jtai_test_refuse() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER jtai_test_refuse BEFORE UPDATE ON documents FOR EACH ROW "
+                f"WHEN (NEW.id = '{document_id}' AND NEW.status <> 'processing') "
+                "EXECUTE FUNCTION jtai_test_refuse()"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER jtai_test_refuse BEFORE UPDATE ON documents "
+                f"WHEN NEW.id = '{document_id}' AND NEW.status <> 'processing' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+
+
+def test_a_batch_of_outcomes_is_written_whole_or_not_at_all(
+    repository: SqlRepository, engine: Engine
+) -> None:
+    documents = [_received() for _ in range(3)]
+    for document in documents:
+        repository.add_document(document, "test")
+    token = "j" * 32
+    repository.claim_next_batch(token, NOW, 3, 100)
+    children = (ListedChild(child_key="C1", row=2, group=None),)
+    outcomes = [
+        OutcomeToRecord(documents[0].id, DocumentStatus.accepted, listed_children=children),
+        OutcomeToRecord(documents[1].id, DocumentStatus.rejected, reasons=[ReasonCode.infected]),
+        OutcomeToRecord(documents[2].id, DocumentStatus.accepted),
+    ]
+    _fail_updates_deciding(engine, documents[2].id)
+
+    with pytest.raises(Exception, match="refused by the test"):
+        repository.record_outcomes(token, NOW, outcomes)
+
+    for document in documents:  # nothing of the batch was written
+        stored = repository.get_document(document.id)
+        assert stored is not None and stored.status is DocumentStatus.processing
+        assert [e["action"] for e in repository.audit_events(document.id)] == ["document_received"]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM listed_children").scalar() == 0
+        connection.exec_driver_sql(
+            "DROP TRIGGER jtai_test_refuse"
+            + (" ON documents" if engine.dialect.name == "postgresql" else "")
+        )
+        connection.commit()
+
+    assert repository.record_outcomes(token, NOW, outcomes) == [True, True, True]
+    assert [d.status for d in map(repository.get_document, [d.id for d in documents]) if d] == [
+        DocumentStatus.accepted,
+        DocumentStatus.rejected,
+        DocumentStatus.accepted,
+    ]
+    assert [repository.audit_events(d.id)[-1]["action"] for d in documents] == [
+        "document_accepted",
+        "document_rejected",
+        "document_accepted",
+    ]
+
+
+def test_in_a_batch_only_the_outcomes_whose_claim_holds_are_written(
+    repository: SqlRepository,
+) -> None:
+    documents = [_received() for _ in range(3)]
+    for document in documents:
+        repository.add_document(document, "test")
+    repository.claim_next_batch("k" * 32, NOW, 3, 100)
+    # The reconciler took the middle one back, and another run holds it now.
+    with repository._session() as session, session.begin():
+        session.execute(
+            update(DocumentRow)
+            .where(DocumentRow.id == documents[1].id)
+            .values(claim_token="l" * 32)
+        )
+
+    written = repository.record_outcomes(
+        "k" * 32, NOW, [OutcomeToRecord(d.id, DocumentStatus.accepted) for d in documents]
+    )
+
+    assert written == [True, False, True]
+    statuses = [repository.get_document(d.id) for d in documents]
+    assert [s.status for s in statuses if s] == [
+        DocumentStatus.accepted,
+        DocumentStatus.processing,
+        DocumentStatus.accepted,
+    ]
+    assert [e["action"] for e in repository.audit_events(documents[1].id)] == ["document_received"]

@@ -69,6 +69,7 @@ class PortalUnderTest:
                     dispatcher.run_batch(ids, token)
         finally:
             dispatcher.stop()
+            dispatcher.close()
         return ids
 
     def status(self, document_id: str, who: str = "local_authority") -> dict[str, Any]:

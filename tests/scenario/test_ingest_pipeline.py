@@ -288,6 +288,7 @@ def test_rerunning_a_finished_batch_changes_nothing(portal: PortalUnderTest) -> 
     events = portal.container.repository.audit_events(document_id)
 
     dispatcher.run_batch(ids, token)
+    dispatcher.close()
 
     assert portal.status(document_id) == first
     assert portal.container.repository.audit_events(document_id) == events
@@ -338,10 +339,12 @@ def test_a_batch_slower_than_its_lease_keeps_its_claim_from_the_reconciler(
 ) -> None:
     # Verdicts are recorded at the end of the batch, so a batch that takes longer than the
     # lease must renew its claim as it goes: each scan here takes 20 s of the portal's
-    # clock, and a reconciler (another worker's) looks after each one.
+    # clock, and a reconciler (another worker's) looks after each one. One clamd
+    # connection: the scans follow each other, as the 20 s each on the test's clock say.
     scanner = _ScannerWithSideEffects(make_scanner(settings))
     container = build_portal(
-        settings.model_copy(update={"processing_lease_seconds": 30}), scanner=scanner
+        settings.model_copy(update={"processing_lease_seconds": 30, "clamd_connections": 1}),
+        scanner=scanner,
     )
     portal = start_portal(container)
     ids = [portal.upload(f"m{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in range(3)]

@@ -41,6 +41,7 @@ from portal.domain.extra_items import ExtraItem, ExtraKind
 from portal.domain.inspection_days import EnteredDay
 from portal.domain.moments import utc_aware
 from portal.domain.onsite import OnSitePolicy, parse_networks
+from portal.domain.ports import OutcomeToRecord
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.rescan import KnownVerdict, RescanCandidate, RescanVerdict
 from portal.domain.schedule import MovedDeadline
@@ -844,70 +845,57 @@ class SqlRepository(Tables):
 
         Returns False (and writes nothing) if the claim was lost, e.g. to the reconciler.
         """
-        values: dict[str, Any] = {
-            "status": status.value,
-            "reasons": [r.value for r in reasons],
-            "warnings": [w.value for w in warnings],
-            "detail": detail[:2000],
-            "file_type": file_type,
-            "mime_type": mime_type,
-            "sha256_stored": sha256_stored,
-            "next_attempt_at": next_attempt_at,
-            "updated_at": now,
-            "decided_at": now if status.is_final else None,
-            "scan_engine": scanned.signatures.engine if scanned else None,
-            "scan_signatures": scanned.signatures.version if scanned else None,
-            "scan_signatures_date": scanned.signatures.database_date if scanned else None,
-            "scanned_at": scanned.at if scanned else None,
-        }
-        if area is not None:
-            values["area"] = area.value
+        outcome = OutcomeToRecord(
+            document_id=document_id,
+            status=status,
+            reasons=reasons,
+            warnings=warnings,
+            detail=detail,
+            file_type=file_type,
+            mime_type=mime_type,
+            sha256_stored=sha256_stored,
+            area=area,
+            next_attempt_at=next_attempt_at,
+            listed_children=listed_children,
+            scanned=scanned,
+        )
+        (written,) = self.record_outcomes(claim_token, now, [outcome])
+        return written
+
+    def record_outcomes(
+        self, claim_token: str, now: datetime, outcomes: Sequence[OutcomeToRecord]
+    ) -> list[bool]:
+        """Write a batch's outcomes, each where the document is still processing under
+        `claim_token` (with its listed children and audit event), in one transaction:
+        every one whose claim holds, or none. Whether each was written, in the order given.
+
+        The outcomes are written grouped by inspection (each inspection's in the order
+        given), so batches lock the audit chains they share in one order: no batch holds
+        one chain while waiting for another that a second batch holds.
+        """
+        written = [False] * len(outcomes)
+        if not outcomes:
+            return written
         with self._session() as session, session.begin():
-            result = session.execute(
-                update(DocumentRow)
-                .where(
-                    DocumentRow.id == document_id,
-                    DocumentRow.status == DocumentStatus.processing.value,
-                    DocumentRow.claim_token == claim_token,
+            rows = session.execute(
+                select(DocumentRow.id, DocumentRow.inspection_id).where(
+                    DocumentRow.id.in_([o.document_id for o in outcomes])
                 )
-                .values(**values)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return False
-            inspection_id = session.scalar(
-                select(DocumentRow.inspection_id).where(DocumentRow.id == document_id)
+            inspections: dict[str, str] = {row.id: row.inspection_id for row in rows}
+            order = sorted(
+                range(len(outcomes)),
+                key=lambda i: inspections.get(outcomes[i].document_id) or "",
             )
-            if status is DocumentStatus.accepted:
-                session.add_all(
-                    ListedChildRow(
-                        document_id=document_id,
-                        child_key=child.child_key,
-                        inspection_id=inspection_id,
-                        row=child.row,
-                        mix_group=child.group,
-                    )
-                    for child in listed_children
+            for i in order:
+                written[i] = _write_outcome(
+                    session,
+                    claim_token,
+                    now,
+                    outcomes[i],
+                    inspections.get(outcomes[i].document_id),
                 )
-            _audit(
-                session,
-                now,
-                "pipeline",
-                f"document_{status.value}",
-                inspection_id,
-                document_id,
-                {
-                    "reasons": values["reasons"],
-                    "warnings": values["warnings"],
-                    "sha256_stored": sha256_stored,
-                }
-                | ({"scan_signatures": values["scan_signatures"]} if scanned else {})
-                | (
-                    {"children_listed": len(listed_children)}
-                    if listed_children and status is DocumentStatus.accepted
-                    else {}
-                ),
-            )
-        return True
+        return written
 
     def renew_claim(self, claim_token: str, now: datetime) -> int:
         """Show that the documents processing under `claim_token` are still being worked
@@ -1288,6 +1276,77 @@ def _on_site_record(row: OnSiteSlotRow) -> OnSiteRecord:
 
 def _entered_text(entered: frozenset[EnteredDay]) -> str:
     return ",".join(sorted(entered))
+
+
+def _write_outcome(
+    session: Session,
+    claim_token: str,
+    now: datetime,
+    outcome: OutcomeToRecord,
+    inspection_id: str | None,
+) -> bool:
+    """Write one outcome in the session's transaction if the document is still processing
+    under `claim_token`; False (nothing written) if the claim was lost."""
+    status, scanned = outcome.status, outcome.scanned
+    values: dict[str, Any] = {
+        "status": status.value,
+        "reasons": [r.value for r in outcome.reasons],
+        "warnings": [w.value for w in outcome.warnings],
+        "detail": outcome.detail[:2000],
+        "file_type": outcome.file_type,
+        "mime_type": outcome.mime_type,
+        "sha256_stored": outcome.sha256_stored,
+        "next_attempt_at": outcome.next_attempt_at,
+        "updated_at": now,
+        "decided_at": now if status.is_final else None,
+        "scan_engine": scanned.signatures.engine if scanned else None,
+        "scan_signatures": scanned.signatures.version if scanned else None,
+        "scan_signatures_date": scanned.signatures.database_date if scanned else None,
+        "scanned_at": scanned.at if scanned else None,
+    }
+    if outcome.area is not None:
+        values["area"] = outcome.area.value
+    result = session.execute(
+        update(DocumentRow)
+        .where(
+            DocumentRow.id == outcome.document_id,
+            DocumentRow.status == DocumentStatus.processing.value,
+            DocumentRow.claim_token == claim_token,
+        )
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    listed = outcome.listed_children
+    if status is DocumentStatus.accepted:
+        session.add_all(
+            ListedChildRow(
+                document_id=outcome.document_id,
+                child_key=child.child_key,
+                inspection_id=inspection_id,
+                row=child.row,
+                mix_group=child.group,
+            )
+            for child in listed
+        )
+    _audit(
+        session,
+        now,
+        "pipeline",
+        f"document_{status.value}",
+        inspection_id,
+        outcome.document_id,
+        {
+            "reasons": values["reasons"],
+            "warnings": values["warnings"],
+            "sha256_stored": outcome.sha256_stored,
+        }
+        | ({"scan_signatures": values["scan_signatures"]} if scanned else {})
+        | (
+            {"children_listed": len(listed)} if listed and status is DocumentStatus.accepted else {}
+        ),
+    )
+    return True
 
 
 def _audit(
