@@ -162,6 +162,13 @@ class ClamdProcess:
             self._proc.wait(timeout=30)
         self._proc = None
 
+    def kill(self) -> None:
+        """Kill clamd at once (SIGKILL), as if it died: open streams break mid-way."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=30)
+        self._proc = None
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -49,6 +49,8 @@ class UploadScans:
         clamd answers, else one that scans nothing (the worker will). Never raises."""
         if self._scanner is None or self._free <= 0:
             why = "no upload scan connection free"
+            if self._scanner is not None:
+                log.info("upload not scanned on arrival (the worker scans it): %s", why)
             return UploadScan(None, None, release=_nothing, why_not=why)
         # Taken before the first await: the event loop runs one upload's code at a time.
         self._free -= 1

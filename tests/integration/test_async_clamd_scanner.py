@@ -4,8 +4,6 @@ a small StreamMaxLength), and against a peer that closes mid-stream."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from portal.domain.errors import ScannerUnavailable
 from portal.domain.scanning import ScanStatus
 from portal.http.upload_scan import UploadScans
 from tests import samples
+from tests.clamd_peers import clamd_that_closes_mid_stream
 from tests.conftest import ClamdProcess
 
 
@@ -84,49 +83,9 @@ def test_a_stream_past_clamds_limit_gives_no_clean_reply(
 
 @pytest.fixture
 def closes_mid_stream(tmp_path: Path) -> Iterator[Path]:
-    """A Unix socket that answers like clamd until an upload's stream has sent 256 KiB,
-    then closes it (clamd dying mid-upload)."""
-    path = tmp_path / "closing.sock"
-    yield from _closing_peer(path)
-
-
-def _closing_peer(path: Path) -> Iterator[Path]:
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(16)
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=_answer, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield path
-    server.close()
-
-
-def _answer(connection: socket.socket) -> None:
-    """VERSION: a version; INSTREAM: clean for a short stream (the signatures' probe),
-    closed without a word once a stream passes 256 KiB."""
-    with connection:
-        command = connection.recv(10)
-        if command.startswith(b"zVERSION"):
-            connection.sendall(b"ClamAV 1.4.6\0")
-            return
-        received = 0
-        while True:
-            data = connection.recv(65536)
-            if not data:
-                return
-            received += len(data)
-            if received > 256 * 1024:
-                return  # gone mid-stream
-            if data.endswith(b"\0\0\0\0"):
-                connection.sendall(b"stream: OK\0")
-                return
+    """A Unix socket that answers like clamd until a stream passes 256 KiB, then closes."""
+    with clamd_that_closes_mid_stream(tmp_path / "closing.sock") as path:
+        yield path
 
 
 def test_a_pool_gives_no_more_scans_than_its_connections_and_takes_each_back(
