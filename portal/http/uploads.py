@@ -406,7 +406,11 @@ async def _receive_into_quarantine(
         scanned = await scan.result()
 
     try:
-        await receive_form(body, upload, spool, container.settings.upload_idle_seconds, scan)
+        try:
+            await receive_form(body, upload, spool, container.settings.upload_idle_seconds, scan)
+        except BaseException:
+            scan.abort()  # at once: not after the rest of a refused body is read
+            raise
         await anyio.to_thread.run_sync(spool.seek, 0)
         async with anyio.create_task_group() as group:
             group.start_soon(verdict)
