@@ -21,9 +21,11 @@ from portal.domain.upload_scan import ScannedAtUpload
 
 log = logging.getLogger(__name__)
 
-START_SECONDS = 2.0
+START_SECONDS = 10.0
 """The longest an upload waits for clamd to name its signatures and take a stream before
-its body is read; a clamd slower than this leaves the upload to the worker."""
+its body is read; a clamd slower than this leaves the upload to the worker. Generous: on
+a busy machine clamd's VERSION and probe can take seconds, and a hung clamd costs each
+upload this once (its client meanwhile waits, its bytes in the socket's buffers)."""
 
 
 class UploadScans:
