@@ -552,6 +552,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        self.env = env
         subprocess.run(
             [sys.executable, "-m", "portal.cli", "migrate"],
             env=env,

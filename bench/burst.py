@@ -175,9 +175,40 @@ def _list_keys() -> list[tuple[str, bool, int | None]]:
     ]
 
 
-def plan(n: int, seed: int) -> list[Doc]:
-    """The N uploads, in arrival order (deterministic for a given n and seed)."""
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """How big the files of a corpus are (log-uniform between the bounds, in bytes)."""
+
+    pdf_tiers: tuple[tuple[float, int, int], ...]  # (up to this share, low, high)
+    docx: tuple[int, int]
+    xlsx: tuple[int, int]
+
+
+SIZES = {
+    # The 10 minutes before a deadline: mostly small files (mean ~92 kB).
+    "deadline": Sizes(
+        pdf_tiers=(
+            (0.003, 3_000_000, 8_000_000),
+            (0.043, 160_000, 1_600_000),
+            (1.0, 8_000, 160_000),
+        ),
+        docx=(15_000, 600_000),
+        xlsx=(8_000, 300_000),
+    ),
+    # Issue 18's reference corpus: 300 documents of ~267 MB (mean ~0.9 MB), PDFs, Office
+    # files and lists: bytes, not per-document overhead, dominate.
+    "reference": Sizes(
+        pdf_tiers=((1.0, 50_000, 4_500_000),),
+        docx=(20_000, 1_000_000),
+        xlsx=(10_000, 500_000),
+    ),
+}
+
+
+def plan(n: int, seed: int, inspections: int = INSPECTIONS, sizes: str = "deadline") -> list[Doc]:
+    """The N uploads, in arrival order (deterministic for given arguments)."""
     rng = random.Random(seed)
+    size = SIZES[sizes]
     counts = {kind: max(1, round(n * share)) for kind, share in KIND_SHARE.items()}
     counts["pdf"] = n - sum(counts.values())
     if counts["pdf"] < 1:
@@ -197,7 +228,7 @@ def plan(n: int, seed: int) -> list[Doc]:
     docs = []
     list_turn = 0
     for index, (kind, arrival) in enumerate(zip(kinds, arrivals, strict=True)):
-        inspection = rng.randrange(INSPECTIONS)
+        inspection = rng.randrange(inspections)
         warning = reason = None
         expected = "accepted"
         if kind == "list":
@@ -206,36 +237,31 @@ def plan(n: int, seed: int) -> list[Doc]:
             agency, item, dated = "local_authority", f"list:{key}", False
             if list_turn % 4 == 0:
                 warning = "formula_cells_neutralised"
-            name, size = f"{key}-{index:05d}.csv", _list_size(rng, key, lists)
+            name, file_size = f"{key}-{index:05d}.csv", _list_size(rng, key, lists)
         else:
             agency = rng.choices(agencies, weights)[0]
             item, dated = rng.choice(items[agency])
             stem = f"{agency}-{item}-{index:05d}"
             if kind == "pdf":
                 tier = rng.random()
-                if tier < 0.003:
-                    size = _log_uniform(rng, 3_000_000, 8_000_000)
-                elif tier < 0.043:
-                    size = _log_uniform(rng, 160_000, 1_600_000)
-                else:
-                    size = _log_uniform(rng, 8_000, 160_000)
-                name = f"{stem}.pdf"
+                low, high = next((lo, hi) for share, lo, hi in size.pdf_tiers if tier < share)
+                file_size, name = _log_uniform(rng, low, high), f"{stem}.pdf"
             elif kind == "docx":
-                size, name = _log_uniform(rng, 15_000, 600_000), f"{stem}.docx"
+                file_size, name = _log_uniform(rng, *size.docx), f"{stem}.docx"
             elif kind == "xlsx":
-                size, name = _log_uniform(rng, 8_000, 300_000), f"{stem}.xlsx"
+                file_size, name = _log_uniform(rng, *size.xlsx), f"{stem}.xlsx"
             elif kind == "active_pdf":
-                size, name, warning = 0, f"{stem}.pdf", "active_content_removed"
+                file_size, name, warning = 0, f"{stem}.pdf", "active_content_removed"
             elif kind == "eicar":
-                size, name, expected, reason = 0, f"{stem}.txt", "rejected", "infected"
+                file_size, name, expected, reason = 0, f"{stem}.txt", "rejected", "infected"
             else:  # eicar_pdf
-                size, name, expected, reason = 0, f"{stem}.pdf", "rejected", "infected"
+                file_size, name, expected, reason = 0, f"{stem}.pdf", "rejected", "infected"
         docs.append(
             Doc(
                 index=index,
                 name=name,
                 kind=kind,
-                size=size,
+                size=file_size,
                 inspection=inspection,
                 agency=agency,
                 item=item,
@@ -406,13 +432,15 @@ class BurstCorpus:
         )
 
 
-def build_corpus(n: int, seed: int) -> BurstCorpus:
+def build_corpus(
+    n: int, seed: int, inspections: int = INSPECTIONS, sizes: str = "deadline"
+) -> BurstCorpus:
     """Generate the burst corpus once (two processes) into bench/.corpus and reuse it."""
-    docs = plan(n, seed)
+    docs = plan(n, seed, inspections, sizes)
     key = hashlib.sha256(
         json.dumps([GENERATOR_VERSION, [dataclasses.asdict(d) for d in docs]]).encode()
     ).hexdigest()[:10]
-    name = f"burst-{n}-{key}"
+    name = f"burst-{n}-{key}" if sizes == "deadline" else f"burst-{sizes}-{n}-{key}"
     directory = CACHE_DIR / name
     manifest = directory / "manifest.json"
     if manifest.exists():
@@ -600,7 +628,7 @@ def _stamp(value: datetime | None) -> float:
 class Portal:
     """The inspections and uploader tokens of one run, and the upload call."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, inspections: int = INSPECTIONS) -> None:
         self.layout = layout
         self.container = build(layout.settings(), run_migrations=False)
         _p, admin = issue_token(self.container, Role.admin, label="burst benchmark")
@@ -609,7 +637,7 @@ class Portal:
         self.inspections: list[str] = []
         self.notification: list[date] = []
         self.tokens: dict[tuple[int, str], str] = {}
-        for n in range(INSPECTIONS):
+        for n in range(inspections):
             created = self.client.post(
                 "/v1/inspections",
                 headers=headers,
@@ -687,7 +715,8 @@ def _warm_up(portal: Portal, workers: int) -> None:
     """A few small uploads per worker (imports, connections, first flow runs)."""
     ids = []
     for n in range(3 * workers):
-        doc = Doc(n, f"warmup-{n}.pdf", "pdf", 0, n % INSPECTIONS, "police", "3.1", False, 0.0)
+        inspection = n % len(portal.inspections)
+        doc = Doc(n, f"warmup-{n}.pdf", "pdf", 0, inspection, "police", "3.1", False, 0.0)
         path = Path(tempfile.mkdtemp(prefix="jtai-burst-warm-")) / doc.name
         path.write_bytes(samples.pdf_of_size(30_000 + 997 * n))
         ids.append(portal.upload(portal.client, doc, path)[0])

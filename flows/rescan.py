@@ -124,3 +124,19 @@ def rescan_deployment(cron: str) -> object:
     """The `rescan` deployment on its schedule (JTAI_RESCAN_CRON, Europe/London); served by
     `jtai-portal scheduler` beside `chase` and `retention`."""
     return rescan.to_deployment(name="rescan", schedules=[Cron(cron, timezone=TIMEZONE)])
+
+
+DEPLOYMENT = "rescan/rescan"
+
+
+def request_rescan(api_url: str) -> str:
+    """Ask the Prefect server at `api_url` to run the rescan deployment now (the scheduler
+    serves it, and runs it when its worker polls); returns the flow run's name. Raises if
+    the server or the deployment cannot be reached at once (no retries): the schedule's
+    next run still comes, so a caller reports it and carries on."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api_url, PREFECT_CLIENT_MAX_RETRIES: 0}):
+        run = run_deployment(DEPLOYMENT, timeout=0, tags=["signatures-installed"])
+    return str(run.name)  # type: ignore[union-attr]  # called outside an event loop: a FlowRun

@@ -33,6 +33,7 @@ from portal.adapters.resumable_files import PartialUploads
 from portal.adapters.store_fs import FilesystemStore
 from portal.adapters.store_routed import AreaRoutedStore
 from portal.adapters.tabular_files import TABLE_FILE_TYPES, SpreadsheetTables
+from portal.adapters.token_cache import MemoryTokenCache
 from portal.adapters.wakeup import InProcessWakeup
 from portal.domain.access import Inspection
 from portal.domain.after_fieldwork import AfterFieldwork, after_fieldwork_of
@@ -65,6 +66,7 @@ from portal.domain.ports import (
     Sanitiser,
     Scanner,
     StreamingScanner,
+    TokenCache,
     Wakeup,
     Watermarker,
     WorkingCalendars,
@@ -97,6 +99,7 @@ class Container:
     retention_policy: RetentionPolicy
     chase_policy: ChasePolicy
     identities: IdentityStore
+    token_cache: TokenCache
     oidc: IdentityProvider | None
     audit_keys: AuditKeyring
     anchor_sink: AnchorSink
@@ -390,6 +393,7 @@ def build(
         retention_policy=load_retention_policy(settings.policies_dir / "retention.yaml"),
         chase_policy=load_chase_policy(settings.policies_dir / "chasing.yaml"),
         identities=Identities(engine, audit_keys=audit_keys),
+        token_cache=MemoryTokenCache(),
         oidc=make_oidc_verifier(settings),
         audit_keys=audit_keys,
         anchor_sink=anchor_sink or make_anchor_sink(settings, clock),

@@ -14,7 +14,8 @@ jtai-portal s3-setup  make the buckets: versioned, encrypted, private, TLS (and 
 jtai-portal s3-rekey KEY_ID [main|onsite]  re-encrypt every stored object under a new KMS key
 jtai-portal signatures install DIR  check the ClamAV database in DIR, put it in place as
                           clamd's database atomically, reload clamd and wait until it
-                          reports it (exit 1 naming what is wrong, changing nothing)
+                          reports it (exit 1 naming what is wrong, changing nothing);
+                          then ask Prefect to run the rescan deployment at once
 jtai-portal signatures show  clamd's engine and signatures, their age, whether fit for use
 """
 
@@ -414,6 +415,22 @@ def _signatures(settings: Settings, subcommand: str, source: Path | None) -> Non
         + (f"; clamd now reports {loaded.version} (ClamAV {loaded.engine})" if loaded else ""),
         flush=True,
     )
+    print(_rescan_now(settings), flush=True)
+
+
+def _rescan_now(settings: Settings) -> str:
+    """Start a rescan at once after new signatures, rather than at the schedule's next run;
+    says which happened. Never fails the install: the schedule is the backstop."""
+    from flows.rescan import request_rescan
+
+    try:
+        run = request_rescan(prefect_api_url(settings))
+    except Exception as exc:  # Prefect down, or the scheduler never served the deployment
+        return (
+            f"could not start a rescan now ({type(exc).__name__}: {str(exc)[:200]}); "
+            f"the scheduler's next rescan ({settings.rescan_cron}) will run it"
+        )
+    return f"rescan started: flow run {run} of the rescan deployment"
 
 
 def signatures_summary(state: SignatureState) -> str:
@@ -521,6 +538,10 @@ def _print_welcome(
      curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
           -F item=1.1 -F file=@{demo["sample_file"]} \\
           {api_url}/v1/inspections/{inspection}/documents
+   Wait for its verdict (the answer's id; up to 500 ids a call, answered once all are final):
+     curl -H "Authorization: Bearer {tokens["local_authority"]}" \\
+          -H "Content-Type: application/json" \\
+          -d '{{"ids": ["<id>"], "wait_seconds": 30}}' {api_url}/v1/documents/status
 {records_line}   Run the retention deployment now, through Prefect:
      {command} prefect deployment run retention/retention
 ==========================================================================

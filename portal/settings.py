@@ -170,6 +170,13 @@ class Settings(BaseSettings):
         "client sends nothing for this long is ended with 408 `upload_idle_timeout`: a form "
         "upload keeps nothing, a resumable upload keeps the bytes that arrived.",
     )
+    status_wait_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="How often a waiting `POST /v1/documents/status` (`wait_seconds` > 0) "
+        "looks at its documents again: one short query per look, no thread held between.",
+    )
     uploads_per_token: int = Field(
         default=8,
         ge=1,
@@ -287,6 +294,16 @@ class Settings(BaseSettings):
 
     token_lifetime_days: int = Field(
         default=90, ge=1, le=365, description="How long a new API token lasts at most."
+    )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long the API trusts a portal token it has just looked up without "
+        "looking it up again (at most until the token's own expiry; failures are never "
+        "remembered; 0 turns it off). The revocation bound: a token revoked (or its person "
+        "disabled) through another API process still works there for at most this long; "
+        "the process that revoked it refuses it at once.",
     )
     oidc_issuer: str | None = Field(
         default=None, description="Identity provider issuer; set it to accept its tokens."

@@ -146,6 +146,10 @@ class ClamdProcess:
         rendered = "\n".join(lines) + "\n"
         rendered = rendered.replace("@STATE_DIR@", str(self.state_dir.resolve()))
         rendered = rendered.replace("@DATABASE_DIR@", str(database.resolve()))
+        rendered = rendered.replace("@MAX_THREADS@", "4")  # start-clamd's default
+        assert "@" not in rendered.replace(str(self.state_dir.resolve()), ""), (
+            "clamd.conf.template has a placeholder this renderer does not fill"
+        )
         conf = self.state_dir / "clamd.conf"
         conf.write_text(rendered)
         self.socket.unlink(missing_ok=True)

@@ -43,6 +43,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/inspections/{inspection_id}/documents"): P.upload,
     ("GET", "/v1/inspections/{inspection_id}/documents"): P.view_document,
     ("GET", "/v1/documents/{document_id}"): P.view_document,
+    # each asked document is checked by the use case as the route above checks one
+    ("POST", "/v1/documents/status"): P.authenticated,
     ("GET", "/v1/documents/{document_id}/content"): P.read_document,
     ("POST", "/v1/documents/{document_id}/reprocess"): P.manage_document,
     ("POST", "/v1/chase/runs"): P.run_chase,

@@ -16,7 +16,12 @@ from portal.domain.retention import NAME_MAX, NAME_NOTE_MAX, NAME_REFERENCE_MAX
 from portal.domain.schedule import DeadlineMove
 from portal.domain.signatures import SignatureState
 from portal.domain.timeline import LONDON, Day, Moment
-from portal.services.documents import DocumentScan, document_scan
+from portal.services.documents import (
+    MAX_STATUS_IDS,
+    MAX_STATUS_WAIT_SECONDS,
+    DocumentScan,
+    document_scan,
+)
 from portal.services.retention import LiftHold, PlaceHold
 
 
@@ -391,6 +396,37 @@ class DocumentOut(BaseModel):
             deleted_at=document.deleted_at,
             scan=document_scan(document),
         )
+
+
+class DocumentsStatusQuery(BaseModel):
+    ids: list[str] = Field(
+        description=f"The documents to follow: each the `id` of an upload's answer (32 "
+        f"lowercase hexadecimal characters), at most {MAX_STATUS_IDS} (more: 400 "
+        "`too_many_ids`); repeats count once.",
+        examples=[["0123456789abcdef0123456789abcdef"]],
+    )
+    wait_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=MAX_STATUS_WAIT_SECONDS,
+        description="0: answer at once. More: hold the answer until every asked document "
+        "is final or this many seconds have passed, whichever is first (long-polling).",
+    )
+
+
+class DocumentsStatusOut(BaseModel):
+    documents: list[DocumentOut] = Field(
+        description="Every asked document you may see, in the order asked, as "
+        "GET /v1/documents/{id} shows it."
+    )
+    pending: list[str] = Field(
+        description="The ids of those not final yet (received, processing or failed and "
+        "to be retried): ask again about these."
+    )
+    unknown: list[str] = Field(
+        description="Ids of no document you may see: unknown, or another agency's or "
+        "inspection's (not told apart)."
+    )
 
 
 def _status_message(document: Document) -> str:

@@ -6,7 +6,7 @@ expires and can be revoked. Disabling a user stops every token of theirs at once
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -74,3 +74,21 @@ class TokenInfo(BaseModel):
     def usable(self, now: datetime) -> bool:
         """Neither revoked nor expired."""
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class VerifiedToken(BaseModel):
+    """A portal token found usable just now: whom it stands for and when it expires."""
+
+    model_config = ConfigDict(frozen=True)
+
+    principal: Principal
+    expires_at: UtcDatetime | None
+
+
+def trusted_until(
+    verified_at: datetime, cache_seconds: float, expires_at: datetime | None
+) -> datetime:
+    """Until when a token verified at `verified_at` may be taken as usable without looking
+    it up again: `cache_seconds` later, and never past the token's own expiry."""
+    until = verified_at + timedelta(seconds=cache_seconds)
+    return until if expires_at is None else min(until, expires_at)

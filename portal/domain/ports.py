@@ -6,7 +6,7 @@ against both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from portal.domain.concerns import Concern, Signatory
 from portal.domain.documents import Area, Document, DocumentStatus, StoredObject
 from portal.domain.extra_items import ExtraItem
 from portal.domain.file_types import FileFacts
-from portal.domain.identities import TokenInfo, User
+from portal.domain.identities import TokenInfo, User, VerifiedToken
 from portal.domain.inspection_days import EnteredDay
 from portal.domain.onsite import OnSitePolicy
 from portal.domain.reasons import ReasonCode, WarningCode
@@ -605,6 +605,10 @@ class DocumentRecords(IngestRepository, Protocol):
         """The document with this id, or None."""
         ...
 
+    def get_documents(self, document_ids: Collection[str]) -> list[Document]:
+        """The documents with these ids that exist, in one query, in no particular order."""
+        ...
+
     def inspection_documents(
         self,
         inspection_id: str,
@@ -994,6 +998,37 @@ class RetentionRecordsStore(Protocol):
         ...
 
 
+class TokenCache(Protocol):
+    """Portal tokens verified a moment ago, by their sha256, in one process: bounded in
+    size, never holding a refusal, each entry trusted only inside the times it was put
+    with. Safe to use from many threads."""
+
+    def generation(self) -> int:
+        """A number that changes whenever something is forgotten: read it before looking a
+        token up, and give it to `put`, so a look that raced a revocation is not kept."""
+        ...
+
+    def get(self, token_sha256: str, now: datetime) -> Principal | None:
+        """The principal put for this token, if `now` is inside its entry's times."""
+        ...
+
+    def put(
+        self,
+        token_sha256: str,
+        principal: Principal,
+        verified_at: datetime,
+        until: datetime,
+        generation: int,
+    ) -> None:
+        """Keep this token's principal from `verified_at` until `until`, unless something
+        was forgotten since `generation` was read."""
+        ...
+
+    def forget(self, token_id: str) -> None:
+        """Drop every entry of this token (revoked, or its person changed)."""
+        ...
+
+
 class IdentityStore(Protocol):
     """Users and their API tokens: who may sign in, as whom, and until when."""
 
@@ -1042,6 +1077,10 @@ class IdentityStore(Protocol):
     def principal_for_token(self, token_sha256: str, now: datetime) -> Principal | None:
         """The principal of a usable token with this hash, or None if it is unknown, revoked or
         expired, or its user is disabled."""
+        ...
+
+    def verified_token(self, token_sha256: str, now: datetime) -> VerifiedToken | None:
+        """As principal_for_token, with the token's expiry."""
         ...
 
     def principal_for_subject(

@@ -4,10 +4,13 @@ from where they are, now."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import anyio
 from pydantic import BaseModel, Field
 
 from portal.domain.access import Inspection, Principal, Role
@@ -25,6 +28,15 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 500
 """The most documents one page of the listing holds."""
+
+MAX_STATUS_IDS = 500
+"""The most documents one status call asks about."""
+
+MAX_STATUS_WAIT_SECONDS = 30.0
+"""The longest one status call may wait for its documents to be final."""
+
+DOCUMENT_ID = re.compile(r"^[0-9a-f]{32}$")
+"""A document's id, as the upload's answer gives it."""
 
 
 class DocumentViewing(BaseModel):
@@ -258,3 +270,174 @@ def accepted_documents(
     ]
     found.sort(key=lambda document: (document.received_at, document.id))
     return document_entries(container, principal, inspection, found, address)
+
+
+# -- the status of many documents at once ---------------------------------------------------
+
+
+class Statuses(BaseModel):
+    """What one status call answers: the asked documents the caller may see (in the order
+    asked) and the ids it may not know of (unknown or another's: never told apart)."""
+
+    documents: list[Document]
+    unknown: list[str]
+
+    @property
+    def pending(self) -> list[str]:
+        """The ids of the documents that are not final yet, in the order asked."""
+        return [document.id for document in self.documents if not document.status.is_final]
+
+    def updated(self, fresh: Sequence[Document]) -> Statuses:
+        """These statuses with the documents looked at again replacing the earlier looks."""
+        newer = {document.id: document for document in fresh}
+        return Statuses(
+            documents=[newer.get(document.id, document) for document in self.documents],
+            unknown=self.unknown,
+        )
+
+
+def checked_ids(ids: Sequence[str]) -> list[str]:
+    """The asked ids, each once, in the order first asked; Refused (malformed) for none
+    (`no_ids`), more than MAX_STATUS_IDS (`too_many_ids`) or an id that is not a
+    document's (`malformed_ids`, naming the first few)."""
+    if not ids:
+        raise Refused(
+            Refusal.malformed,
+            "no_ids",
+            "No documents asked about",
+            'Give the ids of the documents to follow, e.g. {"ids": ["<id>", ...]}: each is '
+            "the `id` of an upload's answer.",
+        )
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > MAX_STATUS_IDS:
+        raise Refused(
+            Refusal.malformed,
+            "too_many_ids",
+            "Too many documents in one call",
+            f"Ask about at most {MAX_STATUS_IDS} documents in one call ({len(unique)} were "
+            f"asked): split the ids into calls of {MAX_STATUS_IDS} or fewer.",
+            limit=MAX_STATUS_IDS,
+        )
+    malformed = [i for i in unique if not DOCUMENT_ID.match(i)]
+    if malformed:
+        shown = ", ".join(repr(i[:40]) for i in malformed[:3])
+        raise Refused(
+            Refusal.malformed,
+            "malformed_ids",
+            "Not document ids",
+            f"A document's id is 32 lowercase hexadecimal characters, as the upload's "
+            f"answer gives it; {len(malformed)} asked are not, e.g. {shown}.",
+        )
+    return unique
+
+
+def look_up_statuses(
+    container: Container, principal: Principal, ids: Sequence[str], *, audit: bool = True
+) -> Statuses:
+    """The current status of each of `ids` (already checked) that `principal` may see, as
+    GET /v1/documents/{id} would let them, read in one query; the rest are `unknown`. With
+    `audit`, the documents that exist but are hidden from them are audited as refusals
+    (one event per inspection, with the count: ids only, never the documents' details)."""
+    found = {document.id: document for document in container.repository.get_documents(ids)}
+    visible: list[Document] = []
+    unknown: list[str] = []
+    hidden: dict[str, int] = {}
+    for document_id in ids:
+        document = found.get(document_id)
+        if document is None:
+            unknown.append(document_id)
+            continue
+        target = Target(
+            kind=TargetKind.document, inspection_id=document.inspection_id, agency=document.agency
+        )
+        if authorize(principal, Permission.view_document, target).allowed:
+            visible.append(document)
+        else:
+            unknown.append(document_id)
+            hidden[document.inspection_id] = hidden.get(document.inspection_id, 0) + 1
+    if audit and hidden:
+        _audit_hidden(container, principal, hidden)
+    return Statuses(documents=visible, unknown=unknown)
+
+
+def _audit_hidden(container: Container, principal: Principal, hidden: dict[str, int]) -> None:
+    now = container.clock.now()
+    for inspection_id, count in sorted(hidden.items()):
+        container.identities.record_denial(
+            principal.actor,
+            inspection_id,
+            None,
+            {
+                "method": "POST",
+                "route": "/v1/documents/status",
+                "permission": Permission.view_document.value,
+                "outcome": "hidden",
+                "documents": str(count),
+            },
+            now,
+        )
+
+
+async def wait_for_statuses(
+    container: Container,
+    principal: Principal,
+    ids: Sequence[str],
+    wait_seconds: float,
+    *,
+    client_gone: Callable[[], Awaitable[bool]],
+) -> Statuses:
+    """The status of each asked document `principal` may see (the rest `unknown`), once
+    every one of them is final or `wait_seconds` have passed, whichever is first (0: at
+    once), or as soon as `client_gone` says the caller has gone. Refused as `checked_ids`
+    refuses. Each look is one short query in a worker thread; between looks nothing holds
+    a thread, so waiting callers cannot starve other requests of anyio's thread pool."""
+    asked = checked_ids(ids)
+    statuses = await anyio.to_thread.run_sync(lambda: look_up_statuses(container, principal, asked))
+    if wait_seconds <= 0:
+        return statuses
+
+    async def look_again(pending: list[str]) -> Statuses:
+        return await anyio.to_thread.run_sync(
+            lambda: look_up_statuses(container, principal, pending, audit=False)
+        )
+
+    return await hold_until_final(
+        statuses,
+        look_again,
+        wait_seconds=min(wait_seconds, MAX_STATUS_WAIT_SECONDS),
+        interval=container.settings.status_wait_poll_seconds,
+        now=container.clock.now,
+        client_gone=client_gone,
+    )
+
+
+async def hold_until_final(
+    statuses: Statuses,
+    look_again: Callable[[list[str]], Awaitable[Statuses]],
+    *,
+    wait_seconds: float,
+    interval: float,
+    now: Callable[[], datetime],
+    client_gone: Callable[[], Awaitable[bool]],
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+) -> Statuses:
+    """Look at the pending documents again every `interval` seconds (sleeping, not holding
+    a thread) until none is pending, the wait ends, or the client has gone; the statuses
+    of the last look. The wait ends `wait_seconds` after it began by the portal's clock
+    (`now`, which tests drive) and never later than that by the monotonic clock, so a
+    clock stepped back (or a test's clock standing still) never holds a request longer
+    than asked; a clock that goes back ends the wait at once."""
+    started = now()
+    deadline = started + timedelta(seconds=wait_seconds)
+    ceiling = monotonic() + wait_seconds
+    while statuses.pending:
+        moment = now()
+        left = min((deadline - moment).total_seconds(), ceiling - monotonic())
+        if left <= 0 or moment < started:
+            break
+        await sleep(min(interval, left))
+        if await client_gone():
+            break
+        statuses = statuses.updated((await look_again(statuses.pending)).documents)
+    return statuses

@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict
 
 from portal.domain.access import Inspectorate, Principal, Role
 from portal.domain.errors import InvalidIdentityToken, Refusal, Refused
-from portal.domain.identities import DuplicateUser, NotSignedIn, TokenInfo, User
+from portal.domain.identities import (
+    DuplicateUser,
+    NotSignedIn,
+    TokenInfo,
+    User,
+    trusted_until,
+)
 from portal.services.inspections import load_inspection
 
 if TYPE_CHECKING:
@@ -64,12 +70,14 @@ def identify(container: Container, token: str) -> Principal:
     the portal serves.
 
     Portal tokens start with TOKEN_PREFIX and are looked up by their hash; anything else is
-    tried as the identity provider's token when one is configured.
+    tried as the identity provider's token when one is configured. A portal token found
+    usable is trusted without a look-up for `token_cache_seconds` by the portal's clock
+    (never past its expiry; a refusal is never remembered): that is how long a revocation
+    made through another process takes to reach this one; `revoke_token` forgets it here
+    at once.
     """
     if token.startswith(TOKEN_PREFIX) or container.oidc is None:
-        principal = container.identities.principal_for_token(
-            token_hash(token), container.clock.now()
-        )
+        principal = _portal_token_principal(container, token_hash(token))
     else:
         principal = _identity_provider_principal(container, token)
     if principal is None:
@@ -79,6 +87,23 @@ def identify(container: Container, token: str) -> Principal:
             "This token is unknown, expired or revoked. Ask your administrator for a new one.",
         )
     return principal
+
+
+def _portal_token_principal(container: Container, key: str) -> Principal | None:
+    cache = container.token_cache
+    now = container.clock.now()
+    cached = cache.get(key, now)
+    if cached is not None:
+        return cached
+    generation = cache.generation()
+    verified = container.identities.verified_token(key, now)
+    if verified is None:
+        return None
+    seconds = container.settings.token_cache_seconds
+    if seconds > 0:
+        until = trusted_until(now, seconds, verified.expires_at)
+        cache.put(key, verified.principal, now, until, generation)
+    return verified.principal
 
 
 def _identity_provider_principal(container: Container, token: str) -> Principal:
@@ -375,9 +400,11 @@ def tokens_of(container: Container, user_id: str) -> list[TokenInfo]:
 
 
 def revoke_token(container: Container, principal: Principal, token_id: str) -> TokenInfo:
-    """Revoke a token at once (revoking twice changes nothing); Refused (not_found,
+    """Revoke a token at once (revoking twice changes nothing): refused from now on by this
+    process, and by every other within `token_cache_seconds`. Refused (not_found,
     `token_not_found`) if there is no such token."""
     info = container.identities.revoke_token(token_id, principal.actor, container.clock.now())
+    container.token_cache.forget(token_id)
     if info is None:
         raise Refused(
             Refusal.not_found, "token_not_found", "No such token", f"There is no token {token_id}."

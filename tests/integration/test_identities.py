@@ -25,9 +25,17 @@ from portal.adapters.store_memory import MemoryStore
 from portal.app import create_app
 from portal.bootstrap import Container
 from portal.domain.access import Inspectorate, Role
-from portal.services.identities import issue_token, new_user
+from portal.domain.identities import NotSignedIn
+from portal.services.identities import (
+    identify,
+    issue_token,
+    issue_user_token,
+    new_user,
+    revoke_token,
+    token_hash,
+)
 from portal.settings import Settings
-from tests.factories import add_inspection, build_portal
+from tests.factories import add_inspection, build_portal, settable_clock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AUDIENCE = "jtai-portal"
@@ -351,3 +359,92 @@ def _hs256_signed_with_the_public_key(identity_provider: IdentityProvider) -> st
     )
     signature = b64(hmac.new(public, header + b"." + payload, hashlib.sha256).digest())
     return (header + b"." + payload + b"." + signature).decode()
+
+
+# -- tokens verified a moment ago (JTAI_TOKEN_CACHE_SECONDS) ---------------------------------
+
+
+def _beside(app: App) -> Container:
+    """Another API process of the same deployment: the same database and (the test's)
+    clock, its own memory."""
+    return build_portal(app.container.settings, clock=app.container.clock, store=MemoryStore())
+
+
+def test_a_token_revoked_through_another_process_is_refused_here_after_the_bound(
+    app: App,
+) -> None:
+    principal, token = issue_token(app.container, Role.inspector, inspection_id=app.inspection_id)
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+    other = _beside(app)
+    revoke_token(other, principal, principal.token_id)
+    # Another process refuses it at once; this one trusts what it verified for at most
+    # token_cache_seconds (5 by default) by the portal's clock.
+    with pytest.raises(NotSignedIn):
+        identify(other, token)
+    clock = settable_clock(app.container)
+    clock.advance(timedelta(seconds=4.9))
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+    clock.advance(timedelta(seconds=0.1))
+    refused = app.client.get("/v1/me", headers=bearer(token))
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
+
+
+def test_a_token_revoked_in_this_process_is_refused_at_once_though_just_verified(
+    app: App,
+) -> None:
+    principal, token = issue_token(app.container, Role.inspector, inspection_id=app.inspection_id)
+    assert identify(app.container, token) == principal
+    revoke_token(app.container, principal, principal.token_id)
+    with pytest.raises(NotSignedIn):
+        identify(app.container, token)
+
+
+def test_a_token_past_its_expiry_is_refused_even_if_verified_a_moment_ago(app: App) -> None:
+    user = new_user(app.container, Role.inspector, "I", inspection_id=app.inspection_id)
+    now = app.container.clock.now()
+    _info, token = issue_user_token(app.container, user, expires_at=now + timedelta(seconds=2))
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+    settable_clock(app.container).advance(timedelta(seconds=2))
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_a_refused_token_is_not_remembered(app: App) -> None:
+    token = "jtai_" + "x" * 43
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 401
+    user = new_user(app.container, Role.inspector, "I", inspection_id=app.inspection_id)
+    now = app.container.clock.now()
+    app.container.identities.add_token(
+        user, "tok-later", token_hash(token), "", now + timedelta(days=1), "test", now
+    )
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+
+
+def test_with_the_cache_off_a_revocation_elsewhere_is_refused_at_once(tmp_path: Path) -> None:
+    uncached = _app(tmp_path, token_cache_seconds=0)
+    app = next(uncached)
+    principal, token = issue_token(app.container, Role.inspector, inspection_id=app.inspection_id)
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+    revoke_token(_beside(app), principal, principal.token_id)
+    assert app.client.get("/v1/me", headers=bearer(token)).status_code == 401
+    uncached.close()
+
+
+def test_a_verified_token_is_not_looked_up_again_within_the_bound(app: App) -> None:
+    _p, token = issue_token(app.container, Role.inspector, inspection_id=app.inspection_id)
+    looks: list[str] = []
+    identities = app.container.identities
+    original = identities.verified_token
+
+    def counted(token_sha256: str, now: datetime) -> Any:
+        looks.append(token_sha256)
+        return original(token_sha256, now)
+
+    setattr(identities, "verified_token", counted)  # noqa: B010
+    try:
+        for _ in range(3):
+            assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+        settable_clock(app.container).advance(timedelta(seconds=5))
+        assert app.client.get("/v1/me", headers=bearer(token)).status_code == 200
+    finally:
+        delattr(identities, "verified_token")
+    assert looks == [token_hash(token)] * 2

@@ -424,3 +424,24 @@ def test_an_upload_rejected_at_intake_is_recorded_final_with_its_rejection_audit
         "quarantine_kept_by_holds": ["hold1"],
     }
     assert repository.claim_next_batch("e" * 32, NOW, 10, 10_000) == []
+
+
+def test_many_documents_are_read_in_one_call_and_unknown_ids_are_left_out(
+    repository: SqlRepository,
+) -> None:
+    documents = [_received() for _ in range(3)]
+    for document in documents:
+        repository.add_document(document, "test")
+    asked = [documents[2].id, uuid.uuid4().hex, documents[0].id]
+    found = repository.get_documents(asked)
+    assert sorted(d.id for d in found) == sorted([documents[0].id, documents[2].id])
+    assert {d.id: d for d in found}[documents[0].id] == repository.get_document(documents[0].id)
+    assert repository.get_documents([]) == []
+
+
+def test_five_hundred_documents_are_read_in_one_call(repository: SqlRepository) -> None:
+    documents = [_received() for _ in range(500)]
+    for document in documents:
+        repository.add_document(document, "test")
+    found = repository.get_documents([d.id for d in documents])
+    assert {d.id for d in found} == {d.id for d in documents}

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -31,6 +32,7 @@ from portal.domain.scanning import ScanStatus
 from portal.settings import Settings
 from tests.factories import build_portal
 from tests.integration.s3_fixtures import moto_server  # noqa: F401
+from tests.samples import EICAR
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALED = ROOT / "infra" / "scaled"
@@ -103,6 +105,64 @@ def own_clamd(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     yield db, state / "clamd.sock"
     proc.terminate()
     proc.wait(timeout=20)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_clamd_on_a_machine_of_its_own_scans_over_tcp_with_the_threads_it_is_given(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    state = tmp_path / "clamd"
+    proc = subprocess.Popen(
+        [str(SCALED / "clamd"), str(state)],
+        env={
+            **os.environ,
+            "CLAMD_TCP_ADDR": "127.0.0.1",
+            "CLAMD_TCP_PORT": str(port),
+            "CLAMD_MAX_THREADS": "3",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        scanner = ClamdScanner(host="127.0.0.1", port=port, timeout=5)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                scanner.check()
+                break
+            except ScannerUnavailable:
+                assert proc.poll() is None and time.monotonic() < deadline, "clamd did not start"
+                time.sleep(0.1)
+
+        reply = scanner.scan(io.BytesIO(b"prefix " + EICAR + b" suffix"))
+
+        assert reply.status is ScanStatus.found
+        assert scanner.scan(io.BytesIO(b"nothing to see")).status is ScanStatus.clean
+        conf = (state / "clamd.conf").read_text().splitlines()
+        assert "MaxThreads 3" in conf and "TCPAddr 127.0.0.1" in conf
+        assert f"TCPSocket {port}" in conf
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_clamd_refuses_a_thread_count_that_is_not_a_number(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(SCALED / "clamd"), str(tmp_path / "clamd")],
+        env={**os.environ, "CLAMD_MAX_THREADS": "many"},
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert b"CLAMD_MAX_THREADS must be a whole number" in done.stderr
 
 
 def test_new_signatures_are_used_without_restarting_clamd(

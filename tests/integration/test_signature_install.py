@@ -1,17 +1,20 @@
 """Signature databases against a real clamd: what it says it has loaded, a second database
 swapped in without stopping it (and a file the first did not find, found), a ClamAV
 database's version and date read from VERSION, and directories that are no database
-refused with nothing changed; through the service and through `jtai-portal`."""
+refused with nothing changed; through the service and through `jtai-portal`, which also
+starts a rescan at once when it can."""
 
 from __future__ import annotations
 
 import io
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from portal.adapters.clamd_scanner import ClamdScanner
@@ -125,12 +128,13 @@ def test_a_directory_that_is_no_valid_database_is_refused_and_nothing_changes(
     assert own_clamd.scanner().signatures() == before
 
 
-def _jtai_portal(own: OwnClamd, *args: str) -> subprocess.CompletedProcess[str]:
+def _jtai_portal(own: OwnClamd, *args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "JTAI_DATA_DIR": str(own.link.parent / "data"),
         "JTAI_CLAMD_SOCKET": str(own.socket),
         "JTAI_CLAMD_DATABASE_DIR": str(own.link),
+        **more_env,
     }
     return subprocess.run(
         [sys.executable, "-m", "portal.cli", *args],
@@ -164,3 +168,58 @@ def test_the_command_installs_a_database_and_refuses_one_that_is_not_plainly(
     assert "jtai-portal signatures install: " in refused.stderr
     assert "Malformed database" in refused.stderr
     assert own_clamd.scanner().signatures() == loaded
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_installing_signatures_starts_a_rescan_at_once(
+    tmp_path: Path,
+    own_clamd: OwnClamd,  # noqa: F811
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.rescan import rescan_deployment
+
+    rescan_deployment("0 3 * * *").apply()  # type: ignore[attr-defined]
+    api_url = str(PREFECT_API_URL.value())
+    source = ndb_database(tmp_path / "new", {"Jtai.Test.Kick": unique_pattern("KICK")})
+
+    done = _jtai_portal(
+        own_clamd, "signatures", "install", str(source), JTAI_PREFECT_API_URL=api_url
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "rescan started: flow run " in done.stdout
+    started = httpx.post(
+        f"{api_url}/flow_runs/filter",
+        json={"flow_runs": {"tags": {"all_": ["signatures-installed"]}}},
+        timeout=30,
+    ).json()
+    names = {run["name"] for run in started}
+    assert any(f"flow run {name} " in done.stdout for name in names)
+
+
+def test_new_signatures_are_installed_when_no_rescan_can_be_started(
+    tmp_path: Path,
+    own_clamd: OwnClamd,  # noqa: F811
+) -> None:
+    source = ndb_database(tmp_path / "new", {"Jtai.Test.NoKick": unique_pattern("NOKICK")})
+
+    done = _jtai_portal(
+        own_clamd,
+        "signatures",
+        "install",
+        str(source),
+        JTAI_PREFECT_API_URL=f"http://127.0.0.1:{_closed_port()}/api",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "could not start a rescan now" in done.stdout
+    assert "the scheduler's next rescan" in done.stdout
+    assert "installed database " in done.stdout
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -75,6 +75,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/v1/inspections/{inspection_id}/documents"): ("inspection", frozenset({"uploader"})),
     ("GET", "/v1/inspections/{inspection_id}/documents"): ("inspection", ALL),
     ("GET", "/v1/documents/{document_id}"): ("document", ALL),
+    # each asked document is then checked as the row above checks one
+    ("POST", "/v1/documents/status"): ("none", ALL),
     ("GET", "/v1/documents/{document_id}/content"): ("document", READERS),
     ("POST", "/v1/documents/{document_id}/reprocess"): ("document", frozenset({"admin", "lead"})),
     ("POST", "/v1/chase/runs"): ("none", frozenset({"admin", "lead"})),

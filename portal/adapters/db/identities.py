@@ -16,7 +16,7 @@ from portal.adapters.db.engine import Tables
 from portal.adapters.db.repository import _audit
 from portal.adapters.db.tables import ApiTokenRow, UserRow
 from portal.domain.access import Principal, Role
-from portal.domain.identities import DuplicateUser, TokenInfo, User
+from portal.domain.identities import DuplicateUser, TokenInfo, User, VerifiedToken
 
 
 class Identities(Tables):
@@ -167,6 +167,12 @@ class Identities(Tables):
     def principal_for_token(self, token_sha256: str, now: datetime) -> Principal | None:
         """The principal of a usable token with this hash, or None if it is unknown,
         revoked or expired, or its user is disabled."""
+        verified = self.verified_token(token_sha256, now)
+        return None if verified is None else verified.principal
+
+    def verified_token(self, token_sha256: str, now: datetime) -> VerifiedToken | None:
+        """The principal of a usable token with this hash and the token's expiry, or None
+        if it is unknown, revoked or expired, or its user is disabled."""
         with self._session() as session:
             found = session.execute(
                 select(ApiTokenRow, UserRow)
@@ -176,18 +182,21 @@ class Identities(Tables):
             if found is None:
                 return None
             token, user = found
-            if not TokenInfo.model_validate(token).usable(now):
+            info = TokenInfo.model_validate(token)
+            if not info.usable(now):
                 return None
             if user is None:
-                return Principal(
+                principal = Principal(
                     token_id=token.id,
                     role=Role(token.role),
                     inspection_id=token.inspection_id,
                     agency=token.agency,
                 )
-            if user.disabled_at is not None:
+            elif user.disabled_at is not None:
                 return None
-            return User.model_validate(user).principal(token.id)
+            else:
+                principal = User.model_validate(user).principal(token.id)
+            return VerifiedToken(principal=principal, expires_at=info.expires_at)
 
     def principal_for_subject(
         self, subject: str, email: str | None, email_verified: bool

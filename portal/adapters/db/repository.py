@@ -6,7 +6,7 @@ so two processes racing for one document cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -719,6 +719,17 @@ class SqlRepository(Tables):
         with self._session() as session:
             row = session.get(DocumentRow, document_id)
             return None if row is None else _document_from_row(row)
+
+    def get_documents(self, document_ids: Collection[str]) -> list[Document]:
+        """The documents with these ids that exist, in one query (`WHERE id IN (...)`), in
+        no particular order."""
+        if not document_ids:
+            return []
+        with self._session() as session:
+            rows = session.scalars(
+                select(DocumentRow).where(DocumentRow.id.in_(list(document_ids)))
+            ).all()
+            return [_document_from_row(row) for row in rows]
 
     def inspection_documents(
         self,
