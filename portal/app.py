@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from portal.api.routes import include_api
-from portal.bootstrap import Container
+from portal.bootstrap import Container, make_streaming_scanner
 from portal.http.problems import RequestHeaderCap, register_problem_handlers
 from portal.http.rate_limits import RateLimits
+from portal.http.upload_scan import UploadScans
 from portal.http.uploads import UploadSlots
 from portal.web import include_web
 
@@ -28,6 +29,12 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.upload_slots = UploadSlots(
         container.settings.uploads_per_token, container.settings.uploads_concurrent
+    )
+    connections = container.settings.upload_scan_connections
+    app.state.upload_scans = UploadScans(
+        make_streaming_scanner(container.settings) if connections else None,
+        connections,
+        container.clock,
     )
     app.add_middleware(RequestHeaderCap, max_bytes=container.settings.max_request_header_bytes)
     register_problem_handlers(app)

@@ -10,7 +10,7 @@ from typing import Any
 from portal.adapters.audit_anchors import FileAnchorSink, S3AnchorSink
 from portal.adapters.audit_keys import load_keyring
 from portal.adapters.bank_holidays import EnglandAndWalesCalendars
-from portal.adapters.clamd_scanner import ClamdScanner
+from portal.adapters.clamd_scanner import AsyncClamdScanner, ClamdScanner
 from portal.adapters.clock import SystemClock
 from portal.adapters.db.audit_log import SqlAuditLog
 from portal.adapters.db.concern_records import ConcernRecords
@@ -65,6 +65,7 @@ from portal.domain.ports import (
     RetentionRecordsStore,
     Sanitiser,
     Scanner,
+    StreamingScanner,
     TokenCache,
     Wakeup,
     Watermarker,
@@ -333,6 +334,23 @@ def make_scanner(settings: Settings) -> ReloadableScanner:
         timeout=settings.clamd_timeout_seconds,
         chunk_size=settings.clamd_chunk_bytes,
         max_connections=settings.clamd_connections,
+    )
+
+
+def make_streaming_scanner(settings: Settings) -> StreamingScanner:
+    """clamd over asyncio streams, for scanning uploads as they arrive: TCP if a host is
+    set, else the Unix socket."""
+    if settings.clamd_host:
+        return AsyncClamdScanner(
+            host=settings.clamd_host,
+            port=settings.clamd_port,
+            timeout=settings.clamd_timeout_seconds,
+            chunk_size=settings.clamd_chunk_bytes,
+        )
+    return AsyncClamdScanner(
+        unix_socket=settings.resolved_clamd_socket,
+        timeout=settings.clamd_timeout_seconds,
+        chunk_size=settings.clamd_chunk_bytes,
     )
 
 

@@ -58,6 +58,7 @@ from portal.domain.scope import (
 )
 from portal.domain.selection import Stage
 from portal.domain.signatures import ScannedWith, Signatures
+from portal.domain.upload_scan import scanned_clean_at_upload
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +214,16 @@ Step = Callable[[WorkItem, Batch], Verdict]
 
 def scan(item: WorkItem, batch: Batch) -> Verdict:
     """clamd reads every byte; anything but an exact clean reply stops the document. The
-    verdict records which signatures judged it, and when.
+    verdict records which signatures judged it, and when. A document the API scanned clean
+    as it arrived is not sent to clamd again: its verdict records that scan's signatures
+    and time (the parts a PDF holds are still scanned, at `sanitise`).
 
     Runs for several documents of the batch at once (see `run_step`): it touches only its
     own item, and a document's verdict depends on its own bytes alone."""
+    at_upload = scanned_clean_at_upload(item.document)
+    if at_upload is not None:
+        item.scanned = at_upload
+        return Verdict.proceed()
     scanned = ScannedWith(signatures=batch.signatures(), at=batch.services.clock())
     with item.original.open("rb") as source:
         verdict = decide_scan(batch.services.scanner.scan(source))

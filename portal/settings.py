@@ -90,6 +90,15 @@ class Settings(BaseSettings):
         description="Scans of one process talking to clamd at once (clamd's MaxThreads "
         "should cover every worker's).",
     )
+    upload_scan_connections: int = Field(
+        default=2,
+        ge=0,
+        description="Uploads one API process streams to clamd while they arrive (INSTREAM "
+        "connections at once), so their scan ends when they end and an infected one is "
+        "rejected at once. An upload that finds them all busy, or whose scan fails (clamd "
+        "down or gone mid-upload, past its StreamMaxLength), is scanned by the worker as "
+        "before. 0 turns scanning during upload off.",
+    )
     clamd_database_dir: Path | None = Field(
         default=None,
         description="clamd's DatabaseDirectory as `jtai-portal signatures install` keeps "

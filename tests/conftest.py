@@ -81,10 +81,17 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: f
 class ClamdProcess:
     """A clamd daemon the tests own: they can stop and start it mid-test."""
 
-    def __init__(self, state_dir: Path, database_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        database_dir: Path | None = None,
+        config: dict[str, str] | None = None,
+    ) -> None:
         self.state_dir = state_dir
         # Default: infra's local test signatures (infra/clamd/start-clamd's own default).
         self.database_dir = database_dir
+        # Options that replace the template's (e.g. a small StreamMaxLength).
+        self.config = config or {}
         self.socket = state_dir / "clamd.sock"
         self.log = state_dir / "clamd.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -92,11 +99,7 @@ class ClamdProcess:
     def start(self, timeout: float = 60.0) -> None:
         """Start clamd and wait until it answers PING."""
         with self.log.open("ab") as log:
-            self._proc = subprocess.Popen(
-                [str(REPO_ROOT / "infra/clamd/start-clamd"), *self._arguments()],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            self._proc = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT)
         scanner = ClamdScanner(unix_socket=self.socket, timeout=5)
         deadline = time.monotonic() + timeout
         while True:
@@ -126,6 +129,32 @@ class ClamdProcess:
                 stderr=subprocess.STDOUT,
             )
 
+    def _command(self) -> list[str]:
+        """infra/clamd/start-clamd; with options of the test's own, clamd itself on the
+        template rendered as start-clamd renders it, those options replaced."""
+        if not self.config:
+            return [str(REPO_ROOT / "infra/clamd/start-clamd"), *self._arguments()]
+        (self.state_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        database = self.database_dir or REPO_ROOT / "infra/clamd/db"
+        lines = []
+        template = (REPO_ROOT / "infra/clamd/clamd.conf.template").read_text()
+        for line in template.splitlines():
+            option = line.split(" ", 1)[0]
+            if option in self.config:
+                line = f"{option} {self.config[option]}"
+            lines.append(line)
+        rendered = "\n".join(lines) + "\n"
+        rendered = rendered.replace("@STATE_DIR@", str(self.state_dir.resolve()))
+        rendered = rendered.replace("@DATABASE_DIR@", str(database.resolve()))
+        rendered = rendered.replace("@MAX_THREADS@", "4")  # start-clamd's default
+        assert "@" not in rendered.replace(str(self.state_dir.resolve()), ""), (
+            "clamd.conf.template has a placeholder this renderer does not fill"
+        )
+        conf = self.state_dir / "clamd.conf"
+        conf.write_text(rendered)
+        self.socket.unlink(missing_ok=True)
+        return ["/usr/sbin/clamd", f"--config-file={conf}"]
+
     def _arguments(self) -> list[str]:
         database = [str(self.database_dir)] if self.database_dir else []
         return [str(self.state_dir), *database]
@@ -134,6 +163,13 @@ class ClamdProcess:
         """Stop clamd; its socket then refuses connections."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
+            self._proc.wait(timeout=30)
+        self._proc = None
+
+    def kill(self) -> None:
+        """Kill clamd at once (SIGKILL), as if it died: open streams break mid-way."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
             self._proc.wait(timeout=30)
         self._proc = None
 

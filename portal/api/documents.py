@@ -69,13 +69,11 @@ router = APIRouter(tags=["documents"])
 async def upload_document(
     inspection_id: str, request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> DocumentAccepted:
-    """Stream a file into quarantine and queue it for checking; 202 with its status URL."""
+    """Stream a file into quarantine (scanning it as it arrives when a connection to
+    clamd is free) and queue it for checking; 202 with its status URL, `received`, or
+    `rejected` with its reasons if clamd found a signature in it on arrival."""
     document = await receive_upload(request, inspection_id, principal, container, read_api_form)
-    return DocumentAccepted(
-        id=document.id,
-        status=document.status.value,
-        status_url=status_url(container, document.id),
-    )
+    return DocumentAccepted.of(document, status_url(container, document.id))
 
 
 def status_url(container: Container, document_id: str) -> str:

@@ -301,9 +301,33 @@ class TokenOut(BaseModel):
 
 
 class DocumentAccepted(BaseModel):
+    """The answer to an upload: the document recorded, and where to follow it. Usually
+    `received`; `rejected` (final, with its reasons, e.g. `infected`) when clamd found a
+    signature while the file arrived: the document is recorded all the same, with its id,
+    status and notice, so the answer stays 202 (a 4xx means nothing was recorded)."""
+
     id: str
     status: str
     status_url: str
+    final: bool = Field(
+        default=False, description="True if the status will not change (rejected at once)."
+    )
+    reasons: list[CodeAndMessage] = Field(
+        default_factory=list, description="Why it was rejected, when it was rejected at once."
+    )
+
+    @classmethod
+    def of(cls, document: Document, status_url: str) -> DocumentAccepted:
+        """The answer for a recorded upload."""
+        return cls(
+            id=document.id,
+            status=document.status.value,
+            status_url=status_url,
+            final=document.status.is_final,
+            reasons=[
+                CodeAndMessage(code=r.value, message=reason_sentence(r)) for r in document.reasons
+            ],
+        )
 
 
 class DocumentOut(BaseModel):

@@ -28,6 +28,13 @@ class DocumentStatus(StrEnum):
         return self in (DocumentStatus.accepted, DocumentStatus.rejected, DocumentStatus.withdrawn)
 
 
+class UploadScanVerdict(StrEnum):
+    """What clamd said of a document's bytes as they arrived (the API's upload scan)."""
+
+    clean = "clean"  # exactly `stream: OK`
+    found = "found"  # a signature: the document was rejected at once
+
+
 class Area(StrEnum):
     """Where an object lives: quarantine (unchecked, or withdrawn and kept under a legal
     hold: never readable), clean (accepted), onsite (health records)."""
@@ -112,6 +119,17 @@ class Document(BaseModel):
     """When those signatures were published (VERSION's date; None for local ones)."""
     scanned_at: datetime | None = None
     """When clamd was asked, for the verdict that decided it."""
+    upload_scan_verdict: UploadScanVerdict | None = None
+    """What clamd said while the upload arrived; None: not scanned at upload (pool busy,
+    clamd down or gone mid-upload, past its stream limit), so the worker scans it."""
+    upload_scan_engine: str | None = None
+    """The clamd engine of the upload scan."""
+    upload_scan_signatures: str | None = None
+    """The signatures asked for before the upload scan (Signatures.version)."""
+    upload_scan_signatures_date: datetime | None = None
+    """When those signatures were published (None for local ones)."""
+    upload_scanned_at: datetime | None = None
+    """When the upload scan began."""
 
     @property
     def object_key(self) -> str:

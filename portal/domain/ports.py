@@ -207,6 +207,37 @@ class Scanner(Protocol):
         ...
 
 
+class ScanStream(Protocol):
+    """One scan whose bytes are sent as they arrive (clamd's INSTREAM), on the event loop."""
+
+    async def feed(self, data: bytes) -> None:
+        """Send the next bytes. Raises ScannerUnavailable if the scanner stopped taking
+        them (gone, timed out, or closed the stream early, e.g. at its size limit)."""
+        ...
+
+    async def finish(self) -> ScanReply:
+        """End the stream and wait for the scanner's reply to all the bytes fed. Raises
+        ScannerUnavailable if no reply could be had."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the stream without a verdict (safe to call at any time, and again)."""
+        ...
+
+
+class StreamingScanner(Protocol):
+    """A virus scanner reached without holding a thread: scans fed as bytes arrive."""
+
+    async def open_stream(self) -> ScanStream:
+        """Start a scan. Raises ScannerUnavailable if the scanner cannot be reached."""
+        ...
+
+    async def signatures(self) -> Signatures:
+        """The signatures the scanner has loaded now (a scan started after this returns
+        uses these or newer ones). Raises ScannerUnavailable if it cannot say."""
+        ...
+
+
 class ReloadableScanner(Scanner, Protocol):
     """A scanner that can be told to load its signature database again."""
 
@@ -603,8 +634,10 @@ class DocumentRecords(IngestRepository, Protocol):
     """What the use cases and the dispatcher keep of documents, besides the ingest steps'
     own needs: every state change guarded by the state it expects."""
 
-    def add_document(self, document: Document, actor: str) -> None:
-        """Record a newly received document, with an audit event."""
+    def add_document(self, document: Document, actor: str, *, held_by: Sequence[str] = ()) -> None:
+        """Record a newly received document, with an audit event; one rejected at intake
+        (its scan on arrival found a signature) with its rejection's event too, naming the
+        legal holds `held_by` that keep its bytes in quarantine."""
         ...
 
     def get_document(self, document_id: str) -> Document | None:

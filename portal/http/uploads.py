@@ -29,7 +29,9 @@ from portal.bootstrap import Container
 from portal.domain.access import Principal
 from portal.domain.documents import Area, Document, StoredObject
 from portal.domain.errors import UploadTooLarge
+from portal.domain.upload_scan import ScannedAtUpload
 from portal.http.problems import Problem
+from portal.http.upload_scan import UploadScan, UploadScans
 from portal.services.uploads import (
     ReceivedFile,
     UploadForm,
@@ -211,18 +213,34 @@ async def next_chunk(body: AsyncIterator[bytes], idle_seconds: float) -> bytes |
 
 
 async def receive_form(
-    body: AsyncIterator[bytes], upload: MultipartUpload, spool: BinaryIO, idle_seconds: float
+    body: AsyncIterator[bytes],
+    upload: MultipartUpload,
+    spool: BinaryIO,
+    idle_seconds: float,
+    scan: UploadScan | None = None,
 ) -> None:
     """Read the whole body into `upload`, appending its file part to `spool` WRITE_BYTES
-    at a time (only then is a worker thread used, to write). Raises UploadStalled,
-    MalformedUpload or UploadTooLarge; `spool` may then hold part of the file."""
+    at a time (only then is a worker thread used, to write), each piece fed to `scan` too
+    while it is written. Raises UploadStalled, MalformedUpload or UploadTooLarge; `spool`
+    may then hold part of the file."""
     while (chunk := await next_chunk(body, idle_seconds)) is not None:
         upload.feed(chunk)
         if upload.buffered >= WRITE_BYTES:
-            await anyio.to_thread.run_sync(spool.write, upload.take_file_bytes())
+            await _write_and_scan(spool, upload.take_file_bytes(), scan)
     upload.finish()
     if upload.buffered:
-        await anyio.to_thread.run_sync(spool.write, upload.take_file_bytes())
+        await _write_and_scan(spool, upload.take_file_bytes(), scan)
+
+
+async def _write_and_scan(spool: BinaryIO, data: bytes, scan: UploadScan | None) -> None:
+    """Write a piece of the file to the spool (in a thread) while clamd is sent it (on the
+    event loop); a scan that fails only stops scanning."""
+    if scan is None or not scan.live:
+        await anyio.to_thread.run_sync(spool.write, data)
+        return
+    async with anyio.create_task_group() as group:
+        group.start_soon(scan.feed, data)
+        await anyio.to_thread.run_sync(spool.write, data)
 
 
 def open_spool(directory: Path) -> BinaryIO:
@@ -303,11 +321,12 @@ async def receive_upload(
     container: Container,
     read_form: FormReader,
 ) -> Document:
-    """Stream the request's file into quarantine, then record it as received (which wakes
-    the dispatcher); the recorded document. Raises Refused for what the use cases refuse,
-    Problem for a body that cannot be received (`not_multipart`, `malformed_upload`,
-    `upload_idle_timeout`, and the bounds on uploads at once), and whatever `read_form`
-    raises; nothing stays stored after a refusal."""
+    """Stream the request's file into quarantine (and to clamd, when an upload scan
+    connection is free), then record it as received (which wakes the dispatcher), or as
+    rejected at once if clamd found a signature in it; the recorded document. Raises
+    Refused for what the use cases refuse, Problem for a body that cannot be received
+    (`not_multipart`, `malformed_upload`, `upload_idle_timeout`, and the bounds on uploads
+    at once), and whatever `read_form` raises; nothing stays stored after a refusal."""
     inspection = await anyio.to_thread.run_sync(inspection_taking_uploads, container, inspection_id)
     limit = container.settings.max_upload_bytes
     declared = request.headers.get("content-length")
@@ -324,9 +343,11 @@ async def receive_upload(
     upload = MultipartUpload(boundary, limit)
     idle = container.settings.upload_idle_seconds
     slots: UploadSlots = request.app.state.upload_slots
+    scans: UploadScans = request.app.state.upload_scans
     with slots.hold(principal.token_id):
+        scan = await scans.start()
         try:
-            stored = await _receive_into_quarantine(body, upload, container, key)
+            stored, scanned = await _receive_into_quarantine(body, upload, container, key, scan)
         except UploadTooLarge as exc:
             await _discard_rest(body, cap=limit, idle_seconds=idle)
             raise upload_too_large(limit) from exc
@@ -336,12 +357,15 @@ async def receive_upload(
             ) from exc
         except UploadStalled as exc:
             raise upload_stalled(idle, "Nothing was kept; please upload the file again.") from exc
+        finally:
+            scan.abort()
 
     received = ReceivedFile(
         document_id=document_id,
         stored=stored,
         filename=upload.filename,
         content_type=upload.file_content_type,
+        scanned_at_upload=scanned,
     )
     return await anyio.to_thread.run_sync(
         record_upload,
@@ -365,15 +389,35 @@ def upload_stalled(idle_seconds: float, kept: str) -> Problem:
 
 
 async def _receive_into_quarantine(
-    body: AsyncIterator[bytes], upload: MultipartUpload, container: Container, key: str
-) -> StoredObject:
-    """Read the whole form (no thread waits for the client), spooling its file, then store
-    the file in quarantine under `key`. Nothing is stored unless the whole form arrived."""
+    body: AsyncIterator[bytes],
+    upload: MultipartUpload,
+    container: Container,
+    key: str,
+    scan: UploadScan,
+) -> tuple[StoredObject, ScannedAtUpload | None]:
+    """Read the whole form (no thread waits for the client), spooling its file and feeding
+    it to `scan`, then store the file in quarantine under `key` while clamd gives its
+    verdict. Nothing is stored unless the whole form arrived."""
     spool = await anyio.to_thread.run_sync(open_spool, container.settings.upload_spool_dir)
+    scanned: ScannedAtUpload | None = None
+
+    async def verdict() -> None:
+        nonlocal scanned
+        scanned = await scan.result()
+
     try:
-        await receive_form(body, upload, spool, container.settings.upload_idle_seconds)
+        try:
+            await receive_form(body, upload, spool, container.settings.upload_idle_seconds, scan)
+        except BaseException:
+            scan.abort()  # at once: not after the rest of a refused body is read
+            raise
         await anyio.to_thread.run_sync(spool.seek, 0)
-        return await anyio.to_thread.run_sync(container.store.put, Area.quarantine, key, spool)
+        async with anyio.create_task_group() as group:
+            group.start_soon(verdict)
+            stored = await anyio.to_thread.run_sync(
+                container.store.put, Area.quarantine, key, spool
+            )
+        return stored, scanned
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(spool.close)

@@ -4,11 +4,14 @@ that has arrived in quarantine as a received document (which wakes the dispatche
 running a failed document through the pipeline again.
 
 How the bytes arrive (a streamed form, a resumable upload) is the doors' business
-(portal/http/uploads.py, portal/web/resumable.py); every way ends in `record_upload`.
+(portal/http/uploads.py, portal/web/resumable.py); every way ends in `record_upload`. A
+form upload may come scanned as it arrived (portal/domain/upload_scan.py): clean, it is
+recorded so; infected, it is rejected here and now, as the worker would reject it.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,19 +22,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from portal.domain.access import Inspection, InspectionState, Principal
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, StoredObject
-from portal.domain.errors import REFUSAL_OF_REASON, Refusal, Refused
+from portal.domain.errors import REFUSAL_OF_REASON, Refusal, Refused, TransientError
 from portal.domain.filenames import neutralise_filename
 from portal.domain.reasons import ReasonCode, reason_sentence
+from portal.domain.retention import active_holds
 from portal.domain.scope import CASE_RECORD, LIST_PREFIX, TARGET_PATTERN, decide_upload
 from portal.domain.selection import CHILD_ID_PATTERN
 from portal.domain.timeline import Day
+from portal.domain.upload_scan import ScannedAtUpload, with_upload_scan
 from portal.ingest import upload_facts
+from portal.services.chasing import notify_rejections
 from portal.services.documents import visible_document
 from portal.services.inspections import load_inspection
 from portal.services.seen_on_site import refuse_upload_if_seen_on_site
 
 if TYPE_CHECKING:
     from portal.bootstrap import Container
+
+log = logging.getLogger(__name__)
 
 
 class UploadForm(BaseModel):
@@ -61,6 +69,8 @@ class ReceivedFile:
     stored: StoredObject
     filename: str | None
     content_type: str | None
+    scanned_at_upload: ScannedAtUpload | None = None
+    """clamd's verdict on the bytes as they arrived, when it decides something."""
 
 
 def refused_for_reason(reason: ReasonCode, detail: str = "", **extensions: Any) -> Refused:
@@ -155,7 +165,12 @@ def record_upload(
 
     `read_form` gives the form that came with the file (read only now: a form may send its
     fields after its file). Raises Refused for what is refused, and whatever `read_form`
-    raises; the stored file is deleted then."""
+    raises; the stored file is deleted then.
+
+    A file scanned clean as it arrived is recorded with that scan's signatures (the worker
+    does not scan it again); one in which clamd found a signature is recorded `rejected`
+    at once, its bytes removed and its notice sent (`_settle_rejected_upload`), and the
+    dispatcher is not woken."""
     try:
         form = read_form()
         _check_size_for_target(container, form.item, received.stored.size)
@@ -174,12 +189,48 @@ def record_upload(
             }
         )
         _check_scope(container, inspection, document)
-        container.repository.add_document(document, principal.actor)
+        if received.scanned_at_upload is not None:
+            document = with_upload_scan(document, received.scanned_at_upload, document.received_at)
+        held_by = _holds_on_rejected(container, document)
+        container.repository.add_document(document, principal.actor, held_by=held_by)
     except BaseException:
         container.store.delete(Area.quarantine, f"{inspection.id}/{received.document_id}")
         raise
-    container.wakeup.wake()
+    if document.status is DocumentStatus.rejected:
+        _settle_rejected_upload(container, document, held_by)
+    else:
+        container.wakeup.wake()
     return document
+
+
+def _holds_on_rejected(container: Container, document: Document) -> tuple[str, ...]:
+    """The active legal holds that keep a document rejected at intake (none for one
+    received: its bytes stay in quarantine for the worker anyway)."""
+    if document.status is not DocumentStatus.rejected:
+        return ()
+    holds = container.records.holds(document.inspection_id)
+    return active_holds(holds, document.inspection_id, document.id)
+
+
+def _settle_rejected_upload(
+    container: Container, document: Document, held_by: tuple[str, ...]
+) -> None:
+    """After an upload found infected on arrival is recorded rejected: its quarantined
+    bytes go, as the worker's rejection removes them, unless a legal hold on the
+    inspection is active (then they stay in quarantine, never readable, as a withdrawn
+    document's are kept: portal/services/withdrawal.py; the audit event names the holds);
+    the uploading agency is sent the worker's rejection notice. Neither failing undoes the
+    rejection: a leftover quarantined object is unreadable and retention sweeps it, a
+    notice not sent stays in the outbox."""
+    if not held_by:
+        try:
+            container.store.delete(Area.quarantine, document.object_key)
+        except TransientError as exc:
+            log.warning("could not delete the infected upload %s yet: %s", document.id, exc)
+    try:
+        notify_rejections(container, [document.id])
+    except Exception:
+        log.exception("the rejection notice for %s could not be queued", document.id)
 
 
 def _received_document(

@@ -25,7 +25,9 @@ from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.ports import OutcomeToRecord
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.rescan import KnownVerdict, RescanVerdict
+from portal.domain.scanning import parse_scan_reply
 from portal.domain.signatures import ScannedWith, Signatures
+from portal.domain.upload_scan import ScannedAtUpload, scanned_clean_at_upload, with_upload_scan
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -369,6 +371,62 @@ def test_a_rescan_finds_held_documents_judged_under_other_signatures_and_records
     recorded = repository.get_document(judged_before)
     assert recorded is not None
     assert (recorded.scan_signatures, recorded.scanned_at) == ("27506", NOW)
+
+
+def _scanned_at_upload(reply: str) -> ScannedAtUpload:
+    signatures = Signatures(
+        engine="1.4.6",
+        database_version=27505,
+        database_date=NOW - timedelta(hours=5),
+        database_id="d70512f927bd6fec",
+    )
+    return ScannedAtUpload(
+        reply=parse_scan_reply(reply), scanned=ScannedWith(signatures=signatures, at=NOW)
+    )
+
+
+def test_a_document_scanned_clean_at_upload_reads_back_with_that_scan_after_a_failed_run(
+    repository: SqlRepository,
+) -> None:
+    document = with_upload_scan(_received(), _scanned_at_upload("stream: OK"), NOW)
+    repository.add_document(document, "test")
+    assert repository.get_document(document.id) == document
+
+    (claimed,) = repository.claim_next_batch("d" * 32, NOW, 10, 10_000)
+    assert repository.record_outcome(
+        document.id, "d" * 32, NOW, status=DocumentStatus.failed, next_attempt_at=NOW
+    )
+
+    again = repository.get_document(document.id)
+    assert again is not None
+    assert again.scan_signatures is None  # the failed run recorded no verdict
+    assert scanned_clean_at_upload(again) == _scanned_at_upload("stream: OK").scanned
+    assert claimed.upload_scan_verdict == "clean"
+
+
+def test_an_upload_rejected_at_intake_is_recorded_final_with_its_rejection_audited(
+    repository: SqlRepository,
+) -> None:
+    found = _scanned_at_upload("stream: Eicar-Test-Signature FOUND")
+    document = with_upload_scan(_received(), found, NOW)
+    repository.add_document(document, "uploader", held_by=("hold1",))
+
+    recorded = repository.get_document(document.id)
+    assert recorded == document
+    assert recorded is not None and recorded.status is DocumentStatus.rejected
+    assert recorded.scan_signatures == "27505+d70512f927bd6fec"
+    events = repository.audit_events(document.id)
+    assert [(e["actor"], e["action"]) for e in events] == [
+        ("uploader", "document_received"),
+        ("upload_scan", "document_rejected"),
+    ]
+    assert events[0]["detail"]["upload_scan"] == "found"
+    assert events[1]["detail"] == {
+        "reasons": ["infected"],
+        "scan_signatures": "27505+d70512f927bd6fec",
+        "quarantine_kept_by_holds": ["hold1"],
+    }
+    assert repository.claim_next_batch("e" * 32, NOW, 10, 10_000) == []
 
 
 def test_many_documents_are_read_in_one_call_and_unknown_ids_are_left_out(

@@ -49,6 +49,7 @@ from portal.domain.seen_on_site import OnSiteRecord
 from portal.domain.selection import ListEntry
 from portal.domain.signatures import ScannedWith
 from portal.domain.timeline import LONDON
+from portal.domain.upload_scan import UPLOAD_SCAN_ACTOR
 from portal.domain.withdrawal import CONTENT_AREAS
 
 _CLAIMABLE = (DocumentStatus.received.value, DocumentStatus.failed.value)
@@ -674,8 +675,10 @@ class SqlRepository(Tables):
 
     # documents ---------------------------------------------------------------------------
 
-    def add_document(self, document: Document, actor: str) -> None:
-        """Record a newly received document, with an audit event."""
+    def add_document(self, document: Document, actor: str, *, held_by: Sequence[str] = ()) -> None:
+        """Record a newly received document, with an audit event; one rejected at intake
+        (its upload scan found a signature) with its rejection's event too, naming the
+        legal holds `held_by` that keep its bytes in quarantine."""
         with self._session() as session, session.begin():
             session.add(_row_from_document(document))
             _audit(
@@ -690,8 +693,27 @@ class SqlRepository(Tables):
                     "sha256": document.sha256_received,
                     "size": document.size_bytes,
                     **({"health_information": True} if document.health_information else {}),
+                    **(
+                        {"upload_scan": document.upload_scan_verdict.value}
+                        if document.upload_scan_verdict
+                        else {}
+                    ),
                 },
             )
+            if document.status is DocumentStatus.rejected:
+                _audit(
+                    session,
+                    document.decided_at or document.received_at,
+                    UPLOAD_SCAN_ACTOR,
+                    "document_rejected",
+                    document.inspection_id,
+                    document.id,
+                    {
+                        "reasons": [r.value for r in document.reasons],
+                        "scan_signatures": document.scan_signatures,
+                        "quarantine_kept_by_holds": list(held_by),
+                    },
+                )
 
     def get_document(self, document_id: str) -> Document | None:
         """The document with this id, or None."""
@@ -1391,6 +1413,8 @@ _TIMES = (
     "deleted_at",
     "scan_signatures_date",
     "scanned_at",
+    "upload_scan_signatures_date",
+    "upload_scanned_at",
 )
 
 

@@ -135,6 +135,13 @@ class DocumentRow(Base):
     scan_signatures: Mapped[str | None] = mapped_column(String(64))
     scan_signatures_date: Mapped[datetime | None]
     scanned_at: Mapped[datetime | None]
+    # What the API's scan on arrival found (portal.domain.upload_scan), and with which
+    # signatures: kept apart from the verdict's own (a failed run clears those).
+    upload_scan_verdict: Mapped[str | None] = mapped_column(String(16))
+    upload_scan_engine: Mapped[str | None] = mapped_column(String(32))
+    upload_scan_signatures: Mapped[str | None] = mapped_column(String(64))
+    upload_scan_signatures_date: Mapped[datetime | None]
+    upload_scanned_at: Mapped[datetime | None]
 
 
 class ScanVerdictRow(Base):
