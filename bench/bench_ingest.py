@@ -813,6 +813,8 @@ def _batches(stack: Stack, document_ids: list[str], wall: float) -> dict[str, An
         ).all()
     by_token: dict[str, list[tuple[float, float]]] = {}
     for token, claimed_at, decided_at in rows:
+        if claimed_at is None:  # decided at upload (clamd found a signature): no batch
+            continue
         by_token.setdefault(token, []).append((_decided(claimed_at), _decided(decided_at)))
     sizes = sorted(len(v) for v in by_token.values())
     spans = [max(d for _, d in v) - min(c for c, _ in v) for v in by_token.values()]
@@ -820,7 +822,7 @@ def _batches(stack: Stack, document_ids: list[str], wall: float) -> dict[str, An
     return {
         "count": len(sizes),
         "sizes": sizes,
-        "claim_to_first_verdict_mean_s": sum(first) / len(first),
+        "claim_to_first_verdict_mean_s": sum(first) / len(first) if first else 0.0,
         "busy_slots_mean": sum(spans) / wall,
     }
 

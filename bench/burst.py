@@ -778,7 +778,8 @@ def _flow_runs_and_artifacts(prefect_api: str, since: float) -> dict[str, Any]:
 def _batches(rows: dict[str, DocumentRow], wall: float) -> dict[str, Any]:
     by_token: dict[str, list[DocumentRow]] = {}
     for row in rows.values():
-        by_token.setdefault(row.claim_token or "?", []).append(row)
+        if row.claimed_at is not None:  # else decided at upload (a signature found): no batch
+            by_token.setdefault(row.claim_token or "?", []).append(row)
     sizes = sorted(len(v) for v in by_token.values())
     spans = [
         max(_stamp(r.decided_at) for r in v) - min(_stamp(r.claimed_at) for r in v)
