@@ -43,7 +43,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,7 @@ from bench.bench_ingest import (
     Proc,
     Stack,
     code_fingerprint,
-    machine,
+    run_info,
     say,
 )
 from bench.burst import (
@@ -458,15 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args(argv)
-    command = "python -m bench.agency_burst " + " ".join(argv if argv is not None else sys.argv[1:])
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    info: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command.strip(),
-        "machine": machine(),
-        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "code": code_fingerprint(),
-    }
+    stamp, info = run_info("bench.agency_burst", argv)
     corpus = build_corpus(args.documents, args.seed, inspections=1, sizes="reference")
     say(f"corpus {corpus.name}: {len(corpus.docs)} files, {corpus.total_bytes / MB:.1f} MB")
     burst: dict[str, Any] = {"problems": []}

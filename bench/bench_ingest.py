@@ -999,6 +999,20 @@ def machine() -> dict[str, str]:
     }
 
 
+def run_info(module: str, argv: list[str] | None) -> tuple[str, dict[str, Any]]:
+    """A benchmark run's stamp (for its result files) and header: date, the command as
+    typed, the machine, its load average before, and the code under test."""
+    command = f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return stamp, {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command.strip(),
+        "machine": machine(),
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "code": code_fingerprint(),
+    }
+
+
 def code_fingerprint() -> str:
     """A short hash of the code and policies under test (the tree changes while people work)."""
     digest = hashlib.sha256()
@@ -1245,15 +1259,7 @@ def main(argv: list[str] | None = None) -> int:
     phases = ["a", "b", "c", "c1"] + ([] if args.quick else ["c2"])
     if args.only:
         phases = [p for p in args.only.split(",") if p]
-    command = "python -m bench.bench_ingest" + " ".join(["", *(argv or sys.argv[1:])])
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    info: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command.strip(),
-        "machine": machine(),
-        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "code": code_fingerprint(),
-    }
+    stamp, info = run_info("bench.bench_ingest", argv)
     corpus = build_corpus(args.quick, log=say)
     kinds: dict[str, int] = {}
     for f in corpus.throughput:

@@ -72,7 +72,7 @@ from bench.bench_ingest import (
     BenchmarkInvalid,
     Proc,
     code_fingerprint,
-    machine,
+    run_info,
     say,
     start_clamd,
 )
@@ -1163,15 +1163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",") if w]
-    command = "python -m bench.burst " + " ".join(argv if argv is not None else sys.argv[1:])
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    info: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command.strip(),
-        "machine": machine(),
-        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "code": code_fingerprint(),
-    }
+    stamp, info = run_info("bench.burst", argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     corpus = build_corpus(args.documents, args.seed)
     say(f"corpus {corpus.name}: {len(corpus.docs)} files, {corpus.total_bytes / MB:.1f} MB")

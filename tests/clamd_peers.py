@@ -1,4 +1,5 @@
-"""A peer on clamd's socket that misbehaves the way a dying clamd does."""
+"""A peer on clamd's socket that misbehaves the way a dying clamd does, and a scanner that
+counts the scans it is asked for."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+from portal.domain.ports import Scanner
+from portal.domain.scanning import ScanReply
+from portal.domain.signatures import Signatures
 
 CLOSE_AFTER_BYTES = 256 * 1024
 
@@ -52,3 +58,21 @@ def _answer(connection: socket.socket) -> None:
             if data.endswith(b"\0\0\0\0"):
                 connection.sendall(b"stream: OK\0")
                 return
+
+
+class CountingScanner:
+    """The worker's scanner (real clamd), counting the scans it is asked for."""
+
+    def __init__(self, inner: Scanner) -> None:
+        self.inner = inner
+        self.scans = 0
+
+    def scan(self, source: BinaryIO) -> ScanReply:
+        self.scans += 1
+        return self.inner.scan(source)
+
+    def check(self) -> None:
+        self.inner.check()
+
+    def signatures(self) -> Signatures:
+        return self.inner.signatures()

@@ -31,7 +31,31 @@ from portal.domain.signatures import (
 _MAX_REPLY = 64 * 1024
 
 
-class ClamdScanner:
+class _ClamdClient:
+    """Where clamd listens (a Unix socket or a TCP host), how long to wait for it, and the
+    INSTREAM chunk size: what the sync and the async client share."""
+
+    def __init__(
+        self,
+        *,
+        unix_socket: Path | None = None,
+        host: str | None = None,
+        port: int = 3310,
+        timeout: float = 120.0,
+        chunk_size: int = 256 * 1024,
+    ) -> None:
+        if (unix_socket is None) == (host is None):
+            raise ValueError("give clamd either a unix socket or a TCP host")
+        if chunk_size < 64 * 1024:
+            raise ValueError("INSTREAM chunks must be at least 64 KiB")
+        self.unix_socket = unix_socket
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.chunk_size = chunk_size
+
+
+class ClamdScanner(_ClamdClient):
     """A Scanner that talks to clamd. Only an exact `stream: OK` is clean (see parse_scan_reply)."""
 
     def __init__(
@@ -44,15 +68,9 @@ class ClamdScanner:
         chunk_size: int = 256 * 1024,
         max_connections: int = 4,
     ) -> None:
-        if (unix_socket is None) == (host is None):
-            raise ValueError("give clamd either a unix socket or a TCP host")
-        if chunk_size < 64 * 1024:
-            raise ValueError("INSTREAM chunks must be at least 64 KiB")
-        self.unix_socket = unix_socket
-        self.host = host
-        self.port = port
-        self.timeout = timeout
-        self.chunk_size = chunk_size
+        super().__init__(
+            unix_socket=unix_socket, host=host, port=port, timeout=timeout, chunk_size=chunk_size
+        )
         # At most this many scans of this process talk to clamd at once; the rest wait
         # here rather than in clamd's queue (its MaxThreads should cover every worker's).
         self._connections = threading.BoundedSemaphore(max_connections)
@@ -152,29 +170,10 @@ def _read_reply(sock: socket.socket, strict: bool = False) -> str:
     return data.split(b"\0", 1)[0].decode("utf-8", "replace").strip()
 
 
-class AsyncClamdScanner:
+class AsyncClamdScanner(_ClamdClient):
     """A StreamingScanner that talks to clamd over asyncio streams: no thread waits on
     clamd. Its replies are parsed as ClamdScanner's are (only an exact `stream: OK` is
     clean)."""
-
-    def __init__(
-        self,
-        *,
-        unix_socket: Path | None = None,
-        host: str | None = None,
-        port: int = 3310,
-        timeout: float = 120.0,
-        chunk_size: int = 256 * 1024,
-    ) -> None:
-        if (unix_socket is None) == (host is None):
-            raise ValueError("give clamd either a unix socket or a TCP host")
-        if chunk_size < 64 * 1024:
-            raise ValueError("INSTREAM chunks must be at least 64 KiB")
-        self.unix_socket = unix_socket
-        self.host = host
-        self.port = port
-        self.timeout = timeout
-        self.chunk_size = chunk_size
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:

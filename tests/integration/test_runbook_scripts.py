@@ -94,17 +94,22 @@ def own_clamd(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
         stderr=subprocess.STDOUT,
     )
     scanner = ClamdScanner(unix_socket=state / "clamd.sock", timeout=5)
+    _wait_until_answering(scanner, proc)
+    yield db, state / "clamd.sock"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _wait_until_answering(scanner: ClamdScanner, proc: subprocess.Popen[bytes]) -> None:
+    """Wait (up to a minute) until the clamd `proc` started answers `scanner`."""
     deadline = time.monotonic() + 60
     while True:
         try:
             scanner.check()
-            break
+            return
         except ScannerUnavailable:
             assert proc.poll() is None and time.monotonic() < deadline, "clamd did not start"
             time.sleep(0.1)
-    yield db, state / "clamd.sock"
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 def _free_port() -> int:
@@ -132,14 +137,7 @@ def test_clamd_on_a_machine_of_its_own_scans_over_tcp_with_the_threads_it_is_giv
     )
     try:
         scanner = ClamdScanner(host="127.0.0.1", port=port, timeout=5)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                scanner.check()
-                break
-            except ScannerUnavailable:
-                assert proc.poll() is None and time.monotonic() < deadline, "clamd did not start"
-                time.sleep(0.1)
+        _wait_until_answering(scanner, proc)
 
         reply = scanner.scan(io.BytesIO(b"prefix " + EICAR + b" suffix"))
 

@@ -10,7 +10,6 @@ import email
 import email.policy
 import re
 from email.message import EmailMessage
-from typing import BinaryIO
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,12 +19,11 @@ from portal.bootstrap import make_scanner
 from portal.domain.access import Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
-from portal.domain.ports import Scanner
-from portal.domain.scanning import ScanReply
-from portal.domain.signatures import LOCAL_TEST_DATABASE_ID, Signatures
+from portal.domain.signatures import LOCAL_TEST_DATABASE_ID
 from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests import samples
+from tests.clamd_peers import CountingScanner
 from tests.conftest import ClamdProcess
 from tests.factories import build_portal
 from tests.scenario.harness import PortalUnderTest, start_portal
@@ -34,24 +32,6 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 TEST_SIGNATURES = f"local+{LOCAL_TEST_DATABASE_ID}"
 AGENCY_MAIL = "uploads@council.example"
-
-
-class CountingScanner:
-    """The worker's scanner (real clamd), counting the scans it is asked for."""
-
-    def __init__(self, inner: Scanner) -> None:
-        self.inner = inner
-        self.scans = 0
-
-    def scan(self, source: BinaryIO) -> ScanReply:
-        self.scans += 1
-        return self.inner.scan(source)
-
-    def check(self) -> None:
-        self.inner.check()
-
-    def signatures(self) -> Signatures:
-        return self.inner.signatures()
 
 
 @pytest.fixture

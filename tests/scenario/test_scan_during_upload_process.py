@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import httpx
 import pytest
@@ -19,14 +18,11 @@ import pytest
 from portal.bootstrap import Container, make_scanner
 from portal.domain.access import Role
 from portal.domain.documents import Document
-from portal.domain.ports import Scanner
-from portal.domain.scanning import ScanReply
-from portal.domain.signatures import Signatures
 from portal.ingest import process_batch
 from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests.api_process import api_process
-from tests.clamd_peers import clamd_that_closes_mid_stream
+from tests.clamd_peers import CountingScanner, clamd_that_closes_mid_stream
 from tests.conftest import ClamdProcess
 from tests.factories import build_beside_processes
 
@@ -34,24 +30,6 @@ BOUNDARY = "jtai-upload-scan-boundary"
 MIB = 1024 * 1024
 STOPPED = ("clamd stopped taking the upload", "no verdict from clamd")
 ROWS = b"child_id,contact_date,outcome\r\n" + b"C1,2026-11-02,seen\r\n" * 4096
-
-
-class CountingScanner:
-    """The worker's scanner (real clamd), counting the scans it is asked for."""
-
-    def __init__(self, inner: Scanner) -> None:
-        self.inner = inner
-        self.scans = 0
-
-    def scan(self, source: BinaryIO) -> ScanReply:
-        self.scans += 1
-        return self.inner.scan(source)
-
-    def check(self) -> None:
-        self.inner.check()
-
-    def signatures(self) -> Signatures:
-        return self.inner.signatures()
 
 
 class Beside:
