@@ -99,6 +99,15 @@ _KEYS_TO_DROP: tuple[tuple[Name, Removed], ...] = (
     (Name.RF, Removed.embedded_files),  # related files of a file specification
 )
 
+_KEYS_CLEANED: frozenset[str] = frozenset(
+    {"/S", "/Type", "/A", "/Next", "/OpenAction", "/NeedsRendering", "/Annots", "/Metadata"}
+    | {str(key) for key, _ in _KEYS_TO_DROP}
+)
+"""Every key `_clean_dictionary` reads: a dictionary holding none of them is left as it is.
+Most hold none, and asking pikepdf for each key one by one was 20 of the 37 ms that
+sanitising a 1 MB text PDF of ~540 objects took (measured in-process, 40 such PDFs)."""
+_KEYS_EMBEDDING: frozenset[str] = frozenset({"/Type", "/EF", "/RF"})
+"""Every key `_embedded_streams` reads (10 ms of those 37 when read one by one)."""
 
 log = logging.getLogger(__name__)
 
@@ -534,6 +543,8 @@ def _embedded_streams(pdf: pikepdf.Pdf) -> list[Stream]:
 
     for obj in pdf.objects:
         for node in _direct_nodes(obj):
+            if isinstance(node, Array) or _KEYS_EMBEDDING.isdisjoint(node.keys()):
+                continue
             if isinstance(node, Stream) and node.get(Name.Type) == Name.EmbeddedFile:
                 add(node)
             if isinstance(node, (Dictionary, Stream)):
@@ -593,6 +604,8 @@ def _strip(pdf: pikepdf.Pdf) -> tuple[set[Removed], bool]:
 
 def _clean_dictionary(node: pikepdf.Object, removed: set[Removed]) -> bool:
     """Clean one dictionary or stream dictionary; True if it held metadata that was removed."""
+    if _KEYS_CLEANED.isdisjoint(node.keys()):
+        return False
     category = _action_category(node)
     if category is not None:
         for name in list(node.keys()):
