@@ -25,7 +25,7 @@ from prefect.cache_policies import NONE
 from prefect.schedules import Cron
 
 from flows.ingest import current_container
-from portal.domain.rescan import RescanCounts, RescanPlan, counts_markdown
+from portal.domain.rescan import GAVE_WAY, RescanCounts, RescanPlan, counts_markdown
 from portal.domain.signatures import ScannedWith, Signatures
 from portal.services.rescan import (
     Judged,
@@ -62,7 +62,9 @@ def select(signatures: Signatures, max_documents: int) -> RescanPlan:
 @task(name="scan", persist_result=False, cache_policy=NONE)
 def scan(plan: RescanPlan, connections: int) -> ScanRound:
     """Each distinct content of the batch scanned once, `connections` at a time."""
-    return scan_distinct(current_container(), plan.to_scan, connections)
+    container = current_container()
+    give_way = container.settings.rescan_gives_way
+    return scan_distinct(container, plan.to_scan, connections, give_way=give_way)
 
 
 @task(name="withdraw", persist_result=False, cache_policy=NONE)
@@ -106,7 +108,9 @@ def rescan(max_documents: int | None = None) -> dict[str, int]:
     stopped = scans.stopped or withdrawals.stopped
     create_markdown_artifact(
         key="rescan-run",
-        markdown=counts_markdown(counts, signatures.version, stopped),
+        markdown=counts_markdown(
+            counts, signatures.version, stopped or (GAVE_WAY if scans.gave_way else None)
+        ),
         description=f"Rescan under signatures {signatures.version}",
     )
     logger.info(

@@ -280,6 +280,12 @@ class Settings(BaseSettings):
         "pipeline keeps the rest of clamd's MaxThreads, so uploads before a deadline are "
         "not slowed.",
     )
+    rescan_gives_way: bool = Field(
+        default=True,
+        description="A rescan stops scanning (and the next run goes on) as soon as documents "
+        "wait for the ingest pipeline, so a deadline's uploads get clamd and the CPU first; "
+        "false: rescans keep their connections whatever arrives.",
+    )
     rescan_batch_documents: int = Field(
         default=500,
         ge=1,

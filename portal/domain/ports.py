@@ -725,6 +725,11 @@ class DocumentRecords(IngestRepository, Protocol):
         verdict was reached under another engine or signature version, or none recorded."""
         ...
 
+    def waiting_for_pipeline(self) -> int:
+        """How many documents wait for the ingest pipeline or are in it now (received or
+        processing): what a rescan gives way to."""
+        ...
+
     def scan_verdicts(
         self, digests: Iterable[str], engine: str, version: str
     ) -> dict[str, KnownVerdict]:

@@ -195,6 +195,10 @@ class RescanCounts(BaseModel):
         return self.model_dump()
 
 
+GAVE_WAY = "documents were waiting for the ingest pipeline, which comes first"
+"""Why a run that gave way to uploads stopped early (JTAI_RESCAN_GIVES_WAY)."""
+
+
 def counts_markdown(counts: RescanCounts, signatures: str, stopped: str | None) -> str:
     """The run's artifact: the signature version, the counts, and why it stopped early (a
     sentence with no document's name), if it did."""

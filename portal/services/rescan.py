@@ -61,17 +61,30 @@ class ScanRound:
     verdicts: dict[str, KnownVerdict] = field(default_factory=dict)
     not_scanned: list[SameBytes] = field(default_factory=list)
     stopped: str | None = None
+    gave_way: bool = False
+    """True when the round stopped because documents waited for the ingest pipeline."""
 
 
-def scan_distinct(container: Container, groups: Sequence[SameBytes], connections: int) -> ScanRound:
+def scan_distinct(
+    container: Container,
+    groups: Sequence[SameBytes],
+    connections: int,
+    give_way: bool = False,
+) -> ScanRound:
     """Scan each group's bytes once (the first document's stored copy), in order, at most
     `connections` scans at a time. A reply that is no verdict, or a scanner or store that
-    does not answer, stops the round: scans not yet started are not made."""
+    does not answer, stops the round: scans not yet started are not made. With `give_way`,
+    so does a document waiting for the ingest pipeline (looked for before each scan):
+    uploads come first, the next run goes on."""
     outcome = ScanRound()
     stop = threading.Event()
     lock = threading.Lock()
 
     def scan_one(group: SameBytes) -> None:
+        if not stop.is_set() and give_way and container.repository.waiting_for_pipeline():
+            stop.set()
+            with lock:
+                outcome.gave_way = True
         if stop.is_set():
             with lock:
                 outcome.not_scanned.append(group)

@@ -450,6 +450,25 @@ def test_five_hundred_documents_are_read_in_one_call(repository: SqlRepository) 
     assert {d.id for d in found} == {d.id for d in documents}
 
 
+def test_documents_received_or_processing_are_counted_as_waiting_for_the_pipeline(
+    repository: SqlRepository,
+) -> None:
+    assert repository.waiting_for_pipeline() == 0
+    documents = [_received() for _ in range(3)]
+    for document in documents:
+        repository.add_document(document, "test")
+    repository.claim_next_batch("w" * 32, NOW, 1, 100)
+    assert repository.waiting_for_pipeline() == 3  # two received, one processing
+
+    repository.record_outcomes(
+        "w" * 32,
+        NOW,
+        [OutcomeToRecord(d.id, DocumentStatus.accepted) for d in documents],
+    )
+
+    assert repository.waiting_for_pipeline() == 2
+
+
 def _fail_updates_deciding(engine: Engine, document_id: str) -> None:
     """A database that refuses to record an outcome for `document_id` (a trigger raising,
     as a full disk or a broken constraint would), in the middle of a batch's transaction."""

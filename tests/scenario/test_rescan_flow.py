@@ -189,3 +189,49 @@ def test_a_rescan_stops_when_clamd_stops_answering_and_the_next_run_goes_on(
     scanner.answers = None
     _run_id, counts = _run()
     assert counts == {"scanned": 2, "skipped_identical": 0, "withdrawn": 0, "clean": 2, "left": 0}
+
+
+def test_a_rescan_gives_way_to_uploads_waiting_for_the_pipeline_and_the_next_run_goes_on(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    # The worker's scanner reports the versions here: no scan on arrival records clamd's own.
+    settings = settings.model_copy(update={"upload_scan_connections": 0})
+    scanner = FailingScanner(build_portal(settings).scanner)
+    portal = start_portal(build_portal(settings, scanner=scanner))
+    scanner.database_version = 27505
+    ids = _accepted(
+        portal,
+        [(f"{n}.txt", samples.plain_text() + f"{n}\n".encode(), f"1.{n}") for n in (1, 2)],
+    )
+    use_container(portal.container)
+    scanner.database_version = 27506
+    waiting = portal.upload("late.txt", samples.plain_text() + b"late\n", item="1.3")
+    assert waiting.status_code == 202, waiting.text
+
+    flow_run_id, counts = _run()
+
+    assert counts == {"scanned": 0, "skipped_identical": 0, "withdrawn": 0, "clean": 0, "left": 2}
+    assert "waiting for the ingest pipeline" in _artifact_of(flow_run_id)
+    assert all(portal.status(d)["scan"]["signatures"].startswith("27505+") for d in ids)
+
+    portal.process_pending()
+    assert portal.wait_final(waiting.json()["id"])["status"] == "accepted"
+    _run_id, counts = _run()
+    assert counts == {"scanned": 2, "skipped_identical": 0, "withdrawn": 0, "clean": 2, "left": 0}
+
+
+def test_a_rescan_told_not_to_give_way_scans_while_uploads_wait(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    settings = settings.model_copy(update={"upload_scan_connections": 0, "rescan_gives_way": False})
+    scanner = FailingScanner(build_portal(settings).scanner)
+    portal = start_portal(build_portal(settings, scanner=scanner))
+    scanner.database_version = 27505
+    _accepted(portal, [("1.txt", samples.plain_text() + b"one\n", "1.1")])
+    use_container(portal.container)
+    scanner.database_version = 27506
+    assert portal.upload("late.txt", samples.plain_text(), item="1.2").status_code == 202
+
+    _run_id, counts = _run()
+
+    assert counts == {"scanned": 1, "skipped_identical": 0, "withdrawn": 0, "clean": 1, "left": 0}

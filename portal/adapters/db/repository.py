@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -1099,6 +1099,20 @@ class SqlRepository(Tables):
                 },
             )
         return True
+
+    def waiting_for_pipeline(self) -> int:
+        """How many documents are received or processing (one count query)."""
+        query = (
+            select(func.count())
+            .select_from(DocumentRow)
+            .where(
+                DocumentRow.status.in_(
+                    [DocumentStatus.received.value, DocumentStatus.processing.value]
+                )
+            )
+        )
+        with self._session() as session:
+            return int(session.execute(query).scalar_one())
 
     def rescan_candidates(self, engine: str, version: str) -> list[RescanCandidate]:
         """Every held document (accepted, its content neither deleted nor being deleted)
