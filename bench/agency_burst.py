@@ -53,6 +53,7 @@ from bench.bench_ingest import (
     BenchmarkInvalid,
     Proc,
     Stack,
+    _profile,
     code_fingerprint,
     run_info,
     say,
@@ -84,6 +85,7 @@ TARGET_CPU_MS_BUT_CLAMD = 30.0
 TARGET_STATUS_REQUESTS_PER_300 = 10
 TARGET_P95_S = 5.0
 PORTAL_PROCESSES = ("api", "worker", "prefect")
+PROFILED = ("api", "worker")
 
 
 @dataclasses.dataclass
@@ -171,7 +173,11 @@ class AgencyClient:
 
 
 def run_burst(
-    corpus: BurstCorpus, work: Path, timeout: float, held: list[CorpusFile] | None = None
+    corpus: BurstCorpus,
+    work: Path,
+    timeout: float,
+    held: list[CorpusFile] | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """The portal as `jtai-portal up` runs it; every agency's client at once; all final.
     With `held` files, the portal holds them as accepted documents judged under no recorded
@@ -183,7 +189,7 @@ def run_burst(
     try:
         if held:
             _hold(stack, held)
-        return _burst_on(stack, corpus, timeout, rescan=bool(held))
+        return _burst_on(stack, corpus, timeout, rescan=bool(held), profile=profile)
     except BaseException:
         for name, proc in stack.procs.items():
             say(f"--- end of the {name} log ({proc.log_path}) ---")
@@ -225,7 +231,7 @@ def _start_rescan(stack: Stack) -> Proc:
 
 
 def _burst_on(
-    stack: Stack, corpus: BurstCorpus, timeout: float, rescan: bool = False
+    stack: Stack, corpus: BurstCorpus, timeout: float, rescan: bool = False, profile: bool = False
 ) -> dict[str, Any]:
     portal = Portal(UpLayout(stack.api_url, stack.root / "data"), inspections=1)  # type: ignore[arg-type]
     say("warming up")
@@ -236,6 +242,10 @@ def _burst_on(
     clients = [AgencyClient(portal, corpus, docs) for _, docs in sorted(by_agency.items())]
     if rescan:
         stack.procs["rescan"] = _start_rescan(stack)
+    profilers = [
+        _profile(stack.procs[name].popen.pid, 120, stack.root / f"profile-{name}.txt")
+        for name in (PROFILED if profile else ())
+    ]
     monitor = Monitor(
         {name: proc.popen.pid for name, proc in stack.procs.items()}, own={"client": os.getpid()}
     )
@@ -250,6 +260,12 @@ def _burst_on(
     for thread in threads:
         thread.join(timeout + 60)
     monitor.stop()
+    for profiler in profilers:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes what it has and stops
+            profiler.wait(timeout=60)
+    if profile:
+        say(f"py-spy profiles: {stack.root}/profile-*.txt (bench.pyspy_summary reads them)")
     errors = [c.error for c in clients if c.error is not None]
     if errors:
         raise BenchmarkInvalid(f"{len(errors)} clients failed: {errors[0]!r}")
@@ -455,6 +471,11 @@ def main(argv: list[str] | None = None) -> int:
         help="then the same burst on a fresh portal holding bench/corpus.py's files (the "
         "quick corpus with --documents below 300), with a rescan run starting with it",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy profiles of the API and the worker during the (first) burst; implies --keep",
+    )
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args(argv)
     stamp, info = run_info("bench.agency_burst", argv)
@@ -463,12 +484,15 @@ def main(argv: list[str] | None = None) -> int:
     burst: dict[str, Any] = {"problems": []}
     rescanned: dict[str, Any] | None = None
     try:
-        with _stopping_children(), _work_dir(lambda: bool(args.keep or burst["problems"])) as work:
+        with (
+            _stopping_children(),
+            _work_dir(lambda: bool(args.keep or args.profile or burst["problems"])) as work,
+        ):
             connections = Settings().clamd_connections
             say(f"clamd alone, {connections} connections")
             alone = clamd_alone(corpus, work, connections)
             say(f"clamd alone: {alone['wall_s']:.1f} s")
-            burst = run_burst(corpus, work, args.timeout)
+            burst = run_burst(corpus, work, args.timeout, profile=args.profile)
             if args.with_rescan:
                 held = [
                     f
