@@ -319,39 +319,30 @@ def make_mailer(settings: Settings) -> Mailer:
     return OutboxDirectoryMailer(settings.data_dir / "outbox")
 
 
+def _clamd_address(settings: Settings) -> dict[str, Any]:
+    """Where clamd listens and how to talk to it: TCP if a host is set, else the Unix
+    socket; what both clamd clients take."""
+    where: dict[str, Any] = (
+        {"host": settings.clamd_host, "port": settings.clamd_port}
+        if settings.clamd_host
+        else {"unix_socket": settings.resolved_clamd_socket}
+    )
+    return {
+        **where,
+        "timeout": settings.clamd_timeout_seconds,
+        "chunk_size": settings.clamd_chunk_bytes,
+    }
+
+
 def make_scanner(settings: Settings) -> ReloadableScanner:
     """clamd over TCP if a host is set, else over the Unix socket."""
-    if settings.clamd_host:
-        return ClamdScanner(
-            host=settings.clamd_host,
-            port=settings.clamd_port,
-            timeout=settings.clamd_timeout_seconds,
-            chunk_size=settings.clamd_chunk_bytes,
-            max_connections=settings.clamd_connections,
-        )
-    return ClamdScanner(
-        unix_socket=settings.resolved_clamd_socket,
-        timeout=settings.clamd_timeout_seconds,
-        chunk_size=settings.clamd_chunk_bytes,
-        max_connections=settings.clamd_connections,
-    )
+    return ClamdScanner(**_clamd_address(settings), max_connections=settings.clamd_connections)
 
 
 def make_streaming_scanner(settings: Settings) -> StreamingScanner:
     """clamd over asyncio streams, for scanning uploads as they arrive: TCP if a host is
     set, else the Unix socket."""
-    if settings.clamd_host:
-        return AsyncClamdScanner(
-            host=settings.clamd_host,
-            port=settings.clamd_port,
-            timeout=settings.clamd_timeout_seconds,
-            chunk_size=settings.clamd_chunk_bytes,
-        )
-    return AsyncClamdScanner(
-        unix_socket=settings.resolved_clamd_socket,
-        timeout=settings.clamd_timeout_seconds,
-        chunk_size=settings.clamd_chunk_bytes,
-    )
+    return AsyncClamdScanner(**_clamd_address(settings))
 
 
 def build(

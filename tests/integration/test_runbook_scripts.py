@@ -4,6 +4,7 @@ KMS key, and set buckets up private, versioned and encrypted."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -25,10 +26,12 @@ from portal.adapters.db.audit_log import verify_audit_log
 from portal.adapters.db.tables import InspectionRow
 from portal.adapters.s3_setup import bucket_policy
 from portal.adapters.store_s3 import S3Store, make_s3_client
+from portal.bootstrap import make_scanner, make_streaming_scanner
 from portal.domain.access import Inspection
 from portal.domain.documents import Area
 from portal.domain.errors import ScannerUnavailable
-from portal.domain.scanning import ScanStatus
+from portal.domain.ports import StreamingScanner
+from portal.domain.scanning import ScanReply, ScanStatus
 from portal.settings import Settings
 from tests.factories import build_portal
 from tests.integration.s3_fixtures import moto_server  # noqa: F401
@@ -112,6 +115,12 @@ def _wait_until_answering(scanner: ClamdScanner, proc: subprocess.Popen[bytes]) 
             time.sleep(0.1)
 
 
+async def _stream_to(scanner: StreamingScanner, data: bytes) -> ScanReply:
+    stream = await scanner.open_stream()
+    await stream.feed(data)
+    return await stream.finish()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -143,6 +152,11 @@ def test_clamd_on_a_machine_of_its_own_scans_over_tcp_with_the_threads_it_is_giv
 
         assert reply.status is ScanStatus.found
         assert scanner.scan(io.BytesIO(b"nothing to see")).status is ScanStatus.clean
+        portal_settings = Settings(clamd_host="127.0.0.1", clamd_port=port)
+        assert make_scanner(portal_settings).scan(io.BytesIO(EICAR)).status is ScanStatus.found
+        assert asyncio.run(_stream_to(make_streaming_scanner(portal_settings), EICAR)).status is (
+            ScanStatus.found
+        )
         conf = (state / "clamd.conf").read_text().splitlines()
         assert "MaxThreads 3" in conf and "TCPAddr 127.0.0.1" in conf
         assert f"TCPSocket {port}" in conf
