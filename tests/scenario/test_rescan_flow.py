@@ -161,9 +161,12 @@ class FailingScanner:
         return loaded.model_copy(update={"database_version": self.database_version})
 
 
-def _portal_reporting_versions(settings: Settings) -> tuple[PortalUnderTest, FailingScanner]:
+def _portal_reporting_versions(
+    settings: Settings, **changes: object
+) -> tuple[PortalUnderTest, FailingScanner]:
     """A portal whose worker's scanner (real clamd) reports ClamAV database 27505 until the
     test sets another version; no scan on arrival, which would record clamd's own."""
+    settings = settings.model_copy(update={"upload_scan_connections": 0, **changes})
     scanner = FailingScanner(build_portal(settings).scanner)
     portal = start_portal(build_portal(settings, scanner=scanner))
     scanner.database_version = 27505
@@ -173,8 +176,6 @@ def _portal_reporting_versions(settings: Settings) -> tuple[PortalUnderTest, Fai
 def test_a_rescan_stops_when_clamd_stops_answering_and_the_next_run_goes_on(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
-    # The worker's scanner reports the versions here: no scan on arrival records clamd's own.
-    settings = settings.model_copy(update={"upload_scan_connections": 0})
     portal, scanner = _portal_reporting_versions(settings)
     ids = _accepted(
         portal,
@@ -201,8 +202,6 @@ def test_a_rescan_stops_when_clamd_stops_answering_and_the_next_run_goes_on(
 def test_a_rescan_gives_way_to_uploads_waiting_for_the_pipeline_and_the_next_run_goes_on(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
-    # The worker's scanner reports the versions here: no scan on arrival records clamd's own.
-    settings = settings.model_copy(update={"upload_scan_connections": 0})
     portal, scanner = _portal_reporting_versions(settings)
     ids = _accepted(
         portal,
@@ -228,8 +227,7 @@ def test_a_rescan_gives_way_to_uploads_waiting_for_the_pipeline_and_the_next_run
 def test_a_rescan_told_not_to_give_way_scans_while_uploads_wait(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
-    settings = settings.model_copy(update={"upload_scan_connections": 0, "rescan_gives_way": False})
-    portal, scanner = _portal_reporting_versions(settings)
+    portal, scanner = _portal_reporting_versions(settings, rescan_gives_way=False)
     _accepted(portal, [("1.txt", samples.plain_text() + b"one\n", "1.1")])
     use_container(portal.container)
     scanner.database_version = 27506
