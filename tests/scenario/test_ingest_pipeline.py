@@ -363,8 +363,10 @@ def test_a_batch_slower_than_its_lease_keeps_its_claim_from_the_reconciler(
 def test_a_document_that_breaks_a_step_is_parked_and_the_rest_of_its_batch_recorded(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
-    # The worker's scan step is what breaks here: no scan on arrival takes its place.
-    settings = settings.model_copy(update={"upload_scan_connections": 0})
+    # The worker's scan step is what breaks here: no scan on arrival takes its place. One
+    # clamd connection: the batch's scans follow each other in receipt order, so "the first
+    # scan" is the first document's (with more, they race and either may come first).
+    settings = settings.model_copy(update={"upload_scan_connections": 0, "clamd_connections": 1})
     scanner = _ScannerWithSideEffects(make_scanner(settings))
     portal = start_portal(build_portal(settings, scanner=scanner))
     ids = []
