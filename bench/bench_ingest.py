@@ -892,6 +892,8 @@ def _profile(pid: int, seconds_max: float, out: Path) -> subprocess.Popen[bytes]
             str(int(seconds_max)),
             "--threads",
             "--nonblocking",
+            # e.g. "--gil": only the thread holding the GIL, i.e. Python's own CPU time.
+            *os.environ.get("BENCH_PY_SPY_ARGS", "").split(),
             "-o",
             str(out),
         ],

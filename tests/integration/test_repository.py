@@ -188,6 +188,30 @@ def test_a_document_is_claimed_by_one_batch_only(repository: SqlRepository) -> N
     assert first[0].attempts == 1
 
 
+def test_a_flow_run_claims_its_batch_again_keeping_its_own_and_leaving_the_rest(
+    repository: SqlRepository,
+) -> None:
+    ours, waiting, theirs, final = (_received() for _ in range(4))
+    for document in (ours, waiting, theirs, final):
+        repository.add_document(document, "test")
+    assert repository.claim_documents([ours.id], "ours", NOW)
+    assert repository.claim_documents([theirs.id], "theirs", NOW)
+    repository.claim_documents([final.id], "done", NOW)
+    repository.record_outcome(final.id, "done", NOW, status=DocumentStatus.accepted)
+
+    asked = [waiting.id, "unknown", theirs.id, ours.id, final.id, waiting.id]
+    claimed = repository.claim_documents(asked, "ours", NOW + timedelta(seconds=1))
+
+    assert [d.id for d in claimed] == [waiting.id, ours.id]
+    assert all(d.status is DocumentStatus.processing for d in claimed)
+    assert [d.attempts for d in claimed] == [1, 1]  # a re-claim is not another attempt
+    # Theirs is still theirs: their outcome is written, once.
+    assert repository.record_outcomes(
+        "theirs", NOW, [OutcomeToRecord(document_id=theirs.id, status=DocumentStatus.accepted)]
+    ) == [True]
+    assert repository.get_document(final.id).status is DocumentStatus.accepted  # type: ignore[union-attr]
+
+
 def test_a_batch_is_bounded_by_count_and_bytes_oldest_first(repository: SqlRepository) -> None:
     documents = [_received(size=400, at=NOW + timedelta(seconds=i)) for i in range(5)]
     for document in documents:

@@ -803,45 +803,40 @@ class SqlRepository(Tables):
         A document already processing under the same token stays claimed (a retried flow
         run re-claims its own batch); final documents are never claimed.
         """
-        claimed: list[str] = []
+        ids = list(dict.fromkeys(document_ids))
+        if not ids:
+            return []
+        # Two statements for the batch, not two a document: the claim's UPDATE leaves every
+        # document it took processing under `claim_token`, so one read finds those it took
+        # and those a retried run already held.
         with self._session() as session, session.begin():
-            for document_id in document_ids:
-                first_claim = session.execute(
-                    update(DocumentRow)
-                    .where(
-                        DocumentRow.id == document_id,
-                        DocumentRow.status.in_(_CLAIMABLE),
-                        DocumentRow.deletion_started_at.is_(None),
-                    )
-                    .values(
-                        status=DocumentStatus.processing.value,
-                        claim_token=claim_token,
-                        claimed_at=now,
-                        attempts=DocumentRow.attempts + 1,
-                        updated_at=now,
-                    )
+            session.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.id.in_(ids),
+                    DocumentRow.status.in_(_CLAIMABLE),
+                    DocumentRow.deletion_started_at.is_(None),
                 )
-                if first_claim.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(document_id)
-                    continue
-                held = session.scalar(
-                    select(DocumentRow.id).where(
-                        DocumentRow.id == document_id,
+                .values(
+                    status=DocumentStatus.processing.value,
+                    claim_token=claim_token,
+                    claimed_at=now,
+                    attempts=DocumentRow.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            held = {
+                row.id: _document_from_row(row)
+                for row in session.scalars(
+                    select(DocumentRow).where(
+                        DocumentRow.id.in_(ids),
                         DocumentRow.status == DocumentStatus.processing.value,
                         DocumentRow.claim_token == claim_token,
                     )
                 )
-                if held:
-                    claimed.append(document_id)
-        return self._documents(claimed)
-
-    def _documents(self, document_ids: Sequence[str]) -> list[Document]:
-        if not document_ids:
-            return []
-        with self._session() as session:
-            rows = session.scalars(select(DocumentRow).where(DocumentRow.id.in_(document_ids)))
-            by_id = {row.id: _document_from_row(row) for row in rows}
-        return [by_id[i] for i in document_ids if i in by_id]
+            }
+        return [held[document_id] for document_id in ids if document_id in held]
 
     def record_outcome(
         self,
