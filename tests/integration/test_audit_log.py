@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from portal.adapters.audit_keys import load_keyring
-from portal.adapters.db.audit_log import verify_audit_log
+from portal.adapters.db.audit_log import AuditEvent, append_many, verify_audit_log
 from portal.adapters.db.engine import AUDIT_KEYS, MIGRATIONS_DIR, make_engine, migrate
 from portal.adapters.db.repository import SqlRepository, _audit
 from portal.adapters.db.retention_records import RetentionRecords
@@ -642,6 +642,73 @@ def test_concurrent_writers_keep_every_chain_linear(database: Database) -> None:
     for chain, count in ((INSPECTION, 1 + half), (PORTAL_CHAIN, half)):
         events = _events(database, chain)
         assert [e.seq for e in events] == list(range(1, count + 1))
+        assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(events))
+    verdict = verify_audit_log(database.engine, database.keys)
+    assert verdict.ok, verdict.summary()
+
+
+def _statements(engine: Engine) -> list[str]:
+    """The SQL statements `engine` runs from now on (each executemany once)."""
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_batch_of_events_is_chained_in_the_order_given_in_a_few_statements_per_chain(
+    database: Database,
+) -> None:
+    events = [
+        AuditEvent("pipeline", "probe", INSPECTION if i % 3 else "insp2", None, {"i": i})
+        for i in range(30)
+    ]
+    before = {chain: len(_events(database, chain)) for chain in (INSPECTION, "insp2")}
+    statements = _statements(database.engine)
+    with database.session() as session, session.begin():
+        entries = append_many(session, NOW, events)
+    # Per chain: create the head if new, lock it, move it, insert its events.
+    assert len([s for s in statements if "audit_" in s]) == 2 * 4
+    assert [e.detail["i"] for e in entries] == list(range(30))
+    for chain in (INSPECTION, "insp2"):
+        stored = _events(database, chain)
+        assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+        added = [e.detail["i"] for e in stored[before[chain] :]]
+        assert added == [e.detail["i"] for e in entries if e.chain == chain]
+    verdict = verify_audit_log(database.engine, database.keys)
+    assert verdict.ok, verdict.summary()
+
+
+def test_batches_of_events_over_the_same_chains_in_any_order_keep_every_chain_linear(
+    database: Database,
+) -> None:
+    # Each writer's batch names the chains in its own order: the chains are still locked in
+    # one order, so no two batches wait on each other in a circle.
+    writers, batches_each = 6, 5
+    chains = [INSPECTION, "insp2", None]
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            order = chains[n % 3 :] + chains[: n % 3]
+            for b in range(batches_each):
+                events = [AuditEvent(f"w{n}", "probe", c, None, {"b": b}) for c in order * 2]
+                with database.session() as session, session.begin():
+                    append_many(session, NOW, events)
+        except BaseException as exc:
+            errors.append(exc)
+
+    before = {chain: len(_events(database, chain)) for chain in (INSPECTION, "insp2", PORTAL_CHAIN)}
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    for chain in (INSPECTION, "insp2", PORTAL_CHAIN):
+        events = _events(database, chain)
+        added = writers * batches_each * 2
+        assert [e.seq for e in events] == list(range(1, before[chain] + added + 1))
         assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(events))
     verdict = verify_audit_log(database.engine, database.keys)
     assert verdict.ok, verdict.summary()

@@ -887,8 +887,10 @@ class SqlRepository(Tables):
         every one whose claim holds, or none. Whether each was written, in the order given.
 
         The outcomes are written grouped by inspection (each inspection's in the order
-        given), so batches lock the audit chains they share in one order: no batch holds
-        one chain while waiting for another that a second batch holds.
+        given), then their audit events appended together (`audit_log.append_many`: each
+        chain locked once, in the order of the chains' names), so batches lock the audit
+        chains they share in one order: no batch holds one chain while waiting for another
+        that a second batch holds.
         """
         written = [False] * len(outcomes)
         if not outcomes:
@@ -904,14 +906,14 @@ class SqlRepository(Tables):
                 range(len(outcomes)),
                 key=lambda i: inspections.get(outcomes[i].document_id) or "",
             )
+            events: list[audit_log.AuditEvent] = []
             for i in order:
-                written[i] = _write_outcome(
-                    session,
-                    claim_token,
-                    now,
-                    outcomes[i],
-                    inspections.get(outcomes[i].document_id),
-                )
+                inspection_id = inspections.get(outcomes[i].document_id)
+                event = _write_outcome(session, claim_token, now, outcomes[i], inspection_id)
+                if event is not None:
+                    written[i] = True
+                    events.append(event)
+            audit_log.append_many(session, now, events)
         return written
 
     def renew_claim(self, claim_token: str, now: datetime) -> int:
@@ -1315,9 +1317,10 @@ def _write_outcome(
     now: datetime,
     outcome: OutcomeToRecord,
     inspection_id: str | None,
-) -> bool:
+) -> audit_log.AuditEvent | None:
     """Write one outcome in the session's transaction if the document is still processing
-    under `claim_token`; False (nothing written) if the claim was lost."""
+    under `claim_token`, and return the audit event that records it (for the caller to
+    append with the batch's); None (nothing written) if the claim was lost."""
     status, scanned = outcome.status, outcome.scanned
     values: dict[str, Any] = {
         "status": status.value,
@@ -1345,9 +1348,10 @@ def _write_outcome(
             DocumentRow.claim_token == claim_token,
         )
         .values(**values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
+        return None
     listed = outcome.listed_children
     if status is DocumentStatus.accepted:
         session.add_all(
@@ -1360,9 +1364,7 @@ def _write_outcome(
             )
             for child in listed
         )
-    _audit(
-        session,
-        now,
+    return audit_log.AuditEvent(
         "pipeline",
         f"document_{status.value}",
         inspection_id,
@@ -1377,7 +1379,6 @@ def _write_outcome(
             {"children_listed": len(listed)} if listed and status is DocumentStatus.accepted else {}
         ),
     )
-    return True
 
 
 def _audit(
