@@ -32,6 +32,7 @@ from portal.domain.child_lists import (
 )
 from portal.domain.documents import Area, Document, DocumentStatus, Outcome, Verdict
 from portal.domain.errors import ObjectMissing, TransientError
+from portal.domain.extra_items import ExtraItem
 from portal.domain.file_types import FileTypePolicy, decide_file_type
 from portal.domain.ports import (
     Classifier,
@@ -41,6 +42,7 @@ from portal.domain.ports import (
     Sanitiser,
     Scanner,
     TableFiles,
+    UploadReads,
 )
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.receipt_order import earlier_uploads, receipt_order
@@ -166,6 +168,7 @@ class Batch:
         self._renewed_at = services.clock()
         self._signatures: Signatures | None = None
         self._signatures_lock = threading.Lock()
+        self.reads = ReadOnce(services.repository)
 
     def signatures(self) -> Signatures:
         """The signatures the scanner has loaded, asked once per batch, before its first
@@ -207,6 +210,43 @@ class Batch:
         for result in self.results:
             counts[result.status.value] = counts.get(result.status.value, 0) + 1
         return counts
+
+
+class ReadOnce:
+    """The scope checks' reads for one batch, each asked of the database once.
+
+    What the check step finds is then as of its first look at an item, selection or
+    inspection, the same for every document of the batch that shares it (the batch's own
+    documents are added by `upload_facts` as the batch knows them): a document recorded
+    by another batch meanwhile counts as it would had it arrived a moment later. Reads
+    are not shared between batches.
+    """
+
+    def __init__(self, repository: UploadReads) -> None:
+        self._repository = repository
+        self._uploads: dict[tuple[str, str, str], list[Document]] = {}
+        self._selections: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._extras: dict[str, list[ExtraItem]] = {}
+
+    def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
+        """`UploadReads.uploads_for_item`, asked once per (inspection, agency, item)."""
+        key = (inspection_id, agency, item)
+        if key not in self._uploads:
+            self._uploads[key] = self._repository.uploads_for_item(*key)
+        return self._uploads[key]
+
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        """`UploadReads.selection`, asked once per (inspection, stage)."""
+        key = (inspection_id, stage)
+        if key not in self._selections:
+            self._selections[key] = self._repository.selection(*key)
+        return self._selections[key]
+
+    def extra_items(self, inspection_id: str) -> list[ExtraItem]:
+        """`UploadReads.extra_items`, asked once per inspection."""
+        if inspection_id not in self._extras:
+            self._extras[inspection_id] = self._repository.extra_items(inspection_id)
+        return self._extras[inspection_id]
 
 
 Step = Callable[[WorkItem, Batch], Verdict]
@@ -280,7 +320,7 @@ def check(item: WorkItem, batch: Batch) -> Verdict:
     document = item.document
     theme = services.theme_of(document.inspection_id)
     facts = upload_facts(
-        services.repository,
+        batch.reads,
         services.schedule_of(document.inspection_id),
         document,
         batch=batch.as_known(),
@@ -312,7 +352,7 @@ def check(item: WorkItem, batch: Batch) -> Verdict:
 
 
 def upload_facts(
-    repository: IngestRepository,
+    repository: UploadReads,
     schedule: Schedule | None,
     document: Document,
     batch: Sequence[Document] = (),
@@ -349,7 +389,7 @@ def upload_facts(
     )
 
 
-def _extra_agency(repository: IngestRepository, document: Document) -> str | None:
+def _extra_agency(repository: UploadReads, document: Document) -> str | None:
     """The agency the inspection's own item `document` is sent for is asked of, if it is
     sent for one and the inspection has it."""
     if not document.item_number.startswith(EXTRA_PREFIX):

@@ -433,12 +433,8 @@ class OutcomeToRecord:
     scanned: ScannedWith | None = None
 
 
-class IngestRepository(Protocol):
-    """What the ingest steps need of the metadata database."""
-
-    def get_inspection(self, inspection_id: str) -> Inspection | None:
-        """The inspection with this id, or None."""
-        ...
+class UploadReads(Protocol):
+    """What the scope checks read of the metadata database about an upload."""
 
     def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
         """The children selected at one stage (shortlist or audit), in the order given."""
@@ -451,6 +447,14 @@ class IngestRepository(Protocol):
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
         """Every document uploaded for one agency's item in an inspection (every child's,
         for case records and audits), whatever its status."""
+        ...
+
+
+class IngestRepository(UploadReads, Protocol):
+    """What the ingest steps need of the metadata database."""
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection with this id, or None."""
         ...
 
     def claim_documents(

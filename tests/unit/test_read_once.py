@@ -1,0 +1,46 @@
+"""A batch's scope checks ask the database once per item, selection and inspection."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from portal.domain.documents import Document
+from portal.domain.extra_items import ExtraItem
+from portal.ingest import ReadOnce
+
+
+class _CountingReads:
+    def __init__(self) -> None:
+        self.asked: Counter[tuple[str, ...]] = Counter()
+
+    def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
+        self.asked["selection", inspection_id, stage] += 1
+        return (f"{inspection_id}-{stage}",)
+
+    def extra_items(self, inspection_id: str) -> list[ExtraItem]:
+        self.asked["extra_items", inspection_id] += 1
+        return []
+
+    def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
+        self.asked["uploads_for_item", inspection_id, agency, item] += 1
+        return []
+
+
+def test_each_read_is_asked_of_the_database_once_per_batch_and_answers_the_same() -> None:
+    database = _CountingReads()
+    reads = ReadOnce(database)
+    for _ in range(3):
+        assert reads.uploads_for_item("i1", "police", "3.1") == []
+        assert reads.uploads_for_item("i1", "health", "3.1") == []
+        assert reads.selection("i1", "audit") == ("i1-audit",)
+        assert reads.selection("i2", "audit") == ("i2-audit",)
+        assert reads.extra_items("i1") == []
+    assert set(database.asked.values()) == {1}
+    assert len(database.asked) == 5
+
+
+def test_another_batch_asks_again() -> None:
+    database = _CountingReads()
+    ReadOnce(database).selection("i1", "shortlist")
+    ReadOnce(database).selection("i1", "shortlist")
+    assert database.asked["selection", "i1", "shortlist"] == 2
