@@ -185,6 +185,30 @@ def test_sanitising_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_keeps_each_streams_bytes_and_filters_as_sent(tmp_path: Path) -> None:
+    # Nothing is decoded while writing (no decoder runs over hostile stream data) and
+    # nothing compressed: an unfiltered stream stays unfiltered, an ASCIIHex one stays hex.
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    plain = b"BT /F1 12 Tf 72 712 Td (plain) Tj ET"
+    hexed = plain.hex().encode() + b">"
+    page = pdf.pages[0]
+    page.obj.Contents = pdf.make_stream(plain)
+    kept = pdf.make_stream(hexed)
+    kept.Filter = Name.ASCIIHexDecode
+    page.obj.Resources = Dictionary(Kept=kept)
+    sent = io.BytesIO()
+    pdf.save(sent, compress_streams=False)
+    report, target = sanitise(tmp_path, sent.getvalue())
+    assert report.problem is None
+    with pikepdf.open(target) as clean:
+        written = clean.pages[0].obj
+        assert written.Contents.get(Name.Filter) is None
+        assert written.Contents.read_raw_bytes() == plain
+        assert written.Resources.Kept.Filter == Name.ASCIIHexDecode
+        assert written.Resources.Kept.read_raw_bytes() == hexed
+
+
 def test_sanitised_copy_needs_no_further_sanitising(tmp_path: Path) -> None:
     _, once = sanitise(tmp_path, samples.pdf_with_active_content())
     (tmp_path / "again").mkdir()
