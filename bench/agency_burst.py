@@ -85,7 +85,7 @@ TARGET_CPU_MS_BUT_CLAMD = 30.0
 TARGET_STATUS_REQUESTS_PER_300 = 10
 TARGET_P95_S = 5.0
 PORTAL_PROCESSES = ("api", "worker", "prefect")
-PROFILED = ("api", "worker")
+PROFILED = ("api", "worker", "prefect")
 
 
 @dataclasses.dataclass
