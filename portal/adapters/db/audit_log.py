@@ -22,9 +22,21 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -117,18 +129,45 @@ def append_many(session: Session, at: datetime, events: Sequence[AuditEvent]) ->
                 key=keys.current,
             )
             seq, prev_hash, entries[i] = entry.seq, entry.entry_hash, entry
-        moved = session.execute(
-            update(AuditChainRow)
-            .where(AuditChainRow.chain == chain, AuditChainRow.last_seq == head.last_seq)
-            .values(last_seq=seq, last_entry_hash=prev_hash)
+        connection = session.connection()
+        moved = connection.execute(
+            _MOVE_HEAD,
+            {"b_chain": chain, "b_was": head.last_seq, "b_seq": seq, "b_hash": prev_hash},
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if moved.rowcount != 1:
             raise ChainMoved(f"the head of audit chain {chain} moved while it was locked")
-        session.execute(
-            insert(AuditEventRow),
+        connection.execute(
+            _INSERT_EVENTS,
             [entries[i].model_dump(exclude={"id"}) for i in by_chain[chain]],  # type: ignore[union-attr]
         )
     return [entry for entry in entries if entry is not None]
+
+
+_CHAINS = cast(Table, AuditChainRow.__table__)
+_EVENTS = cast(Table, AuditEventRow.__table__)
+_HEAD_VALUES = {"chain": bindparam("b_chain"), "last_seq": 0, "last_entry_hash": GENESIS_HASH}
+_CREATE_HEAD = {
+    "postgresql": pg_insert(_CHAINS)
+    .values(_HEAD_VALUES)
+    .on_conflict_do_nothing(index_elements=["chain"]),
+    "sqlite": sqlite_insert(_CHAINS)
+    .values(_HEAD_VALUES)
+    .on_conflict_do_nothing(index_elements=["chain"]),
+}
+_READ_HEAD = (
+    select(_CHAINS.c.last_seq, _CHAINS.c.last_entry_hash)
+    .where(_CHAINS.c.chain == bindparam("b_chain"))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_CHAINS)
+    .where(_CHAINS.c.chain == bindparam("b_chain"), _CHAINS.c.last_seq == bindparam("b_was"))
+    .values(last_seq=bindparam("b_seq"), last_entry_hash=bindparam("b_hash"))
+)
+_INSERT_EVENTS = insert(_EVENTS)
+# The statements an append runs, built once and run on the session's connection: built
+# anew through the ORM each time they cost 1.5 ms of CPU an event (measured: 300 appends
+# on SQLite), most of it building and compiling the same four statements.
 
 
 def lock_head(session: Session, chain: str) -> ChainHead:
@@ -138,24 +177,10 @@ def lock_head(session: Session, chain: str) -> ChainHead:
     first writer makes this wait, and on SQLite it takes the write lock at once, so the read
     is never stale.
     """
-    values = {"chain": chain, "last_seq": 0, "last_entry_hash": GENESIS_HASH}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            pg_insert(AuditChainRow)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["chain"])
-        )
-    else:
-        session.execute(
-            sqlite_insert(AuditChainRow)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["chain"])
-        )
-    row = session.execute(
-        select(AuditChainRow.last_seq, AuditChainRow.last_entry_hash)
-        .where(AuditChainRow.chain == chain)
-        .with_for_update()
-    ).one()
+    session.flush()  # what the session holds is written before the chain is locked
+    connection = session.connection()
+    connection.execute(_CREATE_HEAD[connection.dialect.name], {"b_chain": chain})
+    row = connection.execute(_READ_HEAD, {"b_chain": chain}).one()
     return ChainHead(chain=chain, last_seq=row.last_seq, last_entry_hash=row.last_entry_hash)
 
 
