@@ -9,9 +9,21 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -1311,6 +1323,41 @@ def _entered_text(entered: frozenset[EnteredDay]) -> str:
     return ",".join(sorted(entered))
 
 
+_DOCUMENTS = cast(Table, DocumentRow.__table__)
+_OUTCOME_COLUMNS = (
+    "status",
+    "reasons",
+    "warnings",
+    "detail",
+    "file_type",
+    "mime_type",
+    "sha256_stored",
+    "next_attempt_at",
+    "updated_at",
+    "decided_at",
+    "scan_engine",
+    "scan_signatures",
+    "scan_signatures_date",
+    "scanned_at",
+)
+_WRITE_OUTCOME = (
+    update(_DOCUMENTS)
+    .where(
+        _DOCUMENTS.c.id == bindparam("b_id"),
+        _DOCUMENTS.c.status == DocumentStatus.processing.value,
+        _DOCUMENTS.c.claim_token == bindparam("b_token"),
+    )
+    .values(
+        {name: bindparam(f"b_{name}") for name in _OUTCOME_COLUMNS}
+        | {"area": func.coalesce(bindparam("b_area", type_=String), _DOCUMENTS.c.area)}
+    )
+)
+_INSERT_LISTED = insert(cast(Table, ListedChildRow.__table__))
+# An outcome's two statements, built once and run on the session's connection: built anew
+# through the ORM for each document (and an ORM object for each listed child), they were
+# a fifth of the worker's own Python in a burst (py-spy, 300 documents).
+
+
 def _write_outcome(
     session: Session,
     claim_token: str,
@@ -1338,31 +1385,33 @@ def _write_outcome(
         "scan_signatures_date": scanned.signatures.database_date if scanned else None,
         "scanned_at": scanned.at if scanned else None,
     }
-    if outcome.area is not None:
-        values["area"] = outcome.area.value
-    result = session.execute(
-        update(DocumentRow)
-        .where(
-            DocumentRow.id == outcome.document_id,
-            DocumentRow.status == DocumentStatus.processing.value,
-            DocumentRow.claim_token == claim_token,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    session.flush()
+    connection = session.connection()
+    result = connection.execute(
+        _WRITE_OUTCOME,
+        {f"b_{name}": value for name, value in values.items()}
+        | {
+            "b_id": outcome.document_id,
+            "b_token": claim_token,
+            "b_area": outcome.area.value if outcome.area is not None else None,
+        },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         return None
     listed = outcome.listed_children
-    if status is DocumentStatus.accepted:
-        session.add_all(
-            ListedChildRow(
-                document_id=outcome.document_id,
-                child_key=child.child_key,
-                inspection_id=inspection_id,
-                row=child.row,
-                mix_group=child.group,
-            )
-            for child in listed
+    if status is DocumentStatus.accepted and listed:
+        connection.execute(
+            _INSERT_LISTED,
+            [
+                {
+                    "document_id": outcome.document_id,
+                    "child_key": child.child_key,
+                    "inspection_id": inspection_id,
+                    "row": child.row,
+                    "mix_group": child.group,
+                }
+                for child in listed
+            ],
         )
     return audit_log.AuditEvent(
         "pipeline",
