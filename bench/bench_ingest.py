@@ -561,6 +561,11 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # An experiment's settings for the portal's processes, e.g.
+        # BENCH_PORTAL_ENV="JTAI_UPLOAD_SCAN_CONNECTIONS=0 JTAI_BATCH_MAX_DOCUMENTS=16".
+        for pair in os.environ.get("BENCH_PORTAL_ENV", "").split():
+            name, _, value = pair.partition("=")
+            env[name] = value
         self.env = env
         subprocess.run(
             [sys.executable, "-m", "portal.cli", "migrate"],
