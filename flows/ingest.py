@@ -26,6 +26,7 @@ from typing import Any
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NONE
+from prefect.settings import get_current_settings
 from prefect.tasks import TaskRunNameCallbackWithParameters
 
 from portal.bootstrap import Container, build
@@ -118,6 +119,9 @@ check_step_order([t.name for t in PIPELINE_TASKS])
 @flow(
     name="ingest",
     persist_result=False,
+    # Nothing is ever stored there (no result is persisted); naming Prefect's own local
+    # default saves each run asking the server for its default storage (a request a run).
+    result_storage=get_current_settings().results.local_storage_path,
     validate_parameters=False,
 )
 async def ingest(document_ids: list[str], claim_token: str) -> dict[str, int]:

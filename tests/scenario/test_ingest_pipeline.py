@@ -508,3 +508,21 @@ def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
     assert portal.status(theirs)["status"] == "processing"
     portal.process_pending()
     assert portal.status(mine)["status"] == "accepted"
+
+
+def test_an_ingest_run_does_not_ask_the_server_where_to_store_results_it_never_stores(
+    portal: PortalUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prefect.results
+
+    asked: list[int] = []
+    ask = prefect.results._read_server_default_result_storage_block_id
+    monkeypatch.setattr(
+        prefect.results,
+        "_read_server_default_result_storage_block_id",
+        lambda: asked.append(1) or ask(),
+    )
+    assert _upload_and_process(portal, "minutes.pdf", samples.pdf_text_pages(1))["status"] == (
+        "accepted"
+    )
+    assert asked == []
