@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -617,27 +617,37 @@ def test_sqlite_refuses_to_change_audit_events(sqlite_database: Database) -> Non
             connection.exec_driver_sql(statement)
 
 
-def test_concurrent_writers_keep_every_chain_linear(database: Database) -> None:
-    writers, events_each = 8, 10
+def _all_at_once(writers: int, write: Callable[[int], None]) -> list[BaseException]:
+    """Run write(0) ... write(writers - 1) in threads that start writing together; what
+    each raised."""
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []
 
-    def write(n: int) -> None:
+    def run(n: int) -> None:
         try:
             barrier.wait(timeout=30)
-            for i in range(events_each):
-                with database.session() as session, session.begin():
-                    inspection_id = INSPECTION if n % 2 else None  # the portal chain is new
-                    _audit(session, NOW, f"writer{n}", "probe", inspection_id, detail={"i": i})
+            write(n)
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert not errors
+    return errors
+
+
+def test_concurrent_writers_keep_every_chain_linear(database: Database) -> None:
+    writers, events_each = 8, 10
+
+    def write(n: int) -> None:
+        for i in range(events_each):
+            with database.session() as session, session.begin():
+                inspection_id = INSPECTION if n % 2 else None  # the portal chain is new
+                _audit(session, NOW, f"writer{n}", "probe", inspection_id, detail={"i": i})
+
+    assert not _all_at_once(writers, write)
     half = writers // 2 * events_each
     for chain, count in ((INSPECTION, 1 + half), (PORTAL_CHAIN, half)):
         events = _events(database, chain)
@@ -684,27 +694,16 @@ def test_batches_of_events_over_the_same_chains_in_any_order_keep_every_chain_li
     # one order, so no two batches wait on each other in a circle.
     writers, batches_each = 6, 5
     chains = [INSPECTION, "insp2", None]
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            order = chains[n % 3 :] + chains[: n % 3]
-            for b in range(batches_each):
-                events = [AuditEvent(f"w{n}", "probe", c, None, {"b": b}) for c in order * 2]
-                with database.session() as session, session.begin():
-                    append_many(session, NOW, events)
-        except BaseException as exc:
-            errors.append(exc)
+        order = chains[n % 3 :] + chains[: n % 3]
+        for b in range(batches_each):
+            events = [AuditEvent(f"w{n}", "probe", c, None, {"b": b}) for c in order * 2]
+            with database.session() as session, session.begin():
+                append_many(session, NOW, events)
 
     before = {chain: len(_events(database, chain)) for chain in (INSPECTION, "insp2", PORTAL_CHAIN)}
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
+    assert not _all_at_once(writers, write)
     for chain in (INSPECTION, "insp2", PORTAL_CHAIN):
         events = _events(database, chain)
         added = writers * batches_each * 2
