@@ -219,7 +219,8 @@ class ReadOnce:
     inspection, the same for every document of the batch that shares it (the batch's own
     documents are added by `upload_facts` as the batch knows them): a document recorded
     by another batch meanwhile counts as it would had it arrived a moment later. Reads
-    are not shared between batches.
+    are not shared between batches. Not for threads: the check step runs one document
+    after another.
     """
 
     def __init__(self, repository: UploadReads) -> None:

@@ -479,12 +479,11 @@ def _sanitise(source: Path, partial: Path, embedded: Path | None = None) -> Sani
             fix_metadata_version=False,
             deterministic_id=True,  # the same upload always gives the same bytes
             encryption=False,  # an owner-password-only PDF is written decrypted
-            # Every stream is written with the bytes and filters it came with: qpdf runs no
-            # decoder over hostile stream data while writing, and compresses nothing. (By
-            # default it decodes LZW and ASCII streams and compresses every unfiltered
-            # one: 4 of the 21 ms of worker CPU a 1 MB text PDF of the benchmark took.)
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,
-            compress_streams=False,
+            # qpdf's defaults stay, though compressing the benchmark's unfiltered text
+            # streams costs 4 ms of CPU a 1 MB PDF: LZW and ASCII streams are decoded and
+            # written as Flate (no viewer meets those decoders; one that cannot be decoded
+            # makes qpdf warn, and the PDF is rejected as corrupt), and unfiltered streams
+            # are compressed (the stored copy is a tenth of such an upload).
         )
         # qpdf warns, rather than fails, when it meets a damaged object (or runs out of
         # memory reading one) while writing.
@@ -589,8 +588,7 @@ def _embedded_streams(nodes: list[Any]) -> list[Stream]:
 
 def _direct_nodes(obj: object) -> Iterator[Any]:
     """`obj` and every dictionary, stream and array nested in it directly (indirect ones
-    come up in pdf.objects themselves). Each node is yielded before its children are read,
-    so the caller may remove entries from it first."""
+    come up in pdf.objects themselves), parents before their children."""
     stack = [obj]
     while stack:
         node = stack.pop()

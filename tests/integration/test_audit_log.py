@@ -687,7 +687,7 @@ def test_a_batch_of_events_is_chained_in_the_order_given_in_a_few_statements_per
     assert verdict.ok, verdict.summary()
 
 
-def test_batches_of_events_over_the_same_chains_in_any_order_keep_every_chain_linear(
+def test_batches_naming_the_same_chains_in_any_order_never_deadlock_and_keep_chains_linear(
     database: Database,
 ) -> None:
     # Each writer's batch names the chains in its own order: the chains are still locked in

@@ -185,28 +185,33 @@ def test_sanitising_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_keeps_each_streams_bytes_and_filters_as_sent(tmp_path: Path) -> None:
-    # Nothing is decoded while writing (no decoder runs over hostile stream data) and
-    # nothing compressed: an unfiltered stream stays unfiltered, an ASCIIHex one stays hex.
+def _pdf_with_a_hex_stream(hexed: bytes) -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page()
-    plain = b"BT /F1 12 Tf 72 712 Td (plain) Tj ET"
-    hexed = plain.hex().encode() + b">"
-    page = pdf.pages[0]
-    page.obj.Contents = pdf.make_stream(plain)
-    kept = pdf.make_stream(hexed)
-    kept.Filter = Name.ASCIIHexDecode
-    page.obj.Resources = Dictionary(Kept=kept)
+    stream = pdf.make_stream(hexed)
+    stream.Filter = Name.ASCIIHexDecode
+    pdf.pages[0].obj.Contents = stream
     sent = io.BytesIO()
-    pdf.save(sent, compress_streams=False)
-    report, target = sanitise(tmp_path, sent.getvalue())
+    pdf.save(sent, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return sent.getvalue()
+
+
+def test_writes_an_ascii_encoded_stream_as_flate_so_no_viewer_meets_that_decoder(
+    tmp_path: Path,
+) -> None:
+    text = b"BT /F1 12 Tf 72 712 Td (hex) Tj ET"
+    report, target = sanitise(tmp_path, _pdf_with_a_hex_stream(text.hex().encode() + b">"))
     assert report.problem is None
     with pikepdf.open(target) as clean:
-        written = clean.pages[0].obj
-        assert written.Contents.get(Name.Filter) is None
-        assert written.Contents.read_raw_bytes() == plain
-        assert written.Resources.Kept.Filter == Name.ASCIIHexDecode
-        assert written.Resources.Kept.read_raw_bytes() == hexed
+        written = clean.pages[0].obj.Contents
+        assert written.Filter == Name.FlateDecode
+        assert written.read_bytes() == text
+
+
+def test_rejects_as_corrupt_a_pdf_with_a_stream_that_cannot_be_decoded(tmp_path: Path) -> None:
+    report, target = sanitise(tmp_path, _pdf_with_a_hex_stream(b"this is not hex at all>"))
+    assert report.problem == "corrupt"
+    assert not target.exists()
 
 
 def test_sanitised_copy_needs_no_further_sanitising(tmp_path: Path) -> None:

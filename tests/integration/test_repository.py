@@ -191,15 +191,22 @@ def test_a_document_is_claimed_by_one_batch_only(repository: SqlRepository) -> N
 def test_a_flow_run_claims_its_batch_again_keeping_its_own_and_leaving_the_rest(
     repository: SqlRepository,
 ) -> None:
-    ours, waiting, theirs, final = (_received() for _ in range(4))
-    for document in (ours, waiting, theirs, final):
+    # Ids chosen so that neither the database's order nor sorting gives the order asked.
+    ours, waiting, theirs, final, deleting = (
+        _received().model_copy(update={"id": f"{n}" * 32}) for n in (1, 7, 3, 5, 2)
+    )
+    for document in (ours, waiting, theirs, final, deleting):
         repository.add_document(document, "test")
     assert repository.claim_documents([ours.id], "ours", NOW)
     assert repository.claim_documents([theirs.id], "theirs", NOW)
     repository.claim_documents([final.id], "done", NOW)
     repository.record_outcome(final.id, "done", NOW, status=DocumentStatus.accepted)
+    with repository.engine.begin() as connection:
+        connection.execute(
+            update(DocumentRow).where(DocumentRow.id == deleting.id).values(deletion_started_at=NOW)
+        )
 
-    asked = [waiting.id, "unknown", theirs.id, ours.id, final.id, waiting.id]
+    asked = [waiting.id, "unknown", theirs.id, deleting.id, ours.id, final.id, waiting.id]
     claimed = repository.claim_documents(asked, "ours", NOW + timedelta(seconds=1))
 
     assert [d.id for d in claimed] == [waiting.id, ours.id]

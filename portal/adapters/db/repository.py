@@ -810,10 +810,13 @@ class SqlRepository(Tables):
     def claim_documents(
         self, document_ids: Iterable[str], claim_token: str, now: datetime
     ) -> list[Document]:
-        """Move each document to processing under `claim_token`, if nobody else holds it.
+        """Move each document to processing under `claim_token`, if nobody else holds it;
+        the documents now held under it, in the order asked, each once.
 
         A document already processing under the same token stays claimed (a retried flow
-        run re-claims its own batch); final documents are never claimed.
+        run re-claims its own batch) and is not counted as another attempt; final
+        documents, those another token holds and those whose deletion has started are
+        never claimed.
         """
         ids = list(dict.fromkeys(document_ids))
         if not ids:
@@ -1323,6 +1326,9 @@ def _entered_text(entered: frozenset[EnteredDay]) -> str:
     return ",".join(sorted(entered))
 
 
+# An outcome's two statements, built once and run on the session's connection: built anew
+# through the ORM for each document (and an ORM object for each listed child), they were
+# a fifth of the worker's own Python in a burst (py-spy, 300 documents).
 _DOCUMENTS = cast(Table, DocumentRow.__table__)
 _OUTCOME_COLUMNS = (
     "status",
@@ -1340,6 +1346,7 @@ _OUTCOME_COLUMNS = (
     "scan_signatures_date",
     "scanned_at",
 )
+_OUTCOME_KEYS = frozenset(_OUTCOME_COLUMNS)
 _WRITE_OUTCOME = (
     update(_DOCUMENTS)
     .where(
@@ -1353,9 +1360,6 @@ _WRITE_OUTCOME = (
     )
 )
 _INSERT_LISTED = insert(cast(Table, ListedChildRow.__table__))
-# An outcome's two statements, built once and run on the session's connection: built anew
-# through the ORM for each document (and an ORM object for each listed child), they were
-# a fifth of the worker's own Python in a burst (py-spy, 300 documents).
 
 
 def _write_outcome(
@@ -1385,7 +1389,9 @@ def _write_outcome(
         "scan_signatures_date": scanned.signatures.database_date if scanned else None,
         "scanned_at": scanned.at if scanned else None,
     }
-    session.flush()
+    if values.keys() != _OUTCOME_KEYS:  # a value the statement has no column for is lost
+        raise ValueError(f"outcome values {sorted(values)} are not {sorted(_OUTCOME_KEYS)}")
+    session.flush()  # the session's pending rows first: the statements below bypass it
     connection = session.connection()
     result = connection.execute(
         _WRITE_OUTCOME,
