@@ -54,6 +54,7 @@ from bench.bench_ingest import (
     Proc,
     Stack,
     _profile,
+    _stop_profile,
     code_fingerprint,
     run_info,
     say,
@@ -85,7 +86,6 @@ TARGET_CPU_MS_BUT_CLAMD = 30.0
 TARGET_STATUS_REQUESTS_PER_300 = 10
 TARGET_P95_S = 5.0
 PORTAL_PROCESSES = ("api", "worker", "prefect")
-PROFILED = ("api", "worker", "prefect")
 
 
 @dataclasses.dataclass
@@ -244,7 +244,7 @@ def _burst_on(
         stack.procs["rescan"] = _start_rescan(stack)
     profilers = [
         _profile(stack.procs[name].popen.pid, 120, stack.root / f"profile-{name}.txt")
-        for name in (PROFILED if profile else ())
+        for name in (PORTAL_PROCESSES if profile else ())
     ]
     monitor = Monitor(
         {name: proc.popen.pid for name, proc in stack.procs.items()}, own={"client": os.getpid()}
@@ -261,9 +261,7 @@ def _burst_on(
         thread.join(timeout + 60)
     monitor.stop()
     for profiler in profilers:
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)  # py-spy writes what it has and stops
-            profiler.wait(timeout=60)
+        _stop_profile(profiler)
     if profile:
         say(f"py-spy profiles: {stack.root}/profile-*.txt (bench.pyspy_summary reads them)")
     errors = [c.error for c in clients if c.error is not None]
@@ -492,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy profiles of the API and the worker during the (first) burst; implies --keep",
+        help="py-spy profiles of the API, the worker and the Prefect server during the (first) "
+        "burst; implies --keep",
     )
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args(argv)

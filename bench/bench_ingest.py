@@ -907,6 +907,14 @@ def _profile(pid: int, seconds_max: float, out: Path) -> subprocess.Popen[bytes]
     )
 
 
+def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+    """Stop a `_profile` recording: py-spy writes what it has and ends."""
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            profiler.wait(timeout=30)
+
+
 def phase_c(
     key: str,
     title: str,
@@ -947,10 +955,7 @@ def phase_c(
         cpu, foreign = meter.stop()
         extra["log_counts"] = stack.log_counts(offsets, stack.log_offsets())
         extra["foreign_top"] = meter.foreign_top
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                profiler.wait(timeout=30)
+        _stop_profile(profiler)
         runs_after = stack.flow_run_counts()
         extra["flow_runs"] = {k: runs_after[k] - runs_before[k] for k in runs_after}
         extra["throttled"] = dict(stack.waits)

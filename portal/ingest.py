@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from portal.domain.checklist import ThemePolicy
 from portal.domain.child_lists import (
@@ -212,6 +213,9 @@ class Batch:
         return counts
 
 
+T = TypeVar("T")
+
+
 class ReadOnce:
     """The scope checks' reads for one batch, each asked of the database once.
 
@@ -225,29 +229,32 @@ class ReadOnce:
 
     def __init__(self, repository: UploadReads) -> None:
         self._repository = repository
-        self._uploads: dict[tuple[str, str, str], list[Document]] = {}
-        self._selections: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._extras: dict[str, list[ExtraItem]] = {}
+        self._read: dict[tuple[str, ...], Any] = {}
+
+    def _once(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
+        if key not in self._read:
+            self._read[key] = read()
+        return cast(T, self._read[key])
 
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
         """`UploadReads.uploads_for_item`, asked once per (inspection, agency, item)."""
-        key = (inspection_id, agency, item)
-        if key not in self._uploads:
-            self._uploads[key] = self._repository.uploads_for_item(*key)
-        return self._uploads[key]
+        return self._once(
+            ("uploads", inspection_id, agency, item),
+            lambda: self._repository.uploads_for_item(inspection_id, agency, item),
+        )
 
     def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
         """`UploadReads.selection`, asked once per (inspection, stage)."""
-        key = (inspection_id, stage)
-        if key not in self._selections:
-            self._selections[key] = self._repository.selection(*key)
-        return self._selections[key]
+        return self._once(
+            ("selection", inspection_id, stage),
+            lambda: self._repository.selection(inspection_id, stage),
+        )
 
     def extra_items(self, inspection_id: str) -> list[ExtraItem]:
         """`UploadReads.extra_items`, asked once per inspection."""
-        if inspection_id not in self._extras:
-            self._extras[inspection_id] = self._repository.extra_items(inspection_id)
-        return self._extras[inspection_id]
+        return self._once(
+            ("extra_items", inspection_id), lambda: self._repository.extra_items(inspection_id)
+        )
 
 
 Step = Callable[[WorkItem, Batch], Verdict]

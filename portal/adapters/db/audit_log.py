@@ -111,15 +111,16 @@ def append_many(session: Session, at: datetime, events: Sequence[AuditEvent]) ->
         if event.document_id is not None and event.inspection_id is None:
             raise ValueError(f"an event of document {event.document_id} must name its inspection")
         by_chain.setdefault(chain_of(event.inspection_id), []).append(i)
-    entries: list[AuditEntry | None] = [None] * len(events)
+    entries: dict[int, AuditEntry] = {}
     for chain in sorted(by_chain):
         head = lock_head(session, chain)
-        seq, prev_hash = head.last_seq, head.last_entry_hash
+        sealed: list[AuditEntry] = []
+        last_seq, last_hash = head.last_seq, head.last_entry_hash
         for i in by_chain[chain]:
             event = events[i]
             entry = seal(
-                seq=seq + 1,
-                prev_hash=prev_hash,
+                seq=last_seq + 1,
+                prev_hash=last_hash,
                 at=utc_aware(at),
                 actor=event.actor,
                 action=event.action,
@@ -128,19 +129,17 @@ def append_many(session: Session, at: datetime, events: Sequence[AuditEvent]) ->
                 detail=event.detail,
                 key=keys.current,
             )
-            seq, prev_hash, entries[i] = entry.seq, entry.entry_hash, entry
+            last_seq, last_hash, entries[i] = entry.seq, entry.entry_hash, entry
+            sealed.append(entry)
         connection = session.connection()
         moved = connection.execute(
             _MOVE_HEAD,
-            {"b_chain": chain, "b_was": head.last_seq, "b_seq": seq, "b_hash": prev_hash},
+            {"b_chain": chain, "b_was": head.last_seq, "b_seq": last_seq, "b_hash": last_hash},
         )
         if moved.rowcount != 1:
             raise ChainMoved(f"the head of audit chain {chain} moved while it was locked")
-        connection.execute(
-            _INSERT_EVENTS,
-            [entries[i].model_dump(exclude={"id"}) for i in by_chain[chain]],  # type: ignore[union-attr]
-        )
-    return [entry for entry in entries if entry is not None]
+        connection.execute(_INSERT_EVENTS, [e.model_dump(exclude={"id"}) for e in sealed])
+    return [entries[i] for i in range(len(events))]
 
 
 # The statements an append runs, built once and run on the session's connection: built
@@ -150,12 +149,10 @@ _CHAINS = cast(Table, AuditChainRow.__table__)
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _HEAD_VALUES = {"chain": bindparam("b_chain"), "last_seq": 0, "last_entry_hash": GENESIS_HASH}
 _CREATE_HEAD = {
-    "postgresql": pg_insert(_CHAINS)
+    dialect: dialect_insert(_CHAINS)
     .values(_HEAD_VALUES)
-    .on_conflict_do_nothing(index_elements=["chain"]),
-    "sqlite": sqlite_insert(_CHAINS)
-    .values(_HEAD_VALUES)
-    .on_conflict_do_nothing(index_elements=["chain"]),
+    .on_conflict_do_nothing(index_elements=["chain"])
+    for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _READ_HEAD = (
     select(_CHAINS.c.last_seq, _CHAINS.c.last_entry_hash)

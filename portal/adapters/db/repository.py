@@ -921,6 +921,9 @@ class SqlRepository(Tables):
                 range(len(outcomes)),
                 key=lambda i: inspections.get(outcomes[i].document_id) or "",
             )
+            # The outcomes' statements run on the connection, past the session: nothing the
+            # session holds may wait behind them.
+            session.flush()
             events: list[audit_log.AuditEvent] = []
             for i in order:
                 inspection_id = inspections.get(outcomes[i].document_id)
@@ -1391,7 +1394,6 @@ def _write_outcome(
     }
     if values.keys() != _OUTCOME_KEYS:  # a value the statement has no column for is lost
         raise ValueError(f"outcome values {sorted(values)} are not {sorted(_OUTCOME_KEYS)}")
-    session.flush()  # the session's pending rows first: the statements below bypass it
     connection = session.connection()
     result = connection.execute(
         _WRITE_OUTCOME,
