@@ -197,11 +197,19 @@ def running_clamd(clamd: ClamdProcess) -> ClamdProcess:
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """A temporary Prefect server for the run; flows called in tests report to it."""
+    """A temporary Prefect server for the run, tuned as `jtai-portal up` tunes its own
+    (PREFECT_SERVER_TUNING, which its subprocess reads from the environment); flows
+    called in tests report to it. Untuned, its task-run recorder's writes collide with
+    flow runs' on SQLite: the server answers 503 and a client can back off for a minute."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    from portal.cli import PREFECT_SERVER_TUNING
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PREFECT_SERVER_TUNING.items():
+            patch.setenv(name, value)
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
 
 
 @pytest.fixture(scope="session")

@@ -107,13 +107,25 @@ class PortalUnderTest:
         assert decided["status"] == "accepted", decided
         return document_id
 
-    def wait_final(self, document_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    def wait_final(
+        self, document_id: str, timeout: float = 180.0, who: str = "local_authority"
+    ) -> dict[str, Any]:
+        """The document's status once final, or as it stands after `timeout` s: polled as
+        a well-behaved client polls, every 0.2 s, waiting as long as a 429 asks (the
+        portal's rate limit applies to tests too). The timeout is long because a batch
+        may start late on a loaded machine: Prefect's client backs off for up to a minute
+        while its server answers 503."""
         deadline = time.monotonic() + timeout
         while True:
-            body = self.status(document_id)
+            response = self.client.get(f"/v1/documents/{document_id}", headers=self.auth(who))
+            if response.status_code == 429:
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
             if body["final"] or time.monotonic() > deadline:
                 return body
-            time.sleep(0.05)
+            time.sleep(0.2)
 
 
 def start_portal(

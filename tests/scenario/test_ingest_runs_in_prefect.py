@@ -43,11 +43,14 @@ async def _task_runs_of(flow_run_id: UUID) -> list[TaskRun]:
 
 
 def _task_runs_once_recorded(flow_run_id: UUID, expected: int) -> list[TaskRun]:
-    """Task runs reach the server as events, recorded a moment after the flow run ends."""
+    """Task runs reach the server as events, recorded in batches up to a few seconds
+    after the flow run ends (PREFECT_SERVER_TUNING): wait for `expected` runs, each in a
+    final state."""
     deadline = time.monotonic() + 30
     while True:
         runs = asyncio.run(_task_runs_of(flow_run_id))
-        if len(runs) >= expected or time.monotonic() > deadline:
+        recorded = len(runs) >= expected and all(r.state and r.state.is_final() for r in runs)
+        if recorded or time.monotonic() > deadline:
             return runs
         time.sleep(0.2)
 
