@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -11,7 +12,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name, Stream
 
 from portal.adapters import pdf_sanitiser
-from portal.adapters.pdf_sanitiser import PikepdfSanitiser
+from portal.adapters.pdf_sanitiser import FLATE_LEVEL, PikepdfSanitiser
 from portal.domain.documents import Outcome
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.sanitising import SanitiseReport, decide_sanitise
@@ -206,6 +207,26 @@ def test_writes_an_ascii_encoded_stream_as_flate_so_no_viewer_meets_that_decoder
         written = clean.pages[0].obj.Contents
         assert written.Filter == Name.FlateDecode
         assert written.read_bytes() == text
+
+
+def test_compresses_an_unfiltered_stream_at_the_sanitisers_fast_flate_level(
+    tmp_path: Path,
+) -> None:
+    text = b"".join(b"BT /F1 12 Tf 72 %d Td (line %d) Tj ET\n" % (i, i) for i in range(2000))
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].obj.Contents = pdf.make_stream(text)
+    sent = io.BytesIO()
+    pdf.save(sent, compress_streams=False)
+
+    report, target = sanitise(tmp_path, sent.getvalue())
+
+    assert report.problem is None
+    with pikepdf.open(target) as clean:
+        written = clean.pages[0].obj.Contents
+        assert written.Filter == Name.FlateDecode
+        assert written.read_raw_bytes() == zlib.compress(text, FLATE_LEVEL)
+    assert zlib.compress(text, FLATE_LEVEL) != zlib.compress(text)  # the level shows
 
 
 def test_rejects_as_corrupt_a_pdf_with_a_stream_that_cannot_be_decoded(tmp_path: Path) -> None:
