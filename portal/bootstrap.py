@@ -214,6 +214,7 @@ class Container:
             claim_lease=timedelta(seconds=self.settings.processing_lease_seconds),
             clock=self.clock.now,
             schedule_of=functools.cache(self.schedule_of_inspection),
+            holds_of=self.records.holds,
             scan_connections=self.settings.clamd_connections,
             workspace_root=(
                 self.settings.ingest_workspace_dir if self.settings.store == "filesystem" else None

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -47,6 +47,7 @@ from portal.domain.ports import (
 )
 from portal.domain.reasons import ReasonCode, WarningCode
 from portal.domain.receipt_order import earlier_uploads, receipt_order
+from portal.domain.retention import LegalHold, active_holds
 from portal.domain.sanitising import decide_sanitise
 from portal.domain.scanning import decide_scan
 from portal.domain.schedule import Schedule
@@ -83,6 +84,9 @@ class IngestServices:
     claim_lease: timedelta
     clock: Callable[[], datetime]
     schedule_of: Callable[[str], Schedule | None]
+    holds_of: Callable[[str], Sequence[LegalHold]]
+    """Every legal hold of an inspection, active or lifted, read when a batch's verdicts
+    are written (a rejected document's quarantined bytes stay while one is active)."""
     scan_connections: int = 1
     """How many documents of a batch `scan` sends to the scanner at once (the scanner's
     connection count, JTAI_CLAMD_CONNECTIONS)."""
@@ -589,7 +593,9 @@ def record(batch: Batch) -> Batch:
     """Commit the verdicts of every document of the batch in one transaction, then delete
     each decided one's quarantined original; the results are in `batch.results`.
 
-    Guarantees: a verdict is written before its quarantined original is deleted; nothing
+    Guarantees: a verdict is written before its quarantined original is deleted; a
+    rejected document's original is kept (unreadable, in quarantine) while a legal hold
+    covers it, and its audit event names the holds; nothing
     reached the clean or on-site area unless every step proceeded; a transient failure
     (clamd, store) leaves the document `failed` with a retry time, never accepted or lost;
     a document whose claim was lost gets nothing written; if the database fails, nothing
@@ -599,7 +605,9 @@ def record(batch: Batch) -> Batch:
     started = time.perf_counter()
     services = batch.services
     now = services.clock()
-    outcomes = [_outcome_of(item, now, services.retry_delay) for item in batch.items]
+    outcomes = _kept_under_holds(
+        [_outcome_of(item, now, services.retry_delay) for item in batch.items], batch
+    )
     written = services.repository.record_outcomes(batch.claim_token, now, outcomes)
     share = (time.perf_counter() - started) / max(1, len(batch.items))
     batch.results = [
@@ -607,6 +615,22 @@ def record(batch: Batch) -> Batch:
         for item, outcome, recorded in zip(batch.items, outcomes, written, strict=True)
     ]
     return batch
+
+
+def _kept_under_holds(outcomes: list[OutcomeToRecord], batch: Batch) -> list[OutcomeToRecord]:
+    """The outcomes, each rejected one naming the active holds that keep its quarantined
+    bytes (an inspection's holds read once, and only if one of its documents is rejected)."""
+    holds: dict[str, Sequence[LegalHold]] = {}
+    kept = []
+    for item, outcome in zip(batch.items, outcomes, strict=True):
+        if outcome.status is DocumentStatus.rejected:
+            inspection_id = item.document.inspection_id
+            if inspection_id not in holds:
+                holds[inspection_id] = batch.services.holds_of(inspection_id)
+            held_by = active_holds(holds[inspection_id], inspection_id, item.document.id)
+            outcome = replace(outcome, quarantine_kept_by_holds=held_by)
+        kept.append(outcome)
+    return kept
 
 
 def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> OutcomeToRecord:
@@ -646,7 +670,9 @@ def _after_record(
     original, and say what happened to it."""
     started = time.perf_counter()
     document = item.document
-    if recorded and outcome.status.is_final:
+    if recorded and outcome.quarantine_kept_by_holds:
+        log.info("%s rejected; its bytes stay in quarantine under a legal hold", document.id)
+    elif recorded and outcome.status.is_final:
         _discard_quietly(store, Area.quarantine, document.object_key)
     elif not recorded and item.area is not Area.quarantine:
         log.warning("claim on %s was lost; its verdict was not recorded", document.id)

@@ -54,7 +54,7 @@ import weakref
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -449,7 +449,7 @@ def _failed(source: Path, why: str) -> SanitiseReport:
     )
 
 
-FLATE_LEVEL = 1
+FLATE_LEVEL: Final = 1
 """zlib's level for the streams the sanitiser compresses (streams already Flate are
 copied as they are). Measured on the burst corpus's PDFs (80 files, 78.5 MB, mostly
 unfiltered text streams), five runs of each, alternating: zlib's default level (6) wrote

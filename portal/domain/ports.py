@@ -431,6 +431,9 @@ class OutcomeToRecord:
     next_attempt_at: datetime | None = None
     listed_children: Sequence[ListedChild] = ()
     scanned: ScannedWith | None = None
+    quarantine_kept_by_holds: Sequence[str] = ()
+    """The active legal holds that keep a rejected document's quarantined bytes (its
+    audit event names them); empty: the bytes go once the verdict is committed."""
 
 
 class UploadReads(Protocol):

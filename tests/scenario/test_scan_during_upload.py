@@ -19,6 +19,7 @@ from portal.bootstrap import make_scanner
 from portal.domain.access import Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
+from portal.domain.errors import ObjectMissing
 from portal.domain.signatures import LOCAL_TEST_DATABASE_ID
 from portal.services.identities import issue_token
 from portal.settings import Settings
@@ -116,6 +117,22 @@ def test_an_infected_upload_is_answered_rejected_at_once_and_its_bytes_are_gone(
 def test_under_a_legal_hold_an_infected_upload_is_rejected_and_its_bytes_stay_quarantined(
     portal: PortalUnderTest,
 ) -> None:
+    hold_id = _place_hold(portal)
+
+    answer = portal.upload("notes.txt", samples.eicar(), item="1.2").json()
+
+    assert answer["status"] == "rejected"
+    with portal.container.store.open(Area.quarantine, _key(portal, answer["id"])) as kept:
+        assert kept.read() == samples.eicar()
+    rejected = portal.container.repository.audit_events(answer["id"])[-1]
+    assert rejected["detail"]["quarantine_kept_by_holds"] == [hold_id]
+    read = portal.client.get(
+        f"/v1/documents/{answer['id']}/content", headers=portal.auth("inspector")
+    )
+    assert read.status_code != 200
+
+
+def _place_hold(portal: PortalUnderTest) -> str:
     _p, records = issue_token(
         portal.container, Role.records_officer, inspection_id=portal.inspection_id, label="ro"
     )
@@ -125,14 +142,33 @@ def test_under_a_legal_hold_an_infected_upload_is_rejected_and_its_bytes_stay_qu
         headers={"Authorization": f"Bearer {records}"},
     )
     assert placed.status_code == 201, placed.text
+    hold_id: str = placed.json()["id"]
+    return hold_id
 
-    answer = portal.upload("notes.txt", samples.eicar(), item="1.2").json()
 
-    assert answer["status"] == "rejected"
+def test_under_a_legal_hold_a_document_the_worker_rejects_keeps_its_bytes_quarantined(
+    portal: PortalUnderTest,
+) -> None:
+    # Clean to clamd as uploaded; the worker finds EICAR in the attachment it extracts.
+    before = portal.upload("report.pdf", samples.eicar_pdf_attachment(), item="1.1").json()
+    portal.process_pending()
+    assert portal.status(before["id"])["status"] == "rejected"
+    with (
+        pytest.raises(ObjectMissing),
+        portal.container.store.open(Area.quarantine, _key(portal, before["id"])),
+    ):
+        pass
+    hold_id = _place_hold(portal)
+
+    answer = portal.upload("report.pdf", samples.eicar_pdf_attachment(), item="1.1").json()
+    portal.process_pending()
+
+    assert portal.status(answer["id"])["status"] == "rejected"
     with portal.container.store.open(Area.quarantine, _key(portal, answer["id"])) as kept:
-        assert kept.read() == samples.eicar()
+        assert kept.read() == samples.eicar_pdf_attachment()
     rejected = portal.container.repository.audit_events(answer["id"])[-1]
-    assert rejected["detail"]["quarantine_kept_by_holds"] == [placed.json()["id"]]
+    assert rejected["action"] == "document_rejected"
+    assert rejected["detail"]["quarantine_kept_by_holds"] == [hold_id]
     read = portal.client.get(
         f"/v1/documents/{answer['id']}/content", headers=portal.auth("inspector")
     )

@@ -1432,8 +1432,11 @@ def _write_outcome(
             "sha256_stored": outcome.sha256_stored,
         }
         | ({"scan_signatures": values["scan_signatures"]} if scanned else {})
+        | ({"children_listed": len(listed)} if listed and status is DocumentStatus.accepted else {})
         | (
-            {"children_listed": len(listed)} if listed and status is DocumentStatus.accepted else {}
+            {"quarantine_kept_by_holds": list(outcome.quarantine_kept_by_holds)}
+            if outcome.quarantine_kept_by_holds
+            else {}
         ),
     )
 
