@@ -18,7 +18,7 @@ from portal.domain.completeness import DeadlineState
 from portal.domain.documents import Document, DocumentStatus
 from portal.domain.moments import UtcDatetime
 from portal.domain.reasons import reason_sentence
-from portal.domain.schedule import Schedule, ScheduledDeadline
+from portal.domain.schedule import Schedule, ScheduledDeadline, say_moment
 from portal.domain.timeline import LONDON, WorkingCalendar
 
 
@@ -292,6 +292,13 @@ def _after_deadline(
     return messages
 
 
+def _received(document: Document) -> str:
+    """When the portal received a document, for a notice that names no file: a filename
+    may carry a child's name, and mail leaves the places retention reaches. Signed in,
+    the recipient sees the name beside the document reference."""
+    return f"received at {say_moment(document.received_at)}"
+
+
 def plan_rejection_notice(
     document: Document, area_name: str, contacts: Contacts
 ) -> PlannedMessage | None:
@@ -307,11 +314,10 @@ def plan_rejection_notice(
         deadline="",
         kind=MessageKind.rejection_notice,
         recipients=recipients,
-        subject=f"JTAI {area_name}: {document.original_filename} was not accepted",
+        subject=f"JTAI {area_name}: an upload for {document.item_number} was not accepted",
         body="\n".join(
             [
-                f"Your upload {document.original_filename!r} for {document.item_number} was not "
-                "accepted:",
+                f"Your upload for {document.item_number}, {_received(document)}, was not accepted:",
                 "",
                 *reasons,
                 "",
@@ -351,10 +357,10 @@ def plan_withdrawal_notices(
                 deadline="",
                 kind=MessageKind.withdrawal_notice,
                 recipients=agency_contacts,
-                subject=f"JTAI {area_name}: {document.original_filename} was withdrawn",
+                subject=f"JTAI {area_name}: an upload for {document.item_number} was withdrawn",
                 body="\n".join(
                     [
-                        f"Your upload {document.original_filename!r} for {what} had been "
+                        f"Your upload for {what}, {_received(document)}, had been "
                         "accepted, and has now been withdrawn:",
                         "",
                         *reasons,
@@ -382,8 +388,8 @@ def plan_withdrawal_notices(
                 subject=f"JTAI {area_name}: a document from {document.agency} was withdrawn",
                 body="\n".join(
                     [
-                        f"A document {document.agency} sent for {what} "
-                        f"({document.original_filename!r}) had been accepted, and has now been "
+                        f"A document {document.agency} sent for {what}, {_received(document)}, "
+                        "had been accepted, and has now been "
                         "withdrawn: when it was checked again with newer virus definitions, "
                         "the virus scanner found something harmful in it.",
                         *([found] if found else []),

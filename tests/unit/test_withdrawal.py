@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
-from portal.domain.chase import Contacts, MessageKind, plan_withdrawal_notices
+from portal.domain.chase import (
+    Contacts,
+    MessageKind,
+    plan_rejection_notice,
+    plan_withdrawal_notices,
+)
 from portal.domain.completeness import DocumentFact, completeness
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.reasons import ReasonCode, reason_sentence
+from portal.domain.schedule import say_moment
 from portal.domain.withdrawal import (
     WithdrawalOutcome,
     decide_withdrawal,
@@ -164,7 +170,8 @@ def test_the_agency_and_the_lead_are_each_told_once_what_happened_and_what_to_do
     assert {m.kind for m in notices} == {MessageKind.withdrawal_notice}
     assert agency.recipients == ("police@force.example", "deputy@force.example")
     assert agency.key == "insp:police:doc1:withdrawal_notice"
-    assert agency.subject == "JTAI Testshire: structure.pdf was withdrawn"
+    assert agency.subject == "JTAI Testshire: an upload for 3.1 was withdrawn"
+    assert f"received at {say_moment(ACCEPTED_AT)}" in agency.body
     assert reason_sentence(ReasonCode.infected_on_rescan) in agency.body
     assert "Win.Test.EICAR_HDB-1" in agency.body
     assert "https://portal.example/inspections/insp/checklist" in agency.body
@@ -173,6 +180,30 @@ def test_the_agency_and_the_lead_are_each_told_once_what_happened_and_what_to_do
     assert lead.key == "insp:*:doc1:withdrawal_notice"
     assert "3.1 Structure" in lead.body and "delete their copy" in lead.body
     assert "missing again" in lead.body
+
+
+def test_withdrawal_notices_name_no_file_for_a_filename_may_carry_a_childs_name() -> None:
+    document = _withdrawn(original_filename="Case record Jane Doe.pdf")
+    notices = plan_withdrawal_notices(document, "Testshire", "3.1 Structure", CONTACTS, "-")
+    assert len(notices) == 2
+    for notice in notices:
+        assert "Jane" not in notice.subject + notice.body
+        assert "doc1" in notice.body
+
+
+def test_a_rejection_notice_names_no_file_but_says_when_the_upload_arrived() -> None:
+    document = _document(
+        original_filename="Case record Jane Doe.pdf",
+        status=DocumentStatus.rejected,
+        area=Area.quarantine,
+        reasons=(ReasonCode.infected,),
+    )
+    notice = plan_rejection_notice(document, "Testshire", CONTACTS)
+    assert notice is not None
+    assert notice.subject == "JTAI Testshire: an upload for 3.1 was not accepted"
+    assert "Jane" not in notice.subject + notice.body
+    assert f"received at {say_moment(ACCEPTED_AT)}" in notice.body
+    assert "doc1" in notice.body
 
 
 def test_no_notice_for_a_document_that_is_not_withdrawn_or_for_no_one() -> None:
