@@ -274,6 +274,16 @@ def _prefect(settings: Settings, args: list[str]) -> None:
     )
 
 
+def clamd_threads(settings: Settings) -> int:
+    """clamd's MaxThreads for the clamd `up` starts (unless CLAMD_MAX_THREADS is set): a
+    thread for every connection `up`'s processes may open at once (the API's scans during
+    upload, the worker's, the scheduler's rescans), so that none waits in clamd's queue,
+    where the portal's timeout runs but no scan does."""
+    return (
+        settings.upload_scan_connections + settings.clamd_connections + settings.rescan_connections
+    )
+
+
 def _up(settings: Settings) -> None:
     from portal.bootstrap import build
     from portal.demo import ensure_admin_token, ensure_demo_inspection
@@ -285,6 +295,7 @@ def _up(settings: Settings) -> None:
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     env = {
         **PREFECT_SERVER_TUNING,
+        "CLAMD_MAX_THREADS": str(clamd_threads(settings)),
         **os.environ,
         **prefect_env(settings),
         "PREFECT_LOGGING_LEVEL": "WARNING",

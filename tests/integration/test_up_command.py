@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portal.settings import REPO_ROOT
+from portal.settings import REPO_ROOT, Settings
 from tests import samples
 from tests.api_process import free_port
 
@@ -184,6 +184,15 @@ def test_up_says_plainly_that_clamd_runs_the_local_test_signatures(up: Up) -> No
     link = up.data / "clamd" / "signatures"
     assert link.is_symlink() and (link / "jtai-signatures.ndb").is_file()
     assert f"DatabaseDirectory {link}\n" in (up.data / "clamd" / "clamd.conf").read_text()
+
+
+def test_up_gives_clamd_a_thread_for_every_connection_its_processes_may_open(up: Up) -> None:
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    connections = (
+        defaults.upload_scan_connections + defaults.clamd_connections + defaults.rescan_connections
+    )
+    assert connections > 4  # more than start-clamd's own default
+    assert f"MaxThreads {connections}\n" in (up.data / "clamd" / "clamd.conf").read_text()
 
 
 def test_up_prints_its_welcome_last_and_keeps_the_processes_logs_in_files(up: Up) -> None:
