@@ -195,9 +195,9 @@ def _audit(settings: Settings, subcommand: str) -> None:
 PREFECT_SERVER_TUNING = {
     # By default the task-run recorder writes each task run's state events in a transaction
     # of its own; on SQLite those writes collide with the next flow run's ("database is
-    # locked", answered 503, and the client backs off ~2 s). Batched, the six step tasks
-    # of an ingest run cost a few writes a second. The UI shows task runs up to a second
-    # later.
+    # locked", answered 503, and the client backs off ~2 s, up to a minute over its
+    # retries). Batched, the six step tasks of an ingest run cost a few writes a second.
+    # The UI shows task runs up to 5 s (the flush interval) later.
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "5",

@@ -591,11 +591,13 @@ def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:
 
 def record(batch: Batch) -> Batch:
     """Commit the verdicts of every document of the batch in one transaction, then delete
-    each decided one's quarantined original; the results are in `batch.results`.
+    each decided one's quarantined original, unless a legal hold keeps a rejected one; the
+    results are in `batch.results`.
 
     Guarantees: a verdict is written before its quarantined original is deleted; a
-    rejected document's original is kept (unreadable, in quarantine) while a legal hold
-    covers it, and its audit event names the holds; nothing
+    rejected document's original is kept (unreadable, in quarantine) if a legal hold
+    covers it when the verdict is written (its audit event names the holds) or when the
+    holds are read again after the commit, just before the deletion; nothing
     reached the clean or on-site area unless every step proceeded; a transient failure
     (clamd, store) leaves the document `failed` with a retry time, never accepted or lost;
     a document whose claim was lost gets nothing written; if the database fails, nothing
@@ -609,9 +611,11 @@ def record(batch: Batch) -> Batch:
         [_outcome_of(item, now, services.retry_delay) for item in batch.items], batch
     )
     written = services.repository.record_outcomes(batch.claim_token, now, outcomes)
+    # Read again: a hold placed while the verdicts were written keeps the bytes too.
+    kept = {o.document_id for o in _kept_under_holds(outcomes, batch) if o.quarantine_kept_by_holds}
     share = (time.perf_counter() - started) / max(1, len(batch.items))
     batch.results = [
-        _after_record(item, outcome, recorded, services.store, share)
+        _after_record(item, outcome, recorded, services.store, share, item.document.id in kept)
         for item, outcome, recorded in zip(batch.items, outcomes, written, strict=True)
     ]
     return batch
@@ -664,13 +668,19 @@ def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> Outcom
 
 
 def _after_record(
-    item: WorkItem, outcome: OutcomeToRecord, recorded: bool, store: ObjectStore, share: float
+    item: WorkItem,
+    outcome: OutcomeToRecord,
+    recorded: bool,
+    store: ObjectStore,
+    share: float,
+    held: bool,
 ) -> DocumentResult:
     """Once the batch's verdicts are committed: delete a decided document's quarantined
-    original, and say what happened to it."""
+    original unless it is `held` (a rejected one a legal hold covers), and say what
+    happened to it."""
     started = time.perf_counter()
     document = item.document
-    if recorded and outcome.quarantine_kept_by_holds:
+    if recorded and held:
         log.info("%s rejected; its bytes stay in quarantine under a legal hold", document.id)
     elif recorded and outcome.status.is_final:
         _discard_quietly(store, Area.quarantine, document.object_key)

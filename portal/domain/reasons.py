@@ -60,8 +60,7 @@ class WarningCode(StrEnum):
 
 _REASON_SENTENCES: dict[ReasonCode, str] = {
     ReasonCode.infected: (
-        "Our virus scanner found something harmful in this file, so it was not accepted "
-        "and no one can open it. "
+        "Our virus scanner found something harmful in this file; no one can open it. "
         "Please ask your IT team to check the original, then upload a clean copy."
     ),
     ReasonCode.file_type_not_allowed: (

@@ -93,7 +93,7 @@ def _children_of(data: Path) -> dict[str, int]:
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     data = tmp_path_factory.mktemp("up") / "data"
     api_port, prefect_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JTAI_", "PREFECT_", "CLAMD_"))}
     env |= {
         "JTAI_DATA_DIR": str(data),
         "JTAI_API_PORT": str(api_port),

@@ -119,6 +119,7 @@ class PortalUnderTest:
         while True:
             response = self.client.get(f"/v1/documents/{document_id}", headers=self.auth(who))
             if response.status_code == 429:
+                assert time.monotonic() < deadline, response.text
                 time.sleep(float(response.headers.get("Retry-After", "1")))
                 continue
             assert response.status_code == 200, response.text

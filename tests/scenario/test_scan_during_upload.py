@@ -151,6 +151,7 @@ def test_under_a_legal_hold_a_document_the_worker_rejects_keeps_its_bytes_quaran
 ) -> None:
     # Clean to clamd as uploaded; the worker finds EICAR in the attachment it extracts.
     before = portal.upload("report.pdf", samples.eicar_pdf_attachment(), item="1.1").json()
+    assert before["status"] == "received"  # for the worker to judge
     portal.process_pending()
     assert portal.status(before["id"])["status"] == "rejected"
     with (
@@ -161,13 +162,14 @@ def test_under_a_legal_hold_a_document_the_worker_rejects_keeps_its_bytes_quaran
     hold_id = _place_hold(portal)
 
     answer = portal.upload("report.pdf", samples.eicar_pdf_attachment(), item="1.1").json()
+    assert answer["status"] == "received"
     portal.process_pending()
 
     assert portal.status(answer["id"])["status"] == "rejected"
     with portal.container.store.open(Area.quarantine, _key(portal, answer["id"])) as kept:
         assert kept.read() == samples.eicar_pdf_attachment()
     rejected = portal.container.repository.audit_events(answer["id"])[-1]
-    assert rejected["action"] == "document_rejected"
+    assert (rejected["action"], rejected["actor"]) == ("document_rejected", "pipeline")
     assert rejected["detail"]["quarantine_kept_by_holds"] == [hold_id]
     read = portal.client.get(
         f"/v1/documents/{answer['id']}/content", headers=portal.auth("inspector")
