@@ -436,7 +436,19 @@ class ThemePolicy(BaseModel):
                 f"lists, case records, audits or requests name agencies not in the theme: {unknown}"
             )
         self._health_opt_outs_are_quoted()
+        self._keys_unique()
         return self
+
+    def _keys_unique(self) -> None:
+        """Uploads name a list as `list:<key>` and a request as `request:<key>`: a key
+        given twice would leave one of them out of reach."""
+        for what, keys in (
+            ("child list", [c.key for c in self.child_lists]),
+            ("request", [r.key for r in self.requests]),
+        ):
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                raise ValueError(f"{what} keys repeated: {repeated}")
 
     def _health_opt_outs_are_quoted(self) -> None:
         kinds = {a.code: a.kind for a in self.agencies}

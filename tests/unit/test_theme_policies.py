@@ -537,3 +537,12 @@ def test_serious_youth_violence_audits_are_due_by_5pm_thursday_in_week_2(
 ) -> None:
     assert serious_youth_violence.audits is not None
     assert serious_youth_violence.audits.deadline == "week2_thursday_5pm"
+
+
+@pytest.mark.parametrize("field", ["child_lists", "requests"])
+def test_a_child_list_or_request_key_given_twice_is_refused(field: str) -> None:
+    data = yaml.safe_load((THEMES_DIR / "domestic-abuse-2024.yaml").read_text())
+    assert data[field], f"the shipped theme has {field} to repeat"
+    data[field].append(data[field][0])
+    with pytest.raises(ValueError, match=f"keys repeated: \\['{data[field][0]['key']}'\\]"):
+        ThemePolicy.model_validate(data)
