@@ -611,8 +611,7 @@ def record(batch: Batch) -> Batch:
         [_outcome_of(item, now, services.retry_delay) for item in batch.items], batch
     )
     written = services.repository.record_outcomes(batch.claim_token, now, outcomes)
-    # Read again: a hold placed while the verdicts were written keeps the bytes too.
-    kept = {o.document_id for o in _kept_under_holds(outcomes, batch) if o.quarantine_kept_by_holds}
+    kept = _held_after_commit(outcomes, batch)
     share = (time.perf_counter() - started) / max(1, len(batch.items))
     batch.results = [
         _after_record(item, outcome, recorded, services.store, share, item.document.id in kept)
@@ -635,6 +634,18 @@ def _kept_under_holds(outcomes: list[OutcomeToRecord], batch: Batch) -> list[Out
             outcome = replace(outcome, quarantine_kept_by_holds=held_by)
         kept.append(outcome)
     return kept
+
+
+def _held_after_commit(outcomes: list[OutcomeToRecord], batch: Batch) -> set[str]:
+    """The rejected documents whose bytes stay, the holds read again once the verdicts
+    are committed (a hold placed meanwhile keeps them too); every rejected one if the
+    holds cannot be read: their bytes stay, unreadable, for retention to delete."""
+    try:
+        again = _kept_under_holds(outcomes, batch)
+    except TransientError as exc:
+        log.warning("kept every rejected document's bytes: holds could not be read (%s)", exc)
+        return {o.document_id for o in outcomes if o.status is DocumentStatus.rejected}
+    return {o.document_id for o in again if o.quarantine_kept_by_holds}
 
 
 def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> OutcomeToRecord:

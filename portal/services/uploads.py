@@ -217,12 +217,13 @@ def _settle_rejected_upload(
 ) -> None:
     """After an upload found infected on arrival is recorded rejected: its quarantined
     bytes go, as the worker's rejection removes them, unless a legal hold on the
-    inspection is active (then they stay in quarantine, never readable, as a withdrawn
+    inspection is active, when recorded or when read again just before the deletion
+    (then they stay in quarantine, never readable, as a withdrawn
     document's are kept: portal/services/withdrawal.py; the audit event names the holds);
     the uploading agency is sent the worker's rejection notice. Neither failing undoes the
     rejection: a leftover quarantined object is unreadable and retention sweeps it, a
     notice not sent stays in the outbox."""
-    if not held_by:
+    if not held_by and not _held_now(container, document):
         try:
             container.store.delete(Area.quarantine, document.object_key)
         except TransientError as exc:
@@ -231,6 +232,16 @@ def _settle_rejected_upload(
         notify_rejections(container, [document.id])
     except Exception:
         log.exception("the rejection notice for %s could not be queued", document.id)
+
+
+def _held_now(container: Container, document: Document) -> bool:
+    """Whether a legal hold covers the rejected document now; True if that cannot be read
+    (the bytes stay, unreadable, for retention to delete: never deleted under a hold)."""
+    try:
+        return bool(_holds_on_rejected(container, document))
+    except TransientError as exc:
+        log.warning("kept the infected upload %s: holds could not be read (%s)", document.id, exc)
+        return True
 
 
 def _received_document(

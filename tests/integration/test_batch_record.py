@@ -4,12 +4,16 @@ nothing half-written and every quarantined original in place; the run's retry re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from portal.bootstrap import Container
 from portal.domain.documents import Area, DocumentStatus
+from portal.domain.errors import TransientError
+from portal.domain.retention import LegalHold
 from portal.ingest import process_batch
 from portal.settings import Settings
 from tests import samples
@@ -70,3 +74,47 @@ def test_a_database_failure_while_recording_a_batch_leaves_all_of_it_undecided(
     for document in documents:
         assert not container.store.exists(Area.quarantine, document.object_key)
         assert len(repository.audit_events(document.id)) == 2
+
+
+def _holds_that(*answers: list[LegalHold] | Exception) -> Callable[[str], list[LegalHold]]:
+    """A holds reader answering each call with the next of `answers` (raising it if it is
+    an exception)."""
+    left = list(answers)
+
+    def holds_of(_inspection_id: str) -> list[LegalHold]:
+        answer = left.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return holds_of
+
+
+def _hold_on(inspection_id: str) -> LegalHold:
+    return LegalHold(
+        id="hold-1",
+        inspection_id=inspection_id,
+        reason="Complaint CL-19",
+        placed_by="records officer",
+        placed_at=datetime(2026, 12, 7, 9, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("second_read", ["a hold placed meanwhile", "the holds cannot be read"])
+def test_a_rejected_documents_bytes_stay_when_the_holds_after_the_commit_say_so_or_are_unknown(
+    container: Container, second_read: str
+) -> None:
+    documents = _batch_of(container, [samples.pdf_text_pages(2), samples.eicar()])
+    accepted, rejected = documents
+    again = (
+        [_hold_on(rejected.inspection_id)]
+        if second_read == "a hold placed meanwhile"
+        else TransientError("the database is restarting")
+    )
+    services = replace(container.ingest_services(), holds_of=_holds_that([], again))
+
+    results = process_batch(documents, "claim-1", services)
+
+    assert [r.status for r in results] == [DocumentStatus.accepted, DocumentStatus.rejected]
+    assert not container.store.exists(Area.quarantine, accepted.object_key)
+    assert container.store.exists(Area.quarantine, rejected.object_key)
