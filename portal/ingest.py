@@ -637,15 +637,16 @@ def _kept_under_holds(outcomes: list[OutcomeToRecord], batch: Batch) -> list[Out
 
 
 def _held_after_commit(outcomes: list[OutcomeToRecord], batch: Batch) -> set[str]:
-    """The rejected documents whose bytes stay, the holds read again once the verdicts
-    are committed (a hold placed meanwhile keeps them too); every rejected one if the
-    holds cannot be read: their bytes stay, unreadable, for retention to delete."""
+    """The rejected documents whose bytes stay: those the audit events say a hold keeps,
+    and those a hold covers when the holds are read again once the verdicts are committed
+    (a hold placed meanwhile keeps them too); every rejected one if the holds cannot be
+    read: their bytes stay, unreadable, for retention to delete."""
     try:
         again = _kept_under_holds(outcomes, batch)
     except TransientError as exc:
         log.warning("kept every rejected document's bytes: holds could not be read (%s)", exc)
         return {o.document_id for o in outcomes if o.status is DocumentStatus.rejected}
-    return {o.document_id for o in again if o.quarantine_kept_by_holds}
+    return {o.document_id for o in (*outcomes, *again) if o.quarantine_kept_by_holds}
 
 
 def _outcome_of(item: WorkItem, now: datetime, retry_delay: timedelta) -> OutcomeToRecord:

@@ -54,6 +54,21 @@ class PortalUnderTest:
             files={"file": (filename, data, "application/octet-stream")},
         )
 
+    def place_hold(self, reason: str = "Complaint CL-19 about the inspection") -> str:
+        """Place a legal hold on the whole inspection through the API, as its records
+        officer; returns the hold's id."""
+        _p, records = issue_token(
+            self.container, Role.records_officer, inspection_id=self.inspection_id, label="ro"
+        )
+        placed = self.client.post(
+            f"/v1/inspections/{self.inspection_id}/legal-holds",
+            json={"reason": reason},
+            headers={"Authorization": f"Bearer {records}"},
+        )
+        assert placed.status_code == 201, placed.text
+        hold_id: str = placed.json()["id"]
+        return hold_id
+
     def process_pending(self) -> list[str]:
         """Claim what waits and run one `ingest` flow run over it, as the worker does (with
         a worker beside the test, nothing: callers wait for the outcome either way)."""

@@ -16,12 +16,10 @@ from fastapi.testclient import TestClient
 
 from portal.app import create_app
 from portal.bootstrap import make_scanner
-from portal.domain.access import Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
 from portal.domain.errors import ObjectMissing
 from portal.domain.signatures import LOCAL_TEST_DATABASE_ID
-from portal.services.identities import issue_token
 from portal.settings import Settings
 from tests import samples
 from tests.clamd_peers import CountingScanner
@@ -117,7 +115,7 @@ def test_an_infected_upload_is_answered_rejected_at_once_and_its_bytes_are_gone(
 def test_under_a_legal_hold_an_infected_upload_is_rejected_and_its_bytes_stay_quarantined(
     portal: PortalUnderTest,
 ) -> None:
-    hold_id = _place_hold(portal)
+    hold_id = portal.place_hold()
 
     answer = portal.upload("notes.txt", samples.eicar(), item="1.2").json()
 
@@ -130,20 +128,6 @@ def test_under_a_legal_hold_an_infected_upload_is_rejected_and_its_bytes_stay_qu
         f"/v1/documents/{answer['id']}/content", headers=portal.auth("inspector")
     )
     assert read.status_code != 200
-
-
-def _place_hold(portal: PortalUnderTest) -> str:
-    _p, records = issue_token(
-        portal.container, Role.records_officer, inspection_id=portal.inspection_id, label="ro"
-    )
-    placed = portal.client.post(
-        f"/v1/inspections/{portal.inspection_id}/legal-holds",
-        json={"reason": "Complaint CL-19 about the inspection"},
-        headers={"Authorization": f"Bearer {records}"},
-    )
-    assert placed.status_code == 201, placed.text
-    hold_id: str = placed.json()["id"]
-    return hold_id
 
 
 def test_under_a_legal_hold_a_document_the_worker_rejects_keeps_its_bytes_quarantined(
@@ -159,7 +143,7 @@ def test_under_a_legal_hold_a_document_the_worker_rejects_keeps_its_bytes_quaran
         portal.container.store.open(Area.quarantine, _key(portal, before["id"])),
     ):
         pass
-    hold_id = _place_hold(portal)
+    hold_id = portal.place_hold()
 
     answer = portal.upload("report.pdf", samples.eicar_pdf_attachment(), item="1.1").json()
     assert answer["status"] == "received"

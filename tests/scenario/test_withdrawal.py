@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from portal.domain.access import Role
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
-from portal.services.identities import issue_token
 from portal.services.withdrawal import withdraw_infected
 from portal.settings import Settings
 from tests import samples
@@ -166,19 +164,11 @@ def test_under_a_legal_hold_a_withdrawn_health_record_stays_quarantined_and_unre
     assert portal.container.store.exists(Area.onsite, key)
     with portal.container.store.open(Area.onsite, key) as accepted:
         accepted_bytes = accepted.read()
-    _p, records = issue_token(
-        portal.container, Role.records_officer, inspection_id=portal.inspection_id, label="ro"
-    )
-    placed = portal.client.post(
-        f"/v1/inspections/{portal.inspection_id}/legal-holds",
-        json={"reason": "Complaint CL-19 about the inspection"},
-        headers={"Authorization": f"Bearer {records}"},
-    )
-    assert placed.status_code == 201, placed.text
+    hold_id = portal.place_hold()
 
     done = withdraw_infected(portal.container, document_id, SIGNATURE, SCANNER)
 
-    assert done.hold_ids == (placed.json()["id"],)
+    assert done.hold_ids == (hold_id,)
     assert portal.status(document_id)["status"] == "withdrawn"
     assert not portal.container.store.exists(Area.onsite, key)
     assert not portal.container.store.exists(Area.clean, key)
@@ -188,4 +178,4 @@ def test_under_a_legal_hold_a_withdrawn_health_record_stays_quarantined_and_unre
         assert _content(portal, document_id, who).json()["code"] == "document_withdrawn"
     events = portal.container.repository.audit_events(document_id)
     settled = next(e for e in events if e["action"] == "withdrawn_content_quarantined")
-    assert settled["detail"]["hold_ids"] == [placed.json()["id"]]
+    assert settled["detail"]["hold_ids"] == [hold_id]
