@@ -392,6 +392,7 @@ async def wait_for_statuses(
     refuses. Each look is one short query in a worker thread; between looks nothing holds
     a thread, so waiting callers cannot starve other requests of anyio's thread pool."""
     asked = checked_ids(ids)
+    began = container.clock.now()  # the wait runs from the request, not from its first look
     statuses = await anyio.to_thread.run_sync(lambda: look_up_statuses(container, principal, asked))
     if wait_seconds <= 0:
         return statuses
@@ -408,6 +409,7 @@ async def wait_for_statuses(
         interval=container.settings.status_wait_poll_seconds,
         now=container.clock.now,
         client_gone=client_gone,
+        began=began,
     )
 
 
@@ -421,14 +423,15 @@ async def hold_until_final(
     client_gone: Callable[[], Awaitable[bool]],
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    began: datetime | None = None,
 ) -> Statuses:
     """Look at the pending documents again every `interval` seconds (sleeping, not holding
     a thread) until none is pending, the wait ends, or the client has gone; the statuses
-    of the last look. The wait ends `wait_seconds` after it began by the portal's clock
-    (`now`, which tests drive) and never later than that by the monotonic clock, so a
+    of the last look. The wait ends `wait_seconds` after it `began` (default: now) by the
+    portal's clock (`now`, which tests drive) and never later than that by the monotonic clock, so a
     clock stepped back (or a test's clock standing still) never holds a request longer
     than asked; a clock that goes back ends the wait at once."""
-    started = now()
+    started = began or now()
     deadline = started + timedelta(seconds=wait_seconds)
     ceiling = monotonic() + wait_seconds
     while statuses.pending:
