@@ -246,6 +246,11 @@ def _burst_on(
         _profile(stack.procs[name].popen.pid, 120, stack.root / f"profile-{name}.txt")
         for name in (PORTAL_PROCESSES if profile else ())
     ]
+    for pair in os.environ.get("BENCH_NICE", "").split():
+        name, _, value = pair.partition("=")
+        pid = stack.procs[name].popen.pid
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            os.setpriority(os.PRIO_PROCESS, int(tid), int(value))
     monitor = Monitor(
         {name: proc.popen.pid for name, proc in stack.procs.items()}, own={"client": os.getpid()}
     )
@@ -296,6 +301,7 @@ def _burst_on(
         "peak_rss": monitor.peak_rss,
         "load": [monitor._load_start, monitor._load_end],
         "problems": problems,
+        "timeline": _timeline(uploads, rows, first),
     }
     if rescan:
         result["rescan"] = _rescan_outcome(stack.procs["rescan"], first)
@@ -304,6 +310,26 @@ def _burst_on(
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         say(f"could not read flow runs and artifacts: {exc}")
     return result
+
+
+def _timeline(uploads: list[Upload], rows: dict[str, Any], first: float) -> list[list[float]]:
+    """Per document, seconds from the burst's first upload: its upload's start and end,
+    when a flow run claimed it (if one did), its verdict, and 1 if it was scanned as it
+    arrived (0: the worker scanned it); in upload order."""
+
+    def at(moment: Any) -> float:
+        return round(_stamp(moment) - first, 3) if moment is not None else -1.0
+
+    return [
+        [
+            round(u.began - first, 3),
+            round(u.ended - first, 3),
+            at(rows[u.document_id].claimed_at),
+            at(rows[u.document_id].decided_at),
+            1.0 if rows[u.document_id].upload_scan_verdict else 0.0,
+        ]
+        for u in sorted(uploads, key=lambda u: u.ended)
+    ]
 
 
 def _rescan_outcome(proc: Proc, burst_started: float) -> dict[str, Any]:

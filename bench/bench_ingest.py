@@ -65,7 +65,7 @@ from bench.corpus import Corpus, CorpusFile
 from bench.corpus import build as build_corpus
 from portal.adapters.db.tables import DocumentRow
 from portal.bootstrap import Container, build, make_scanner
-from portal.cli import PREFECT_SERVER_TUNING, prefect_server_command
+from portal.cli import PREFECT_SERVER_TUNING, clamd_threads, prefect_server_command
 from portal.demo import ensure_demo_inspection
 from portal.domain.documents import Area, Document, DocumentStatus
 from portal.domain.scanning import ScanStatus
@@ -201,13 +201,17 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float, proc: Proc) -
     raise BenchmarkInvalid(f"{what} was not ready within {timeout:.0f} s; log: {proc.log_path}")
 
 
-def start_clamd(state_dir: Path) -> tuple[Proc, Path]:
-    """A fresh clamd (empty verdict cache) on a Unix socket in `state_dir`."""
+def start_clamd(state_dir: Path, max_threads: int | None = None) -> tuple[Proc, Path]:
+    """A fresh clamd (empty verdict cache) on a Unix socket in `state_dir`, with
+    `max_threads` scans at once (default: infra/clamd/start-clamd's)."""
     state_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if max_threads is not None:
+        env["CLAMD_MAX_THREADS"] = str(max_threads)
     proc = Proc(
         "clamd",
         [str(REPO_ROOT / "infra/clamd/start-clamd"), str(state_dir)],
-        dict(os.environ),
+        env,
         state_dir / "clamd.log",
     )
     socket_path = state_dir / "clamd.sock"
@@ -542,7 +546,6 @@ class Stack:
     def start(self) -> None:
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
-        self.procs["clamd"], socket_path = start_clamd(data / "clamd")
         prefect_port, api_port = free_port(), free_port()
         self.prefect_url = f"http://127.0.0.1:{prefect_port}/api"
         self.api_url = f"http://127.0.0.1:{api_port}"
@@ -551,7 +554,6 @@ class Stack:
             {
                 "JTAI_DATA_DIR": str(data),
                 "JTAI_API_PORT": str(api_port),
-                "JTAI_CLAMD_SOCKET": str(socket_path),
                 "JTAI_PREFECT_API_URL": self.prefect_url,
                 "PREFECT_API_URL": self.prefect_url,
                 "PREFECT_HOME": str(self.root / "prefect"),
@@ -566,6 +568,15 @@ class Stack:
         for pair in os.environ.get("BENCH_PORTAL_ENV", "").split():
             name, _, value = pair.partition("=")
             env[name] = value
+        # clamd as `jtai-portal up` starts it: a thread for every connection the portal's
+        # processes may open (portal.cli.clamd_threads), with the experiment's settings.
+        portal_settings = Settings(
+            **{k[len("JTAI_") :].lower(): v for k, v in env.items() if k.startswith("JTAI_")}
+        )
+        self.procs["clamd"], socket_path = start_clamd(
+            data / "clamd", clamd_threads(portal_settings)
+        )
+        env["JTAI_CLAMD_SOCKET"] = str(socket_path)
         self.env = env
         subprocess.run(
             [sys.executable, "-m", "portal.cli", "migrate"],

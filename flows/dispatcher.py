@@ -5,7 +5,9 @@
     every so often     -> release documents stuck in processing (crashed runs)
 
 Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
-process) the other sanitises, so two cores are both used.
+process) the other sanitises, so two cores are both used. While one runs, another starts
+only for a full batch or one that has lingered `batch_linger_seconds`
+(portal.domain.batching): under a burst, batches grow instead of flow runs multiplying.
 
 Each dispatcher thread keeps one event loop for its whole life, with Prefect's clients
 opened on it once (`FlowLoop`), and awaits every flow run it starts there: a fresh
@@ -167,19 +169,25 @@ class Dispatcher:
             log.warning("took back %d documents this worker held when it stopped", len(released))
         return released
 
-    def claim_batch(self) -> tuple[str, list[str]]:
-        """Claim the next bounded batch; returns its claim token (this worker's prefix and
+    def claim_batch(self, runs_going: int = 0) -> tuple[str, list[str]]:
+        """Claim the next bounded batch (with `runs_going` flow runs already going, only one
+        that is full or has lingered); returns its claim token (this worker's prefix and
         random hex) and document ids."""
-        token, documents = self._claim_next()
+        token, documents = self._claim_next(runs_going)
         return token, [d.id for d in documents]
 
-    def _claim_next(self) -> tuple[str, list[Document]]:
+    def _claim_next(self, runs_going: int = 0) -> tuple[str, list[Document]]:
+        """Claim the next batch; with `runs_going` flow runs already going, only a batch
+        that is full or has lingered (portal.domain.batching)."""
         token = self.claim_prefix + uuid.uuid4().hex[: CLAIM_TOKEN_LENGTH - CLAIM_PREFIX_LENGTH]
+        now = self.container.clock.now()
+        linger = timedelta(seconds=self.settings.batch_linger_seconds)
         documents = self.container.repository.claim_next_batch(
             token,
-            self.container.clock.now(),
+            now,
             self.settings.batch_max_documents,
             self.settings.batch_max_bytes,
+            waited_enough_at=now - linger if runs_going else None,
         )
         return token, documents
 
@@ -215,7 +223,7 @@ class Dispatcher:
             self.reconcile()
             self._last_reconcile = time.monotonic()
         while len(in_flight) < self.settings.dispatcher_concurrency:
-            token, documents = self._claim_next()
+            token, documents = self._claim_next(runs_going=len(in_flight))
             if not documents:
                 break
             ids = [d.id for d in documents]

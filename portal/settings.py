@@ -91,11 +91,12 @@ class Settings(BaseSettings):
         "should cover every worker's).",
     )
     upload_scan_connections: int = Field(
-        default=2,
+        default=8,
         ge=0,
         description="Uploads one API process streams to clamd while they arrive (INSTREAM "
         "connections at once), so their scan ends when they end and an infected one is "
-        "rejected at once. An upload that finds them all busy, or whose scan fails (clamd "
+        "rejected at once; the default covers one token's uploads at once "
+        "(uploads_per_token). An upload that finds them all busy, or whose scan fails (clamd "
         "down or gone mid-upload, past its StreamMaxLength), is scanned by the worker as "
         "before. 0 turns scanning during upload off.",
     )
@@ -206,6 +207,14 @@ class Settings(BaseSettings):
     )
     dispatcher_concurrency: int = Field(
         default=2, ge=1, description="Ingest flow runs at once per worker."
+    )
+    batch_linger_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="While one of its ingest runs is going, a worker starts another only for "
+        "a full batch or once the oldest waiting document has waited this long: under a "
+        "burst batches grow instead of runs multiplying (each run costs ~0.3 s of CPU). With "
+        "no run going, a batch starts at once. 0 starts every batch at once.",
     )
     worker_id: str | None = Field(
         default=None,

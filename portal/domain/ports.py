@@ -673,10 +673,17 @@ class DocumentRecords(IngestRepository, Protocol):
         ...
 
     def claim_next_batch(
-        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
+        self,
+        claim_token: str,
+        now: datetime,
+        max_documents: int,
+        max_bytes: int,
+        waited_enough_at: datetime | None = None,
     ) -> list[Document]:
         """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest
-        first; at least one, however large, if any waits."""
+        first; at least one, however large, if any waits. With `waited_enough_at`, none
+        unless the batch is full or its oldest was received then or before
+        (portal.domain.batching.batch_is_due)."""
         ...
 
     def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:

@@ -227,6 +227,30 @@ def test_a_batch_is_bounded_by_count_and_bytes_oldest_first(repository: SqlRepos
     assert [d.id for d in batch] == [d.id for d in documents[:2]]
 
 
+def test_while_a_run_is_going_a_young_partial_batch_is_left_to_grow(
+    repository: SqlRepository,
+) -> None:
+    young = [_received(at=NOW - timedelta(milliseconds=200)) for _ in range(3)]
+    for document in young:
+        repository.add_document(document, "test")
+    lingered_since = NOW - timedelta(seconds=1)
+    assert repository.claim_next_batch("l" * 32, NOW, 4, 10_000, lingered_since) == []
+    assert all(repository.get_document(d.id).status is DocumentStatus.received for d in young)  # type: ignore[union-attr]
+    # A fourth fills the batch: claimed, however young.
+    repository.add_document(_received(at=NOW), "test")
+    assert len(repository.claim_next_batch("l" * 32, NOW, 4, 10_000, lingered_since)) == 4
+
+
+def test_while_a_run_is_going_a_partial_batch_that_has_lingered_is_claimed(
+    repository: SqlRepository,
+) -> None:
+    old, young = _received(at=NOW - timedelta(seconds=1)), _received(at=NOW)
+    for document in (old, young):
+        repository.add_document(document, "test")
+    batch = repository.claim_next_batch("m" * 32, NOW, 4, 10_000, NOW - timedelta(seconds=1))
+    assert [d.id for d in batch] == [old.id, young.id]
+
+
 def test_an_outcome_is_recorded_only_under_the_claim_that_holds_the_document(
     repository: SqlRepository,
 ) -> None:

@@ -510,6 +510,33 @@ def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
     assert portal.status(mine)["status"] == "accepted"
 
 
+def test_while_a_run_is_going_another_waits_for_a_full_batch_or_the_linger(
+    settings: Settings, running_clamd: ClamdProcess
+) -> None:
+    container = build_portal(
+        settings.model_copy(update={"batch_max_documents": 3, "batch_linger_seconds": 1.0})
+    )
+    portal = start_portal(container)
+    clock = settable_clock(container)
+    first = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
+    dispatcher = Dispatcher(container)
+    assert dispatcher.claim_batch(runs_going=1)[1] == []  # one young document: it waits
+    clock.advance(timedelta(seconds=1))
+    second = portal.upload("agenda.pdf", samples.pdf_text_pages(2)).json()["id"]
+    assert dispatcher.claim_batch(runs_going=1)[1] == [first, second]  # the first lingered
+
+    young = {
+        portal.upload(f"note-{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in (1, 2)
+    }
+    assert dispatcher.claim_batch(runs_going=1)[1] == []
+    assert set(dispatcher.claim_batch(runs_going=0)[1]) == young  # no run going: at once
+    full = {
+        portal.upload(f"page-{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"]
+        for n in (1, 2, 3)
+    }
+    assert set(dispatcher.claim_batch(runs_going=1)[1]) == full  # a full batch: at once
+
+
 def test_an_ingest_run_does_not_ask_the_server_where_to_store_results_it_never_stores(
     portal: PortalUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
