@@ -246,11 +246,6 @@ def _burst_on(
         _profile(stack.procs[name].popen.pid, 120, stack.root / f"profile-{name}.txt")
         for name in (PORTAL_PROCESSES if profile else ())
     ]
-    for pair in os.environ.get("BENCH_NICE", "").split():
-        name, _, value = pair.partition("=")
-        pid = stack.procs[name].popen.pid
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            os.setpriority(os.PRIO_PROCESS, int(tid), int(value))
     monitor = Monitor(
         {name: proc.popen.pid for name, proc in stack.procs.items()}, own={"client": os.getpid()}
     )
