@@ -5,9 +5,9 @@
     every so often     -> release documents stuck in processing (crashed runs)
 
 Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
-process) the other sanitises, so two cores are both used. While one runs, another starts
-only for a full batch or one that has lingered `batch_linger_seconds`
-(portal.domain.batching): under a burst, batches grow instead of flow runs multiplying.
+process) the other sanitises, so two cores are both used. A batch starts when it is due
+(portal.domain.batching): full, lingered `batch_linger_seconds`, or, with no run going, when
+uploads pause; under a burst batches grow instead of flow runs multiplying.
 
 Each dispatcher thread keeps one event loop for its whole life, with Prefect's clients
 opened on it once (`FlowLoop`), and awaits every flow run it starts there: a fresh
@@ -35,6 +35,7 @@ from prefect.context import AsyncClientContext, SyncClientContext
 
 from flows.ingest import ingest, inspection_tags, run_name
 from portal.bootstrap import Container
+from portal.domain.batching import batch_is_due, choose_batch
 from portal.domain.documents import Document
 from portal.domain.errors import TransientError
 from portal.ingest import sweep_workspaces
@@ -98,6 +99,7 @@ class Dispatcher:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
+        self._last_look: frozenset[str] = frozenset()  # the documents waiting at the last look
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
         self._loops: dict[int, FlowLoop] = {}  # by thread
         self._loops_lock = threading.Lock()
@@ -169,27 +171,45 @@ class Dispatcher:
             log.warning("took back %d documents this worker held when it stopped", len(released))
         return released
 
-    def claim_batch(self, runs_going: int = 0) -> tuple[str, list[str]]:
-        """Claim the next bounded batch (with `runs_going` flow runs already going, only one
-        that is full or has lingered); returns its claim token (this worker's prefix and
-        random hex) and document ids."""
-        token, documents = self._claim_next(runs_going)
-        return token, [d.id for d in documents]
-
-    def _claim_next(self, runs_going: int = 0) -> tuple[str, list[Document]]:
-        """Claim the next batch; with `runs_going` flow runs already going, only a batch
-        that is full or has lingered (portal.domain.batching)."""
-        token = self.claim_prefix + uuid.uuid4().hex[: CLAIM_TOKEN_LENGTH - CLAIM_PREFIX_LENGTH]
-        now = self.container.clock.now()
-        linger = timedelta(seconds=self.settings.batch_linger_seconds)
+    def claim_batch(self) -> tuple[str, list[str]]:
+        """Claim the next bounded batch now, due or not; returns its claim token (this
+        worker's prefix and random hex) and document ids."""
+        token = self._new_token()
         documents = self.container.repository.claim_next_batch(
             token,
-            now,
+            self.container.clock.now(),
             self.settings.batch_max_documents,
             self.settings.batch_max_bytes,
-            waited_enough_at=now - linger if runs_going else None,
         )
-        return token, documents
+        return token, [d.id for d in documents]
+
+    def claim_due_batch(self, runs_going: int) -> tuple[str, list[Document]]:
+        """Claim the next batch if it is due (portal.domain.batching) with `runs_going` of
+        this worker's flow runs going: full, lingered `batch_linger_seconds`, or, with no
+        run going, the same documents waiting as at the last look. Each call is a look;
+        nothing is claimed when the batch is not due."""
+        now = self.container.clock.now()
+        waiting = self.container.repository.waiting_documents(
+            now, self.settings.batch_max_documents + 1
+        )
+        chosen = choose_batch(
+            waiting, self.settings.batch_max_documents, self.settings.batch_max_bytes
+        )
+        looked, self._last_look = self._last_look, frozenset(d.id for d in waiting)
+        due = batch_is_due(
+            chosen,
+            waiting,
+            self.settings.batch_max_documents,
+            waited_enough_at=now - timedelta(seconds=self.settings.batch_linger_seconds),
+            uploads_paused=runs_going == 0 and looked == self._last_look,
+        )
+        if not due:
+            return "", []
+        token = self._new_token()
+        return token, self.container.repository.claim_documents([d.id for d in chosen], token, now)
+
+    def _new_token(self) -> str:
+        return self.claim_prefix + uuid.uuid4().hex[: CLAIM_TOKEN_LENGTH - CLAIM_PREFIX_LENGTH]
 
     def run_forever(self) -> None:
         """Claim and run batches until stop() is called."""
@@ -223,7 +243,7 @@ class Dispatcher:
             self.reconcile()
             self._last_reconcile = time.monotonic()
         while len(in_flight) < self.settings.dispatcher_concurrency:
-            token, documents = self._claim_next(runs_going=len(in_flight))
+            token, documents = self.claim_due_batch(runs_going=len(in_flight))
             if not documents:
                 break
             ids = [d.id for d in documents]

@@ -211,10 +211,11 @@ class Settings(BaseSettings):
     batch_linger_seconds: float = Field(
         default=1.0,
         ge=0,
-        description="While one of its ingest runs is going, a worker starts another only for "
-        "a full batch or once the oldest waiting document has waited this long: under a "
-        "burst batches grow instead of runs multiplying (each run costs ~0.3 s of CPU). With "
-        "no run going, a batch starts at once. 0 starts every batch at once.",
+        description="The longest a waiting document waits for its batch to fill while uploads "
+        "keep arriving: a worker starts a batch when it is full, when its oldest document "
+        "has waited this long, or, with none of its runs going, when nothing new arrived "
+        "since its last look (dispatcher_poll_seconds). Under a burst batches fill instead "
+        "of runs multiplying (a run costs ~0.14 s of CPU whatever it carries).",
     )
     worker_id: str | None = Field(
         default=None,

@@ -1,14 +1,17 @@
 """How a worker forms its batches from the documents waiting: pure rules, no I/O.
 
-A flow run has a cost of its own whatever it carries (about 0.3 s of CPU between the
-worker and the Prefect server, measured in BENCHMARKS.md), so under a burst a second run
-should not start for the two documents that arrived while the first one ran. The rule:
+A flow run has a cost of its own whatever it carries (about 0.14 s of CPU between the
+worker and the Prefect server: `bench/bench_flow_overhead.py` in BENCHMARKS.md), so under
+a burst a run should not start for the three documents that arrived while the last one
+ran. A batch is due, and a flow run starts for it, when:
 
-- with no run going, a batch starts at once with whatever waits (a single upload's
-  verdict is not held back);
-- with a run already going, another starts only for a full batch (`max_documents`, or as
-  many as fit in `max_bytes`) or once the oldest waiting document has waited the linger
-  time; otherwise the documents wait for the full batch, the linger, or the run to end.
+- it is full (`max_documents`, or as many as fit in `max_bytes`); or
+- its oldest document has waited the linger time; or
+- no run is going and the documents waiting are the same as at the worker's last look
+  (uploads have paused: a single upload waits one look, not the linger time).
+
+So under a burst batches fill up, or wait at most the linger time; when uploads pause, or
+come one at a time, they start at the next look.
 """
 
 from __future__ import annotations
@@ -49,19 +52,17 @@ def batch_is_due(
     chosen: Sequence[WaitingDocument],
     waiting: Sequence[WaitingDocument],
     max_documents: int,
-    waited_enough_at: datetime | None,
+    *,
+    waited_enough_at: datetime,
+    uploads_paused: bool,
 ) -> bool:
-    """Whether the batch `chosen` from `waiting` should start a flow run now.
-
-    `waited_enough_at` is None when no run is going: any batch is due. Otherwise it is the
-    moment a document must have been waiting since for the batch to go unfilled: the batch
-    is due if it is full (as many documents as a batch takes, or fewer only because the
-    next would pass the bytes allowed) or its oldest document waited since then or
-    before."""
+    """Whether the batch `chosen` from `waiting` should start a flow run now: it is full
+    (as many documents as a batch takes, or fewer only because the next would pass the
+    bytes allowed), or its oldest document has waited since `waited_enough_at` or before,
+    or `uploads_paused` (no run is going and nothing new has arrived since the last look).
+    Never when nothing is chosen."""
     if not chosen:
         return False
-    if waited_enough_at is None:
-        return True
     full = len(chosen) >= max_documents or len(chosen) < len(waiting)
     oldest = min(document.waiting_since for document in chosen)
-    return full or oldest <= waited_enough_at
+    return full or oldest <= waited_enough_at or uploads_paused

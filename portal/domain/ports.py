@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from portal.domain.access import IdentityClaims, Inspection, InspectionState, Principal
 from portal.domain.after_fieldwork import LetterStep
 from portal.domain.audit_chain import Anchor, AuditKeyring, ChainHead, LogVerdict
+from portal.domain.batching import WaitingDocument
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild, ListTable
 from portal.domain.completeness import DocumentFact
@@ -672,18 +673,16 @@ class DocumentRecords(IngestRepository, Protocol):
         """What completeness needs of every document of an inspection (or one agency)."""
         ...
 
+    def waiting_documents(self, now: datetime, limit: int) -> list[WaitingDocument]:
+        """Up to `limit` documents waiting for a batch (received, or failed with their
+        retry time passed), oldest first."""
+        ...
+
     def claim_next_batch(
-        self,
-        claim_token: str,
-        now: datetime,
-        max_documents: int,
-        max_bytes: int,
-        waited_enough_at: datetime | None = None,
+        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
     ) -> list[Document]:
         """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest
-        first; at least one, however large, if any waits. With `waited_enough_at`, none
-        unless the batch is full or its oldest was received then or before
-        (portal.domain.batching.batch_is_due)."""
+        first; at least one, however large, if any waits."""
         ...
 
     def release_stale(self, now: datetime, lease_seconds: float) -> list[str]:

@@ -227,28 +227,28 @@ def test_a_batch_is_bounded_by_count_and_bytes_oldest_first(repository: SqlRepos
     assert [d.id for d in batch] == [d.id for d in documents[:2]]
 
 
-def test_while_a_run_is_going_a_young_partial_batch_is_left_to_grow(
+def test_the_documents_waiting_are_read_oldest_first_with_retries_when_due(
     repository: SqlRepository,
 ) -> None:
-    young = [_received(at=NOW - timedelta(milliseconds=200)) for _ in range(3)]
-    for document in young:
+    older, newer = _received(size=7, at=NOW - timedelta(seconds=2)), _received(at=NOW)
+    retried = _received(at=NOW - timedelta(seconds=1))
+    for document in (newer, older, retried):
         repository.add_document(document, "test")
-    lingered_since = NOW - timedelta(seconds=1)
-    assert repository.claim_next_batch("l" * 32, NOW, 4, 10_000, lingered_since) == []
-    assert all(repository.get_document(d.id).status is DocumentStatus.received for d in young)  # type: ignore[union-attr]
-    # A fourth fills the batch: claimed, however young.
-    repository.add_document(_received(at=NOW), "test")
-    assert len(repository.claim_next_batch("l" * 32, NOW, 4, 10_000, lingered_since)) == 4
-
-
-def test_while_a_run_is_going_a_partial_batch_that_has_lingered_is_claimed(
-    repository: SqlRepository,
-) -> None:
-    old, young = _received(at=NOW - timedelta(seconds=1)), _received(at=NOW)
-    for document in (old, young):
-        repository.add_document(document, "test")
-    batch = repository.claim_next_batch("m" * 32, NOW, 4, 10_000, NOW - timedelta(seconds=1))
-    assert [d.id for d in batch] == [old.id, young.id]
+    repository.claim_documents([retried.id], "r" * 32, NOW)
+    repository.record_outcome(
+        retried.id,
+        "r" * 32,
+        NOW,
+        status=DocumentStatus.failed,
+        next_attempt_at=NOW + timedelta(seconds=30),
+    )
+    assert [(d.id, d.size_bytes) for d in repository.waiting_documents(NOW, 10)] == [
+        (older.id, 7),
+        (newer.id, 10),
+    ]
+    later = repository.waiting_documents(NOW + timedelta(seconds=30), 2)
+    assert [d.id for d in later] == [older.id, retried.id]
+    assert later[0].waiting_since == older.received_at
 
 
 def test_an_outcome_is_recorded_only_under_the_claim_that_holds_the_document(

@@ -510,7 +510,7 @@ def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
     assert portal.status(mine)["status"] == "accepted"
 
 
-def test_while_a_run_is_going_another_waits_for_a_full_batch_or_the_linger(
+def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_arrive(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
     container = build_portal(
@@ -518,23 +518,26 @@ def test_while_a_run_is_going_another_waits_for_a_full_batch_or_the_linger(
     )
     portal = start_portal(container)
     clock = settable_clock(container)
-    first = portal.upload("minutes.pdf", samples.pdf_text_pages(1)).json()["id"]
     dispatcher = Dispatcher(container)
-    assert dispatcher.claim_batch(runs_going=1)[1] == []  # one young document: it waits
-    clock.advance(timedelta(seconds=1))
-    second = portal.upload("agenda.pdf", samples.pdf_text_pages(2)).json()["id"]
-    assert dispatcher.claim_batch(runs_going=1)[1] == [first, second]  # the first lingered
 
-    young = {
-        portal.upload(f"note-{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"] for n in (1, 2)
-    }
-    assert dispatcher.claim_batch(runs_going=1)[1] == []
-    assert set(dispatcher.claim_batch(runs_going=0)[1]) == young  # no run going: at once
-    full = {
-        portal.upload(f"page-{n}.pdf", samples.pdf_text_pages(n + 1)).json()["id"]
-        for n in (1, 2, 3)
-    }
-    assert set(dispatcher.claim_batch(runs_going=1)[1]) == full  # a full batch: at once
+    def upload(n: int) -> str:
+        return str(portal.upload(f"note-{n}.pdf", samples.pdf_text_pages(n)).json()["id"])
+
+    first = upload(1)
+    assert dispatcher.claim_due_batch(runs_going=0)[1] == []  # just arrived: look again
+    second = upload(2)
+    assert dispatcher.claim_due_batch(runs_going=0)[1] == []  # still arriving
+    claimed = dispatcher.claim_due_batch(runs_going=0)[1]  # nothing new since: paused
+    assert {d.id for d in claimed} == {first, second}
+
+    third = upload(3)
+    dispatcher.claim_due_batch(runs_going=1)
+    assert dispatcher.claim_due_batch(runs_going=1)[1] == []  # a run is going: it waits
+    clock.advance(timedelta(seconds=1))
+    assert [d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]] == [third]  # lingered
+
+    full = {upload(n) for n in (4, 5, 6)}
+    assert {d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]} == full  # full: at once
 
 
 def test_an_ingest_run_does_not_ask_the_server_where_to_store_results_it_never_stores(

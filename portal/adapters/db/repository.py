@@ -45,7 +45,7 @@ from portal.adapters.db.tables import (
     SelectionRow,
 )
 from portal.domain.access import Inspection, InspectionState
-from portal.domain.batching import WaitingDocument, batch_is_due, choose_batch
+from portal.domain.batching import WaitingDocument, choose_batch
 from portal.domain.chase import Contacts, OutboxMessage, PlannedMessage
 from portal.domain.child_lists import ListedChild
 from portal.domain.completeness import DocumentFact
@@ -778,23 +778,11 @@ class SqlRepository(Tables):
         with self._session() as session:
             return [_document_from_row(row) for row in session.scalars(query).all()]
 
-    def claim_next_batch(
-        self,
-        claim_token: str,
-        now: datetime,
-        max_documents: int,
-        max_bytes: int,
-        waited_enough_at: datetime | None = None,
-    ) -> list[Document]:
-        """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest first.
-
-        Waiting means received, or failed with its retry time passed. The batch always takes
-        at least one document, however large. With `waited_enough_at`, nothing is claimed
-        unless the batch is full or its oldest document was received then or before
-        (portal.domain.batching.batch_is_due).
-        """
+    def waiting_documents(self, now: datetime, limit: int) -> list[WaitingDocument]:
+        """Up to `limit` documents waiting for a batch, oldest first: received, or failed
+        with their retry time passed."""
         with self._session() as session:
-            candidates = session.execute(
+            rows = session.execute(
                 select(DocumentRow.id, DocumentRow.size_bytes, DocumentRow.received_at)
                 .where(
                     or_(
@@ -804,17 +792,22 @@ class SqlRepository(Tables):
                     )
                 )
                 .order_by(DocumentRow.received_at, DocumentRow.id)
-                .limit(max_documents + 1)
+                .limit(limit)
             ).all()
-        waiting = [
-            WaitingDocument(
-                id=document_id, size_bytes=size or 0, waiting_since=utc_aware(received_at)
-            )
-            for document_id, size, received_at in candidates
+        return [
+            WaitingDocument(id=document_id, size_bytes=size or 0, waiting_since=utc_aware(at))
+            for document_id, size, at in rows
         ]
-        chosen = choose_batch(waiting, max_documents, max_bytes)
-        if not batch_is_due(chosen, waiting, max_documents, waited_enough_at):
-            return []
+
+    def claim_next_batch(
+        self, claim_token: str, now: datetime, max_documents: int, max_bytes: int
+    ) -> list[Document]:
+        """Claim up to `max_documents` (and about `max_bytes`) waiting documents, oldest first.
+
+        Waiting means received, or failed with its retry time passed. The batch always takes
+        at least one document, however large.
+        """
+        chosen = choose_batch(self.waiting_documents(now, max_documents), max_documents, max_bytes)
         return self.claim_documents([d.id for d in chosen], claim_token, now)
 
     def claim_documents(
