@@ -34,6 +34,7 @@ from prefect.concurrency.asyncio import concurrency
 from prefect.context import AsyncClientContext, SyncClientContext
 
 from flows.ingest import ingest, inspection_tags, run_name
+from flows.server_busy import retry_sooner_when_busy
 from portal.bootstrap import Container
 from portal.domain.batching import batch_is_due, choose_batch
 from portal.domain.documents import Document
@@ -55,12 +56,13 @@ T = TypeVar("T")
 
 class FlowLoop:
     """One event loop kept across flow runs, with Prefect's async and sync clients open on
-    it: every flow run awaited here uses those two clients, built once.
+        it: every flow run awaited here uses those two clients, built once (and told to retry
+    sooner when the server lost a write race: flows/server_busy.py).
 
-    An `asyncio.Runner` runs every call in one contextvars context, so the client contexts
-    entered at the start stay current for later calls, and a flow run finds them instead of
-    building its own. Use it from one thread at a time; `close` closes the clients, then
-    the loop.
+        An `asyncio.Runner` runs every call in one contextvars context, so the client contexts
+        entered at the start stay current for later calls, and a flow run finds them instead of
+        building its own. Use it from one thread at a time; `close` closes the clients, then
+        the loop.
     """
 
     def __init__(self) -> None:
@@ -69,8 +71,10 @@ class FlowLoop:
         self._runner.run(self._open())
 
     async def _open(self) -> None:
-        self._clients.enter_context(SyncClientContext())
-        await self._clients.enter_async_context(AsyncClientContext())
+        sync = self._clients.enter_context(SyncClientContext())
+        async_ = await self._clients.enter_async_context(AsyncClientContext())
+        for context in (sync, async_):
+            retry_sooner_when_busy(context.client)
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run `work` on this loop, in this thread, to its end."""
