@@ -235,6 +235,11 @@ class Dispatcher:
                     done, in_flight = _wait_any(in_flight, self.settings.dispatcher_poll_seconds)
                     for future in done:
                         _log_failure(future)
+                elif self._last_look:
+                    # Documents wait for their batch to be due: look again after a whole
+                    # poll interval, not at the next upload's wake-up, or "nothing new
+                    # since the last look" would never hold while uploads keep coming.
+                    time.sleep(self.settings.dispatcher_poll_seconds)
                 else:
                     self.wakeup.wait(self.settings.dispatcher_poll_seconds)
                     self.wakeup.clear()
