@@ -36,7 +36,7 @@ from prefect.context import AsyncClientContext, SyncClientContext
 from flows.ingest import ingest, inspection_tags, run_name
 from flows.server_busy import retry_sooner_when_busy
 from portal.bootstrap import Container
-from portal.domain.batching import batch_is_due, choose_batch
+from portal.domain.batching import Look, batch_is_due, choose_batch, next_look, uploads_paused
 from portal.domain.documents import Document
 from portal.domain.errors import TransientError
 from portal.ingest import sweep_workspaces
@@ -56,13 +56,13 @@ T = TypeVar("T")
 
 class FlowLoop:
     """One event loop kept across flow runs, with Prefect's async and sync clients open on
-        it: every flow run awaited here uses those two clients, built once (and told to retry
+    it: every flow run awaited here uses those two clients, built once (and told to retry
     sooner when the server lost a write race: flows/server_busy.py).
 
-        An `asyncio.Runner` runs every call in one contextvars context, so the client contexts
-        entered at the start stay current for later calls, and a flow run finds them instead of
-        building its own. Use it from one thread at a time; `close` closes the clients, then
-        the loop.
+    An `asyncio.Runner` runs every call in one contextvars context, so the client contexts
+    entered at the start stay current for later calls, and a flow run finds them instead of
+    building its own. Use it from one thread at a time; `close` closes the clients, then
+    the loop.
     """
 
     def __init__(self) -> None:
@@ -103,7 +103,7 @@ class Dispatcher:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
-        self._last_look: frozenset[str] = frozenset()  # the documents waiting at the last look
+        self._look: Look | None = None  # what waited at the last look, and since when
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
         self._loops: dict[int, FlowLoop] = {}  # by thread
         self._loops_lock = threading.Lock()
@@ -190,22 +190,24 @@ class Dispatcher:
     def claim_due_batch(self, runs_going: int) -> tuple[str, list[Document]]:
         """Claim the next batch if it is due (portal.domain.batching) with `runs_going` of
         this worker's flow runs going: full, lingered `batch_linger_seconds`, or, with no
-        run going, the same documents waiting as at the last look. Each call is a look;
+        run going, the same documents waiting for a poll interval. Each call is a look;
         nothing is claimed when the batch is not due."""
-        now = self.container.clock.now()
+        at, now = time.monotonic(), self.container.clock.now()
         waiting = self.container.repository.waiting_documents(
             now, self.settings.batch_max_documents + 1
         )
         chosen = choose_batch(
             waiting, self.settings.batch_max_documents, self.settings.batch_max_bytes
         )
-        looked, self._last_look = self._last_look, frozenset(d.id for d in waiting)
+        self._look = next_look(self._look, waiting, at)
         due = batch_is_due(
             chosen,
             waiting,
             self.settings.batch_max_documents,
             waited_enough_at=now - timedelta(seconds=self.settings.batch_linger_seconds),
-            uploads_paused=runs_going == 0 and looked == self._last_look,
+            uploads_paused=uploads_paused(
+                self._look, at, runs_going, self.settings.dispatcher_poll_seconds
+            ),
         )
         if not due:
             return "", []
@@ -235,7 +237,7 @@ class Dispatcher:
                     done, in_flight = _wait_any(in_flight, self.settings.dispatcher_poll_seconds)
                     for future in done:
                         _log_failure(future)
-                elif self._last_look:
+                elif self._look is not None and self._look.waiting:
                     # Documents wait for their batch to be due: look again after a whole
                     # poll interval, not at the next upload's wake-up, or "nothing new
                     # since the last look" would never hold while uploads keep coming.

@@ -9,10 +9,10 @@ before trying again. Measured in a burst (BENCHMARKS.md, issue 18): one flow run
 
 Each 503 without Retry-After that reaches the worker's clients is given one:
 `RETRY_AFTER_SERVER_BUSY` seconds by how many the request has met (the client adds its
-jitter). The first retry comes after a quarter of a second; the five retries together
-wait about as long as Prefect's own (85 s against 62 s), so a server that stays busy is
-still given up on no sooner than before. Everything else (429 with its own Retry-After,
-a server that cannot be reached) keeps Prefect's handling.
+jitter). The first retry comes after a quarter of a second; the waits together are at
+least Prefect's own (0.25+1+4+16+64+64 s against 2+4+8+16+32+64), so a server that stays
+busy is still given up on no sooner than before. Everything else (429 with its own Retry-After,
+a server under maintenance, one that cannot be reached) keeps Prefect's handling.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def retry_after_for(busy_answers_before: int) -> float:
 def _mark(response: httpx.Response) -> None:
     if response.status_code != 503 or "Retry-After" in response.headers:
         return
+    if response.headers.get("Prefect-Maintenance") == "true":
+        return  # Prefect retries these without counting them, at its own pace
     request = response.request
     seen = int(request.extensions.get(_SEEN, 0))
     request.extensions[_SEEN] = seen + 1

@@ -7,8 +7,9 @@ ran. A batch is due, and a flow run starts for it, when:
 
 - it is full (`max_documents`, or as many as fit in `max_bytes`); or
 - its oldest document has waited the linger time; or
-- no run is going and the documents waiting are the same as at the worker's last look
-  (uploads have paused: a single upload waits one look, not the linger time).
+- no run is going and the same documents have been waiting for at least one of the
+  worker's poll intervals (uploads have paused: a single upload waits one look, not the
+  linger time).
 
 So under a burst batches fill up, or wait at most the linger time; when uploads pause, or
 come one at a time, they start at the next look.
@@ -23,13 +24,39 @@ from pydantic import BaseModel, ConfigDict
 
 
 class WaitingDocument(BaseModel):
-    """A document a batch could take: its id, its size and since when it has waited."""
+    """A document a batch could take: its id, its size and when it was received (a failed
+    document waiting for its retry counts from then too: it starts at once)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     size_bytes: int
-    waiting_since: datetime
+    received_at: datetime
+
+
+class Look(BaseModel):
+    """The documents a worker has seen waiting, and since when it has seen exactly those
+    (seconds on the worker's monotonic clock)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    waiting: frozenset[str]
+    since: float
+
+
+def next_look(previous: Look | None, waiting: Sequence[WaitingDocument], at: float) -> Look:
+    """The worker's look at `at`: `previous` if the same documents are waiting (so its
+    `since` keeps counting), otherwise a new look from `at`."""
+    ids = frozenset(document.id for document in waiting)
+    if previous is not None and previous.waiting == ids:
+        return previous
+    return Look(waiting=ids, since=at)
+
+
+def uploads_paused(look: Look, at: float, runs_going: int, look_interval: float) -> bool:
+    """Whether uploads have paused: none of the worker's runs is going and the documents
+    of `look` have been the ones waiting for at least `look_interval` seconds at `at`."""
+    return runs_going == 0 and at - look.since >= look_interval
 
 
 def choose_batch(
@@ -58,11 +85,10 @@ def batch_is_due(
 ) -> bool:
     """Whether the batch `chosen` from `waiting` should start a flow run now: it is full
     (as many documents as a batch takes, or fewer only because the next would pass the
-    bytes allowed), or its oldest document has waited since `waited_enough_at` or before,
-    or `uploads_paused` (no run is going and nothing new has arrived since the last look).
-    Never when nothing is chosen."""
+    bytes allowed), or its oldest document was received at `waited_enough_at` or before,
+    or `uploads_paused` (see `uploads_paused`). Never when nothing is chosen."""
     if not chosen:
         return False
     full = len(chosen) >= max_documents or len(chosen) < len(waiting)
-    oldest = min(document.waiting_since for document in chosen)
+    oldest = min(document.received_at for document in chosen)
     return full or oldest <= waited_enough_at or uploads_paused

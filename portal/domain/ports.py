@@ -675,7 +675,7 @@ class DocumentRecords(IngestRepository, Protocol):
 
     def waiting_documents(self, now: datetime, limit: int) -> list[WaitingDocument]:
         """Up to `limit` documents waiting for a batch (received, or failed with their
-        retry time passed), oldest first."""
+        retry time passed; none whose deletion has begun), oldest first."""
         ...
 
     def claim_next_batch(

@@ -13,9 +13,10 @@ import httpx
 import pytest
 from prefect.client import base as prefect_client_base
 from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
+from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.dispatcher import FlowLoop
-from flows.server_busy import RETRY_AFTER_SERVER_BUSY, retry_after_for, retry_sooner_when_busy
+from flows.server_busy import RETRY_AFTER_SERVER_BUSY, retry_sooner_when_busy
 
 Answer = Callable[[int], httpx.Response]
 
@@ -73,10 +74,21 @@ def test_a_lost_write_race_is_retried_after_a_quarter_second_then_longer(
     assert RETRY_AFTER_SERVER_BUSY[1] <= second <= RETRY_AFTER_SERVER_BUSY[1] * 1.5
 
 
-def test_a_busy_server_is_still_given_up_on_no_sooner_than_prefect_would() -> None:
-    prefects_own = sum(2**n for n in range(1, 6))  # 2, 4, 8, 16, 32 s
-    ours = sum(retry_after_for(n) for n in range(5))
-    assert ours >= prefects_own
+def test_a_busy_server_is_still_given_up_on_no_sooner_than_prefect_would(
+    waits: list[float],
+) -> None:
+    with pytest.raises(PrefectHTTPStatusError, match="503"):
+        _async_get([_busy() for _ in range(6)])  # five retries, then given up
+    assert len(waits) == 6  # Prefect's client waits after its last try too
+    assert sum(waits) >= sum(2**n for n in range(1, 7))  # Prefect's own: 2+4+...+64 s
+
+
+def test_a_server_under_maintenance_keeps_prefects_own_pace(waits: list[float]) -> None:
+    maintenance = {"Prefect-Maintenance": "true"}
+    response, asked = _async_get([_busy(**maintenance), _busy(**maintenance), _ok()])
+    assert response.status_code == 200 and len(asked) == 3
+    assert len(waits) == 2
+    assert all(wait > 0.5 for wait in waits)  # Prefect's ~1 s, not shortened to 0.25 s
 
 
 def test_a_retry_after_the_server_gives_is_kept(waits: list[float]) -> None:
@@ -102,13 +114,14 @@ def test_the_flow_loops_clients_retry_sooner() -> None:
     loop = FlowLoop()
     try:
 
-        async def hooks() -> list[Any]:
-            return [
-                *get_client()._client.event_hooks["response"],
-                *get_client(sync_client=True)._client.event_hooks["response"],
-            ]
+        async def hooks() -> tuple[list[Any], list[Any]]:
+            return (
+                list(get_client()._client.event_hooks["response"]),
+                list(get_client(sync_client=True)._client.event_hooks["response"]),
+            )
 
-        names = {hook.__name__ for hook in loop.run(hooks())}
+        async_hooks, sync_hooks = loop.run(hooks())
     finally:
         loop.close()
-    assert names == {"_mark", "_mark_async"}
+    assert [hook.__name__ for hook in async_hooks] == ["_mark_async"]
+    assert [hook.__name__ for hook in sync_hooks] == ["_mark"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, BinaryIO
@@ -513,8 +514,15 @@ def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
 def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_arrive(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
+    poll = 0.05
     container = build_portal(
-        settings.model_copy(update={"batch_max_documents": 3, "batch_linger_seconds": 1.0})
+        settings.model_copy(
+            update={
+                "batch_max_documents": 3,
+                "batch_linger_seconds": 1.0,
+                "dispatcher_poll_seconds": poll,
+            }
+        )
     )
     portal = start_portal(container)
     clock = settable_clock(container)
@@ -525,13 +533,17 @@ def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_a
 
     first = upload(1)
     assert dispatcher.claim_due_batch(runs_going=0)[1] == []  # just arrived: look again
+    time.sleep(poll)
     second = upload(2)
     assert dispatcher.claim_due_batch(runs_going=0)[1] == []  # still arriving
-    claimed = dispatcher.claim_due_batch(runs_going=0)[1]  # nothing new since: paused
+    assert dispatcher.claim_due_batch(runs_going=0)[1] == []  # a look too soon after
+    time.sleep(poll)
+    claimed = dispatcher.claim_due_batch(runs_going=0)[1]  # nothing new for a poll: paused
     assert {d.id for d in claimed} == {first, second}
 
     third = upload(3)
-    dispatcher.claim_due_batch(runs_going=1)
+    assert dispatcher.claim_due_batch(runs_going=1)[1] == []
+    time.sleep(poll)
     assert dispatcher.claim_due_batch(runs_going=1)[1] == []  # a run is going: it waits
     clock.advance(timedelta(seconds=1))
     assert [d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]] == [third]  # lingered

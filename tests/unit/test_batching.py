@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from portal.domain.batching import WaitingDocument, batch_is_due, choose_batch
+from portal.domain.batching import (
+    WaitingDocument,
+    batch_is_due,
+    choose_batch,
+    next_look,
+    uploads_paused,
+)
 
 NOW = datetime(2027, 3, 2, 16, 0, tzinfo=UTC)
 LINGERED_SINCE = NOW - timedelta(seconds=1)
@@ -15,8 +21,7 @@ def _waiting(
     count: int, size: int = 100, waited: timedelta = timedelta(0)
 ) -> list[WaitingDocument]:
     return [
-        WaitingDocument(id=f"d{n}", size_bytes=size, waiting_since=NOW - waited)
-        for n in range(count)
+        WaitingDocument(id=f"d{n}", size_bytes=size, received_at=NOW - waited) for n in range(count)
     ]
 
 
@@ -60,3 +65,23 @@ def test_a_batch_full_by_its_bytes_starts_however_young() -> None:
     chosen = choose_batch(waiting, 32, 1_000)
     assert len(chosen) == 2
     assert _due(chosen, waiting, paused=False)
+
+
+def test_uploads_have_paused_when_the_same_documents_waited_a_whole_poll_interval() -> None:
+    first = next_look(None, _waiting(2), at=10.0)
+    again = next_look(first, _waiting(2), at=10.04)
+    assert again == first  # the same documents: their time keeps counting
+    assert not uploads_paused(again, 10.04, runs_going=0, look_interval=0.1)
+    assert uploads_paused(again, 10.15, runs_going=0, look_interval=0.1)
+
+
+def test_uploads_have_not_paused_while_new_documents_arrive() -> None:
+    first = next_look(None, _waiting(2), at=10.0)
+    more = next_look(first, _waiting(3), at=10.5)
+    assert more.since == 10.5
+    assert not uploads_paused(more, 10.55, runs_going=0, look_interval=0.1)
+
+
+def test_uploads_never_count_as_paused_while_a_run_is_going() -> None:
+    look = next_look(None, _waiting(2), at=10.0)
+    assert not uploads_paused(look, 20.0, runs_going=1, look_interval=0.1)

@@ -780,7 +780,7 @@ class SqlRepository(Tables):
 
     def waiting_documents(self, now: datetime, limit: int) -> list[WaitingDocument]:
         """Up to `limit` documents waiting for a batch, oldest first: received, or failed
-        with their retry time passed."""
+        with their retry time passed, and none whose deletion has begun."""
         with self._session() as session:
             rows = session.execute(
                 select(DocumentRow.id, DocumentRow.size_bytes, DocumentRow.received_at)
@@ -789,13 +789,15 @@ class SqlRepository(Tables):
                         DocumentRow.status == DocumentStatus.received.value,
                         (DocumentRow.status == DocumentStatus.failed.value)
                         & (DocumentRow.next_attempt_at <= now),
-                    )
+                    ),
+                    # as claim_documents: one whose deletion has begun is never claimed
+                    DocumentRow.deletion_started_at.is_(None),
                 )
                 .order_by(DocumentRow.received_at, DocumentRow.id)
                 .limit(limit)
             ).all()
         return [
-            WaitingDocument(id=document_id, size_bytes=size or 0, waiting_since=utc_aware(at))
+            WaitingDocument(id=document_id, size_bytes=size or 0, received_at=utc_aware(at))
             for document_id, size, at in rows
         ]
 
