@@ -36,7 +36,7 @@ from prefect.context import AsyncClientContext, SyncClientContext
 from flows.ingest import ingest, inspection_tags, run_name
 from flows.server_busy import retry_sooner_when_busy
 from portal.bootstrap import Container
-from portal.domain.batching import Look, batch_is_due, choose_batch, next_look, uploads_paused
+from portal.domain.batching import BatchRule, Look, due_batch
 from portal.domain.documents import Document
 from portal.domain.errors import TransientError
 from portal.ingest import sweep_workspaces
@@ -104,6 +104,12 @@ class Dispatcher:
         self.stopping = threading.Event()
         self._last_reconcile = 0.0
         self._look: Look | None = None  # what waited at the last look, and since when
+        self.batch_rule = BatchRule(
+            max_documents=self.settings.batch_max_documents,
+            max_bytes=self.settings.batch_max_bytes,
+            linger=timedelta(seconds=self.settings.batch_linger_seconds),
+            look_interval=self.settings.dispatcher_poll_seconds,
+        )
         self.claim_prefix = claim_prefix_of(self.settings.resolved_worker_id)
         self._loops: dict[int, FlowLoop] = {}  # by thread
         self._loops_lock = threading.Lock()
@@ -192,24 +198,20 @@ class Dispatcher:
         this worker's flow runs going: full, lingered `batch_linger_seconds`, or, with no
         run going, the same documents waiting for a poll interval. Each call is a look;
         nothing is claimed when the batch is not due."""
-        at, now = time.monotonic(), self.container.clock.now()
+        now = self.container.clock.now()
+        # one more than a batch takes: tells a batch full by its count from a partial one
         waiting = self.container.repository.waiting_documents(
-            now, self.settings.batch_max_documents + 1
+            now, self.batch_rule.max_documents + 1
         )
-        chosen = choose_batch(
-            waiting, self.settings.batch_max_documents, self.settings.batch_max_bytes
-        )
-        self._look = next_look(self._look, waiting, at)
-        due = batch_is_due(
-            chosen,
+        self._look, chosen = due_batch(
             waiting,
-            self.settings.batch_max_documents,
-            waited_enough_at=now - timedelta(seconds=self.settings.batch_linger_seconds),
-            uploads_paused=uploads_paused(
-                self._look, at, runs_going, self.settings.dispatcher_poll_seconds
-            ),
+            self._look,
+            self.batch_rule,
+            now=now,
+            at=time.monotonic(),
+            runs_going=runs_going,
         )
-        if not due:
+        if not chosen:
             return "", []
         token = self._new_token()
         return token, self.container.repository.claim_documents([d.id for d in chosen], token, now)

@@ -213,8 +213,8 @@ class Settings(BaseSettings):
         ge=0,
         description="The longest a waiting document waits for its batch to fill while uploads "
         "keep arriving: a worker starts a batch when it is full, when its oldest document "
-        "has waited this long, or, with none of its runs going, when nothing new arrived "
-        "since its last look (dispatcher_poll_seconds). Under a burst batches fill instead "
+        "has waited this long, or, with none of its runs going, when the same documents "
+        "have waited a whole dispatcher_poll_seconds. Under a burst batches fill instead "
         "of runs multiplying (a run costs ~0.14 s of CPU whatever it carries).",
     )
     worker_id: str | None = Field(

@@ -18,7 +18,7 @@ come one at a time, they start at the next look.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -32,6 +32,19 @@ class WaitingDocument(BaseModel):
     id: str
     size_bytes: int
     received_at: datetime
+
+
+class BatchRule(BaseModel):
+    """A worker's batches: at most `max_documents` and about `max_bytes`; a partial batch
+    waits at most `linger`; uploads have paused when nothing changed for `look_interval`
+    seconds (the worker's poll interval)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_documents: int
+    max_bytes: int
+    linger: timedelta
+    look_interval: float
 
 
 class Look(BaseModel):
@@ -92,3 +105,27 @@ def batch_is_due(
     full = len(chosen) >= max_documents or len(chosen) < len(waiting)
     oldest = min(document.received_at for document in chosen)
     return full or oldest <= waited_enough_at or uploads_paused
+
+
+def due_batch(
+    waiting: Sequence[WaitingDocument],
+    previous: Look | None,
+    rule: BatchRule,
+    *,
+    now: datetime,
+    at: float,
+    runs_going: int,
+) -> tuple[Look, list[WaitingDocument]]:
+    """The worker's look at this moment (`now` on the portal's clock, `at` on its monotonic
+    one, with `runs_going` of its flow runs going), and the batch from `waiting` that is
+    due to start now by the rule above: empty if none is."""
+    chosen = choose_batch(waiting, rule.max_documents, rule.max_bytes)
+    look = next_look(previous, waiting, at)
+    due = batch_is_due(
+        chosen,
+        waiting,
+        rule.max_documents,
+        waited_enough_at=now - rule.linger,
+        uploads_paused=uploads_paused(look, at, runs_going, rule.look_interval),
+    )
+    return look, chosen if due else []
