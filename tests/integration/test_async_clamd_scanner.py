@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from portal.adapters.clamd_scanner import AsyncClamdScanner, ClamdScanner
-from portal.adapters.clock import SystemClock
+from portal.adapters.clock import SettableClock, SystemClock
 from portal.domain.errors import ScannerUnavailable
+from portal.domain.ports import ScanStream
 from portal.domain.scanning import ScanStatus
-from portal.http.upload_scan import UploadScans
+from portal.domain.signatures import Signatures
+from portal.http.upload_scan import SIGNATURES_REUSE_SECONDS, UploadScans
 from tests import samples
 from tests.clamd_peers import clamd_that_closes_mid_stream
 from tests.conftest import ClamdProcess
@@ -132,3 +135,62 @@ def test_a_pool_of_none_scans_nothing(running_clamd: ClamdProcess) -> None:
         return scan.live or await scan.result() is not None
 
     assert not asyncio.run(run())
+
+
+class _CountingScanner:
+    """A real AsyncClamdScanner that counts how often its signatures are read, and can be
+    made to fail that reading."""
+
+    def __init__(self, inner: AsyncClamdScanner) -> None:
+        self.inner = inner
+        self.asked = 0
+        self.failing = False
+
+    async def open_stream(self) -> ScanStream:
+        return await self.inner.open_stream()
+
+    async def signatures(self) -> Signatures:
+        self.asked += 1
+        if self.failing:
+            raise ScannerUnavailable("clamd did not answer VERSION (a test)")
+        return await self.inner.signatures()
+
+
+def test_uploads_starting_within_a_second_share_one_reading_of_the_signatures(
+    running_clamd: ClamdProcess,
+) -> None:
+    """One reading serves the uploads of the next SIGNATURES_REUSE_SECONDS by the clock;
+    then, or when the clock was set back, or after a failed reading, clamd is asked again."""
+    scanner = _CountingScanner(_scanner(running_clamd.socket))
+    clock = SettableClock(datetime(2027, 3, 2, 16, 59, tzinfo=UTC))
+    reuse = timedelta(seconds=SIGNATURES_REUSE_SECONDS)
+
+    async def upload() -> str | None:
+        scan = await scans.start()
+        await scan.feed(samples.pdf_text_pages(1))
+        verdict = await scan.result()
+        return verdict.scanned.signatures.version if verdict else None
+
+    async def run() -> list[object]:
+        together = await asyncio.gather(upload(), upload(), upload())
+        seen: list[object] = [scanner.asked, len(set(together)), together[0] is not None]
+        clock.advance(reuse - timedelta(milliseconds=1))
+        await upload()
+        seen.append(scanner.asked)  # still within the reading's second
+        clock.advance(timedelta(milliseconds=1))
+        await upload()
+        seen.append(scanner.asked)  # its second over: read again
+        clock.advance(-timedelta(seconds=5))
+        await upload()
+        seen.append(scanner.asked)  # the clock set back: never reused
+        clock.advance(reuse)
+        scanner.failing = True
+        failed = await scans.start()
+        seen += [failed.live, scanner.asked]
+        scanner.failing = False
+        await upload()
+        seen.append(scanner.asked)  # nothing was kept from the failed reading
+        return seen
+
+    scans = UploadScans(scanner, 3, clock)
+    assert asyncio.run(run()) == [1, 1, True, 1, 2, 3, False, 4, 5]

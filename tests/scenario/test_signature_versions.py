@@ -17,6 +17,7 @@ from prefect.settings import PREFECT_API_URL
 from portal.domain.ports import Scanner
 from portal.domain.scanning import ScanReply
 from portal.domain.signatures import LOCAL_TEST_DATABASE_ID, Signatures
+from portal.http.upload_scan import SIGNATURES_REUSE_SECONDS
 from portal.settings import Settings
 from tests import samples
 from tests.conftest import ClamdProcess
@@ -137,6 +138,8 @@ def test_new_signatures_judge_the_next_upload_and_each_verdict_names_its_own(
     assert before["scan"]["signatures"] == TEST_SIGNATURES  # type: ignore[index]
 
     own_clamd.install(ndb_database(tmp_path / "new", {"Jtai.Test.Panel": pattern}))
+    # The API reads clamd's signatures again once its last reading has served its time.
+    settable_clock(portal.container).advance(timedelta(seconds=SIGNATURES_REUSE_SECONDS))
     after = _upload_and_process(portal, "panel-minutes.pdf", upload, item="1.2")
 
     assert after["status"] == "rejected" and after["reasons"][0]["code"] == "infected"  # type: ignore[index]
