@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -173,7 +173,10 @@ class Batch:
         self._renewed_at = services.clock()
         self._signatures: Signatures | None = None
         self._signatures_lock = threading.Lock()
-        self.reads = ReadOnce(services.repository)
+        self.reads = ReadOnce(
+            services.repository,
+            [(i.document.inspection_id, i.document.agency, i.document.item_number) for i in items],
+        )
 
     def signatures(self) -> Signatures:
         """The signatures the scanner has loaded, asked once per batch, before its first
@@ -223,17 +226,23 @@ T = TypeVar("T")
 class ReadOnce:
     """The scope checks' reads for one batch, each asked of the database once.
 
-    What the check step finds is then as of its first look at an item, selection or
-    inspection, the same for every document of the batch that shares it (the batch's own
-    documents are added by `upload_facts` as the batch knows them): a document recorded
-    by another batch meanwhile counts as it would had it arrived a moment later. Reads
-    are not shared between batches. Not for threads: the check step runs one document
-    after another.
+    What the check step finds is then as of its first look at an agency's items, a
+    selection or an inspection, the same for every document of the batch that shares it
+    (the batch's own documents are added by `upload_facts` as the batch knows them): a
+    document recorded by another batch meanwhile counts as it would had it arrived a
+    moment later. Reads are not shared between batches. Not for threads: the check step
+    runs one document after another.
+
+    `items`: the (inspection, agency, item) of the batch's documents. The first look at
+    one agency's item reads what was sent for all of that agency's `items` at once.
     """
 
-    def __init__(self, repository: UploadReads) -> None:
+    def __init__(self, repository: UploadReads, items: Iterable[tuple[str, str, str]] = ()) -> None:
         self._repository = repository
         self._read: dict[tuple[str, ...], Any] = {}
+        self._items_of: dict[tuple[str, str], set[str]] = {}
+        for inspection_id, agency, item in items:
+            self._items_of.setdefault((inspection_id, agency), set()).add(item)
 
     def _once(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
         if key not in self._read:
@@ -241,11 +250,21 @@ class ReadOnce:
         return cast(T, self._read[key])
 
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
-        """`UploadReads.uploads_for_item`, asked once per (inspection, agency, item)."""
-        return self._once(
-            ("uploads", inspection_id, agency, item),
-            lambda: self._repository.uploads_for_item(inspection_id, agency, item),
-        )
+        """`UploadReads.uploads_for_item`, asked once per (inspection, agency, item), with
+        the batch's other items of that agency."""
+        key = ("uploads", inspection_id, agency, item)
+        if key not in self._read:
+            items = self._items_of.pop((inspection_id, agency), set()) | {item}
+            found = self._repository.uploads_for_items(inspection_id, agency, items)
+            for each, documents in found.items():
+                self._read.setdefault(("uploads", inspection_id, agency, each), documents)
+        return cast(list[Document], self._read[key])
+
+    def uploads_for_items(
+        self, inspection_id: str, agency: str, items: Collection[str]
+    ) -> dict[str, list[Document]]:
+        """`uploads_for_item` of each of `items`."""
+        return {item: self.uploads_for_item(inspection_id, agency, item) for item in items}
 
     def selection(self, inspection_id: str, stage: str) -> tuple[str, ...]:
         """`UploadReads.selection`, asked once per (inspection, stage)."""
@@ -535,12 +554,13 @@ def run_step(step: Step, batch: Batch) -> Batch:
     that verdict and skips the later steps. Returns the batch.
 
     `scan` runs for up to `scan_connections` documents at once (clamd works on each
-    connection in a thread of its own, so one document's wait need not idle the others);
-    every other step runs one document after another, in batch order. Either way each
-    document gets the verdict it would get alone, and the batch keeps its order.
+    connection in a thread of its own, so one document's wait need not idle the others),
+    and one after another when clamd has at most one of them still to read; every other
+    step runs one document after another, in batch order. Either way each document gets
+    the verdict it would get alone, and the batch keeps its order.
     """
-    workers = batch.services.scan_connections if step is scan else 1
     items = batch.in_play
+    workers = _workers(step, items, batch.services.scan_connections)
     if workers <= 1 or len(items) <= 1:
         for item in items:
             batch.keep_claim()
@@ -557,6 +577,15 @@ def run_step(step: Step, batch: Batch) -> Batch:
             finished.result()  # _attempt catches every Exception: only BaseException here
             batch.keep_claim()
     return batch
+
+
+def _workers(step: Step, items: Sequence[WorkItem], scan_connections: int) -> int:
+    """Threads for `step` over `items`: for `scan`, one per document clamd has still to
+    read (those scanned clean at upload need none), up to the connections; else one."""
+    if step is not scan:
+        return 1
+    to_read = sum(1 for item in items if scanned_clean_at_upload(item.document) is None)
+    return min(scan_connections, to_read)
 
 
 def _attempt(item: WorkItem, name: str, decide: Callable[[], Verdict]) -> None:

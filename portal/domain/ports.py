@@ -453,6 +453,13 @@ class UploadReads(Protocol):
         for case records and audits), whatever its status."""
         ...
 
+    def uploads_for_items(
+        self, inspection_id: str, agency: str, items: Collection[str]
+    ) -> dict[str, list[Document]]:
+        """`uploads_for_item` for each of one agency's `items`, read at once: every item
+        asked is a key (with [] if nothing was sent for it)."""
+        ...
+
 
 class IngestRepository(UploadReads, Protocol):
     """What the ingest steps need of the metadata database."""

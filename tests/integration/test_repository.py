@@ -251,6 +251,26 @@ def test_the_documents_waiting_are_read_oldest_first_with_retries_when_due(
     assert later[0].received_at == older.received_at
 
 
+def test_what_was_sent_for_several_items_is_read_at_once_each_in_the_order_received(
+    repository: SqlRepository,
+) -> None:
+    later = _received(at=NOW + timedelta(minutes=1))
+    first = _received()
+    other_item = _received().model_copy(update={"item_number": "3.2"})
+    for document in (later, first, other_item):
+        repository.add_document(document, actor="test")
+
+    found = repository.uploads_for_items("insp1", "police", ["3.1", "3.2", "3.3"])
+
+    assert {item: [d.id for d in docs] for item, docs in found.items()} == {
+        "3.1": [first.id, later.id],
+        "3.2": [other_item.id],
+        "3.3": [],
+    }
+    assert found["3.1"] == repository.uploads_for_item("insp1", "police", "3.1")
+    assert repository.uploads_for_items("insp1", "health", ["3.1"]) == {"3.1": []}
+
+
 def test_an_outcome_is_recorded_only_under_the_claim_that_holds_the_document(
     repository: SqlRepository,
 ) -> None:

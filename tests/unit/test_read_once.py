@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 
 from portal.domain.documents import Document
 from portal.domain.extra_items import ExtraItem
@@ -25,6 +26,12 @@ class _CountingReads:
         self.asked["uploads_for_item", inspection_id, agency, item] += 1
         return []
 
+    def uploads_for_items(
+        self, inspection_id: str, agency: str, items: Collection[str]
+    ) -> dict[str, list[Document]]:
+        self.asked["uploads_for_items", inspection_id, agency, *sorted(items)] += 1
+        return {item: [] for item in items}
+
 
 def test_each_read_is_asked_of_the_database_once_per_batch_and_answers_the_same() -> None:
     database = _CountingReads()
@@ -37,6 +44,19 @@ def test_each_read_is_asked_of_the_database_once_per_batch_and_answers_the_same(
         assert reads.extra_items("i1") == []
     assert set(database.asked.values()) == {1}
     assert len(database.asked) == 5
+
+
+def test_the_first_look_at_an_agencys_item_reads_all_its_items_in_the_batch_at_once() -> None:
+    database = _CountingReads()
+    batch = [("i1", "police", "3.1"), ("i1", "police", "3.2"), ("i1", "health", "3.1")]
+    reads = ReadOnce(database, batch)
+    for inspection_id, agency, item in [*batch, ("i1", "police", "3.3"), *batch]:
+        assert reads.uploads_for_item(inspection_id, agency, item) == []
+    assert database.asked == {
+        ("uploads_for_items", "i1", "police", "3.1", "3.2"): 1,
+        ("uploads_for_items", "i1", "health", "3.1"): 1,
+        ("uploads_for_items", "i1", "police", "3.3"): 1,
+    }
 
 
 def test_another_batch_asks_again() -> None:

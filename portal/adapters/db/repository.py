@@ -377,17 +377,27 @@ class SqlRepository(Tables):
     def uploads_for_item(self, inspection_id: str, agency: str, item: str) -> list[Document]:
         """Every document uploaded for one agency's item in an inspection (every child's,
         for case records and audits), whatever its status, in the order received."""
+        return self.uploads_for_items(inspection_id, agency, [item])[item]
+
+    def uploads_for_items(
+        self, inspection_id: str, agency: str, items: Collection[str]
+    ) -> dict[str, list[Document]]:
+        """`uploads_for_item` for each of one agency's `items`, in one query: every item
+        asked is a key, its documents in the order received."""
+        found: dict[str, list[Document]] = {item: [] for item in items}
         with self._session() as session:
             rows = session.scalars(
                 select(DocumentRow)
                 .where(
                     DocumentRow.inspection_id == inspection_id,
                     DocumentRow.agency == agency,
-                    DocumentRow.item_number == item,
+                    DocumentRow.item_number.in_(list(found)),
                 )
                 .order_by(DocumentRow.received_at, DocumentRow.id)
             )
-            return [_document_from_row(row) for row in rows]
+            for row in rows:
+                found[row.item_number].append(_document_from_row(row))
+        return found
 
     def document_facts(self, inspection_id: str, agency: str | None = None) -> list[DocumentFact]:
         """What completeness needs of every document of an inspection (or one agency)."""
