@@ -480,14 +480,18 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def _cpu_of_tree(pid: int) -> float:
     """CPU seconds of a process, its reaped children and its live descendants."""
-    total = 0.0
+    return sum(_cpu_split_of_tree(pid))
+
+
+def _cpu_split_of_tree(pid: int) -> tuple[float, float]:
+    """(user, kernel) CPU seconds of a process, its reaped children and live descendants."""
+    user = kernel = 0.0
     for n, proc in enumerate(_tree(pid)):
         with contextlib.suppress(psutil.NoSuchProcess):
             times = proc.cpu_times()
-            total += times.user + times.system
-            if n == 0:
-                total += times.children_user + times.children_system
-    return total
+            user += times.user + (times.children_user if n == 0 else 0.0)
+            kernel += times.system + (times.children_system if n == 0 else 0.0)
+    return user, kernel
 
 
 def _rss_of_tree(pid: int) -> tuple[int, int]:
@@ -521,10 +525,13 @@ class Monitor:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _cpu(self) -> dict[str, float]:
-        snap = {name: _cpu_of_tree(pid) for name, pid in self.pids.items()}
+        snap: dict[str, float] = {}
+        for name, pid in self.pids.items():
+            user, kernel = _cpu_split_of_tree(pid)
+            snap[name], snap[f"_kernel:{name}"] = user + kernel, kernel
         for name, pid in self.own.items():
             times = psutil.Process(pid).cpu_times()
-            snap[name] = times.user + times.system
+            snap[name], snap[f"_kernel:{name}"] = times.user + times.system, times.system
         snap["_system"] = _system_busy()
         return snap
 
@@ -555,7 +562,14 @@ class Monitor:
         return {
             name: self._cpu_end[name] - self._cpu_start[name]
             for name in self._cpu_start
-            if name != "_system"
+            if not name.startswith("_")
+        }
+
+    def kernel_cpu(self) -> dict[str, float]:
+        """Of cpu(), the seconds each spent in the kernel (system calls: sockets, files)."""
+        return {
+            name: self._cpu_end[f"_kernel:{name}"] - self._cpu_start[f"_kernel:{name}"]
+            for name in self.cpu()
         }
 
     def other_cpu(self) -> float:

@@ -195,8 +195,9 @@ class Dispatcher:
 
     def claim_due_batch(self, runs_going: int) -> tuple[str, list[Document]]:
         """Claim the next batch if it is due (portal.domain.batching) with `runs_going` of
-        this worker's flow runs going: full, lingered `batch_linger_seconds`, or, with no
-        run going, the same documents waiting for a poll interval. Each call is a look;
+        this worker's flow runs going: full, lingered `batch_linger_seconds` (five times
+        that beside a going run), or, with no run going, the same documents waiting for a
+        poll interval. Each call is a look;
         nothing is claimed when the batch is not due."""
         now = self.container.clock.now()
         # one more than a batch takes: tells a batch full by its count from a partial one

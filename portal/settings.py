@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     )
 
     batch_max_documents: int = Field(
-        default=32, ge=1, description="The most documents one ingest flow run takes."
+        default=64, ge=1, description="The most documents one ingest flow run takes."
     )
     batch_max_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1, description="The most bytes one ingest flow run takes."
@@ -211,11 +211,12 @@ class Settings(BaseSettings):
     batch_linger_seconds: float = Field(
         default=1.0,
         ge=0,
-        description="The longest a waiting document waits for its batch to fill while uploads "
+        description="How long a waiting document waits for its batch to fill while uploads "
         "keep arriving: a worker starts a batch when it is full, when its oldest document "
-        "has waited this long, or, with none of its runs going, when the same documents "
-        "have waited a whole dispatcher_poll_seconds. Under a burst batches fill instead "
-        "of runs multiplying (a run costs ~0.14 s of CPU whatever it carries).",
+        "has waited this long with none of the worker's runs going (five times this "
+        "beside a going run), or, with none going, when the same documents have waited a "
+        "whole dispatcher_poll_seconds. Under a burst batches fill instead of runs "
+        "multiplying (a run costs ~0.14 s of CPU whatever it carries).",
     )
     worker_id: str | None = Field(
         default=None,

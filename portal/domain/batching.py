@@ -6,13 +6,22 @@ a burst a run should not start for the three documents that arrived while the la
 ran. A batch is due, and a flow run starts for it, when:
 
 - it is full (`max_documents`, or as many as fit in `max_bytes`); or
-- its oldest document has waited the linger time; or
+- its oldest document has waited the linger time, and none of the worker's runs is going
+  (or, whatever is going, `LINGERS_BESIDE_A_RUN` linger times); or
 - no run is going and the same documents have been waiting for at least one of the
   worker's poll intervals (uploads have paused: a single upload waits one look, not the
   linger time).
 
 So under a burst batches fill up, or wait at most the linger time; when uploads pause, or
-come one at a time, they start at the next look.
+come one at a time, they start at the next look. While a run is going, what arrives
+gathers for the run after it rather than starting a small run beside it: on a machine
+whose cores the burst already keeps busy, a run beside another finishes no sooner, and
+each run costs its own. A full batch still starts beside it (a backlog uses every run
+the worker may have going), and so does one whose oldest document has waited
+`LINGERS_BESIDE_A_RUN` linger times (a slow run holds up the next documents no longer).
+Measured (bench.agency_burst, 300 documents, 2 cores): starting a partial batch beside a
+going run made 10-11 runs of about 30; gathering made about 7 of 45, for less CPU a
+document and no longer a wait.
 """
 
 from __future__ import annotations
@@ -21,6 +30,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
+
+LINGERS_BESIDE_A_RUN = 5
+"""How many linger times a partial batch waits, while one of the worker's runs is going,
+before it starts beside it."""
 
 
 class WaitingDocument(BaseModel):
@@ -45,6 +58,11 @@ class BatchRule(BaseModel):
     max_bytes: int
     linger: timedelta
     look_interval: float
+
+    @property
+    def linger_beside_a_run(self) -> timedelta:
+        """How long a partial batch waits while one of the worker's runs is going."""
+        return self.linger * LINGERS_BESIDE_A_RUN
 
 
 class Look(BaseModel):
@@ -107,6 +125,13 @@ def batch_is_due(
     return full or oldest <= waited_enough_at or uploads_paused
 
 
+def waited_enough_at(rule: BatchRule, now: datetime, runs_going: int) -> datetime:
+    """The latest receipt time at which a partial batch's oldest document has waited long
+    enough at `now`: the linger time with none of the worker's runs going, else
+    `linger_beside_a_run`."""
+    return now - (rule.linger if runs_going == 0 else rule.linger_beside_a_run)
+
+
 def due_batch(
     waiting: Sequence[WaitingDocument],
     previous: Look | None,
@@ -125,7 +150,7 @@ def due_batch(
         chosen,
         waiting,
         rule.max_documents,
-        waited_enough_at=now - rule.linger,
+        waited_enough_at=waited_enough_at(rule, now, runs_going),
         uploads_paused=uploads_paused(look, at, runs_going, rule.look_interval),
     )
     return look, chosen if due else []

@@ -20,6 +20,7 @@ from flows.dispatcher import Dispatcher
 from portal.adapters.clamd_scanner import ClamdScanner
 from portal.adapters.mail import SmtpMailer
 from portal.bootstrap import make_scanner
+from portal.domain.batching import LINGERS_BESIDE_A_RUN
 from portal.domain.chase import Contacts
 from portal.domain.documents import Area
 from portal.domain.ports import Scanner
@@ -511,7 +512,7 @@ def test_a_restarted_worker_takes_back_its_own_claims_at_once_and_no_one_elses(
     assert portal.status(mine)["status"] == "accepted"
 
 
-def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_arrive(
+def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_arrive_or_a_run_goes(
     settings: Settings, running_clamd: ClamdProcess
 ) -> None:
     poll = 0.05
@@ -546,7 +547,9 @@ def test_a_batch_starts_when_full_lingered_or_uploads_pause_but_not_while_they_a
     time.sleep(poll)
     assert dispatcher.claim_due_batch(runs_going=1)[1] == []  # a run is going: it waits
     clock.advance(timedelta(seconds=1))
-    assert [d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]] == [third]  # lingered
+    assert dispatcher.claim_due_batch(runs_going=1)[1] == []  # lingered: for the next run
+    clock.advance(timedelta(seconds=LINGERS_BESIDE_A_RUN - 1))
+    assert [d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]] == [third]  # waited long
 
     full = {upload(n) for n in (4, 5, 6)}
     assert {d.id for d in dispatcher.claim_due_batch(runs_going=1)[1]} == full  # full: at once

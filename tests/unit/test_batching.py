@@ -1,14 +1,18 @@
 """How a worker forms its batches (portal.domain.batching): a batch starts when it is full,
-when its oldest document has lingered, or when uploads pause with no run going."""
+when its oldest document has lingered (longer while a run is going), or when uploads pause
+with no run going."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from portal.domain.batching import (
+    LINGERS_BESIDE_A_RUN,
+    BatchRule,
     WaitingDocument,
     batch_is_due,
     choose_batch,
+    due_batch,
     next_look,
     uploads_paused,
 )
@@ -85,3 +89,25 @@ def test_uploads_have_not_paused_while_new_documents_arrive() -> None:
 def test_uploads_never_count_as_paused_while_a_run_is_going() -> None:
     look = next_look(None, _waiting(2), at=10.0)
     assert not uploads_paused(look, 20.0, runs_going=1, look_interval=0.1)
+
+
+RULE = BatchRule(max_documents=32, max_bytes=10**9, linger=timedelta(seconds=1), look_interval=0.1)
+
+
+def _due_with_runs(waiting: list[WaitingDocument], runs_going: int) -> bool:
+    _, chosen = due_batch(waiting, None, RULE, now=NOW, at=10.0, runs_going=runs_going)
+    return bool(chosen)
+
+
+def test_while_a_run_is_going_a_lingered_partial_batch_gathers_for_the_next_run() -> None:
+    lingered = _waiting(20, waited=timedelta(seconds=1))
+    assert _due_with_runs(lingered, runs_going=0)
+    assert not _due_with_runs(lingered, runs_going=1)
+
+
+def test_beside_a_going_run_a_full_batch_starts_and_so_does_one_that_waited_long() -> None:
+    assert _due_with_runs(_waiting(33), runs_going=1)
+    waited_long = _waiting(3, waited=timedelta(seconds=LINGERS_BESIDE_A_RUN))
+    assert _due_with_runs(waited_long, runs_going=1)
+    nearly = _waiting(3, waited=timedelta(seconds=LINGERS_BESIDE_A_RUN) - timedelta(milliseconds=1))
+    assert not _due_with_runs(nearly, runs_going=1)
