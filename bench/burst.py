@@ -478,11 +478,6 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def _cpu_of_tree(pid: int) -> float:
-    """CPU seconds of a process, its reaped children and its live descendants."""
-    return sum(_cpu_split_of_tree(pid))
-
-
 def _cpu_split_of_tree(pid: int) -> tuple[float, float]:
     """(user, kernel) CPU seconds of a process, its reaped children and live descendants."""
     user = kernel = 0.0

@@ -6,7 +6,8 @@
 
 Up to `dispatcher_concurrency` batches run at once: while one waits on clamd (another
 process) the other sanitises, so two cores are both used. A batch starts when it is due
-(portal.domain.batching): full, lingered `batch_linger_seconds`, or, with no run going, when
+(portal.domain.batching): full, lingered `batch_linger_seconds` (five times that beside a
+going run: what arrives while one runs gathers for the next), or, with no run going, when
 uploads pause; under a burst batches grow instead of flow runs multiplying.
 
 Each dispatcher thread keeps one event loop for its whole life, with Prefect's clients
@@ -197,8 +198,7 @@ class Dispatcher:
         """Claim the next batch if it is due (portal.domain.batching) with `runs_going` of
         this worker's flow runs going: full, lingered `batch_linger_seconds` (five times
         that beside a going run), or, with no run going, the same documents waiting for a
-        poll interval. Each call is a look;
-        nothing is claimed when the batch is not due."""
+        poll interval. Each call is a look; nothing is claimed when the batch is not due."""
         now = self.container.clock.now()
         # one more than a batch takes: tells a batch full by its count from a partial one
         waiting = self.container.repository.waiting_documents(

@@ -561,8 +561,8 @@ def _nodes_to_read(pdf: pikepdf.Pdf) -> list[Any]:
     is changed, so both see every such node (cleaning one that an earlier cleaning cut
     loose changes nothing that is written; it may add what it held to the report). Two
     walks were 10 of the 21 ms of CPU a 1 MB text PDF of the benchmark took (measured
-    in-process, 40 such PDFs); one plain loop, without a generator per object, took 1.9
-    ms a PDF where the generator took 2.5-2.9 (60 PDFs of the burst corpus)."""
+    in-process, 40 such PDFs); one plain loop, without a generator per object, took 1.8
+    ms a PDF where the generator took 2.4-2.9 (60 PDFs of the burst corpus)."""
     keys = _KEYS_CLEANED | _KEYS_EMBEDDING
     found: list[Any] = []
     for obj in pdf.objects:

@@ -12,8 +12,9 @@ ran. A batch is due, and a flow run starts for it, when:
   worker's poll intervals (uploads have paused: a single upload waits one look, not the
   linger time).
 
-So under a burst batches fill up, or wait at most the linger time; when uploads pause, or
-come one at a time, they start at the next look. While a run is going, what arrives
+So under a burst batches fill up, or wait at most the linger time (`LINGERS_BESIDE_A_RUN`
+linger times while one of the worker's runs is going); when uploads pause, or come one at
+a time, they start at the next look. While a run is going, what arrives
 gathers for the run after it rather than starting a small run beside it: on a machine
 whose cores the burst already keeps busy, a run beside another finishes no sooner, and
 each run costs its own. A full batch still starts beside it (a backlog uses every run
@@ -49,8 +50,9 @@ class WaitingDocument(BaseModel):
 
 class BatchRule(BaseModel):
     """A worker's batches: at most `max_documents` and about `max_bytes`; a partial batch
-    waits at most `linger`; uploads have paused when nothing changed for `look_interval`
-    seconds (the worker's poll interval)."""
+    waits at most `linger` (`linger_beside_a_run` while one of the worker's runs is going);
+    uploads have paused when nothing changed for `look_interval` seconds (the worker's poll
+    interval)."""
 
     model_config = ConfigDict(frozen=True)
 

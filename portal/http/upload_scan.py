@@ -85,26 +85,29 @@ class UploadScans:
         return UploadScan(stream, scanned, release=self._release)
 
     async def _signatures(self, scanner: StreamingScanner) -> Signatures:
-        """The signatures clamd had loaded at most SIGNATURES_REUSE_SECONDS ago by the
-        clock: the last reading, or a new one (one upload asks; those starting meanwhile wait for
-        its answer). Raises ScannerUnavailable as the scanner does; nothing is kept then."""
-        if (fresh := self._fresh_reading()) is not None:
+        """Signatures clamd had loaded at most SIGNATURES_REUSE_SECONDS (by the clock)
+        before this upload asked: the last reading, or a new one. One upload asks at a
+        time; those that arrived meanwhile take its answer, however long it took (it was
+        read before any of their scans opens). Raises ScannerUnavailable as the scanner
+        does; nothing is kept then."""
+        earliest = self._clock.now() - _REUSE
+        if (fresh := self._reading_since(earliest)) is not None:
             return fresh
         async with self._renewing:
-            if (fresh := self._fresh_reading()) is not None:
+            if (fresh := self._reading_since(earliest)) is not None:
                 return fresh
             asked_at = self._clock.now()  # the reading's age counts from before it was asked
             signatures = await scanner.signatures()
             self._reading = (signatures, asked_at)
             return signatures
 
-    def _fresh_reading(self) -> Signatures | None:
+    def _reading_since(self, earliest: datetime) -> Signatures | None:
+        """The last reading if it was asked after `earliest`; none if it was asked after
+        now (a clock set back: read again, never reuse)."""
         if self._reading is None:
             return None
         signatures, asked_at = self._reading
-        age = self._clock.now() - asked_at
-        # A clock set back makes the reading's age negative: read again, never reuse.
-        return signatures if timedelta(0) <= age < _REUSE else None
+        return signatures if earliest < asked_at <= self._clock.now() else None
 
     def _release(self) -> None:
         self._free += 1

@@ -141,10 +141,12 @@ class _CountingScanner:
     """A real AsyncClamdScanner that counts how often its signatures are read, and can be
     made to fail that reading."""
 
-    def __init__(self, inner: AsyncClamdScanner) -> None:
+    def __init__(self, inner: AsyncClamdScanner, clock: SettableClock) -> None:
         self.inner = inner
+        self.clock = clock
         self.asked = 0
         self.failing = False
+        self.reading_takes = timedelta(0)
 
     async def open_stream(self) -> ScanStream:
         return await self.inner.open_stream()
@@ -153,7 +155,9 @@ class _CountingScanner:
         self.asked += 1
         if self.failing:
             raise ScannerUnavailable("clamd did not answer VERSION (a test)")
-        return await self.inner.signatures()
+        signatures = await self.inner.signatures()
+        self.clock.advance(self.reading_takes)  # a busy clamd's slow answer
+        return signatures
 
 
 def test_uploads_starting_within_a_second_share_one_reading_of_the_signatures(
@@ -161,8 +165,8 @@ def test_uploads_starting_within_a_second_share_one_reading_of_the_signatures(
 ) -> None:
     """One reading serves the uploads of the next SIGNATURES_REUSE_SECONDS by the clock;
     then, or when the clock was set back, or after a failed reading, clamd is asked again."""
-    scanner = _CountingScanner(_scanner(running_clamd.socket))
     clock = SettableClock(datetime(2027, 3, 2, 16, 59, tzinfo=UTC))
+    scanner = _CountingScanner(_scanner(running_clamd.socket), clock)
     reuse = timedelta(seconds=SIGNATURES_REUSE_SECONDS)
 
     async def upload() -> str | None:
@@ -194,3 +198,24 @@ def test_uploads_starting_within_a_second_share_one_reading_of_the_signatures(
 
     scans = UploadScans(scanner, 3, clock)
     assert asyncio.run(run()) == [1, 1, True, 1, 2, 3, False, 4, 5]
+
+
+def test_uploads_waiting_on_a_slow_reading_take_its_answer_rather_than_asking_again(
+    running_clamd: ClamdProcess,
+) -> None:
+    """A reading that takes longer than SIGNATURES_REUSE_SECONDS still serves the uploads
+    that arrived while it was asked: they do not ask clamd one after another."""
+    clock = SettableClock(datetime(2027, 3, 2, 16, 59, tzinfo=UTC))
+    scanner = _CountingScanner(_scanner(running_clamd.socket), clock)
+    scanner.reading_takes = timedelta(seconds=3 * SIGNATURES_REUSE_SECONDS)
+    scans = UploadScans(scanner, 3, clock)
+
+    async def run() -> list[bool]:
+        started = await asyncio.gather(scans.start(), scans.start(), scans.start())
+        live = [scan.live for scan in started]
+        for scan in started:
+            scan.abort()
+        return live
+
+    assert asyncio.run(run()) == [True, True, True]
+    assert scanner.asked == 1
