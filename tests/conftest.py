@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +44,17 @@ def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
     except RuntimeError:
         return
     raise AssertionError(f"an event loop was left running before {request.node.nodeid}: {loop!r}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the commands the tests start Ctrl-C as a terminal gives it. A shell without job
+    control starts a background command (`./.ci/run &`) with SIGINT ignored, every command
+    it starts inherits that, and the tests that press Ctrl-C (`up`, `logs`) would then wait
+    for ever (measured: `jtai-portal logs` alive 10 minutes after its SIGINT). A signal
+    this process handles is reset to its default in a command it starts; an ignored one
+    stays ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
