@@ -14,15 +14,14 @@ ran. A batch is due, and a flow run starts for it, when:
 
 So under a burst batches fill up, or wait at most the linger time (`LINGERS_BESIDE_A_RUN`
 linger times while one of the worker's runs is going); when uploads pause, or come one at
-a time, they start at the next look. While a run is going, what arrives
-gathers for the run after it rather than starting a small run beside it: on a machine
-whose cores the burst already keeps busy, a run beside another finishes no sooner, and
-each run costs its own. A full batch still starts beside it (a backlog uses every run
-the worker may have going), and so does one whose oldest document has waited
-`LINGERS_BESIDE_A_RUN` linger times (a slow run holds up the next documents no longer).
-Measured (bench.agency_burst, 300 documents, 2 cores): starting a partial batch beside a
-going run made 10-11 runs of about 30; gathering made about 7 of 45, for less CPU a
-document and no longer a wait.
+a time, they start at the next look. While a run is going, what arrives gathers for the
+run after it rather than starting a small run beside it: on a machine whose cores the
+burst already keeps busy, a run beside another finishes no sooner, and each run costs its
+own. A full batch still starts beside it (a backlog uses every run the worker may have
+going), and so does one whose oldest document has waited `LINGERS_BESIDE_A_RUN` linger
+times (a slow run holds up the next documents no longer). Measured (bench.agency_burst,
+300 documents, 2 cores, with batches of up to 64): 8-10 runs a burst against 10-11, and
+a p95 from upload to verdict a few tenths of a second later (BENCHMARKS.md, X-AH).
 """
 
 from __future__ import annotations
@@ -127,7 +126,7 @@ def batch_is_due(
     return full or oldest <= waited_enough_at or uploads_paused
 
 
-def waited_enough_at(rule: BatchRule, now: datetime, runs_going: int) -> datetime:
+def lingered_since(rule: BatchRule, now: datetime, runs_going: int) -> datetime:
     """The latest receipt time at which a partial batch's oldest document has waited long
     enough at `now`: the linger time with none of the worker's runs going, else
     `linger_beside_a_run`."""
@@ -152,7 +151,7 @@ def due_batch(
         chosen,
         waiting,
         rule.max_documents,
-        waited_enough_at=waited_enough_at(rule, now, runs_going),
+        waited_enough_at=lingered_since(rule, now, runs_going),
         uploads_paused=uploads_paused(look, at, runs_going, rule.look_interval),
     )
     return look, chosen if due else []
